@@ -1,0 +1,198 @@
+/*
+ * debugtoolbar.h - the one header applications include.
+ *
+ * debugtoolbar wraps a libmicrohttpd (MHD) application's access handler, keeps one record per
+ * request (timings, headers, SQL, logs, ...) and injects an in-browser toolbar into the HTML
+ * documents the application serves. It is off unless its config enables it, and even then it
+ * answers only the client addresses the config allows (loopback by default).
+ *
+ * Minimal use (see README.md):
+ *
+ *     #include <microhttpd.h>
+ *     #include <debugtoolbar.h>
+ *     #include <debugtoolbar/mhd.h>         // maps MHD's response calls onto dtb_ ones
+ *
+ *     struct dtb_error err;
+ *     struct dtb_toolbar *tb = dtb_toolbar_create(NULL, &err);   // DTB_CONFIG or defaults
+ *     if (tb == NULL || dtb_toolbar_start(tb, &err) != DTB_OK) { print err.text; exit(1); }
+ *     d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 8080, NULL, NULL,
+ *                          &handler, NULL, MHD_OPTION_END);
+ *     ...
+ *     MHD_stop_daemon(d);
+ *     dtb_toolbar_destroy(tb);
+ *
+ * Thread safety: every function here may be called from any thread unless its comment says
+ * otherwise; see docs/threadsafety.md.
+ */
+#ifndef DEBUGTOOLBAR_H
+#define DEBUGTOOLBAR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DTB_VERSION_MAJOR 0
+#define DTB_VERSION_MINOR 1
+#define DTB_VERSION_PATCH 0
+#define DTB_VERSION "0.1.0"
+#define DTB_VERSION_HEX ((DTB_VERSION_MAJOR << 16) | (DTB_VERSION_MINOR << 8) | DTB_VERSION_PATCH)
+#define DTB_AT_LEAST_VERSION(x, y, z) (DTB_VERSION_HEX >= (((x) << 16) | ((y) << 8) | (z)))
+
+/* The library's run-time version, e.g. "0.1.0". Can't fail; the string is static. */
+const char *dtb_version(void);
+
+/* Result codes. Append-only: a code's number never changes and is never reused. */
+typedef enum dtb_rc {
+    DTB_OK = 0,
+    DTB_ENOMEM = 1,    /* out of memory */
+    DTB_EINVAL = 2,    /* invalid argument */
+    DTB_ECONFIG = 3,   /* invalid configuration */
+    DTB_EIO = 4,       /* file or socket error */
+    DTB_ESTORE = 5,    /* history store error */
+    DTB_ENOTFOUND = 6, /* no such request, panel or file */
+    DTB_EMHD = 7,      /* libmicrohttpd refused */
+    DTB_ESTATE = 8,    /* called in the wrong state (e.g. start twice) */
+    DTB_RC_LAST        /* never use */
+} dtb_rc;
+
+/* A static English description of rc. Can't fail. */
+const char *dtb_strerror(dtb_rc rc);
+
+/*
+ * Error details, owned by the caller. Every function taking one accepts NULL. The first error
+ * wins: a function only fills it when err->code is DTB_OK (initialise with {0} or
+ * dtb_error_clear()). Contents are unspecified on success.
+ * line/column are 1-based positions in `source` (a config file), 0 when not applicable;
+ * key is the config key at fault ("sql.slow_ms"), empty when not applicable.
+ */
+struct dtb_error {
+    dtb_rc code;
+    int line;
+    int column;
+    char source[80];
+    char key[64];
+    char text[160];
+};
+
+/* Resets err to "no error". err may be NULL. */
+void dtb_error_clear(struct dtb_error *err);
+
+/* Formats err as one line ("file:3:14: key 'hosts': ...") into out. Returns out. */
+const char *dtb_error_format(const struct dtb_error *err, char *out, size_t outlen);
+
+struct dtb_toolbar;
+struct dtb_request;
+
+/*
+ * Creates a toolbar from a JSON config file. path NULL means the file named by DTB_CONFIG, or
+ * the defaults when that is unset too. Every key can be overridden by DTB_<KEY> environment
+ * variables (DTB_ENABLED=1, DTB_HOSTS=127.0.0.1,10.0.0.0/8, DTB_SQL_SLOW_MS=50, ...).
+ * Returns a new toolbar (destroy with dtb_toolbar_destroy) or NULL with err filled: a malformed
+ * or invalid config names the key, line and column.
+ */
+struct dtb_toolbar *dtb_toolbar_create(const char *path, struct dtb_error *err);
+
+/* Same as dtb_toolbar_create, from a JSON text; source names it in errors (may be NULL). */
+struct dtb_toolbar *dtb_toolbar_create_from_string(const char *json_text, const char *source,
+                                                   struct dtb_error *err);
+
+/*
+ * Starts the toolbar: initialises the panels and the history store and installs process-wide
+ * instrumentation. Config and panel list are immutable afterwards. A disabled toolbar starts
+ * too and then does nothing. Returns DTB_OK, or an error with err filled; a toolbar that failed
+ * to start stays disabled. Call once, before starting the daemon.
+ */
+dtb_rc dtb_toolbar_start(struct dtb_toolbar *tb, struct dtb_error *err);
+
+/* Stops and frees the toolbar. Call after MHD_stop_daemon. NULL is a no-op. */
+void dtb_toolbar_destroy(struct dtb_toolbar *tb);
+
+/* 1 when the toolbar is enabled by its config and started, else 0. Can't fail. */
+int dtb_toolbar_enabled(const struct dtb_toolbar *tb);
+
+/* The toolbar's URL prefix ("/_debug_toolbar"); borrowed while tb lives. */
+const char *dtb_toolbar_url_prefix(const struct dtb_toolbar *tb);
+
+/* The effective config (file + environment) as JSON, secrets redacted. New reference. */
+json_t *dtb_toolbar_config_json(const struct dtb_toolbar *tb);
+
+/*
+ * Starts an MHD daemon with the app's handler wrapped: the same arguments as MHD_start_daemon
+ * after tb. The app's own MHD_OPTION_NOTIFY_COMPLETED and MHD_OPTION_URI_LOG_CALLBACK keep
+ * working (they are chained), and its per-request pointer (req_cls) is its own. With tb NULL or
+ * disabled the daemon is started exactly as MHD_start_daemon would. Returns the daemon or NULL
+ * (MHD refused, or an option the library does not know).
+ */
+struct MHD_Daemon *dtb_start_daemon(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
+                                    MHD_AcceptPolicyCallback apc, void *apc_cls,
+                                    MHD_AccessHandlerCallback dh, void *dh_cls, ...);
+
+/* va_list form of dtb_start_daemon. */
+struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
+                                       MHD_AcceptPolicyCallback apc, void *apc_cls,
+                                       MHD_AccessHandlerCallback dh, void *dh_cls, va_list ap);
+
+/*
+ * Response constructors with MHD's signatures. They build the MHD response and remember its
+ * body so that dtb_queue_response() can inject the toolbar into a copy. When no toolbar is
+ * enabled in the process they are MHD's own calls and cost nothing more.
+ */
+struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
+                                              enum MHD_ResponseMemoryMode mode);
+struct MHD_Response *dtb_response_from_buffer_static(size_t size, const void *buffer);
+struct MHD_Response *dtb_response_from_buffer_copy(size_t size, const void *buffer);
+struct MHD_Response *dtb_response_from_buffer_with_free_callback(size_t size, void *buffer,
+                                                                 MHD_ContentReaderFreeCallback crfc);
+struct MHD_Response *dtb_response_from_buffer_with_free_callback_cls(
+    size_t size, const void *buffer, MHD_ContentReaderFreeCallback crfc, void *crfc_cls);
+
+/*
+ * Queues response for connection, running the toolbar's response filter: for an HTML document
+ * served to an allowed client it queues a copy with the toolbar injected, Content-Length fixed
+ * and the X-Debug-Toolbar-Id and Server-Timing headers added. The app's response object is never
+ * queued-with-changes or destroyed by the library: the app still owns (and destroys) it.
+ * Anything else is MHD_queue_response(connection, status_code, response).
+ * Returns what MHD_queue_response returns.
+ */
+enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned int status_code,
+                                   struct MHD_Response *response);
+
+/* MHD_destroy_response; kept for symmetry with <debugtoolbar/mhd.h>. */
+void dtb_destroy_response(struct MHD_Response *response);
+
+/*
+ * The request being served on this thread, or NULL (toolbar off for this client, or not inside
+ * the app's handler). Borrowed: valid only until the handler returns.
+ */
+struct dtb_request *dtb_request_current(void);
+
+/*
+ * For apps that serve a request from their own thread (MHD_suspend_connection): attach the
+ * request to the calling thread before recording, detach after. Returns the previous current
+ * request, to be passed to dtb_request_detach. rq may be NULL (then nothing is recorded).
+ */
+struct dtb_request *dtb_request_attach(struct dtb_request *rq);
+void dtb_request_detach(struct dtb_request *previous);
+
+/* The request's id (16 hex digits). Borrowed for the request's lifetime. */
+const char *dtb_request_id(const struct dtb_request *rq);
+
+/*
+ * Declares a piece of the app's own config for the Config panel. value is copied; keys named
+ * like secrets (password, token, ...) are shown redacted. Call before or after start; any
+ * thread. Returns DTB_OK, DTB_EINVAL or DTB_ENOMEM.
+ */
+dtb_rc dtb_config_set(struct dtb_toolbar *tb, const char *key, const json_t *value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DEBUGTOOLBAR_H */

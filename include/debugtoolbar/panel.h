@@ -1,0 +1,177 @@
+/*
+ * debugtoolbar/panel.h - the panel interface and the helpers panels use.
+ *
+ * A panel is a const table of callbacks (struct dtb_panel_ops). Built-in panels live under
+ * panels/ and are listed in panels/builtin.c; an app can add its own with dtb_toolbar_add_panel()
+ * before dtb_toolbar_start(). The core never knows what a panel records.
+ *
+ * Lifecycle of one request, for every enabled panel:
+ *   on_request_start   when the record is created (first call of the handler)
+ *   ...the app runs; instrumentation records into the panel's req_state...
+ *   on_request_end     at MHD's completion, after the response was sent
+ *   to_json            the panel's stats: stored with the request in the history store
+ *   nav_subtitle / render_html  later, from the stored JSON only, in any process
+ *
+ * Rule: render_html and nav_subtitle see only the stored JSON, so the memory store, the Redis
+ * store and history share one path.
+ */
+#ifndef DEBUGTOOLBAR_PANEL_H
+#define DEBUGTOOLBAR_PANEL_H
+
+#include <debugtoolbar.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- growable byte buffer ------------------------------------------------------------- */
+
+/*
+ * A growable, always NUL-terminated byte buffer. Zero-initialise or dtb_buf_init(); free with
+ * dtb_buf_free(). On allocation failure the buffer sets `failed` and ignores further appends,
+ * so a sequence of appends needs one check at the end:
+ *
+ *     struct dtb_buf b; dtb_buf_init(&b);
+ *     dtb_buf_append_str(&b, "<td>"); dtb_buf_append_html(&b, sql, strlen(sql));
+ *     if (b.failed) ...
+ */
+struct dtb_buf {
+    char *data; /* NUL-terminated when len > 0 or after any append */
+    size_t len;
+    size_t cap;
+    int failed;
+};
+
+void dtb_buf_init(struct dtb_buf *b);
+void dtb_buf_free(struct dtb_buf *b);
+void dtb_buf_reset(struct dtb_buf *b); /* len = 0, keeps memory */
+/* Each returns 0 on success, -1 when out of memory (and b->failed is set). */
+int dtb_buf_reserve(struct dtb_buf *b, size_t extra);
+int dtb_buf_append(struct dtb_buf *b, const void *data, size_t n);
+int dtb_buf_append_str(struct dtb_buf *b, const char *s);
+int dtb_buf_appendf(struct dtb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s HTML-escaped (& < > " ' escaped); invalid UTF-8 bytes become U+FFFD. */
+int dtb_buf_append_html(struct dtb_buf *b, const char *s, size_t n);
+int dtb_buf_append_html_str(struct dtb_buf *b, const char *s);
+/* Takes ownership of the bytes: returns data (caller frees) and resets b. NULL if failed. */
+char *dtb_buf_steal(struct dtb_buf *b);
+
+/* ---- panels --------------------------------------------------------------------------- */
+
+#define DTB_PANEL_ABI 1
+
+struct dtb_panel_ops {
+    unsigned abi;      /* DTB_PANEL_ABI; dtb_toolbar_add_panel() refuses a mismatch */
+    const char *id;    /* "sql": stable; used in URLs, JSON keys, config */
+    const char *title; /* shown as the panel's heading and in the sidebar */
+    int default_on;    /* enabled when the config does not list panels */
+
+    /* Every callback is optional (NULL = nothing to do) unless marked MANDATORY. */
+
+    /* At dtb_toolbar_start. conf is the config's "panel_options.<id>" object or NULL.
+     * Return 0, or -1 with err filled (the toolbar then refuses to start). */
+    int (*init)(void **panel_state, struct dtb_toolbar *tb, const json_t *conf,
+                struct dtb_error *err);
+    void (*cleanup)(void *panel_state);
+    /* Process-wide hooks; idempotent. Called after init, removed in reverse panel order. */
+    int (*enable_instrumentation)(void *panel_state);
+    void (*disable_instrumentation)(void *panel_state);
+
+    /* Per-request state, allocated from the request's arena (dtb_request_alloc); may be NULL. */
+    void *(*on_request_start)(void *panel_state, struct dtb_request *rq);
+    /* At completion: the response is sent; compute what the panel shows. */
+    void (*on_request_end)(void *panel_state, struct dtb_request *rq, void *req_state);
+    /* MANDATORY. The panel's stats as a new JSON reference (NULL = nothing to store). */
+    json_t *(*to_json)(void *panel_state, struct dtb_request *rq, void *req_state);
+    /* A short line under the panel's name ("11 queries in 3.2 ms"), from the stored JSON. */
+    int (*nav_subtitle)(const json_t *stats, struct dtb_buf *out);
+    /* The panel's content as an HTML fragment, from the stored JSON only; every recorded
+     * string goes through dtb_buf_append_html. Return 0, or -1 (the UI shows an error). */
+    int (*render_html)(const json_t *stats, struct dtb_buf *out);
+    /* Server-Timing metrics for the live request, at queue time ("sql;dur=2.1;desc=...").
+     * Append comma-separated metrics, no leading comma. */
+    int (*server_timing)(void *panel_state, struct dtb_request *rq, void *req_state,
+                         struct dtb_buf *out);
+};
+
+/*
+ * Adds a panel (the table is borrowed and must outlive tb). Before dtb_toolbar_start only.
+ * Returns DTB_OK, DTB_EINVAL (ABI mismatch, no id or to_json, duplicate id), DTB_ESTATE
+ * (already started) or DTB_ENOMEM.
+ */
+dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb_panel_ops *ops);
+
+/* The panel's per-request state for rq (what on_request_start returned), or NULL when the
+ * panel is not enabled. Borrowed. */
+void *dtb_request_panel_state(struct dtb_request *rq, const char *panel_id);
+
+/* ---- the request record, for panels --------------------------------------------------- */
+
+/* Allocates n bytes (zeroed, 16-aligned) from the request's arena, freed at completion.
+ * Returns NULL when out of memory. */
+void *dtb_request_alloc(struct dtb_request *rq, size_t n);
+/* Copies s into the arena; NULL when out of memory or s is NULL. */
+char *dtb_request_strdup(struct dtb_request *rq, const char *s);
+
+struct dtb_toolbar *dtb_request_toolbar(const struct dtb_request *rq);
+const char *dtb_request_method(const struct dtb_request *rq);
+const char *dtb_request_path(const struct dtb_request *rq);     /* URL without the query */
+const char *dtb_request_url(const struct dtb_request *rq);      /* as received, with query */
+const char *dtb_request_version(const struct dtb_request *rq);  /* "HTTP/1.1" */
+const char *dtb_request_client(const struct dtb_request *rq);   /* "127.0.0.1" */
+unsigned dtb_request_status(const struct dtb_request *rq);      /* 0 before queueing */
+
+/* Lists of [name, value] pairs, in the order received; borrowed until completion.
+ * kind: "headers", "query", "cookies", "form" (url-encoded or multipart fields; a file field's
+ * value is {"filename", "content_type", "size"}), "response_headers". Never NULL. */
+const json_t *dtb_request_pairs(const struct dtb_request *rq, const char *kind);
+
+/* Timings in nanoseconds. */
+struct dtb_request_times {
+    int64_t started_unix_ns;  /* wall clock at the first hook */
+    int64_t start_ns;         /* monotonic, first hook */
+    int64_t first_handler_ns; /* monotonic, first call into the wrapper's handler */
+    int64_t queued_ns;        /* monotonic, response queued (0 if not yet) */
+    int64_t end_ns;           /* monotonic, completion (0 before) */
+    int64_t handler_ns;       /* summed time inside the app's handler */
+    int64_t cpu_user_ns;      /* RUSAGE_THREAD summed over the handler's calls */
+    int64_t cpu_sys_ns;
+    int64_t toolbar_ns;       /* the toolbar's own cost: recording, filtering, injecting */
+    int64_t inject_ns;        /* of which: finding the body end and splicing */
+};
+const struct dtb_request_times *dtb_request_times(const struct dtb_request *rq);
+
+/* The response as the filter saw it. */
+struct dtb_request_response {
+    unsigned status;
+    const char *content_type; /* may be NULL */
+    size_t body_size;         /* as the app built it; 0 for non-buffer responses */
+    int injected;             /* 1 when the toolbar was injected */
+    const char *skip_reason;  /* why it was not injected, or NULL */
+    const char *upstream_server_timing; /* app's own Server-Timing header, or NULL */
+};
+const struct dtb_request_response *dtb_request_response(const struct dtb_request *rq);
+
+/* Monotonic clock in nanoseconds. Can't fail. */
+int64_t dtb_now_ns(void);
+
+/* The app's settings (the config file's "app" object merged with dtb_config_set() values), secrets
+ * redacted. New reference; never NULL unless out of memory. */
+json_t *dtb_toolbar_app_config(const struct dtb_toolbar *tb);
+
+/* Redaction: 1 when name matches the toolbar's redaction patterns (password, token, ...). */
+int dtb_toolbar_is_secret_name(const struct dtb_toolbar *tb, const char *name);
+#define DTB_REDACTED "********"
+
+/* Renders helpers shared by panels: a two-column table of [name, value] pairs, escaped.
+ * title may be NULL. Returns 0 or -1. */
+int dtb_render_pairs_table(struct dtb_buf *out, const char *title, const json_t *pairs);
+
+/* Appends a JSON value as an escaped, collapsible tree (<details>/<ul>). Returns 0 or -1. */
+int dtb_render_json_tree(struct dtb_buf *out, const json_t *value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DEBUGTOOLBAR_PANEL_H */

@@ -1,0 +1,114 @@
+/*
+ * http.c - libcurl wrapper for the integration tests: one blocking request at a time.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+
+struct sink {
+    char *data;
+    size_t len;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct sink *s = userdata;
+    size_t n = size * nmemb;
+    char *p = realloc(s->data, s->len + n + 1);
+    if (p == NULL)
+        return 0;
+    memcpy(p + s->len, ptr, n);
+    s->len += n;
+    p[s->len] = '\0';
+    s->data = p;
+    return n;
+}
+
+int http_request(const char *method, const char *url, const char *const *headers,
+                 const char *body, struct http_resp *resp)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *hl = NULL;
+    struct sink b = {0}, h = {0};
+    CURLcode rc;
+    memset(resp, 0, sizeof(*resp));
+    if (c == NULL)
+        return -1;
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else if (strcmp(method, "POST") == 0)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+    else if (strcmp(method, "GET") != 0)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        free(b.data);
+        free(h.data);
+        return -1;
+    }
+    resp->body = b.data ? b.data : strdup("");
+    resp->len = b.len;
+    resp->headers = h.data ? h.data : strdup("");
+    return 0;
+}
+
+int http_get(const char *url, struct http_resp *resp)
+{
+    return http_request("GET", url, NULL, NULL, resp);
+}
+
+char *http_header(const struct http_resp *resp, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = resp->headers;
+    char *last = NULL;
+    while (p != NULL && *p != '\0') {
+        const char *eol = strstr(p, "\r\n");
+        size_t linelen = eol ? (size_t)(eol - p) : strlen(p);
+        if (linelen > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            free(last); /* after a redirect or 100-continue, the last block wins */
+            last = strndup(v, linelen - (size_t)(v - p));
+        }
+        p = eol ? eol + 2 : NULL;
+    }
+    return last;
+}
+
+size_t http_count(const struct http_resp *resp, const char *needle)
+{
+    size_t count = 0, n = strlen(needle);
+    const char *p = resp->body;
+    while (p != NULL && (p = memmem(p, resp->len - (size_t)(p - resp->body), needle, n)) != NULL) {
+        count++;
+        p += n;
+    }
+    return count;
+}
+
+void http_resp_free(struct http_resp *resp)
+{
+    free(resp->body);
+    free(resp->headers);
+    memset(resp, 0, sizeof(*resp));
+}

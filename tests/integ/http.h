@@ -1,0 +1,27 @@
+/*
+ * http.h - a small libcurl client for the integration tests (test-only dependency).
+ */
+#ifndef DTB_TEST_HTTP_H
+#define DTB_TEST_HTTP_H
+
+#include <stddef.h>
+
+struct http_resp {
+    long status;
+    char *body; /* NUL-terminated; len excludes the NUL */
+    size_t len;
+    char *headers; /* raw header block */
+};
+
+/* method: "GET", "HEAD", "POST"; headers: NULL-terminated list of "Name: value"; body may be
+ * NULL. Returns 0 and fills resp, or -1 (transport error). */
+int http_request(const char *method, const char *url, const char *const *headers,
+                 const char *body, struct http_resp *resp);
+int http_get(const char *url, struct http_resp *resp);
+/* Value of header name (case-insensitive) as a new string, or NULL. */
+char *http_header(const struct http_resp *resp, const char *name);
+/* Number of times needle occurs in the body. */
+size_t http_count(const struct http_resp *resp, const char *needle);
+void http_resp_free(struct http_resp *resp);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * filter.c - the response filter: decides whether a response gets the toolbar, and queues a
+ * copy of it with the toolbar spliced in, Content-Length right and the toolbar's headers added.
+ *
+ * Guards run first, each naming why it skipped (the reason goes into the request's record
+ * and, when the response looked like HTML, into the log once per cause). A skipped response
+ * from a buffer we know is still queued as a copy carrying X-Debug-Toolbar-Id and
+ * Server-Timing, so JSON and fetch/XHR calls show up in the history; a response whose body we
+ * cannot see (callback, fd, pipe) is queued as it is. The app's response object is never
+ * changed: the app queues, reuses and destroys it as if the toolbar were not there.
+ * Deliberately not here: gzip re-encoding, redirect interception (later panels/filters).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+/* Case-insensitive "is this header's media type one of these" (parameters ignored). */
+static int media_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    if (ct == NULL)
+        return 0;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return strncasecmp(ct, type, n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
+}
+
+static const char *request_header(struct MHD_Connection *con, const char *name)
+{
+    return MHD_lookup_connection_value(con, MHD_HEADER_KIND, name);
+}
+
+/* Extracts a CSP nonce usable on our script tag: from script-src-elem, script-src or
+ * default-src, in that order. Only base64 characters are accepted. */
+static int csp_nonce(const char *csp, char *out, size_t outlen)
+{
+    static const char *const directives[] = {"script-src-elem", "script-src", "default-src"};
+    if (csp == NULL)
+        return 0;
+    for (size_t d = 0; d < 3; d++) {
+        size_t dl = strlen(directives[d]);
+        const char *p = csp;
+        while (*p != '\0') {
+            while (*p == ' ' || *p == ';' || *p == '\t')
+                p++;
+            const char *end = strchr(p, ';');
+            if (end == NULL)
+                end = p + strlen(p);
+            if ((size_t)(end - p) > dl && strncasecmp(p, directives[d], dl) == 0 &&
+                (p[dl] == ' ' || p[dl] == '\t')) {
+                const char *n = p + dl;
+                while (n < end) {
+                    const char *hit = strstr(n, "'nonce-");
+                    if (hit == NULL || hit >= end)
+                        break;
+                    hit += 7;
+                    size_t len = 0;
+                    while (hit + len < end && (isalnum((unsigned char)hit[len]) ||
+                                               strchr("+/=_-", hit[len]) != NULL))
+                        len++;
+                    if (hit + len < end && hit[len] == '\'' && len > 0 && len < outlen) {
+                        memcpy(out, hit, len);
+                        out[len] = '\0';
+                        return 1;
+                    }
+                    n = hit;
+                }
+            }
+            p = end;
+        }
+    }
+    return 0;
+}
+
+struct copy_ctx {
+    struct MHD_Response *dst;
+    struct dtb_request *rq;
+    int failed;
+};
+
+static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct copy_ctx *c = cls;
+    enum MHD_Result ok;
+    if (key == NULL || strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        return MHD_YES;
+    if (kind == MHD_FOOTER_KIND)
+        ok = MHD_add_response_footer(c->dst, key, value ? value : "");
+    else
+        ok = MHD_add_response_header(c->dst, key, value ? value : "");
+    if (ok != MHD_YES)
+        c->failed = 1;
+    else if (kind != MHD_FOOTER_KIND && c->rq->response_headers != NULL)
+        json_array_append_new(c->rq->response_headers, json_pack("[ss]", key, value ? value : ""));
+    return MHD_YES;
+}
+
+/* The Server-Timing value for the live request, from the panels (or a minimal core one). */
+static void server_timing(struct dtb_request *rq, struct dtb_buf *out)
+{
+    struct dtb_toolbar *tb = rq->tb;
+    for (size_t i = 0; i < tb->nenabled && rq->panel_req_states != NULL; i++) {
+        const struct dtb_panel_ops *p = tb->enabled_panels[i];
+        size_t before = out->len;
+        if (p->server_timing == NULL)
+            continue;
+        if (out->len > 0)
+            dtb_buf_append_str(out, ", ");
+        size_t mark = out->len;
+        if (p->server_timing(tb->panel_states[i], rq, rq->panel_req_states[i], out) != 0 ||
+            out->len == mark) {
+            out->len = before; /* nothing (or a failure): drop the separator */
+            if (out->data != NULL)
+                out->data[before] = '\0';
+        }
+    }
+    if (out->len == 0)
+        dtb_buf_appendf(out, "app;dur=%.3f", (double)rq->times.handler_ns / 1e6);
+}
+
+/* Builds the body with the toolbar snippet at offset at. Returns malloc'd bytes or NULL. */
+static char *splice(struct dtb_request *rq, const char *body, size_t len, size_t at,
+                    const char *nonce, size_t *out_len)
+{
+    struct dtb_buf b;
+    dtb_buf_init(&b);
+    dtb_buf_reserve(&b, len + 512);
+    dtb_buf_append(&b, body, at);
+    dtb_buf_append_str(&b, "<dtb-toolbar id=\"dtb-root\" data-id=\"");
+    dtb_buf_append_str(&b, rq->id);
+    dtb_buf_append_str(&b, "\" data-prefix=\"");
+    dtb_buf_append_html_str(&b, rq->tb->cfg.url_prefix);
+    dtb_buf_append_str(&b, "\"></dtb-toolbar><script src=\"");
+    dtb_buf_append_html_str(&b, rq->tb->script_url);
+    dtb_buf_append_str(&b, "\"");
+    if (nonce != NULL) {
+        dtb_buf_append_str(&b, " nonce=\"");
+        dtb_buf_append_html_str(&b, nonce);
+        dtb_buf_append_str(&b, "\"");
+    }
+    dtb_buf_append_str(&b, " async=\"async\"></script>");
+    dtb_buf_append(&b, body + at, len - at);
+    *out_len = b.len;
+    return dtb_buf_steal(&b);
+}
+
+/* Where the toolbar goes, or -1 to skip (reason set). */
+static long find_insert_point(struct dtb_request *rq, const char *body, size_t len, int xhtml,
+                              const char **reason)
+{
+    const char *ib = rq->tb->cfg.insert_before;
+    if (xhtml) {
+        long at = dtbi_xhtml_body_end(body, len);
+        if (at < 0)
+            *reason = "XHTML document not well-formed or without body";
+        return at;
+    }
+    if (ib != NULL && strcasecmp(ib, "</body>") != 0) {
+        /* A custom insert_before marker: its last occurrence, else the end. */
+        size_t n = strlen(ib);
+        for (size_t i = len >= n ? len - n + 1 : 0; n > 0 && i-- > 0;)
+            if (strncasecmp(body + i, ib, n) == 0)
+                return (long)i;
+        return (long)len;
+    }
+    return (long)dtbi_find_body_end(body, len);
+}
+
+static const char *skip_reason(struct dtb_request *rq, struct MHD_Connection *con,
+                               unsigned status, struct MHD_Response *response, const char *ct,
+                               int known, const void *body, size_t len, int *html_like)
+{
+    const char *v;
+    *html_like = 0;
+    if (status < 200 || status == 204 || status == 304)
+        return "status without a body";
+    if (!media_type_is(ct, "text/html") && !media_type_is(ct, "application/xhtml+xml"))
+        return "not an HTML content type";
+    *html_like = 1;
+    if (status >= 300 && status < 400)
+        return "redirect";
+    if (MHD_get_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING) != NULL)
+        return "Content-Encoding set";
+    v = MHD_get_response_header(response, "Content-Disposition");
+    if (v != NULL && strncasecmp(v, "attachment", 10) == 0)
+        return "Content-Disposition: attachment";
+    v = request_header(con, "Sec-Fetch-Dest");
+    if (v != NULL && strcasecmp(v, "document") != 0 && strcasecmp(v, "iframe") != 0 &&
+        strcasecmp(v, "frame") != 0)
+        return "Sec-Fetch-Dest is not a document";
+    v = request_header(con, "X-Requested-With");
+    if (v != NULL && strcasecmp(v, "XMLHttpRequest") == 0)
+        return "X-Requested-With: XMLHttpRequest";
+    if (!known)
+        return "body not visible (callback, file or streaming response)";
+    if (!dtbi_looks_like_html(body, len))
+        return "body does not start like an HTML document";
+    return NULL;
+}
+
+enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection *con,
+                                  unsigned status, struct MHD_Response *response)
+{
+    int64_t t0 = dtb_now_ns(), ti = 0;
+    const void *body = NULL;
+    size_t len = 0, out_len = 0;
+    int known, html_like;
+    char *out = NULL;
+    char nonce[128];
+    const char *ct = MHD_get_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *reason;
+    struct MHD_Response *copy = NULL;
+    struct dtb_buf st;
+    enum MHD_Result ret;
+
+    rq->times.queued_ns = t0;
+    rq->resp.status = status;
+    rq->resp.content_type = dtb_request_strdup(rq, ct);
+    rq->resp.upstream_server_timing =
+        dtb_request_strdup(rq, MHD_get_response_header(response, "Server-Timing"));
+    known = dtbi_respmap_lookup(response, &body, &len);
+    rq->resp.body_size = known ? len : 0;
+    reason = skip_reason(rq, con, status, response, ct, known, body, len, &html_like);
+    if (reason == NULL) {
+        int xhtml = media_type_is(ct, "application/xhtml+xml");
+        const char *csp = MHD_get_response_header(response, "Content-Security-Policy");
+        int has_nonce = csp_nonce(csp, nonce, sizeof(nonce));
+        ti = dtb_now_ns();
+        long at = find_insert_point(rq, body, len, xhtml, &reason);
+        if (at >= 0)
+            out = splice(rq, body, len, (size_t)at, has_nonce ? nonce : NULL, &out_len);
+        rq->times.inject_ns += dtb_now_ns() - ti;
+        if (at >= 0 && out == NULL)
+            reason = "out of memory while injecting";
+    }
+    if (reason != NULL && html_like)
+        dtbi_log_once(reason, "toolbar not injected into an HTML response: %s (e.g. %s %s)",
+                      reason, dtb_request_method(rq), dtb_request_path(rq));
+    rq->resp.skip_reason = reason;
+    if (!known) {
+        rq->times.toolbar_ns += dtb_now_ns() - t0;
+        return MHD_queue_response(con, status, response);
+    }
+    if (out != NULL) {
+        copy = MHD_create_response_from_buffer_with_free_callback(out_len, out, free);
+        if (copy == NULL)
+            free(out);
+        else
+            rq->resp.injected = 1;
+    } else {
+        copy = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    }
+    if (copy != NULL) {
+        struct copy_ctx cc = {copy, rq, 0};
+        MHD_get_response_headers(response, copy_header, &cc);
+        dtb_buf_init(&st);
+        server_timing(rq, &st);
+        if (cc.failed || st.failed ||
+            MHD_add_response_header(copy, "X-Debug-Toolbar-Id", rq->id) != MHD_YES ||
+            MHD_add_response_header(copy, "Server-Timing", st.data) != MHD_YES) {
+            MHD_destroy_response(copy);
+            copy = NULL;
+        } else if (rq->response_headers != NULL) {
+            json_array_append_new(rq->response_headers,
+                                  json_pack("[ss]", "X-Debug-Toolbar-Id", rq->id));
+            json_array_append_new(rq->response_headers,
+                                  json_pack("[ss]", "Server-Timing", st.data));
+        }
+        dtb_buf_free(&st);
+    }
+    if (copy == NULL) {
+        /* Never fail the app's request: serve its own response untouched. */
+        rq->degraded = true;
+        rq->resp.injected = 0;
+        rq->resp.skip_reason = "out of memory while copying the response";
+        rq->times.toolbar_ns += dtb_now_ns() - t0;
+        return MHD_queue_response(con, status, response);
+    }
+    rq->times.toolbar_ns += dtb_now_ns() - t0;
+    ret = MHD_queue_response(con, status, copy);
+    MHD_destroy_response(copy);
+    return ret;
+}

@@ -1,0 +1,243 @@
+/*
+ * internal.h - declarations shared between the library's own files (prefix dtbi_).
+ * Nothing here is exported; the linker's export list keeps only dtb_ symbols.
+ */
+#ifndef DTB_INTERNAL_H
+#define DTB_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "debugtoolbar.h"
+#include "debugtoolbar/panel.h"
+
+/* ---- errors (error.c) ------------------------------------------------------------------ */
+
+/* Fills err (if not NULL and still DTB_OK) and returns code. key/source may be NULL. */
+dtb_rc dtbi_error_set(struct dtb_error *err, dtb_rc code, const char *source, int line,
+                      int column, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/* Logs one line to stderr prefixed "debugtoolbar: ", at most once per distinct `cause`
+ * string for the process lifetime (cause is compared by content). */
+void dtbi_log_once(const char *cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dtbi_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- config (config.c) ----------------------------------------------------------------- */
+
+struct dtbi_cidr {
+    int family; /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    unsigned prefix;
+};
+
+struct dtbi_config {
+    bool enabled;
+    struct dtbi_cidr *hosts;
+    size_t nhosts;
+    bool intercept_redirects;
+    json_t *panels; /* array of panel ids, or NULL = defaults */
+    char *url_prefix; /* no trailing slash, e.g. "/_debug_toolbar" */
+    unsigned char secret_key[64];
+    size_t secret_key_len;
+    bool secret_key_set;
+    size_t history_size;
+    size_t history_max_bytes;
+    size_t record_max_bytes;
+    char *store;
+    double sql_slow_ms;
+    bool sql_explain;
+    bool sql_capture_params;
+    char *insert_before;
+    json_t *redact;        /* array of lower-case substrings */
+    json_t *panel_options; /* object: panel id -> object, or NULL */
+    json_t *app;           /* the app's own settings from the file ("app" key), or NULL */
+    json_t *effective;     /* the whole effective config as JSON (secret redacted) */
+    char *source;          /* the source name given to dtbi_config_load (copied) */
+    char *text;            /* a copy of the config text, or NULL (for dtbi_config_locate) */
+};
+
+/* Finds the line/column (1-based) of a dotted key path ("sql.slow_ms") in cfg->text, with the
+ * same locator the loader uses for its own errors. Returns 0, or -1 when not found (or the
+ * config came from defaults/environment only). Used for errors found after loading, e.g. an
+ * unknown panel id. */
+int dtbi_config_locate(const struct dtbi_config *cfg, const char *key_path, int *line,
+                       int *column);
+
+/* Loads text (source names it for errors), applies DTB_* environment overrides, validates.
+ * Returns DTB_OK or an error naming key, line and column. cfg is filled on success and must be
+ * released with dtbi_config_free. */
+dtb_rc dtbi_config_load(struct dtbi_config *cfg, const char *text, const char *source,
+                        struct dtb_error *err);
+void dtbi_config_free(struct dtbi_config *cfg);
+/* Parses "10.0.0.0/8", "::1", "127.0.0.1". Returns 0 or -1. */
+int dtbi_cidr_parse(const char *s, struct dtbi_cidr *out);
+/* 1 when addr (sockaddr) is inside one of the ranges. */
+int dtbi_cidr_match(const struct dtbi_cidr *list, size_t n, const struct sockaddr *addr);
+
+/* ---- injector (inject.c) --------------------------------------------------------------- */
+
+/*
+ * Finds where the toolbar goes in an HTML document: the byte offset of the '<' of the last
+ * real </body> end tag, following HTML5's tokenizer for comments, bogus comments (<!...>,
+ * <?...>), DOCTYPE, quoted and unquoted attribute values, raw text (script, style, xmp,
+ * iframe, noembed, noframes, noscript), RCDATA (textarea, title) and plaintext.
+ * Returns len when there is no real </body> (the toolbar is then appended). Can't fail.
+ */
+size_t dtbi_find_body_end(const char *html, size_t len);
+
+/* Same for an XHTML document, after checking it is well-formed XML with libxml2: offset of the
+ * '<' of the body element's end tag; -1 when not well-formed or there is no body element. */
+long dtbi_xhtml_body_end(const char *doc, size_t len);
+
+/* 1 when the body starts like an HTML document (after an optional BOM, whitespace and
+ * comments: a doctype or a tag), else 0 (JSON, plain text, binary junk). */
+int dtbi_looks_like_html(const char *body, size_t len);
+
+/* ---- embedded assets (generated assets.c) ---------------------------------------------- */
+
+struct dtbi_asset {
+    const char *name;         /* "toolbar.js" */
+    const char *content_type; /* "text/javascript; charset=utf-8" */
+    const unsigned char *data;
+    size_t len;
+    const char *etag; /* "\"<hex of a content hash>\"" */
+};
+extern const struct dtbi_asset dtbi_assets[];
+extern const size_t dtbi_assets_count;
+const struct dtbi_asset *dtbi_asset_find(const char *name, size_t name_len);
+
+/* ---- panels (panels/builtin.c) --------------------------------------------------------- */
+
+extern const struct dtb_panel_ops *const dtbi_builtin_panels[];
+extern const size_t dtbi_builtin_panels_count;
+
+
+/* ---- the toolbar and the request record (toolbar.c, request.c) ------------------------- */
+
+struct dtbi_store;
+
+/* One per dtb_start_daemon call: the app's handler and callbacks we chain. */
+struct dtbi_daemon_ctx {
+    struct dtb_toolbar *tb;
+    MHD_AccessHandlerCallback app_handler;
+    void *app_handler_cls;
+    MHD_RequestCompletedCallback app_completed;
+    void *app_completed_cls;
+    void *(*app_uri_log)(void *cls, const char *uri, struct MHD_Connection *con);
+    void *app_uri_log_cls;
+    struct MHD_OptionItem *options; /* what we pass to MHD, ending in MHD_OPTION_END */
+    struct dtbi_daemon_ctx *next;
+};
+
+struct dtb_toolbar {
+    struct dtbi_config cfg;
+    bool started;
+    bool enabled; /* cfg.enabled and started without error */
+    const struct dtb_panel_ops **panels; /* registered: built-ins, then added ones */
+    size_t npanels;
+    size_t panels_cap;
+    const struct dtb_panel_ops **enabled_panels; /* after start, in sidebar order */
+    void **panel_states;
+    size_t nenabled;
+    size_t ninstrumented;
+    struct dtbi_store *store;
+    pthread_mutex_t lock; /* guards app_config and daemons */
+    json_t *app_config;   /* merged app settings (unredacted) */
+    struct dtbi_daemon_ctx *daemons;
+    size_t prefix_len;
+    char *script_url; /* prefix + "/static/toolbar.js?v=" + etag */
+    json_t *empty;    /* an empty array, never modified: returned for missing pair lists */
+};
+
+/* The per-request arena: chunks freed together at completion. */
+struct dtbi_arena_chunk {
+    struct dtbi_arena_chunk *next;
+    size_t used;
+    size_t size;
+    _Alignas(16) unsigned char data[];
+};
+
+struct dtb_request {
+    struct dtb_toolbar *tb;
+    struct dtbi_daemon_ctx *dctx;
+    char id[17];
+    bool active;        /* toolbar on and client allowed */
+    bool toolbar_route; /* served by the toolbar itself, not recorded */
+    bool handled;       /* the app's handler ran at least once */
+    bool degraded;      /* an internal error lost part of the record */
+    unsigned calls;
+    void *app_req_cls;
+    struct dtbi_arena_chunk *arena;
+    const char *method;
+    const char *url;
+    const char *path;
+    const char *version;
+    char client[64];
+    json_t *headers;
+    json_t *query;
+    json_t *cookies;
+    json_t *form;
+    json_t *response_headers;
+    struct MHD_PostProcessor *pp;
+    size_t form_bytes;
+    struct dtb_request_times times;
+    struct dtb_request_response resp;
+    void **panel_req_states;
+    char *route_body; /* toolbar route: POST body (bounded) */
+    size_t route_body_len;
+};
+
+/* TLS current request (request.c). */
+struct dtb_request *dtbi_current(void);
+void dtbi_set_current(struct dtb_request *rq);
+
+/* Creates the record (malloc'd), active when tb is enabled and the client is allowed.
+ * Returns NULL when out of memory. */
+struct dtb_request *dtbi_request_create(struct dtbi_daemon_ctx *dctx,
+                                        struct MHD_Connection *con, const char *uri);
+/* Fills method, url, headers, query, cookies at the first handler call. */
+void dtbi_request_begin(struct dtb_request *rq, struct MHD_Connection *con, const char *url,
+                        const char *method, const char *version);
+/* Completion: panels' on_request_end + to_json, record stored, everything freed. */
+void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode toe);
+void dtbi_request_destroy(struct dtb_request *rq);
+/* Feeds consumed upload bytes to the form parser. */
+void dtbi_request_upload(struct dtb_request *rq, const char *data, size_t size);
+
+/* ---- response bodies (respmap.c) ------------------------------------------------------- */
+
+/* Count of started, enabled toolbars in the process (fast path check). */
+extern atomic_int dtbi_active_toolbars;
+/* Looks up the body of a response built by a dtb_ constructor. Returns 1 and fills
+ * data/size when known, else 0. The body stays valid while the app's response lives. */
+int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size);
+
+/* ---- middleware (middleware.c, mhdopts.c) ---------------------------------------------- */
+
+/* Converts the app's va_list options into an MHD_OptionItem array (nested arrays flattened),
+ * taking out NOTIFY_COMPLETED and URI_LOG_CALLBACK into dctx and appending ours.
+ * Returns 0, or -1 on an unknown option or out of memory. */
+int dtbi_mhd_options_build(struct dtbi_daemon_ctx *dctx, va_list ap);
+
+/* ---- the toolbar's own URLs (routes.c) ------------------------------------------------- */
+
+/* 1 when url is under the toolbar prefix. */
+int dtbi_is_toolbar_url(const struct dtb_toolbar *tb, const char *url);
+/* Serves a toolbar URL. Returns what MHD_queue_response returned, or MHD_NO on failure. */
+enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection *con,
+                                  const char *url, const char *method);
+
+/* Collects a POST body for a toolbar URL (bounded). */
+void dtbi_routes_upload(struct dtb_request *rq, const char *data, size_t size);
+
+/* ---- filter (filter.c) ----------------------------------------------------------------- */
+
+enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection *con,
+                                  unsigned status, struct MHD_Response *response);
+
+/* Builds the request's JSON record and summary (toolbar.c). */
+const struct dtb_panel_ops *dtbi_panel_find(const struct dtb_toolbar *tb, const char *id);
+
+#endif /* DTB_INTERNAL_H */

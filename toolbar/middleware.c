@@ -1,0 +1,172 @@
+/*
+ * middleware.c - wraps the app's MHD access handler and hooks the request lifecycle.
+ *
+ *   URI_LOG_CALLBACK   earliest hook: the record is created (start time, client check)
+ *   access handler     first call: method, headers, query, cookies; toolbar URLs served here;
+ *                      every call: the thread-local current request is set around the app's
+ *                      handler, its time and thread CPU time summed; consumed upload bytes
+ *                      go to the form parser
+ *   NOTIFY_COMPLETED   the app's callback first, then the record is finished and stored
+ *
+ * The app's own URI-log and completion callbacks are chained and its req_cls is its own
+ * (rq->app_req_cls). A disabled toolbar starts the daemon exactly as MHD_start_daemon would.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "internal.h"
+
+void *dtbi_mw_uri_log(void *cls, const char *uri, struct MHD_Connection *con);
+void dtbi_mw_completed(void *cls, struct MHD_Connection *con, void **req_cls,
+                       enum MHD_RequestTerminationCode toe);
+
+void *dtbi_mw_uri_log(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    struct dtbi_daemon_ctx *dctx = cls;
+    struct dtb_request *rq = dtbi_request_create(dctx, con, uri);
+    void *app_cls = NULL;
+    if (dctx->app_uri_log != NULL)
+        app_cls = dctx->app_uri_log(dctx->app_uri_log_cls, uri, con);
+    if (rq == NULL) {
+        /* Out of memory: the request is served without a record. The app's own value is
+         * then what MHD hands the handler, which must not mistake it for a record. */
+        dtbi_log_once("oom-record", "out of memory creating a request record; not recorded");
+        return NULL;
+    }
+    rq->app_req_cls = app_cls;
+    return rq;
+}
+
+static int64_t tv_ns(const struct timeval *tv)
+{
+    return (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000;
+}
+
+static enum MHD_Result mw_handler(void *cls, struct MHD_Connection *con, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    struct dtbi_daemon_ctx *dctx = cls;
+    struct dtb_request *rq = *req_cls;
+    struct dtb_request *prev;
+    struct rusage ru0, ru1;
+    enum MHD_Result ret;
+    int64_t t0, t1;
+    size_t before;
+
+    if (rq == NULL) /* no record (out of memory at the first hook): plain pass-through */
+        return dctx->app_handler(dctx->app_handler_cls, con, url, method, version, upload_data,
+                                 upload_data_size, req_cls);
+    if (rq->calls++ == 0) {
+        t0 = dtb_now_ns();
+        if (rq->active) {
+            rq->toolbar_route = dtbi_is_toolbar_url(rq->tb, url) != 0;
+            dtbi_request_begin(rq, con, url, method, version);
+        }
+        rq->times.first_handler_ns = t0;
+        rq->times.toolbar_ns += dtb_now_ns() - t0;
+    }
+    if (rq->toolbar_route) {
+        if (*upload_data_size != 0) {
+            dtbi_routes_upload(rq, upload_data, *upload_data_size);
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return dtbi_routes_serve(rq, con, url, method);
+    }
+    if (!rq->active)
+        return dctx->app_handler(dctx->app_handler_cls, con, url, method, version, upload_data,
+                                 upload_data_size, &rq->app_req_cls);
+
+    rq->handled = true;
+    before = *upload_data_size;
+    prev = dtbi_current();
+    dtbi_set_current(rq);
+    getrusage(RUSAGE_THREAD, &ru0);
+    t0 = dtb_now_ns();
+    ret = dctx->app_handler(dctx->app_handler_cls, con, url, method, version, upload_data,
+                            upload_data_size, &rq->app_req_cls);
+    t1 = dtb_now_ns();
+    getrusage(RUSAGE_THREAD, &ru1);
+    dtbi_set_current(prev);
+    rq->times.handler_ns += t1 - t0;
+    rq->times.cpu_user_ns += tv_ns(&ru1.ru_utime) - tv_ns(&ru0.ru_utime);
+    rq->times.cpu_sys_ns += tv_ns(&ru1.ru_stime) - tv_ns(&ru0.ru_stime);
+    if (before > 0 && *upload_data_size < before) {
+        int64_t u0 = dtb_now_ns();
+        dtbi_request_upload(rq, upload_data, before - *upload_data_size);
+        rq->times.toolbar_ns += dtb_now_ns() - u0;
+    }
+    return ret;
+}
+
+void dtbi_mw_completed(void *cls, struct MHD_Connection *con, void **req_cls,
+                       enum MHD_RequestTerminationCode toe)
+{
+    struct dtbi_daemon_ctx *dctx = cls;
+    struct dtb_request *rq = *req_cls;
+    if (rq == NULL) {
+        if (dctx->app_completed != NULL)
+            dctx->app_completed(dctx->app_completed_cls, con, req_cls, toe);
+        return;
+    }
+    if (dctx->app_completed != NULL)
+        dctx->app_completed(dctx->app_completed_cls, con, &rq->app_req_cls, toe);
+    *req_cls = NULL;
+    dtbi_request_finish(rq, toe);
+}
+
+struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
+                                       MHD_AcceptPolicyCallback apc, void *apc_cls,
+                                       MHD_AccessHandlerCallback dh, void *dh_cls, va_list ap)
+{
+    struct dtbi_daemon_ctx *dctx;
+    struct MHD_Daemon *d;
+    if (tb == NULL || !tb->enabled)
+        return MHD_start_daemon_va(flags, port, apc, apc_cls, dh, dh_cls, ap);
+    dctx = calloc(1, sizeof(*dctx));
+    if (dctx == NULL)
+        return NULL;
+    dctx->tb = tb;
+    dctx->app_handler = dh;
+    dctx->app_handler_cls = dh_cls;
+    if (dtbi_mhd_options_build(dctx, ap) != 0) {
+        free(dctx);
+        return NULL;
+    }
+    d = MHD_start_daemon(flags, port, apc, apc_cls, mw_handler, dctx, MHD_OPTION_ARRAY,
+                         dctx->options, MHD_OPTION_END);
+    if (d == NULL) {
+        free(dctx->options);
+        free(dctx);
+        return NULL;
+    }
+    pthread_mutex_lock(&tb->lock);
+    dctx->next = tb->daemons;
+    tb->daemons = dctx;
+    pthread_mutex_unlock(&tb->lock);
+    return d;
+}
+
+struct MHD_Daemon *dtb_start_daemon(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
+                                    MHD_AcceptPolicyCallback apc, void *apc_cls,
+                                    MHD_AccessHandlerCallback dh, void *dh_cls, ...)
+{
+    struct MHD_Daemon *d;
+    va_list ap;
+    va_start(ap, dh_cls);
+    d = dtb_start_daemon_va(tb, flags, port, apc, apc_cls, dh, dh_cls, ap);
+    va_end(ap);
+    return d;
+}
+
+enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned int status_code,
+                                   struct MHD_Response *response)
+{
+    struct dtb_request *rq = dtbi_current();
+    if (rq == NULL || !rq->active || response == NULL)
+        return MHD_queue_response(connection, status_code, response);
+    return dtbi_filter_queue(rq, connection, status_code, response);
+}

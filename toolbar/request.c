@@ -1,0 +1,485 @@
+/*
+ * request.c - the per-request record: its arena, what the core collects about the request
+ * (method, URL, headers, query, cookies, form fields, timings) and the accessors panels use.
+ *
+ * A record lives from MHD's URI-log hook to its completion hook. It hangs off MHD's req_cls,
+ * never off a thread; the thread-local "current request" is only set while the app's handler
+ * runs (or between dtb_request_attach/detach). At completion every panel turns its state
+ * into JSON, the record is stored as JSON text, and the arena is freed in one go.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "store.h"
+
+static _Thread_local struct dtb_request *tls_current;
+
+struct dtb_request *dtbi_current(void)
+{
+    return tls_current;
+}
+
+void dtbi_set_current(struct dtb_request *rq)
+{
+    tls_current = rq;
+}
+
+struct dtb_request *dtb_request_current(void)
+{
+    return tls_current;
+}
+
+struct dtb_request *dtb_request_attach(struct dtb_request *rq)
+{
+    struct dtb_request *prev = tls_current;
+    tls_current = (rq != NULL && rq->active) ? rq : NULL;
+    return prev;
+}
+
+void dtb_request_detach(struct dtb_request *previous)
+{
+    tls_current = previous;
+}
+
+int64_t dtb_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- arena ------------------------------------------------------------------------------- */
+
+#define ARENA_CHUNK 4096
+
+void *dtb_request_alloc(struct dtb_request *rq, size_t n)
+{
+    struct dtbi_arena_chunk *c = rq->arena;
+    size_t need = (n + 15) & ~(size_t)15;
+    if (n == 0 || need < n)
+        return NULL;
+    if (c == NULL || c->size - c->used < need) {
+        size_t size = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+        c = calloc(1, sizeof(*c) + size);
+        if (c == NULL)
+            return NULL;
+        c->size = size;
+        c->next = rq->arena;
+        rq->arena = c;
+    }
+    void *p = c->data + c->used;
+    c->used += need;
+    return p;
+}
+
+char *dtb_request_strdup(struct dtb_request *rq, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s);
+    char *p = dtb_request_alloc(rq, n + 1);
+    if (p != NULL)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+static void arena_free(struct dtb_request *rq)
+{
+    struct dtbi_arena_chunk *c = rq->arena;
+    while (c != NULL) {
+        struct dtbi_arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    rq->arena = NULL;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------------- */
+
+static void client_address(struct dtb_request *rq, struct MHD_Connection *con, int *allowed)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+    *allowed = 0;
+    snprintf(rq->client, sizeof(rq->client), "unknown");
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, rq->client,
+                  sizeof(rq->client));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, rq->client,
+                  sizeof(rq->client));
+    *allowed = dtbi_cidr_match(rq->tb->cfg.hosts, rq->tb->cfg.nhosts, sa);
+}
+
+static void make_id(char out[17])
+{
+    unsigned char r[8];
+    static const char hex[] = "0123456789abcdef";
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        /* getrandom on Linux does not fail for 8 bytes once the pool is ready; fall back to
+         * the clock so an id is still unique enough within the history. */
+        int64_t t = dtb_now_ns() ^ wall_ns();
+        memcpy(r, &t, sizeof(r));
+    }
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = hex[r[i] >> 4];
+        out[2 * i + 1] = hex[r[i] & 15];
+    }
+    out[16] = '\0';
+}
+
+struct dtb_request *dtbi_request_create(struct dtbi_daemon_ctx *dctx,
+                                        struct MHD_Connection *con, const char *uri)
+{
+    struct dtb_request *rq = calloc(1, sizeof(*rq));
+    int allowed;
+    if (rq == NULL)
+        return NULL;
+    rq->tb = dctx->tb;
+    rq->dctx = dctx;
+    rq->times.start_ns = dtb_now_ns();
+    rq->times.started_unix_ns = wall_ns();
+    client_address(rq, con, &allowed);
+    rq->active = rq->tb->enabled && allowed;
+    if (rq->active)
+        make_id(rq->id);
+    rq->times.toolbar_ns += dtb_now_ns() - rq->times.start_ns;
+    return rq;
+}
+
+static enum MHD_Result collect_pair(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    json_t *arr = cls;
+    json_t *pair = json_pack("[ss]", key ? key : "", value ? value : "");
+    if (pair == NULL || json_array_append_new(arr, pair) != 0)
+        return MHD_NO;
+    return MHD_YES;
+}
+
+static json_t *collect(struct MHD_Connection *con, enum MHD_ValueKind kind)
+{
+    json_t *arr = json_array();
+    if (arr != NULL)
+        MHD_get_connection_values(con, kind, collect_pair, arr);
+    return arr;
+}
+
+/* Form fields from urlencoded and multipart bodies (MHD's post processor). A field value is
+ * kept up to FORM_VALUE_MAX bytes; a file field becomes {filename, content_type, size}. */
+#define FORM_VALUE_MAX 4096
+#define FORM_TOTAL_MAX (256 * 1024)
+
+static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *filename, const char *content_type,
+                                 const char *transfer_encoding, const char *data, uint64_t off,
+                                 size_t size)
+{
+    struct dtb_request *rq = cls;
+    json_t *last = NULL;
+    size_t n = json_array_size(rq->form);
+    if (n > 0 && off > 0) {
+        last = json_array_get(rq->form, n - 1);
+        if (strcmp(json_string_value(json_array_get(last, 0)), key ? key : "") != 0)
+            last = NULL;
+    }
+    if (last == NULL) {
+        json_t *val = filename != NULL
+                          ? json_pack("{s:s,s:s,s:I}", "filename", filename, "content_type",
+                                      content_type ? content_type : "", "size", (json_int_t)0)
+                          : json_string("");
+        last = json_pack("[so]", key ? key : "", val);
+        if (last == NULL || json_array_append_new(rq->form, last) != 0)
+            return MHD_NO;
+    }
+    json_t *val = json_array_get(last, 1);
+    if (json_is_object(val)) {
+        json_int_t sz = json_integer_value(json_object_get(val, "size"));
+        json_object_set_new(val, "size", json_integer(sz + (json_int_t)size));
+    } else if (size > 0 && rq->form_bytes < FORM_TOTAL_MAX) {
+        const char *cur = json_string_value(val);
+        size_t curlen = json_string_length(val);
+        size_t take = size;
+        if (curlen + take > FORM_VALUE_MAX)
+            take = curlen >= FORM_VALUE_MAX ? 0 : FORM_VALUE_MAX - curlen;
+        if (take > 0) {
+            char *joined = malloc(curlen + take + 1);
+            if (joined == NULL)
+                return MHD_NO;
+            memcpy(joined, cur, curlen);
+            memcpy(joined + curlen, data, take);
+            joined[curlen + take] = '\0';
+            /* Form values may be any bytes; jansson wants UTF-8, so invalid input is kept
+             * as a note rather than dropped silently. */
+            json_t *s = json_stringn(joined, curlen + take);
+            if (s == NULL)
+                s = json_string("(not UTF-8)");
+            json_array_set_new(last, 1, s);
+            free(joined);
+            rq->form_bytes += take;
+        }
+    }
+    return MHD_YES;
+}
+
+void dtbi_request_begin(struct dtb_request *rq, struct MHD_Connection *con, const char *url,
+                        const char *method, const char *version)
+{
+    const char *q;
+    rq->method = dtb_request_strdup(rq, method);
+    rq->url = dtb_request_strdup(rq, url);
+    rq->version = dtb_request_strdup(rq, version);
+    q = url != NULL ? strchr(url, '?') : NULL;
+    if (q != NULL) {
+        char *p = dtb_request_alloc(rq, (size_t)(q - url) + 1);
+        if (p != NULL)
+            memcpy(p, url, (size_t)(q - url));
+        rq->path = p;
+    } else {
+        rq->path = rq->url;
+    }
+    rq->headers = collect(con, MHD_HEADER_KIND);
+    rq->query = collect(con, MHD_GET_ARGUMENT_KIND);
+    rq->cookies = collect(con, MHD_COOKIE_KIND);
+    rq->form = json_array();
+    rq->response_headers = json_array();
+    if (rq->method == NULL || rq->url == NULL || rq->headers == NULL || rq->query == NULL ||
+        rq->cookies == NULL || rq->form == NULL || rq->response_headers == NULL)
+        rq->degraded = true;
+    if (method != NULL && strcmp(method, "POST") == 0 && rq->form != NULL)
+        rq->pp = MHD_create_post_processor(con, 8192, form_iter, rq);
+    if (rq->tb->nenabled > 0 && !rq->toolbar_route) {
+        rq->panel_req_states = dtb_request_alloc(rq, rq->tb->nenabled * sizeof(void *));
+        if (rq->panel_req_states == NULL) {
+            rq->degraded = true;
+            return;
+        }
+        for (size_t i = 0; i < rq->tb->nenabled; i++) {
+            const struct dtb_panel_ops *p = rq->tb->enabled_panels[i];
+            if (p->on_request_start != NULL)
+                rq->panel_req_states[i] = p->on_request_start(rq->tb->panel_states[i], rq);
+        }
+    }
+}
+
+void dtbi_request_upload(struct dtb_request *rq, const char *data, size_t size)
+{
+    if (rq->pp != NULL && MHD_post_process(rq->pp, data, size) != MHD_YES) {
+        MHD_destroy_post_processor(rq->pp);
+        rq->pp = NULL;
+    }
+}
+
+void dtbi_request_destroy(struct dtb_request *rq)
+{
+    if (rq == NULL)
+        return;
+    if (rq->pp != NULL)
+        MHD_destroy_post_processor(rq->pp);
+    json_decref(rq->headers);
+    json_decref(rq->query);
+    json_decref(rq->cookies);
+    json_decref(rq->form);
+    json_decref(rq->response_headers);
+    free(rq->route_body);
+    arena_free(rq);
+    free(rq);
+}
+
+static void iso8601(int64_t unix_ns, char *out, size_t outlen)
+{
+    time_t secs = (time_t)(unix_ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, outlen - n, ".%03dZ", (int)((unix_ns / 1000000) % 1000));
+}
+
+/* Shrinks an oversized record by dropping the largest panels' stats, saying so. */
+static char *dump_bounded(json_t *record, size_t max_bytes)
+{
+    char *text = json_dumps(record, JSON_COMPACT);
+    json_t *panels = json_object_get(record, "panels");
+    while (text != NULL && strlen(text) > max_bytes && json_object_size(panels) > 0) {
+        const char *key, *biggest = NULL;
+        size_t biggest_len = 0;
+        json_t *v;
+        json_object_foreach(panels, key, v)
+        {
+            char *t = json_dumps(v, JSON_COMPACT);
+            size_t l = t ? strlen(t) : 0;
+            free(t);
+            if (l >= biggest_len && json_object_get(v, "truncated") == NULL) {
+                biggest_len = l;
+                biggest = key;
+            }
+        }
+        free(text);
+        text = NULL;
+        if (biggest == NULL)
+            break;
+        json_t *trunc = json_object_get(record, "truncated");
+        json_array_append_new(trunc, json_string(biggest));
+        json_object_set_new(panels, biggest,
+                            json_pack("{s:b,s:I}", "truncated", 1, "bytes",
+                                      (json_int_t)biggest_len));
+        text = json_dumps(record, JSON_COMPACT);
+    }
+    return text;
+}
+
+void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode toe)
+{
+    struct dtb_toolbar *tb = rq->tb;
+    json_t *record = NULL, *panels = NULL, *summary = NULL;
+    char started[40], *text = NULL;
+    int64_t t0;
+    if (!rq->active || !rq->handled || rq->toolbar_route || tb->store == NULL) {
+        dtbi_request_destroy(rq);
+        return;
+    }
+    t0 = dtb_now_ns();
+    rq->times.end_ns = t0;
+    for (size_t i = 0; i < tb->nenabled && rq->panel_req_states != NULL; i++) {
+        const struct dtb_panel_ops *p = tb->enabled_panels[i];
+        if (p->on_request_end != NULL)
+            p->on_request_end(tb->panel_states[i], rq, rq->panel_req_states[i]);
+    }
+    /* Everything after this point is the toolbar's own cost, shown in the Timer panel. */
+    rq->times.toolbar_ns += dtb_now_ns() - t0;
+    panels = json_object();
+    for (size_t i = 0; i < tb->nenabled && panels != NULL; i++) {
+        const struct dtb_panel_ops *p = tb->enabled_panels[i];
+        void *st = rq->panel_req_states != NULL ? rq->panel_req_states[i] : NULL;
+        json_t *stats = p->to_json(tb->panel_states[i], rq, st);
+        if (stats != NULL)
+            json_object_set_new(panels, p->id, stats);
+    }
+    iso8601(rq->times.started_unix_ns, started, sizeof(started));
+    double time_ms = (double)(rq->times.end_ns - rq->times.start_ns) / 1e6;
+    json_t *sql = json_object_get(panels, "sql");
+    json_int_t queries = json_integer_value(json_object_get(sql, "count"));
+    summary = json_pack("{s:s,s:s,s:s,s:i,s:s?,s:f,s:I,s:s,s:b,s:s?}", "id", rq->id, "method",
+                        rq->method ? rq->method : "", "path", rq->path ? rq->path : "",
+                        "status", (int)rq->resp.status, "content_type", rq->resp.content_type,
+                        "time_ms", time_ms, "queries", queries, "started_at", started,
+                        "injected", rq->resp.injected, "skip_reason", rq->resp.skip_reason);
+    if (summary == NULL || panels == NULL)
+        goto fail;
+    record = json_deep_copy(summary);
+    if (record == NULL)
+        goto fail;
+    json_object_set_new(record, "url", json_string(rq->url ? rq->url : ""));
+    json_object_set_new(record, "completed", json_boolean(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
+    json_object_set_new(record, "degraded", json_boolean(rq->degraded));
+    json_object_set_new(record, "truncated", json_array());
+    json_object_set(record, "panels", panels);
+    text = dump_bounded(record, tb->cfg.record_max_bytes);
+    if (text == NULL)
+        goto fail;
+    if (tb->store->ops->put(tb->store, rq->id, summary, text) != DTB_OK)
+        dtbi_log_once("store-put", "could not store a request record (store '%s')",
+                      tb->store->ops->name);
+    goto done;
+fail:
+    dtbi_log_once("record-build", "out of memory building a request record; not stored");
+done:
+    free(text);
+    json_decref(record);
+    json_decref(panels);
+    json_decref(summary);
+    dtbi_request_destroy(rq);
+}
+
+/* ---- accessors ------------------------------------------------------------------------------ */
+
+struct dtb_toolbar *dtb_request_toolbar(const struct dtb_request *rq)
+{
+    return rq->tb;
+}
+
+const char *dtb_request_id(const struct dtb_request *rq)
+{
+    return rq->id;
+}
+
+const char *dtb_request_method(const struct dtb_request *rq)
+{
+    return rq->method ? rq->method : "";
+}
+
+const char *dtb_request_path(const struct dtb_request *rq)
+{
+    return rq->path ? rq->path : "";
+}
+
+const char *dtb_request_url(const struct dtb_request *rq)
+{
+    return rq->url ? rq->url : "";
+}
+
+const char *dtb_request_version(const struct dtb_request *rq)
+{
+    return rq->version ? rq->version : "";
+}
+
+const char *dtb_request_client(const struct dtb_request *rq)
+{
+    return rq->client;
+}
+
+unsigned dtb_request_status(const struct dtb_request *rq)
+{
+    return rq->resp.status;
+}
+
+const json_t *dtb_request_pairs(const struct dtb_request *rq, const char *kind)
+{
+    const json_t *r = NULL;
+    if (strcmp(kind, "headers") == 0)
+        r = rq->headers;
+    else if (strcmp(kind, "query") == 0)
+        r = rq->query;
+    else if (strcmp(kind, "cookies") == 0)
+        r = rq->cookies;
+    else if (strcmp(kind, "form") == 0)
+        r = rq->form;
+    else if (strcmp(kind, "response_headers") == 0)
+        r = rq->response_headers;
+    /* Otherwise the toolbar's immutable empty array (made at create). */
+    return r != NULL ? r : rq->tb->empty;
+}
+
+const struct dtb_request_times *dtb_request_times(const struct dtb_request *rq)
+{
+    return &rq->times;
+}
+
+const struct dtb_request_response *dtb_request_response(const struct dtb_request *rq)
+{
+    return &rq->resp;
+}
+
+void *dtb_request_panel_state(struct dtb_request *rq, const char *panel_id)
+{
+    if (rq == NULL || rq->panel_req_states == NULL)
+        return NULL;
+    for (size_t i = 0; i < rq->tb->nenabled; i++)
+        if (strcmp(rq->tb->enabled_panels[i]->id, panel_id) == 0)
+            return rq->panel_req_states[i];
+    return NULL;
+}

@@ -1,0 +1,240 @@
+/*
+ * routes.c - the toolbar's own URLs, under url_prefix, for allowed clients only:
+ *
+ *   GET static/<file>                         embedded assets (ETag, Cache-Control)
+ *   GET api/requests                          the history, newest first
+ *   GET api/requests/<id>                     one stored record, plus "nav" (titles, subtitles)
+ *   GET api/requests/<id>/panels/<panel>      one panel as an HTML fragment
+ *
+ * Everything is rendered from the stored JSON, so any process sharing the store can answer.
+ * A client that is not allowed never gets here: the middleware hands its request to the app.
+ * Errors are JSON {"error": "..."} with a fitting status.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "store.h"
+
+int dtbi_is_toolbar_url(const struct dtb_toolbar *tb, const char *url)
+{
+    size_t n = tb->prefix_len;
+    return url != NULL && strncmp(url, tb->cfg.url_prefix, n) == 0 &&
+           (url[n] == '/' || url[n] == '\0' || url[n] == '?');
+}
+
+#define ROUTE_BODY_MAX 65536
+
+void dtbi_routes_upload(struct dtb_request *rq, const char *data, size_t size)
+{
+    if (rq->route_body_len + size > ROUTE_BODY_MAX) {
+        rq->route_body_len = ROUTE_BODY_MAX + 1; /* marks "too large" */
+        return;
+    }
+    char *p = realloc(rq->route_body, rq->route_body_len + size + 1);
+    if (p == NULL)
+        return;
+    memcpy(p + rq->route_body_len, data, size);
+    rq->route_body_len += size;
+    p[rq->route_body_len] = '\0';
+    rq->route_body = p;
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *con, unsigned status, const char *ctype,
+                                char *data, size_t len, const char *etag, const char *cache)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer_with_free_callback(len, data, free);
+    enum MHD_Result ret;
+    if (r == NULL) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache ? cache : "no-store");
+    if (etag != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    ret = MHD_queue_response(con, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *con, unsigned status, json_t *value)
+{
+    char *text = value != NULL ? json_dumps(value, JSON_COMPACT) : NULL;
+    json_decref(value);
+    if (text == NULL)
+        return MHD_NO;
+    return send_buf(con, status, "application/json", text, strlen(text), NULL, NULL);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, const char *msg)
+{
+    return send_json(con, status, json_pack("{s:s}", "error", msg));
+}
+
+static enum MHD_Result serve_static(struct MHD_Connection *con, const char *name)
+{
+    const struct dtbi_asset *a = dtbi_asset_find(name, strlen(name));
+    const char *inm;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    unsigned status = MHD_HTTP_OK;
+    if (a == NULL)
+        return send_error(con, MHD_HTTP_NOT_FOUND, "no such asset");
+    inm = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (inm != NULL && strcmp(inm, a->etag) == 0) {
+        status = MHD_HTTP_NOT_MODIFIED;
+        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else {
+        r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    }
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=86400");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    ret = MHD_queue_response(con, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* A request id is 16 lower-case hex digits; anything else is never looked up. */
+static int valid_id(const char *s, size_t n)
+{
+    if (n != 16)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+static json_t *load_record(struct dtb_toolbar *tb, const char *id)
+{
+    char *text = tb->store->ops->get(tb->store, id);
+    json_t *rec;
+    if (text == NULL)
+        return NULL;
+    rec = json_loads(text, 0, NULL);
+    free(text);
+    return rec;
+}
+
+static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connection *con,
+                                    const char *id)
+{
+    json_t *rec = load_record(tb, id);
+    json_t *nav, *panels;
+    struct dtb_buf sub;
+    if (rec == NULL)
+        return send_error(con, MHD_HTTP_NOT_FOUND, "unknown or expired request id");
+    panels = json_object_get(rec, "panels");
+    nav = json_array();
+    dtb_buf_init(&sub);
+    for (size_t i = 0; i < tb->nenabled && nav != NULL; i++) {
+        const struct dtb_panel_ops *p = tb->enabled_panels[i];
+        json_t *stats = json_object_get(panels, p->id);
+        if (stats == NULL)
+            continue;
+        dtb_buf_reset(&sub);
+        if (p->nav_subtitle != NULL && p->nav_subtitle(stats, &sub) != 0)
+            dtb_buf_reset(&sub);
+        json_array_append_new(nav, json_pack("{s:s,s:s,s:s}", "id", p->id, "title", p->title,
+                                             "subtitle", sub.data ? sub.data : ""));
+    }
+    dtb_buf_free(&sub);
+    json_object_set_new(rec, "nav", nav);
+    return send_json(con, MHD_HTTP_OK, rec);
+}
+
+static enum MHD_Result serve_panel(struct dtb_toolbar *tb, struct MHD_Connection *con,
+                                   const char *id, const char *panel_id)
+{
+    const struct dtb_panel_ops *p = dtbi_panel_find(tb, panel_id);
+    json_t *rec, *stats;
+    struct dtb_buf out;
+    if (p == NULL)
+        return send_error(con, MHD_HTTP_NOT_FOUND, "unknown panel");
+    rec = load_record(tb, id);
+    if (rec == NULL)
+        return send_error(con, MHD_HTTP_NOT_FOUND, "unknown or expired request id");
+    stats = json_object_get(json_object_get(rec, "panels"), panel_id);
+    dtb_buf_init(&out);
+    if (stats == NULL) {
+        dtb_buf_append_str(&out, "<p class=\"dtb-muted\">This panel recorded nothing for this "
+                                 "request.</p>");
+    } else if (json_is_true(json_object_get(stats, "truncated"))) {
+        dtb_buf_appendf(&out, "<p class=\"dtb-warn\">This panel's data (%lld bytes) was dropped: "
+                              "the record was larger than record_max_bytes.</p>",
+                        (long long)json_integer_value(json_object_get(stats, "bytes")));
+    } else if (p->render_html == NULL || p->render_html(stats, &out) != 0 || out.failed) {
+        dtb_buf_free(&out);
+        dtb_buf_init(&out);
+        dtb_buf_append_str(&out, "<p class=\"dtb-error\">This panel failed to render.</p>");
+    }
+    json_decref(rec);
+    if (out.failed) {
+        dtb_buf_free(&out);
+        return MHD_NO;
+    }
+    size_t len = out.len;
+    return send_buf(con, MHD_HTTP_OK, "text/html; charset=utf-8", dtb_buf_steal(&out), len,
+                    NULL, NULL);
+}
+
+enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection *con,
+                                  const char *url, const char *method)
+{
+    struct dtb_toolbar *tb = rq->tb;
+    const char *path = url + tb->prefix_len;
+    size_t plen = strcspn(path, "?");
+    int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+    if (plen >= 8 && strncmp(path, "/static/", 8) == 0) {
+        char name[64];
+        size_t n = plen - 8;
+        if (!is_get)
+            return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        if (n == 0 || n >= sizeof(name))
+            return send_error(con, MHD_HTTP_NOT_FOUND, "no such asset");
+        memcpy(name, path + 8, n);
+        name[n] = '\0';
+        return serve_static(con, name);
+    }
+    if (plen == 13 && strncmp(path, "/api/requests", 13) == 0) {
+        if (!is_get)
+            return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        json_t *list = tb->store->ops->list(tb->store);
+        if (list == NULL)
+            return send_error(con, MHD_HTTP_INTERNAL_SERVER_ERROR, "history unavailable");
+        return send_json(con, MHD_HTTP_OK, list);
+    }
+    if (plen > 14 && strncmp(path, "/api/requests/", 14) == 0) {
+        const char *id = path + 14;
+        size_t idlen = strcspn(id, "/?");
+        char idbuf[17];
+        if (!is_get)
+            return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        if (!valid_id(id, idlen))
+            return send_error(con, MHD_HTTP_NOT_FOUND, "unknown or expired request id");
+        memcpy(idbuf, id, 16);
+        idbuf[16] = '\0';
+        const char *rest = id + idlen;
+        size_t rlen = plen - (size_t)(rest - path);
+        if (rlen == 0)
+            return serve_record(tb, con, idbuf);
+        if (rlen > 8 && strncmp(rest, "/panels/", 8) == 0) {
+            char pid[64];
+            size_t n = rlen - 8;
+            if (n >= sizeof(pid) || memchr(rest + 8, '/', n) != NULL)
+                return send_error(con, MHD_HTTP_NOT_FOUND, "unknown panel");
+            memcpy(pid, rest + 8, n);
+            pid[n] = '\0';
+            return serve_panel(tb, con, idbuf, pid);
+        }
+    }
+    return send_error(con, MHD_HTTP_NOT_FOUND, "no such toolbar URL");
+}

@@ -1,0 +1,148 @@
+/*
+ * store_mem.c - the default history store: a ring of the last N records in this process.
+ *
+ * Bounded two ways: by entry count (history_size) and by the bytes the records take
+ * (history_max_bytes); the oldest entries go first. One mutex guards the ring; put/get/list
+ * copy strings under it and do nothing slow while holding it. Records are kept as JSON text.
+ * Deliberately not shared between processes: that is what the Redis store is for.
+ */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+
+struct mem_entry {
+    char id[17];
+    json_t *summary; /* immutable once stored: shared read-only with list() callers */
+    char *record;
+    size_t bytes;
+};
+
+struct mem_store {
+    struct dtbi_store base;
+    pthread_mutex_t lock;
+    struct mem_entry *ring; /* ring[(head + i) % cap] for i in 0..count-1, oldest first */
+    size_t cap;
+    size_t head;
+    size_t count;
+    size_t bytes;
+    size_t max_bytes;
+};
+
+static void entry_clear(struct mem_entry *e)
+{
+    json_decref(e->summary);
+    free(e->record);
+    memset(e, 0, sizeof(*e));
+}
+
+/* Drops the oldest entry. Lock held. */
+static void evict_oldest(struct mem_store *m)
+{
+    struct mem_entry *e = &m->ring[m->head];
+    m->bytes -= e->bytes;
+    entry_clear(e);
+    m->head = (m->head + 1) % m->cap;
+    m->count--;
+}
+
+static dtb_rc mem_put(struct dtbi_store *s, const char *id, json_t *summary, const char *record)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    struct mem_entry ne;
+    memset(&ne, 0, sizeof(ne));
+    snprintf(ne.id, sizeof(ne.id), "%s", id);
+    ne.summary = json_incref(summary);
+    ne.record = strdup(record);
+    if (ne.record == NULL) {
+        entry_clear(&ne);
+        return DTB_ENOMEM;
+    }
+    ne.bytes = strlen(record) + 256 + sizeof(ne);
+    if (ne.bytes > m->max_bytes) {
+        entry_clear(&ne);
+        return DTB_ESTORE;
+    }
+    pthread_mutex_lock(&m->lock);
+    while (m->count > 0 && (m->count == m->cap || m->bytes + ne.bytes > m->max_bytes))
+        evict_oldest(m);
+    m->ring[(m->head + m->count) % m->cap] = ne;
+    m->count++;
+    m->bytes += ne.bytes;
+    pthread_mutex_unlock(&m->lock);
+    return DTB_OK;
+}
+
+static char *mem_get(struct dtbi_store *s, const char *id)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    char *out = NULL;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = m->count; i-- > 0;) {
+        struct mem_entry *e = &m->ring[(m->head + i) % m->cap];
+        if (strcmp(e->id, id) == 0) {
+            out = strdup(e->record);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return out;
+}
+
+static json_t *mem_list(struct dtbi_store *s)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    json_t *arr = json_array();
+    if (arr == NULL)
+        return NULL;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = m->count; i-- > 0;) {
+        struct mem_entry *e = &m->ring[(m->head + i) % m->cap];
+        if (json_array_append(arr, e->summary) != 0) {
+            json_decref(arr);
+            arr = NULL;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return arr;
+}
+
+static void mem_destroy(struct dtbi_store *s)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (m == NULL)
+        return;
+    while (m->count > 0)
+        evict_oldest(m);
+    free(m->ring);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+static const struct dtbi_store_ops mem_ops = {
+    .name = "memory",
+    .put = mem_put,
+    .get = mem_get,
+    .list = mem_list,
+    .destroy = mem_destroy,
+};
+
+struct dtbi_store *dtbi_store_mem_create(size_t max_entries, size_t max_bytes)
+{
+    struct mem_store *m = calloc(1, sizeof(*m));
+    if (m == NULL || max_entries == 0)
+        goto fail;
+    m->ring = calloc(max_entries, sizeof(*m->ring));
+    if (m->ring == NULL)
+        goto fail;
+    m->base.ops = &mem_ops;
+    m->cap = max_entries;
+    m->max_bytes = max_bytes;
+    pthread_mutex_init(&m->lock, NULL);
+    return &m->base;
+fail:
+    free(m);
+    return NULL;
+}

@@ -1,0 +1,26 @@
+#!/bin/sh
+# deps.sh - installs the Debian packages the build, the demo and the tests need, when missing.
+# Usage: tools/deps.sh [--tests]
+set -eu
+pkgs="gcc make autoconf automake libtool pkg-config libmicrohttpd-dev libxml2-dev
+libjansson-dev libsqlite3-dev nettle-dev"
+if [ "${1:-}" = "--tests" ]; then
+    pkgs="$pkgs check libcurl4-openssl-dev curl python3"
+fi
+missing=""
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing:$missing"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "deps: need root (or sudo) to install:$missing" >&2; exit 1; }
+    sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing
