@@ -232,6 +232,20 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
 /* Collects a POST body for a toolbar URL (bounded). */
 void dtbi_routes_upload(struct dtb_request *rq, const char *data, size_t size);
 
+/* SQL actions (panels/sql.c): POST url_prefix/sql/<action> with a JSON body
+ * {"request", "query", "sig"}; action is "explain" or "select". Queues the response itself;
+ * returns what MHD_queue_response returned. body may be NULL (empty). */
+enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *con,
+                                const char *action, const char *body, size_t body_len);
+
+/* ---- signing (sign.c) ------------------------------------------------------------------- */
+
+/* HMAC-SHA256 (nettle) of msg under the toolbar's secret_key, as 64 lower-case hex digits
+ * into out[65]. Can't fail. */
+void dtbi_sign(const struct dtb_toolbar *tb, const char *msg, char out[65]);
+/* 1 when sig is the signature of msg, compared in constant time; else 0. */
+int dtbi_sign_verify(const struct dtb_toolbar *tb, const char *msg, const char *sig);
+
 /* ---- filter (filter.c) ----------------------------------------------------------------- */
 
 enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection *con,

@@ -69,6 +69,8 @@ static enum MHD_Result mw_handler(void *cls, struct MHD_Connection *con, const c
         rq->times.toolbar_ns += dtb_now_ns() - t0;
     }
     if (rq->toolbar_route) {
+        if (rq->calls == 1 && strcmp(method, "POST") == 0)
+            return MHD_YES; /* the body comes in the next calls */
         if (*upload_data_size != 0) {
             dtbi_routes_upload(rq, upload_data, *upload_data_size);
             *upload_data_size = 0;

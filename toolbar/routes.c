@@ -236,5 +236,18 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
             return serve_panel(tb, con, idbuf, pid);
         }
     }
+    if (plen > 5 && strncmp(path, "/sql/", 5) == 0) {
+        char action[16];
+        size_t n = plen - 5;
+        if (strcmp(method, "POST") != 0)
+            return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "POST only");
+        if (rq->route_body_len > ROUTE_BODY_MAX)
+            return send_error(con, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        if (n == 0 || n >= sizeof(action))
+            return send_error(con, MHD_HTTP_NOT_FOUND, "no such toolbar URL");
+        memcpy(action, path + 5, n);
+        action[n] = '\0';
+        return dtbi_sql_action(rq, con, action, rq->route_body, rq->route_body_len);
+    }
     return send_error(con, MHD_HTTP_NOT_FOUND, "no such toolbar URL");
 }
