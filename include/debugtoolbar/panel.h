@@ -60,11 +60,15 @@ char *dtb_buf_steal(struct dtb_buf *b);
 
 #define DTB_PANEL_ABI 1
 
+/* The panel needs the HTML body as the app built it (dtb_request_body), e.g. to check it. */
+#define DTB_PANEL_WANTS_BODY 0x1u
+
 struct dtb_panel_ops {
     unsigned abi;      /* DTB_PANEL_ABI; dtb_toolbar_add_panel() refuses a mismatch */
     const char *id;    /* "sql": stable; used in URLs, JSON keys, config */
     const char *title; /* shown as the panel's heading and in the sidebar */
     int default_on;    /* enabled when the config does not list panels */
+    unsigned flags;    /* DTB_PANEL_* below */
 
     /* Every callback is optional (NULL = nothing to do) unless marked MANDATORY. */
 
@@ -151,6 +155,11 @@ struct dtb_request_response {
     const char *upstream_server_timing; /* app's own Server-Timing header, or NULL */
 };
 const struct dtb_request_response *dtb_request_response(const struct dtb_request *rq);
+
+/* The HTML body as the app built it (before injection), kept only when an enabled panel has
+ * DTB_PANEL_WANTS_BODY and the response was an HTML document from a known buffer; else NULL.
+ * Borrowed until completion (valid in on_request_end and to_json). */
+const char *dtb_request_body(const struct dtb_request *rq, size_t *len);
 
 /* Monotonic clock in nanoseconds. Can't fail. */
 int64_t dtb_now_ns(void);
