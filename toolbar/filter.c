@@ -76,6 +76,9 @@ static int csp_nonce(const char *csp, char *out, size_t outlen)
     return 0;
 }
 
+/* Bodies larger than this are not kept for panels that check the page. */
+#define BODY_COPY_MAX (4u << 20)
+
 struct copy_ctx {
     struct MHD_Response *dst;
     struct dtb_request *rq;
@@ -203,6 +206,71 @@ static const char *skip_reason(struct dtb_request *rq, struct MHD_Connection *co
     return NULL;
 }
 
+/* With intercept_redirects, a 3xx answer to a browser navigation becomes a small page with the
+ * toolbar and a link to the target, so the developer sees the request that redirected. */
+static int wants_intercept(struct dtb_request *rq, struct MHD_Connection *con, unsigned status,
+                           struct MHD_Response *response)
+{
+    const char *accept = request_header(con, MHD_HTTP_HEADER_ACCEPT);
+    const char *dest = request_header(con, "Sec-Fetch-Dest");
+    return rq->tb->cfg.intercept_redirects && status >= 300 && status < 400 && status != 304 &&
+           accept != NULL && strstr(accept, "text/html") != NULL &&
+           (dest == NULL || strcasecmp(dest, "document") == 0) &&
+           MHD_get_response_header(response, MHD_HTTP_HEADER_LOCATION) != NULL;
+}
+
+static enum MHD_Result queue_intercepted(struct dtb_request *rq, struct MHD_Connection *con,
+                                         unsigned status, struct MHD_Response *response,
+                                         int64_t t0)
+{
+    const char *loc = MHD_get_response_header(response, MHD_HTTP_HEADER_LOCATION);
+    struct dtb_buf b, st;
+    size_t len;
+    char *page, *out;
+    size_t out_len = 0;
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    dtb_buf_init(&b);
+    dtb_buf_append_str(&b, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                           "<title>Redirect intercepted</title></head><body>"
+                           "<h1>Redirect intercepted</h1><p>The app answered <strong>");
+    dtb_buf_appendf(&b, "%u", status);
+    dtb_buf_append_str(&b, "</strong> with <code>Location</code>: <a href=\"");
+    dtb_buf_append_html_str(&b, loc);
+    dtb_buf_append_str(&b, "\">");
+    dtb_buf_append_html_str(&b, loc);
+    dtb_buf_append_str(&b, "</a></p><p>The debug toolbar stopped it (intercept_redirects is on) "
+                           "so this request's panels can be read. Follow the link to go on."
+                           "</p></body></html>");
+    len = b.len;
+    page = dtb_buf_steal(&b);
+    if (page == NULL)
+        return MHD_queue_response(con, status, response);
+    out = splice(rq, page, len, dtbi_find_body_end(page, len), NULL, &out_len);
+    free(page);
+    if (out == NULL)
+        return MHD_queue_response(con, status, response);
+    r = MHD_create_response_from_buffer_with_free_callback(out_len, out, free);
+    if (r == NULL) {
+        free(out);
+        return MHD_queue_response(con, status, response);
+    }
+    dtb_buf_init(&st);
+    server_timing(rq, &st);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Debug-Toolbar-Id", rq->id);
+    if (!st.failed && st.data != NULL)
+        MHD_add_response_header(r, "Server-Timing", st.data);
+    dtb_buf_free(&st);
+    rq->resp.injected = 1;
+    rq->resp.skip_reason = "redirect intercepted";
+    rq->times.toolbar_ns += dtb_now_ns() - t0;
+    ret = MHD_queue_response(con, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection *con,
                                   unsigned status, struct MHD_Response *response)
 {
@@ -223,9 +291,19 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     rq->resp.content_type = dtb_request_strdup(rq, ct);
     rq->resp.upstream_server_timing =
         dtb_request_strdup(rq, MHD_get_response_header(response, "Server-Timing"));
+    if (wants_intercept(rq, con, status, response))
+        return queue_intercepted(rq, con, status, response, t0);
     known = dtbi_respmap_lookup(response, &body, &len);
     rq->resp.body_size = known ? len : 0;
     reason = skip_reason(rq, con, status, response, ct, known, body, len, &html_like);
+    if (html_like && known && rq->tb->wants_body && len <= BODY_COPY_MAX) {
+        char *copy_of_body = dtb_request_alloc(rq, len + 1);
+        if (copy_of_body != NULL) {
+            memcpy(copy_of_body, body, len);
+            rq->body_copy = copy_of_body;
+            rq->body_copy_len = len;
+        }
+    }
     if (reason == NULL) {
         int xhtml = media_type_is(ct, "application/xhtml+xml");
         const char *csp = MHD_get_response_header(response, "Content-Security-Policy");

@@ -149,6 +149,7 @@ struct dtb_toolbar {
     size_t prefix_len;
     char *script_url; /* prefix + "/static/toolbar.js?v=" + etag */
     json_t *empty;    /* an empty array, never modified: returned for missing pair lists */
+    bool wants_body;  /* an enabled panel has DTB_PANEL_WANTS_BODY */
 };
 
 /* The per-request arena: chunks freed together at completion. */
@@ -185,6 +186,8 @@ struct dtb_request {
     struct dtb_request_times times;
     struct dtb_request_response resp;
     void **panel_req_states;
+    const char *body_copy; /* the HTML body (arena), for DTB_PANEL_WANTS_BODY panels */
+    size_t body_copy_len;
     char *route_body; /* toolbar route: POST body (bounded) */
     size_t route_body_len;
 };

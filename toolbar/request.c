@@ -474,6 +474,13 @@ const struct dtb_request_response *dtb_request_response(const struct dtb_request
     return &rq->resp;
 }
 
+const char *dtb_request_body(const struct dtb_request *rq, size_t *len)
+{
+    if (len != NULL)
+        *len = rq->body_copy_len;
+    return rq->body_copy;
+}
+
 void *dtb_request_panel_state(struct dtb_request *rq, const char *panel_id)
 {
     if (rq == NULL || rq->panel_req_states == NULL)

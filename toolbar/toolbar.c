@@ -226,6 +226,9 @@ dtb_rc dtb_toolbar_start(struct dtb_toolbar *tb, struct dtb_error *err)
         stop_panels(tb);
         return dtbi_error_set(err, DTB_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     }
+    for (size_t i = 0; i < tb->nenabled; i++)
+        if (tb->enabled_panels[i]->flags & DTB_PANEL_WANTS_BODY)
+            tb->wants_body = true;
     tb->enabled = true;
     atomic_fetch_add(&dtbi_active_toolbars, 1);
     return DTB_OK;

@@ -518,6 +518,32 @@ START_TEST(test_history_bounded)
 }
 END_TEST
 
+START_TEST(test_intercept_redirects)
+{
+    struct server s;
+    struct http_resp r;
+    const char *nav[] = {"Accept: text/html,application/xhtml+xml", NULL};
+    server_start(&s, "{\"enabled\": true, \"intercept_redirects\": true}", g_mode);
+    ck_assert_int_eq(req(&s, "GET", "/redirect", nav, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(http_count(&r, ROOT_TAG), 1);
+    ck_assert_ptr_nonnull(strstr(r.body, "<a href=\"/page\">/page</a>"));
+    http_resp_free(&r);
+    /* not a browser navigation: the redirect passes through */
+    ck_assert_int_eq(get(&s, "/redirect", &r), 0);
+    ck_assert_int_eq(r.status, 302);
+    http_resp_free(&r);
+    server_stop(&s);
+    /* switch off (the default): passes through for browsers too */
+    server_start(&s, ENABLED, g_mode);
+    ck_assert_int_eq(req(&s, "GET", "/redirect", nav, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 302);
+    ck_assert_str_eq(r.body, "<html><body>moved</body></html>");
+    http_resp_free(&r);
+    server_stop(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("middleware");
@@ -534,6 +560,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_host_not_allowed);
     tcase_add_test(tc, test_disabled);
     tcase_add_test(tc, test_history_bounded);
+    tcase_add_test(tc, test_intercept_redirects);
     suite_add_tcase(s, tc);
     return s;
 }
