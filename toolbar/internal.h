@@ -46,6 +46,9 @@ struct dtbi_config {
     size_t history_max_bytes;
     size_t record_max_bytes;
     char *store;
+    char *store_prefix;        /* Redis key prefix, default "dtb" */
+    long long store_ttl;       /* seconds a Redis record lives, default 3600 */
+    unsigned store_timeout_ms; /* bound on every Redis call, default 50 */
     double sql_slow_ms;
     bool sql_explain;
     bool sql_capture_params;

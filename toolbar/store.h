@@ -30,4 +30,14 @@ struct dtbi_store {
  * first). Returns NULL when out of memory. */
 struct dtbi_store *dtbi_store_mem_create(size_t max_entries, size_t max_bytes);
 
+/* The Redis store (store_redis.c): url is "redis://host[:port][/db]" or "unix:/path[?db=N]";
+ * keys are prefix:req:<id> and prefix:history. Never fails because Redis is down (records then
+ * go to an in-process fallback); returns NULL only for a bad url or out of memory. */
+struct dtbi_store *dtbi_store_redis_create(const char *url, const char *prefix, long long ttl,
+                                           unsigned timeout_ms, size_t history_size,
+                                           size_t max_bytes);
+/* Parses a store URL (see above). Returns 0 or -1. */
+int dtbi_redis_url_parse(const char *url, char *host, size_t hostlen, int *port, char *path,
+                         size_t pathlen, int *db);
+
 #endif /* DTB_STORE_H */

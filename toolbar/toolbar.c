@@ -211,13 +211,22 @@ dtb_rc dtb_toolbar_start(struct dtb_toolbar *tb, struct dtb_error *err)
         }
         tb->ninstrumented = i + 1;
     }
-    if (strcmp(tb->cfg.store, "memory") != 0) {
+    if (strcmp(tb->cfg.store, "memory") == 0) {
+        tb->store = dtbi_store_mem_create(tb->cfg.history_size, tb->cfg.history_max_bytes);
+    } else if (!tb->cfg.secret_key_set) {
+        /* Processes sharing a store must share the key that signs SQL actions. */
+        int line = 0, col = 0;
+        dtbi_config_locate(&tb->cfg, "store", &line, &col);
         stop_panels(tb);
-        return dtbi_error_set(err, DTB_ECONFIG, tb->cfg.source, 0, 0, "store",
-                              "store \"%s\" is not available in this build (use \"memory\")",
+        return dtbi_error_set(err, DTB_ECONFIG, tb->cfg.source, line, col, "secret_key",
+                              "a shared store (\"%s\") needs secret_key set, the same in every "
+                              "process",
                               tb->cfg.store);
+    } else {
+        tb->store = dtbi_store_redis_create(tb->cfg.store, tb->cfg.store_prefix,
+                                            tb->cfg.store_ttl, tb->cfg.store_timeout_ms,
+                                            tb->cfg.history_size, tb->cfg.history_max_bytes);
     }
-    tb->store = dtbi_store_mem_create(tb->cfg.history_size, tb->cfg.history_max_bytes);
     js = dtbi_asset_find("toolbar.js", 10);
     if (tb->store == NULL || js == NULL ||
         asprintf(&tb->script_url, "%s/static/toolbar.js?v=%.*s", tb->cfg.url_prefix,

@@ -3,9 +3,9 @@
 # Usage: tools/deps.sh [--tests]
 set -eu
 pkgs="gcc make autoconf automake libtool pkg-config libmicrohttpd-dev libxml2-dev
-libjansson-dev libsqlite3-dev nettle-dev libpq-dev"
+libjansson-dev libsqlite3-dev nettle-dev libpq-dev libhiredis-dev"
 if [ "${1:-}" = "--tests" ]; then
-    pkgs="$pkgs check libcurl4-openssl-dev curl python3 postgresql"
+    pkgs="$pkgs check libcurl4-openssl-dev curl python3 postgresql redis-server"
 fi
 missing=""
 for p in $pkgs; do

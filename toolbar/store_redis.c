@@ -1,0 +1,306 @@
+/*
+ * store_redis.c - the history store shared by many processes and hosts, in Redis (hiredis).
+ *
+ * Keys (P = store_prefix): P:req:<id> holds one record's JSON (SET ... EX store_ttl);
+ * P:history is a list of summaries, newest first (LPUSH + LTRIM to history_size, EXPIRE).
+ * Any process pointed at the same Redis and prefix lists and renders every process's requests.
+ *
+ * Redis must never hold up or break the app: one connection under one mutex, every command
+ * bounded by store_timeout_ms (connect and I/O), records that cannot be written go to an
+ * in-process memory store (logged once, and the record says where it went), and the
+ * connection is retried at most once a second. Reads look in Redis first, then the fallback.
+ * Deliberately not here: clustering, sentinel, TLS, AUTH (use a Unix socket or a local Redis).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <hiredis/hiredis.h>
+
+#include "store.h"
+
+struct redis_store {
+    struct dtbi_store base;
+    pthread_mutex_t lock;
+    redisContext *c;
+    char host[256];
+    int port;
+    char unix_path[256];
+    int db;
+    struct timeval timeout;
+    char key_history[300];
+    char key_req_prefix[300];
+    long long ttl;
+    size_t history_size;
+    struct dtbi_store *fallback;
+    int64_t next_retry_ns;
+};
+
+/* Parses "redis://host[:port][/db]" or "unix:/path[?db=N]". Returns 0 or -1. */
+int dtbi_redis_url_parse(const char *url, char *host, size_t hostlen, int *port, char *path,
+                         size_t pathlen, int *db)
+{
+    *port = 6379;
+    *db = 0;
+    host[0] = path[0] = '\0';
+    if (strncmp(url, "unix:", 5) == 0) {
+        const char *p = url + 5, *q = strchr(p, '?');
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        if (n == 0 || n >= pathlen || p[0] != '/')
+            return -1;
+        memcpy(path, p, n);
+        path[n] = '\0';
+        if (q != NULL) {
+            char *end;
+            if (strncmp(q, "?db=", 4) != 0)
+                return -1;
+            long v = strtol(q + 4, &end, 10);
+            if (*end != '\0' || end == q + 4 || v < 0 || v > 1000)
+                return -1;
+            *db = (int)v;
+        }
+        return 0;
+    }
+    if (strncmp(url, "redis://", 8) != 0)
+        return -1;
+    const char *h = url + 8;
+    size_t hl = strcspn(h, ":/");
+    if (hl == 0 || hl >= hostlen)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    const char *rest = h + hl;
+    char *end;
+    if (*rest == ':') {
+        long v = strtol(rest + 1, &end, 10);
+        if (end == rest + 1 || v <= 0 || v > 65535)
+            return -1;
+        *port = (int)v;
+        rest = end;
+    }
+    if (*rest == '/') {
+        if (rest[1] == '\0')
+            return 0;
+        long v = strtol(rest + 1, &end, 10);
+        if (*end != '\0' || end == rest + 1 || v < 0 || v > 1000)
+            return -1;
+        *db = (int)v;
+        rest = end;
+    }
+    return *rest == '\0' ? 0 : -1;
+}
+
+static void drop_connection(struct redis_store *r, const char *why)
+{
+    dtbi_log_once("redis-down", "Redis store unavailable (%s); keeping records in memory "
+                                "until it is back",
+                  why);
+    if (r->c != NULL)
+        redisFree(r->c);
+    r->c = NULL;
+    r->next_retry_ns = dtb_now_ns() + 1000000000LL;
+}
+
+/* Returns 1 with a usable connection, else 0. Lock held. */
+static int connected(struct redis_store *r)
+{
+    redisReply *rep;
+    if (r->c != NULL)
+        return 1;
+    if (dtb_now_ns() < r->next_retry_ns)
+        return 0;
+    if (r->unix_path[0] != '\0')
+        r->c = redisConnectUnixWithTimeout(r->unix_path, r->timeout);
+    else
+        r->c = redisConnectWithTimeout(r->host, r->port, r->timeout);
+    if (r->c == NULL || r->c->err) {
+        drop_connection(r, r->c ? r->c->errstr : "out of memory");
+        return 0;
+    }
+    redisSetTimeout(r->c, r->timeout);
+    if (r->db != 0) {
+        rep = redisCommand(r->c, "SELECT %d", r->db);
+        int ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
+        freeReplyObject(rep);
+        if (!ok) {
+            drop_connection(r, "SELECT failed");
+            return 0;
+        }
+    }
+    dtbi_log("Redis store connected");
+    return 1;
+}
+
+static dtb_rc redis_put(struct dtbi_store *s, const char *id, json_t *summary, const char *record)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    char key[400], ttl[32], keep[32];
+    char *sum = json_dumps(summary, JSON_COMPACT);
+    int ok = 0;
+    if (sum == NULL)
+        return DTB_ENOMEM;
+    snprintf(key, sizeof(key), "%s%s", r->key_req_prefix, id);
+    snprintf(ttl, sizeof(ttl), "%lld", r->ttl);
+    snprintf(keep, sizeof(keep), "%zu", r->history_size - 1);
+    pthread_mutex_lock(&r->lock);
+    if (connected(r)) {
+        const char *set[] = {"SET", key, record, "EX", ttl};
+        const char *push[] = {"LPUSH", r->key_history, sum};
+        const char *trim[] = {"LTRIM", r->key_history, "0", keep};
+        const char *exp[] = {"EXPIRE", r->key_history, ttl};
+        redisAppendCommandArgv(r->c, 5, set, NULL);
+        redisAppendCommandArgv(r->c, 3, push, NULL);
+        redisAppendCommandArgv(r->c, 4, trim, NULL);
+        redisAppendCommandArgv(r->c, 3, exp, NULL);
+        ok = 1;
+        for (int i = 0; i < 4; i++) {
+            redisReply *rep = NULL;
+            if (redisGetReply(r->c, (void **)&rep) != REDIS_OK) {
+                ok = 0;
+                break;
+            }
+            if (rep->type == REDIS_REPLY_ERROR)
+                ok = 0;
+            freeReplyObject(rep);
+        }
+        if (!ok)
+            drop_connection(r, r->c->err ? r->c->errstr : "command failed");
+    }
+    pthread_mutex_unlock(&r->lock);
+    free(sum);
+    if (ok)
+        return DTB_OK;
+    return r->fallback->ops->put(r->fallback, id, summary, record);
+}
+
+static char *redis_get(struct dtbi_store *s, const char *id)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    char key[400];
+    char *out = NULL;
+    snprintf(key, sizeof(key), "%s%s", r->key_req_prefix, id);
+    pthread_mutex_lock(&r->lock);
+    if (connected(r)) {
+        const char *argv[] = {"GET", key};
+        redisReply *rep = redisCommandArgv(r->c, 2, argv, NULL);
+        if (rep == NULL)
+            drop_connection(r, r->c->errstr);
+        else if (rep->type == REDIS_REPLY_STRING)
+            out = strndup(rep->str, rep->len);
+        freeReplyObject(rep);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return out != NULL ? out : r->fallback->ops->get(r->fallback, id);
+}
+
+static int has_id(json_t *list, const char *id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        const char *x = json_string_value(json_object_get(v, "id"));
+        if (x != NULL && strcmp(x, id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static json_t *redis_list(struct dtbi_store *s)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    json_t *out = json_array();
+    json_t *mem;
+    char last[32];
+    size_t i;
+    json_t *v;
+    if (out == NULL)
+        return NULL;
+    snprintf(last, sizeof(last), "%zu", r->history_size - 1);
+    pthread_mutex_lock(&r->lock);
+    if (connected(r)) {
+        const char *argv[] = {"LRANGE", r->key_history, "0", last};
+        redisReply *rep = redisCommandArgv(r->c, 4, argv, NULL);
+        if (rep == NULL) {
+            drop_connection(r, r->c->errstr);
+        } else if (rep->type == REDIS_REPLY_ARRAY) {
+            for (size_t k = 0; k < rep->elements; k++) {
+                redisReply *e = rep->element[k];
+                json_t *item = e->type == REDIS_REPLY_STRING
+                                   ? json_loadb(e->str, e->len, 0, NULL)
+                                   : NULL;
+                if (json_is_object(item))
+                    json_array_append_new(out, item);
+                else
+                    json_decref(item);
+            }
+        }
+        freeReplyObject(rep);
+    }
+    pthread_mutex_unlock(&r->lock);
+    /* Records kept in memory while Redis was away are listed too. */
+    mem = r->fallback->ops->list(r->fallback);
+    json_array_foreach(mem, i, v)
+    {
+        const char *id = json_string_value(json_object_get(v, "id"));
+        if (id != NULL && !has_id(out, id) && json_array_size(out) < r->history_size) {
+            json_t *c = json_deep_copy(v);
+            json_object_set_new(c, "store", json_string("memory (Redis was unavailable)"));
+            json_array_append_new(out, c);
+        }
+    }
+    json_decref(mem);
+    return out;
+}
+
+static void redis_destroy(struct dtbi_store *s)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    if (r == NULL)
+        return;
+    if (r->c != NULL)
+        redisFree(r->c);
+    if (r->fallback != NULL)
+        r->fallback->ops->destroy(r->fallback);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+static const struct dtbi_store_ops redis_ops = {
+    .name = "redis",
+    .put = redis_put,
+    .get = redis_get,
+    .list = redis_list,
+    .destroy = redis_destroy,
+};
+
+struct dtbi_store *dtbi_store_redis_create(const char *url, const char *prefix, long long ttl,
+                                           unsigned timeout_ms, size_t history_size,
+                                           size_t max_bytes)
+{
+    struct redis_store *r = calloc(1, sizeof(*r));
+    if (r == NULL || history_size == 0)
+        goto fail;
+    if (dtbi_redis_url_parse(url, r->host, sizeof(r->host), &r->port, r->unix_path,
+                             sizeof(r->unix_path), &r->db) != 0)
+        goto fail;
+    r->base.ops = &redis_ops;
+    r->ttl = ttl > 0 ? ttl : 3600;
+    r->history_size = history_size;
+    r->timeout.tv_sec = timeout_ms / 1000;
+    r->timeout.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
+    snprintf(r->key_history, sizeof(r->key_history), "%s:history", prefix);
+    snprintf(r->key_req_prefix, sizeof(r->key_req_prefix), "%s:req:", prefix);
+    r->fallback = dtbi_store_mem_create(history_size, max_bytes);
+    if (r->fallback == NULL)
+        goto fail;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_mutex_lock(&r->lock);
+    connected(r); /* connect now, so a dead Redis is reported at start */
+    pthread_mutex_unlock(&r->lock);
+    return &r->base;
+fail:
+    free(r);
+    return NULL;
+}
