@@ -35,6 +35,7 @@ struct redis_store {
     size_t history_size;
     struct dtbi_store *fallback;
     int64_t next_retry_ns;
+    bool was_down;
 };
 
 /* Parses "redis://host[:port][/db]" or "unix:/path[?db=N]". Returns 0 or -1. */
@@ -99,6 +100,7 @@ static void drop_connection(struct redis_store *r, const char *why)
     if (r->c != NULL)
         redisFree(r->c);
     r->c = NULL;
+    r->was_down = true;
     r->next_retry_ns = dtb_now_ns() + 1000000000LL;
 }
 
@@ -128,7 +130,9 @@ static int connected(struct redis_store *r)
             return 0;
         }
     }
-    dtbi_log("Redis store connected");
+    if (r->was_down)
+        dtbi_log("Redis store reachable again; records go to Redis");
+    r->was_down = false;
     return 1;
 }
 

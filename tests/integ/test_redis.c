@@ -1,0 +1,287 @@
+/*
+ * test_redis.c - the Redis history store against a real redis-server that this test starts
+ * itself on a Unix socket in a temporary folder (and stops by PID): two toolbars in front of
+ * two daemons share one Redis, so a request served by one is listed and rendered by the other;
+ * the history is capped; Redis killed mid-run loses no page and no record (memory fallback),
+ * and records go back to Redis once it is restarted. Skips (exit 77) when redis-server is
+ * not installed, saying so loudly.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <debugtoolbar.h>
+#include <debugtoolbar/mhd.h>
+
+#include "http.h"
+
+static char tmpdir[256];
+static char sock[300];
+static pid_t redis_pid;
+
+static void redis_start(void)
+{
+    char cmd_sock[320];
+    snprintf(cmd_sock, sizeof(cmd_sock), "%s", sock);
+    redis_pid = fork();
+    if (redis_pid == 0) {
+        freopen("/dev/null", "w", stdout);
+        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", cmd_sock,
+               "--save", "", "--appendonly", "no", "--dir", tmpdir, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) {
+        struct stat st;
+        if (stat(sock, &st) == 0)
+            return;
+        usleep(10000);
+    }
+    ck_abort_msg("redis-server did not start");
+}
+
+static void redis_stop(void)
+{
+    if (redis_pid > 0) {
+        kill(redis_pid, SIGTERM);
+        waitpid(redis_pid, NULL, 0);
+        redis_pid = 0;
+        unlink(sock);
+    }
+}
+
+static const char PAGE[] = "<html><body><p>shared</p></body></html>";
+
+static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
+                           const char *method, const char *version, const char *upload_data,
+                           size_t *upload_data_size, void **req_cls)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(PAGE), (void *)PAGE, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", "text/html");
+    enum MHD_Result ret = MHD_queue_response(con, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+struct node {
+    struct dtb_toolbar *tb;
+    struct MHD_Daemon *d;
+    char base[64];
+};
+
+static void node_start(struct node *n, const char *extra)
+{
+    char cfg[1024];
+    struct dtb_error err = {0};
+    char msg[300];
+    snprintf(cfg, sizeof(cfg),
+             "{\"enabled\": true, \"store\": \"unix:%s\", \"secret_key\": "
+             "\"0123456789abcdef-shared\", \"store_prefix\": \"dtbtest\"%s}",
+             sock, extra ? extra : "");
+    n->tb = dtb_toolbar_create_from_string(cfg, "redis-test", &err);
+    ck_assert_msg(n->tb != NULL, "%s", dtb_error_format(&err, msg, sizeof(msg)));
+    ck_assert_msg(dtb_toolbar_start(n->tb, &err) == DTB_OK, "%s",
+                  dtb_error_format(&err, msg, sizeof(msg)));
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    n->d = dtb_start_daemon(n->tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, app, NULL,
+                            MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    ck_assert_ptr_nonnull(n->d);
+    snprintf(n->base, sizeof(n->base), "http://127.0.0.1:%u",
+             (unsigned)MHD_get_daemon_info(n->d, MHD_DAEMON_INFO_BIND_PORT)->port);
+}
+
+static void node_stop(struct node *n)
+{
+    MHD_stop_daemon(n->d);
+    dtb_toolbar_destroy(n->tb);
+}
+
+static char *hit(struct node *n)
+{
+    char url[128];
+    struct http_resp r;
+    snprintf(url, sizeof(url), "%s/", n->base);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(http_count(&r, "<dtb-toolbar id=\"dtb-root\""), 1);
+    char *id = http_header(&r, "X-Debug-Toolbar-Id");
+    ck_assert_ptr_nonnull(id);
+    http_resp_free(&r);
+    return id;
+}
+
+static long fetch(struct node *n, const char *path, struct http_resp *r)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s/_debug_toolbar%s", n->base, path);
+    ck_assert_int_eq(http_get(url, r), 0);
+    return r->status;
+}
+
+/* Waits until node n can read request id (records are stored at completion). */
+static void wait_record(struct node *n, const char *id)
+{
+    char path[128];
+    struct http_resp r;
+    snprintf(path, sizeof(path), "/api/requests/%s", id);
+    for (int i = 0; i < 200; i++) {
+        long st = fetch(n, path, &r);
+        http_resp_free(&r);
+        if (st == 200)
+            return;
+        usleep(10000);
+    }
+    ck_abort_msg("record %s never became readable", id);
+}
+
+START_TEST(test_shared_between_processes)
+{
+    struct node a, b;
+    struct http_resp r;
+    char path[128];
+    redis_start();
+    node_start(&a, NULL);
+    node_start(&b, NULL);
+    char *id = hit(&a);
+    wait_record(&b, id);
+    ck_assert_int_eq(fetch(&b, "/api/requests", &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, id));
+    http_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/requests/%s/panels/timer", id);
+    ck_assert_int_eq(fetch(&b, path, &r), 200);
+    http_resp_free(&r);
+    free(id);
+    node_stop(&a);
+    node_stop(&b);
+    redis_stop();
+}
+END_TEST
+
+START_TEST(test_history_capped)
+{
+    struct node a;
+    struct http_resp r;
+    redis_start();
+    node_start(&a, ", \"history_size\": 3");
+    char *last = NULL;
+    for (int i = 0; i < 6; i++) {
+        free(last);
+        last = hit(&a);
+    }
+    wait_record(&a, last);
+    usleep(50000);
+    ck_assert_int_eq(fetch(&a, "/api/requests", &r), 200);
+    json_t *list = json_loads(r.body, 0, NULL);
+    ck_assert_int_eq(json_array_size(list), 3);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "id")), last);
+    json_decref(list);
+    http_resp_free(&r);
+    free(last);
+    node_stop(&a);
+    redis_stop();
+}
+END_TEST
+
+START_TEST(test_ttl_expires)
+{
+    struct node a;
+    struct http_resp r;
+    char path[128];
+    redis_start();
+    node_start(&a, ", \"store_ttl\": 1");
+    char *id = hit(&a);
+    wait_record(&a, id);
+    usleep(2200000);
+    snprintf(path, sizeof(path), "/api/requests/%s", id);
+    ck_assert_int_eq(fetch(&a, path, &r), 404);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"error\""));
+    http_resp_free(&r);
+    free(id);
+    node_stop(&a);
+    redis_stop();
+}
+END_TEST
+
+START_TEST(test_redis_killed_and_back)
+{
+    struct node a, b;
+    struct http_resp r;
+    char path[128];
+    redis_start();
+    node_start(&a, NULL);
+    node_start(&b, NULL);
+    redis_stop(); /* Redis goes away mid-run */
+    char *id = hit(&a); /* the page is still served, with the toolbar */
+    wait_record(&a, id); /* and its record kept in a's memory */
+    ck_assert_int_eq(fetch(&a, "/api/requests", &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "Redis was unavailable"));
+    http_resp_free(&r);
+    free(id);
+    redis_start();
+    usleep(1100000); /* past the reconnect back-off */
+    id = hit(&a);
+    wait_record(&b, id); /* stored in Redis again: the other process reads it */
+    snprintf(path, sizeof(path), "/api/requests/%s", id);
+    ck_assert_int_eq(fetch(&b, path, &r), 200);
+    http_resp_free(&r);
+    free(id);
+    node_stop(&a);
+    node_stop(&b);
+    redis_stop();
+}
+END_TEST
+
+START_TEST(test_needs_secret_key)
+{
+    char cfg[512];
+    struct dtb_error err = {0};
+    snprintf(cfg, sizeof(cfg), "{\"enabled\": true,\n \"store\": \"unix:%s\"}", sock);
+    struct dtb_toolbar *tb = dtb_toolbar_create_from_string(cfg, "cfg.json", &err);
+    ck_assert_ptr_nonnull(tb);
+    ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_ECONFIG);
+    ck_assert_str_eq(err.key, "secret_key");
+    ck_assert_int_eq(err.line, 2);
+    ck_assert_int_eq(dtb_toolbar_enabled(tb), 0);
+    dtb_toolbar_destroy(tb);
+}
+END_TEST
+
+int main(void)
+{
+    if (system("command -v redis-server >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "\n*** SKIP: redis-server is not installed (apt-get install "
+                        "redis-server); the Redis store is NOT tested ***\n\n");
+        return 77;
+    }
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/dtb-redis-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(sock, sizeof(sock), "%s/redis.sock", tmpdir);
+    Suite *s = suite_create("redis");
+    TCase *tc = tcase_create("store");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_shared_between_processes);
+    tcase_add_test(tc, test_history_capped);
+    tcase_add_test(tc, test_ttl_expires);
+    tcase_add_test(tc, test_redis_killed_and_back);
+    tcase_add_test(tc, test_needs_secret_key);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    rmdir(tmpdir);
+    return failed == 0 ? 0 : 1;
+}
