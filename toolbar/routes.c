@@ -185,6 +185,15 @@ static enum MHD_Result serve_panel(struct dtb_toolbar *tb, struct MHD_Connection
                     NULL, NULL);
 }
 
+#ifndef DTB_WITH_SQL_PANEL
+/* Without the SQL panel there are no SQL actions to run. */
+enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *con,
+                                const char *action, const char *body, size_t body_len)
+{
+    return send_error(con, MHD_HTTP_NOT_FOUND, "the SQL panel is not built in");
+}
+#endif
+
 enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection *con,
                                   const char *url, const char *method)
 {

@@ -5,6 +5,9 @@
  *     cc minimal.c $(pkg-config --cflags --libs debugtoolbar) -o minimal
  * Run:  DTB_ENABLED=1 ./minimal 8081     then open http://127.0.0.1:8081/
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,16 +11,19 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-prefix="$tmp/prefix"
-make -s -C "$TOP_BUILDDIR" install prefix="$prefix" >"$tmp/install.log" 2>&1 || {
+root="$tmp/root"
+make -s -C "$TOP_BUILDDIR" install DESTDIR="$root" >"$tmp/install.log" 2>&1 || {
     cat "$tmp/install.log"; echo "install-app: make install failed"; exit 1; }
-export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+pc=$(find "$root" -name debugtoolbar.pc | head -n 1)
+[ -n "$pc" ] || { echo "install-app: debugtoolbar.pc was not installed"; exit 1; }
+libdir=$(dirname "$(dirname "$pc")")
+export PKG_CONFIG_PATH="$(dirname "$pc")" PKG_CONFIG_SYSROOT_DIR="$root"
 cflags=$(pkg-config --cflags debugtoolbar)
 libs=$(pkg-config --libs debugtoolbar)
 # shellcheck disable=SC2086
 ${CC:-cc} ${SAN_CFLAGS:-} -Wall -Wextra -Werror -Wno-unused-parameter "$TOP_SRCDIR/examples/minimal/minimal.c" \
     $cflags $libs -pthread -o "$tmp/minimal" || { echo "install-app: build failed"; exit 1; }
-LD_LIBRARY_PATH="$prefix/lib" DTB_ENABLED=1 "$tmp/minimal" 0 >"$tmp/out" 2>"$tmp/err" &
+LD_LIBRARY_PATH="$libdir" DTB_ENABLED=1 "$tmp/minimal" 0 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 url=""
 i=0

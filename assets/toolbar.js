@@ -1,0 +1,273 @@
+/*
+ * toolbar.js - the debug toolbar's UI. No framework, no globals but window.debugToolbar.
+ *
+ * The server injects <dtb-toolbar id="dtb-root" data-id=ID data-prefix=PREFIX> and this script.
+ * Everything lives in a Shadow DOM on that element, with the stylesheet loaded inside it, so
+ * the page's CSS never reaches the toolbar and the toolbar's never reaches the page. Recorded
+ * strings reach the DOM through textContent; panel fragments (escaped by the server) are
+ * parsed with DOMParser, which never runs scripts, and imported. No inline styles or scripts:
+ * works under a strict Content-Security-Policy (the script's nonce is copied to the stylesheet).
+ */
+(function () {
+  "use strict";
+  var host = document.getElementById("dtb-root");
+  if (!host || host.shadowRoot || window.debugToolbar) {
+    return;
+  }
+  var script = document.currentScript;
+  var nonce = script ? (script.nonce || script.getAttribute("nonce") || "") : "";
+  var version = script && script.src.indexOf("?v=") >= 0 ? script.src.split("?v=")[1] : "";
+  var prefix = host.getAttribute("data-prefix") || "/_debug_toolbar";
+  var requestId = host.getAttribute("data-id") || "";
+  var store = {
+    get: function (k, d) {
+      try {
+        var v = window.localStorage.getItem("dtb." + k);
+        return v === null ? d : v;
+      } catch (e) {
+        return d;
+      }
+    },
+    set: function (k, v) {
+      try {
+        window.localStorage.setItem("dtb." + k, v);
+      } catch (e) { /* private mode: state is not kept */ }
+    }
+  };
+
+  var root = host.attachShadow({ mode: "open" });
+  var link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = prefix + "/static/toolbar.css" + (version ? "?v=" + version : "");
+  if (nonce) {
+    link.nonce = nonce;
+  }
+  root.appendChild(link);
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) {
+      e.className = cls;
+    }
+    if (text !== undefined && text !== null) {
+      e.textContent = String(text);
+    }
+    return e;
+  }
+
+  function button(cls, text, label) {
+    var b = el("button", cls, text);
+    b.type = "button";
+    if (label) {
+      b.setAttribute("aria-label", label);
+      b.title = label;
+    }
+    return b;
+  }
+
+  var wrap = el("div", "dtb");
+  var handle = button("dtb-handle", "DT", "Open the debug toolbar");
+  var side = el("aside", "dtb-side");
+  side.setAttribute("aria-label", "Debug toolbar");
+  var head = el("div", "dtb-side-head");
+  var brand = el("span", "dtb-brand", "Debug toolbar");
+  var hideBtn = button("dtb-btn", "Hide", "Hide the toolbar");
+  var closeBtn = button("dtb-btn dtb-close", "\u00d7", "Close the toolbar");
+  head.appendChild(brand);
+  head.appendChild(hideBtn);
+  head.appendChild(closeBtn);
+  var summary = el("div", "dtb-summary", "");
+  var list = el("ul", "dtb-panels");
+  var status = el("div", "dtb-status", "Loading\u2026");
+  side.appendChild(head);
+  side.appendChild(summary);
+  side.appendChild(list);
+  side.appendChild(status);
+
+  var content = el("section", "dtb-content");
+  content.setAttribute("aria-live", "polite");
+  var contentHead = el("div", "dtb-content-head");
+  var contentTitle = el("h3", "dtb-content-title", "");
+  var contentClose = button("dtb-btn dtb-close", "\u00d7", "Close the panel");
+  contentHead.appendChild(contentTitle);
+  contentHead.appendChild(contentClose);
+  var contentBody = el("div", "dtb-content-body");
+  content.appendChild(contentHead);
+  content.appendChild(contentBody);
+
+  wrap.appendChild(handle);
+  wrap.appendChild(side);
+  wrap.appendChild(content);
+  root.appendChild(wrap);
+
+  var record = null;
+  var openPanel = null;
+
+  function setOpen(open) {
+    wrap.classList.toggle("dtb-open", open);
+    store.set("open", open ? "1" : "0");
+    if (!open) {
+      closePanel();
+    }
+  }
+
+  function setHidden(hidden) {
+    wrap.classList.toggle("dtb-hidden", hidden);
+    store.set("hidden", hidden ? "1" : "0");
+  }
+
+  function closePanel() {
+    wrap.classList.remove("dtb-panel-open");
+    openPanel = null;
+    store.set("panel", "");
+    Array.prototype.forEach.call(list.querySelectorAll("button"), function (b) {
+      b.classList.remove("dtb-active");
+      b.setAttribute("aria-pressed", "false");
+    });
+  }
+
+  function layoutBars(node) {
+    Array.prototype.forEach.call(node.querySelectorAll(".dtb-bar"), function (bar) {
+      var left = parseFloat(bar.getAttribute("data-left")) || 0;
+      var width = parseFloat(bar.getAttribute("data-width")) || 0;
+      bar.style.marginLeft = Math.max(0, Math.min(100, left)) + "%";
+      bar.style.width = Math.max(0.5, Math.min(100, width)) + "%";
+    });
+  }
+
+  function showFragment(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    contentBody.textContent = "";
+    Array.prototype.forEach.call(doc.body.childNodes, function (n) {
+      contentBody.appendChild(document.importNode(n, true));
+    });
+    layoutBars(contentBody);
+  }
+
+  function showPanel(nav, btn) {
+    if (openPanel === nav.id) {
+      closePanel();
+      return;
+    }
+    closePanel();
+    openPanel = nav.id;
+    store.set("panel", nav.id);
+    btn.classList.add("dtb-active");
+    btn.setAttribute("aria-pressed", "true");
+    contentTitle.textContent = nav.title;
+    contentBody.textContent = "Loading\u2026";
+    wrap.classList.add("dtb-panel-open");
+    var url = prefix + "/api/requests/" + encodeURIComponent(requestId) + "/panels/" +
+      encodeURIComponent(nav.id);
+    fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) {
+        throw new Error("HTTP " + r.status);
+      }
+      return r.text();
+    }).then(function (html) {
+      if (openPanel === nav.id) {
+        showFragment(html);
+      }
+    }).catch(function (e) {
+      contentBody.textContent = "";
+      contentBody.appendChild(el("p", "dtb-error", "This panel could not be loaded (" +
+        e.message + ")."));
+    });
+  }
+
+  function render(rec) {
+    record = rec;
+    list.textContent = "";
+    summary.textContent = "";
+    summary.appendChild(el("span", "dtb-method", rec.method));
+    summary.appendChild(el("span", "dtb-path", rec.path));
+    summary.appendChild(el("span", "dtb-status-code", rec.status));
+    (rec.nav || []).forEach(function (nav) {
+      var li = el("li");
+      var b = button("dtb-panel-btn");
+      b.setAttribute("aria-pressed", "false");
+      b.appendChild(el("span", "dtb-panel-title", nav.title));
+      if (nav.subtitle) {
+        b.appendChild(el("span", "dtb-panel-sub", nav.subtitle));
+      }
+      b.addEventListener("click", function () {
+        showPanel(nav, b);
+      });
+      li.appendChild(b);
+      list.appendChild(li);
+      if (store.get("panel", "") === nav.id && wrap.classList.contains("dtb-open")) {
+        showPanel(nav, b);
+      }
+    });
+    status.textContent = "";
+    var t = typeof rec.time_ms === "number" ? rec.time_ms.toFixed(1) + " ms" : "";
+    handle.textContent = "DT";
+    if (t) {
+      handle.appendChild(el("span", "dtb-handle-time", t));
+    }
+  }
+
+  function load(attempt) {
+    fetch(prefix + "/api/requests/" + encodeURIComponent(requestId), {
+      credentials: "same-origin"
+    }).then(function (r) {
+      if (r.status === 404 && attempt < 20) {
+        window.setTimeout(function () {
+          load(attempt + 1);
+        }, 100);
+        return null;
+      }
+      if (!r.ok) {
+        throw new Error("HTTP " + r.status);
+      }
+      return r.json();
+    }).then(function (rec) {
+      if (rec) {
+        render(rec);
+      }
+    }).catch(function (e) {
+      status.textContent = "Request record not found (" + e.message + ").";
+    });
+  }
+
+  handle.addEventListener("click", function () {
+    if (wrap.classList.contains("dtb-hidden")) {
+      setHidden(false);
+      return;
+    }
+    setOpen(!wrap.classList.contains("dtb-open"));
+  });
+  closeBtn.addEventListener("click", function () {
+    setOpen(false);
+    handle.focus();
+  });
+  hideBtn.addEventListener("click", function () {
+    setOpen(false);
+    setHidden(true);
+    handle.focus();
+  });
+  contentClose.addEventListener("click", closePanel);
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") {
+      return;
+    }
+    if (openPanel) {
+      closePanel();
+    } else if (wrap.classList.contains("dtb-open")) {
+      setOpen(false);
+      handle.focus();
+    }
+  });
+
+  setHidden(store.get("hidden", "0") === "1");
+  if (store.get("open", "0") === "1") {
+    wrap.classList.add("dtb-open");
+  }
+  window.debugToolbar = {
+    requestId: requestId,
+    open: function () { setOpen(true); },
+    close: function () { setOpen(false); },
+    record: function () { return record; }
+  };
+  load(0);
+}());

@@ -1,0 +1,21 @@
+/*
+ * panels.h - helpers shared by the built-in panels (not installed).
+ */
+#ifndef DTB_PANELS_H
+#define DTB_PANELS_H
+
+#include "internal.h"
+
+/* Decodes a JWT's header and claims (base64url + JSON); the signature is ignored, nothing is
+ * verified. Returns 0 with two new references, or -1 (header/claims untouched). */
+int dtbi_jwt_decode(const char *token, json_t **header, json_t **claims);
+
+/* Parses a Server-Timing header value into a new array of {"name", "dur"?, "desc"?}.
+ * Malformed entries are skipped. Returns 0, or -1 when out of memory. */
+int dtbi_server_timing_parse(const char *header, json_t **out);
+
+/* A copy of pairs ([[name, value], ...]) with values of secret-named entries redacted.
+ * New reference; NULL when out of memory. */
+json_t *dtbi_redact_pairs(const struct dtb_toolbar *tb, const json_t *pairs);
+
+#endif

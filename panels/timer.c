@@ -1,0 +1,261 @@
+/*
+ * timer.c - the Timer panel: wall time, time in the app's handler, CPU time of the handler's
+ * thread (RUSAGE_THREAD summed over its calls, right under threads), the toolbar's own cost,
+ * a phase timeline, and the app's own Server-Timing metrics. It also writes the Server-Timing
+ * header's app/dtb metrics at queue time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "panels.h"
+
+static double ms(int64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+/* ---- Server-Timing parser ------------------------------------------------------------------ */
+
+static int is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static const char *skip_ows(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+/* Reads a token or quoted-string value into out (bounded). Returns the position after it,
+ * or NULL when malformed. */
+static const char *read_value(const char *p, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (*p == '"') {
+        p++;
+        while (*p != '\0' && *p != '"') {
+            if (*p == '\\' && p[1] != '\0')
+                p++;
+            if (n + 1 < cap)
+                out[n++] = *p;
+            p++;
+        }
+        if (*p != '"')
+            return NULL;
+        out[n] = '\0';
+        return p + 1;
+    }
+    while (is_tchar((unsigned char)*p)) {
+        if (n + 1 < cap)
+            out[n++] = *p;
+        p++;
+    }
+    out[n] = '\0';
+    return n > 0 ? p : NULL;
+}
+
+int dtbi_server_timing_parse(const char *header, json_t **out)
+{
+    const char *p = header;
+    json_t *arr = json_array();
+    if (arr == NULL)
+        return -1;
+    while (p != NULL && *p != '\0') {
+        char name[128], key[64], val[256];
+        size_t n = 0;
+        json_t *m = NULL;
+        p = skip_ows(p);
+        while (is_tchar((unsigned char)*p)) {
+            if (n + 1 < sizeof(name))
+                name[n++] = *p;
+            p++;
+        }
+        name[n] = '\0';
+        if (n > 0)
+            m = json_pack("{s:s}", "name", name);
+        for (;;) {
+            p = skip_ows(p);
+            if (*p != ';')
+                break;
+            p = skip_ows(p + 1);
+            size_t k = 0;
+            while (is_tchar((unsigned char)*p)) {
+                if (k + 1 < sizeof(key))
+                    key[k++] = *p;
+                p++;
+            }
+            key[k] = '\0';
+            p = skip_ows(p);
+            val[0] = '\0';
+            if (*p == '=') {
+                p = read_value(skip_ows(p + 1), val, sizeof(val));
+                if (p == NULL)
+                    break;
+            }
+            if (m == NULL || k == 0)
+                continue;
+            if (strcasecmp(key, "dur") == 0 && json_object_get(m, "dur") == NULL) {
+                char *end;
+                double d = strtod(val, &end);
+                if (end != val && *end == '\0')
+                    json_object_set_new(m, "dur", json_real(d));
+            } else if (strcasecmp(key, "desc") == 0 && json_object_get(m, "desc") == NULL) {
+                json_t *s = json_string(val);
+                if (s != NULL)
+                    json_object_set_new(m, "desc", s);
+            }
+        }
+        if (m != NULL)
+            json_array_append_new(arr, m);
+        /* skip to the next metric (also past anything malformed) */
+        if (p == NULL)
+            break;
+        while (*p != '\0' && *p != ',') {
+            if (*p == '"') {
+                char dummy[2];
+                const char *q = read_value(p, dummy, sizeof(dummy));
+                p = q != NULL ? q : p + strlen(p);
+                continue;
+            }
+            p++;
+        }
+        if (*p == ',')
+            p++;
+    }
+    *out = arr;
+    return 0;
+}
+
+/* ---- the panel ------------------------------------------------------------------------------ */
+
+static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_state)
+{
+    const struct dtb_request_times *t = dtb_request_times(rq);
+    const struct dtb_request_response *resp = dtb_request_response(rq);
+    int64_t end = t->end_ns ? t->end_ns : dtb_now_ns();
+    int64_t total = end - t->start_ns;
+    json_t *upstream = NULL;
+    char started[40];
+    time_t secs = (time_t)(t->started_unix_ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(started + strlen(started), sizeof(started) - strlen(started), ".%03dZ",
+             (int)((t->started_unix_ns / 1000000) % 1000));
+    if (resp->upstream_server_timing != NULL)
+        dtbi_server_timing_parse(resp->upstream_server_timing, &upstream);
+    json_t *phases = json_array();
+    int64_t first = t->first_handler_ns ? t->first_handler_ns : t->start_ns;
+    json_array_append_new(phases, json_pack("{s:s,s:f,s:f}", "name", "request received",
+                                            "start_ms", 0.0, "dur_ms", ms(first - t->start_ns)));
+    int64_t queued = t->queued_ns ? t->queued_ns : end;
+    json_array_append_new(phases, json_pack("{s:s,s:f,s:f}", "name", "handler (to queue)",
+                                            "start_ms", ms(first - t->start_ns), "dur_ms",
+                                            ms(queued - first)));
+    json_array_append_new(phases, json_pack("{s:s,s:f,s:f}", "name", "response sent",
+                                            "start_ms", ms(queued - t->start_ns), "dur_ms",
+                                            ms(end - queued)));
+    return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:s,s:o,s:o}", "total_ms", ms(total),
+                     "handler_ms", ms(t->handler_ns), "cpu_user_ms", ms(t->cpu_user_ns),
+                     "cpu_sys_ms", ms(t->cpu_sys_ns), "toolbar_ms", ms(t->toolbar_ns),
+                     "inject_ms", ms(t->inject_ns), "started_at", started, "phases", phases,
+                     "upstream", upstream ? upstream : json_array());
+}
+
+static int timer_server_timing(void *state, struct dtb_request *rq, void *req_state,
+                               struct dtb_buf *out)
+{
+    const struct dtb_request_times *t = dtb_request_times(rq);
+    return dtb_buf_appendf(out, "app;dur=%.3f;desc=\"app\", dtb;dur=%.3f;desc=\"debugtoolbar\"",
+                           ms(t->handler_ns), ms(t->toolbar_ns));
+}
+
+static double num(const json_t *stats, const char *key)
+{
+    return json_number_value(json_object_get(stats, key));
+}
+
+static int timer_subtitle(const json_t *stats, struct dtb_buf *out)
+{
+    return dtb_buf_appendf(out, "%.1f ms (CPU %.1f ms)", num(stats, "total_ms"),
+                           num(stats, "cpu_user_ms") + num(stats, "cpu_sys_ms"));
+}
+
+static void row(struct dtb_buf *out, const char *name, double value, const char *unit)
+{
+    dtb_buf_append_str(out, "<tr><td>");
+    dtb_buf_append_html_str(out, name);
+    dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.3f %s</td></tr>", value, unit);
+}
+
+static int timer_render(const json_t *stats, struct dtb_buf *out)
+{
+    double total = num(stats, "total_ms");
+    size_t i;
+    json_t *p;
+    dtb_buf_append_str(out, "<table class=\"dtb-table\"><thead><tr><th>Resource</th>"
+                            "<th class=\"dtb-num\">Value</th></tr></thead><tbody>");
+    row(out, "Total time", total, "ms");
+    row(out, "App handler", num(stats, "handler_ms"), "ms");
+    row(out, "CPU user (handler thread)", num(stats, "cpu_user_ms"), "ms");
+    row(out, "CPU system (handler thread)", num(stats, "cpu_sys_ms"), "ms");
+    row(out, "Toolbar overhead (recording, filtering, injecting)", num(stats, "toolbar_ms"),
+        "ms");
+    row(out, "of which injection", num(stats, "inject_ms"), "ms");
+    dtb_buf_append_str(out, "</tbody></table><p class=\"dtb-muted\">Started ");
+    dtb_buf_append_html_str(out, json_string_value(json_object_get(stats, "started_at")));
+    dtb_buf_append_str(out, "</p><h4 class=\"dtb-h\">Timeline</h4><table class=\"dtb-table\">"
+                            "<thead><tr><th>Phase</th><th class=\"dtb-num\">Start</th>"
+                            "<th class=\"dtb-num\">Duration</th><th>Timeline</th></tr></thead>"
+                            "<tbody>");
+    json_array_foreach(json_object_get(stats, "phases"), i, p)
+    {
+        double start = num(p, "start_ms"), dur = num(p, "dur_ms");
+        dtb_buf_append_str(out, "<tr><td>");
+        dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "name")));
+        dtb_buf_appendf(out,
+                        "</td><td class=\"dtb-num\">%.3f ms</td><td class=\"dtb-num\">%.3f ms"
+                        "</td><td><div class=\"dtb-timeline\"><span class=\"dtb-bar\" "
+                        "data-left=\"%.2f\" data-width=\"%.2f\"></span></div></td></tr>",
+                        start, dur, total > 0 ? 100.0 * start / total : 0.0,
+                        total > 0 ? 100.0 * dur / total : 0.0);
+    }
+    dtb_buf_append_str(out, "</tbody></table>");
+    json_t *up = json_object_get(stats, "upstream");
+    if (json_array_size(up) > 0) {
+        dtb_buf_append_str(out, "<h4 class=\"dtb-h\">The app's Server-Timing</h4>"
+                                "<table class=\"dtb-table\"><thead><tr><th>Metric</th>"
+                                "<th>Description</th><th class=\"dtb-num\">Duration</th></tr>"
+                                "</thead><tbody>");
+        json_array_foreach(up, i, p)
+        {
+            dtb_buf_append_str(out, "<tr><td>");
+            dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "name")));
+            dtb_buf_append_str(out, "</td><td>");
+            dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "desc")));
+            if (json_object_get(p, "dur") != NULL)
+                dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.3f ms</td></tr>",
+                                num(p, "dur"));
+            else
+                dtb_buf_append_str(out, "</td><td class=\"dtb-num\">\xE2\x80\x94</td></tr>");
+        }
+        dtb_buf_append_str(out, "</tbody></table>");
+    }
+    return out->failed ? -1 : 0;
+}
+
+const struct dtb_panel_ops dtb_panel_timer = {
+    .abi = DTB_PANEL_ABI,
+    .id = "timer",
+    .title = "Timer",
+    .default_on = 1,
+    .to_json = timer_to_json,
+    .nav_subtitle = timer_subtitle,
+    .render_html = timer_render,
+    .server_timing = timer_server_timing,
+};
