@@ -170,9 +170,13 @@ static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_stat
 static int timer_server_timing(void *state, struct dtb_request *rq, void *req_state,
                                struct dtb_buf *out)
 {
+    /* Called while the app's handler is still running (it is queueing its response): the
+     * app's time so far is from its first call to now, less the toolbar's own share. */
     const struct dtb_request_times *t = dtb_request_times(rq);
+    int64_t now = t->queued_ns ? t->queued_ns : dtb_now_ns();
+    int64_t app = (now - t->first_handler_ns) - t->toolbar_ns;
     return dtb_buf_appendf(out, "app;dur=%.3f;desc=\"app\", dtb;dur=%.3f;desc=\"debugtoolbar\"",
-                           ms(t->handler_ns), ms(t->toolbar_ns));
+                           ms(app > 0 ? app : 0), ms(t->toolbar_ns));
 }
 
 static double num(const json_t *stats, const char *key)

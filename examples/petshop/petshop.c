@@ -1,0 +1,182 @@
+/*
+ * petshop.c - the debugtoolbar demo: a pet shop on libmicrohttpd and SQLite.
+ *
+ *   petshop [--port N] [--bind ADDR] [--db FILE] [--config FILE] [--threads poll|pool|conn]
+ *
+ * The toolbar's config comes from --config, else $DTB_CONFIG, else the demo's own
+ * petshop.json (toolbar enabled). The same file's "app" object holds the demo's settings.
+ * Built with -DDTB_DISABLE (configure --disable-demo-toolbar) it makes no toolbar call at all.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "petshop.h"
+#ifndef DTB_DISABLE
+#include <debugtoolbar.h>
+#endif
+
+#ifndef PETSHOP_DEFAULT_CONFIG
+#define PETSHOP_DEFAULT_CONFIG "petshop.json"
+#endif
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: petshop [--port N] [--bind ADDR] [--db FILE] [--config FILE] "
+                    "[--threads poll|pool|conn]\n");
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **req_cls)
+{
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        static const char msg[] = "method not allowed\n";
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        enum MHD_Result ret = MHD_queue_response(con, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    return pages_handle(con, url);
+}
+
+int main(int argc, char **argv)
+{
+    unsigned port = 8080;
+    const char *bind_addr = "127.0.0.1", *db = "petshop.db", *config = NULL, *threads = "pool";
+    struct sockaddr_in sa4;
+    struct sockaddr_in6 sa6;
+    struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    unsigned pool = 0;
+    struct MHD_Daemon *d;
+    sigset_t set;
+    int sig;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (v == NULL) {
+            usage();
+            return 2;
+        }
+        if (strcmp(a, "--port") == 0)
+            port = (unsigned)strtoul(v, NULL, 10);
+        else if (strcmp(a, "--bind") == 0)
+            bind_addr = v;
+        else if (strcmp(a, "--db") == 0)
+            db = v;
+        else if (strcmp(a, "--config") == 0)
+            config = v;
+        else if (strcmp(a, "--threads") == 0)
+            threads = v;
+        else {
+            usage();
+            return 2;
+        }
+        i++;
+    }
+    if (port > 65535) {
+        fprintf(stderr, "petshop: bad port %u\n", port);
+        return 2;
+    }
+    if (strcmp(threads, "pool") == 0) {
+        pool = 4;
+    } else if (strcmp(threads, "conn") == 0) {
+        flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
+    } else if (strcmp(threads, "poll") != 0) {
+        usage();
+        return 2;
+    }
+    memset(&sa4, 0, sizeof(sa4));
+    memset(&sa6, 0, sizeof(sa6));
+    if (inet_pton(AF_INET, bind_addr, &sa4.sin_addr) == 1) {
+        sa4.sin_family = AF_INET;
+        sa4.sin_port = htons((uint16_t)port);
+        sa = (struct sockaddr *)&sa4;
+    } else if (inet_pton(AF_INET6, bind_addr, &sa6.sin6_addr) == 1) {
+        sa6.sin6_family = AF_INET6;
+        sa6.sin6_port = htons((uint16_t)port);
+        sa = (struct sockaddr *)&sa6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        fprintf(stderr, "petshop: --bind takes an IP address, not \"%s\"\n", bind_addr);
+        return 2;
+    }
+    if (config == NULL)
+        config = getenv("DTB_CONFIG");
+    if (config == NULL || config[0] == '\0')
+        config = PETSHOP_DEFAULT_CONFIG;
+
+    /* Block the stop signals before any thread starts, so sigwait gets them. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+#ifndef DTB_DISABLE
+    struct dtb_error err = {0};
+    char msg[400];
+    struct dtb_toolbar *tb = dtb_toolbar_create(config, &err);
+    if (tb == NULL || dtb_toolbar_start(tb, &err) != DTB_OK) {
+        fprintf(stderr, "petshop: %s\n", dtb_error_format(&err, msg, sizeof(msg)));
+        dtb_toolbar_destroy(tb);
+        return 1;
+    }
+#endif
+    if (db_init(db) != 0) {
+#ifndef DTB_DISABLE
+        dtb_toolbar_destroy(tb);
+#endif
+        return 1;
+    }
+#ifndef DTB_DISABLE
+    if (pool > 0)
+        d = dtb_start_daemon(tb, flags, (uint16_t)port, NULL, NULL, handler, NULL,
+                             MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, pool,
+                             MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+    else
+        d = dtb_start_daemon(tb, flags, (uint16_t)port, NULL, NULL, handler, NULL,
+                             MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                             MHD_OPTION_END);
+#else
+    if (pool > 0)
+        d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, NULL,
+                             MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, pool,
+                             MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+    else
+        d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, NULL,
+                             MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                             MHD_OPTION_END);
+#endif
+    if (d == NULL) {
+        fprintf(stderr, "petshop: cannot listen on %s:%u\n", bind_addr, port);
+        db_close_all();
+#ifndef DTB_DISABLE
+        dtb_toolbar_destroy(tb);
+#endif
+        return 1;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    if (sa->sa_family == AF_INET6)
+        printf("petshop: serving on http://[%s]:%u/\n", bind_addr, (unsigned)di->port);
+    else
+        printf("petshop: serving on http://%s:%u/\n", bind_addr, (unsigned)di->port);
+#ifndef DTB_DISABLE
+    printf("petshop: debug toolbar %s\n", dtb_toolbar_enabled(tb) ? "on" : "off");
+#endif
+    fflush(stdout);
+    sigwait(&set, &sig);
+    MHD_stop_daemon(d);
+    db_close_all();
+#ifndef DTB_DISABLE
+    dtb_toolbar_destroy(tb);
+#endif
+    return 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * petshop.h - the demo app's shared declarations: an MHD app with a SQLite database of cats
+ * and dogs, pages rendered into a growable buffer, and the debug toolbar around it.
+ */
+#ifndef PETSHOP_H
+#define PETSHOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sqlite3.h>
+
+/* Animal: the shared shape of Cat and Dog (two tables with the same columns). */
+struct animal {
+    long long id;
+    char name[64];
+    int age;
+};
+
+/* The two kinds; the table name comes from this fixed list, never from a request. */
+enum animal_kind { KIND_CAT, KIND_DOG };
+const char *kind_table(enum animal_kind k);
+
+/* db.c */
+int db_init(const char *path);          /* creates and migrates; 0 or -1 (message printed) */
+sqlite3 *db_conn(void);                 /* this thread's connection (opened lazily), or NULL */
+void db_close_all(void);
+int db_count(enum animal_kind k, long long *out);
+int db_get(enum animal_kind k, long long id, struct animal *out); /* 1 found, 0 not, -1 error */
+int db_list(enum animal_kind k, int limit, struct animal *out, int *n);
+
+/* pages.c: a growable text buffer with HTML escaping */
+struct page {
+    char *data;
+    size_t len;
+    size_t cap;
+    int failed;
+};
+void page_add(struct page *p, const char *s);
+void page_addn(struct page *p, const char *s, size_t n);
+void page_addf(struct page *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void page_esc(struct page *p, const char *s);
+
+/* Handles one GET/HEAD request: queues the response and returns MHD's answer. */
+enum MHD_Result pages_handle(struct MHD_Connection *con, const char *url);
+
+#endif
