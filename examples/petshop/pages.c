@@ -150,8 +150,18 @@ static void filler(struct page *p, size_t target)
         "incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud "
         "exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat.</p>";
     static const char tail[] = "</body></html>";
+    static const char words[] = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
+                                "eiusmod tempor incididunt ut labore et dolore magna aliqua.";
     while (p->len + sizeof(para) - 1 + sizeof(tail) - 1 <= target)
         page_add(p, para);
+    /* one shorter paragraph brings the page to the target size exactly */
+    size_t rest = target - p->len - (sizeof(tail) - 1);
+    if (p->len + sizeof(tail) - 1 < target && rest > 7) {
+        size_t n = rest - 7 < sizeof(words) - 1 ? rest - 7 : sizeof(words) - 1;
+        page_add(p, "<p>");
+        page_addn(p, words, n);
+        page_add(p, "</p>");
+    }
     page_add(p, tail);
 }
 
