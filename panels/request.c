@@ -130,12 +130,17 @@ static json_t *request_to_json(void *state, struct dtb_request *rq, void *req_st
 
 static int request_subtitle(const json_t *stats, struct dtb_buf *out)
 {
-    dtb_buf_append_html_str(out, json_string_value(json_object_get(stats, "method")));
+    /* Plain text: the UI sets subtitles with textContent. */
+    dtb_buf_append_str(out, json_string_value(json_object_get(stats, "method")) ?: "");
     dtb_buf_append_str(out, " ");
     const char *path = json_string_value(json_object_get(stats, "path"));
-    if (path != NULL && strlen(path) > 40)
-        dtb_buf_appendf(out, "%.37s...", path);
-    else
+    if (path != NULL && strlen(path) > 40) {
+        size_t n = 37;
+        while (n > 0 && ((unsigned char)path[n] & 0xC0) == 0x80)
+            n--; /* never split a UTF-8 sequence */
+        dtb_buf_append(out, path, n);
+        dtb_buf_append_str(out, "\xE2\x80\xA6");
+    } else
         dtb_buf_append_str(out, path ? path : "");
     return out->failed ? -1 : 0;
 }

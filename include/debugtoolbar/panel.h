@@ -87,7 +87,8 @@ struct dtb_panel_ops {
     void (*on_request_end)(void *panel_state, struct dtb_request *rq, void *req_state);
     /* MANDATORY. The panel's stats as a new JSON reference (NULL = nothing to store). */
     json_t *(*to_json)(void *panel_state, struct dtb_request *rq, void *req_state);
-    /* A short line under the panel's name ("11 queries in 3.2 ms"), from the stored JSON. */
+    /* A short line under the panel's name ("11 queries in 3.2 ms"), from the stored JSON.
+     * Plain text, not HTML: the UI sets it with textContent. */
     int (*nav_subtitle)(const json_t *stats, struct dtb_buf *out);
     /* The panel's content as an HTML fragment, from the stored JSON only; every recorded
      * string goes through dtb_buf_append_html. Return 0, or -1 (the UI shows an error). */
