@@ -230,6 +230,85 @@
     });
   }
 
+  function renderActionResult(box, data) {
+    box.textContent = "";
+    if (data.error) {
+      box.appendChild(el("p", "dtb-error", data.error));
+      return;
+    }
+    if (data.plan) {
+      var byParent = {};
+      data.plan.forEach(function (row) {
+        (byParent[row.parent] = byParent[row.parent] || []).push(row);
+      });
+      var build = function (parent) {
+        var ul = el("ul", "dtb-plan");
+        (byParent[parent] || []).forEach(function (row) {
+          var li = el("li", null, row.detail);
+          if (byParent[row.id]) {
+            li.appendChild(build(row.id));
+          }
+          ul.appendChild(li);
+        });
+        return ul;
+      };
+      box.appendChild(el("h4", "dtb-h", "Query plan"));
+      box.appendChild(build(0));
+      return;
+    }
+    var table = el("table", "dtb-table");
+    var thead = el("thead");
+    var tr = el("tr");
+    (data.columns || []).forEach(function (c) {
+      tr.appendChild(el("th", null, c));
+    });
+    thead.appendChild(tr);
+    table.appendChild(thead);
+    var tbody = el("tbody");
+    (data.rows || []).forEach(function (row) {
+      var r = el("tr");
+      row.forEach(function (v) {
+        r.appendChild(el("td", null, v === null ? "NULL" :
+          (typeof v === "object" ? JSON.stringify(v) : v)));
+      });
+      tbody.appendChild(r);
+    });
+    table.appendChild(tbody);
+    box.appendChild(el("h4", "dtb-h", "Result" + (data.truncated ? " (first 100 rows)" : "")));
+    box.appendChild(table);
+  }
+
+  contentBody.addEventListener("click", function (ev) {
+    var b = ev.target.closest ? ev.target.closest(".dtb-sql-action") : null;
+    if (!b) {
+      return;
+    }
+    var cell = b.parentNode;
+    var box = cell.querySelector(".dtb-sql-result");
+    if (!box) {
+      box = el("div", "dtb-sql-result");
+      cell.appendChild(box);
+    }
+    box.textContent = "Running\u2026";
+    fetch(prefix + "/sql/" + encodeURIComponent(b.getAttribute("data-action")), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        request: requestId,
+        query: parseInt(b.getAttribute("data-query"), 10),
+        sig: b.getAttribute("data-sig")
+      })
+    }).then(function (r) {
+      return r.json();
+    }).then(function (data) {
+      renderActionResult(box, data);
+    }).catch(function (e) {
+      box.textContent = "";
+      box.appendChild(el("p", "dtb-error", "The action failed (" + e.message + ")."));
+    });
+  });
+
   handle.addEventListener("click", function () {
     if (wrap.classList.contains("dtb-hidden")) {
       setHidden(false);

@@ -4,14 +4,15 @@
 #include "internal.h"
 
 extern const struct dtb_panel_ops dtb_panel_timer;
+extern const struct dtb_panel_ops dtb_panel_sql;
 extern const struct dtb_panel_ops dtb_panel_request;
 extern const struct dtb_panel_ops dtb_panel_headers;
 extern const struct dtb_panel_ops dtb_panel_config;
 extern const struct dtb_panel_ops dtb_panel_versions;
 
 const struct dtb_panel_ops *const dtbi_builtin_panels[] = {
-    &dtb_panel_timer,  &dtb_panel_request,  &dtb_panel_headers,
-    &dtb_panel_config, &dtb_panel_versions,
+    &dtb_panel_timer,   &dtb_panel_sql,    &dtb_panel_request,
+    &dtb_panel_headers, &dtb_panel_config, &dtb_panel_versions,
 };
 
 const size_t dtbi_builtin_panels_count =

@@ -235,6 +235,11 @@ int dtbi_is_toolbar_url(const struct dtb_toolbar *tb, const char *url);
 enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection *con,
                                   const char *url, const char *method);
 
+/* Sends value (stolen) as a JSON response. Returns what MHD_queue_response returned. */
+enum MHD_Result dtbi_send_json(struct MHD_Connection *con, unsigned status, json_t *value);
+/* Loads a stored record as JSON (new reference), or NULL when unknown or evicted. */
+json_t *dtbi_load_record(struct dtb_toolbar *tb, const char *id);
+
 /* Collects a POST body for a toolbar URL (bounded). */
 void dtbi_routes_upload(struct dtb_request *rq, const char *data, size_t size);
 

@@ -60,7 +60,7 @@ static enum MHD_Result send_buf(struct MHD_Connection *con, unsigned status, con
     return ret;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *con, unsigned status, json_t *value)
+enum MHD_Result dtbi_send_json(struct MHD_Connection *con, unsigned status, json_t *value)
 {
     char *text = value != NULL ? json_dumps(value, JSON_COMPACT) : NULL;
     json_decref(value);
@@ -71,7 +71,7 @@ static enum MHD_Result send_json(struct MHD_Connection *con, unsigned status, js
 
 static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, const char *msg)
 {
-    return send_json(con, status, json_pack("{s:s}", "error", msg));
+    return dtbi_send_json(con, status, json_pack("{s:s}", "error", msg));
 }
 
 static enum MHD_Result serve_static(struct MHD_Connection *con, const char *name)
@@ -112,7 +112,7 @@ static int valid_id(const char *s, size_t n)
     return 1;
 }
 
-static json_t *load_record(struct dtb_toolbar *tb, const char *id)
+json_t *dtbi_load_record(struct dtb_toolbar *tb, const char *id)
 {
     char *text = tb->store->ops->get(tb->store, id);
     json_t *rec;
@@ -126,7 +126,7 @@ static json_t *load_record(struct dtb_toolbar *tb, const char *id)
 static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connection *con,
                                     const char *id)
 {
-    json_t *rec = load_record(tb, id);
+    json_t *rec = dtbi_load_record(tb, id);
     json_t *nav, *panels;
     struct dtb_buf sub;
     if (rec == NULL)
@@ -147,7 +147,7 @@ static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connectio
     }
     dtb_buf_free(&sub);
     json_object_set_new(rec, "nav", nav);
-    return send_json(con, MHD_HTTP_OK, rec);
+    return dtbi_send_json(con, MHD_HTTP_OK, rec);
 }
 
 static enum MHD_Result serve_panel(struct dtb_toolbar *tb, struct MHD_Connection *con,
@@ -158,7 +158,7 @@ static enum MHD_Result serve_panel(struct dtb_toolbar *tb, struct MHD_Connection
     struct dtb_buf out;
     if (p == NULL)
         return send_error(con, MHD_HTTP_NOT_FOUND, "unknown panel");
-    rec = load_record(tb, id);
+    rec = dtbi_load_record(tb, id);
     if (rec == NULL)
         return send_error(con, MHD_HTTP_NOT_FOUND, "unknown or expired request id");
     stats = json_object_get(json_object_get(rec, "panels"), panel_id);
@@ -185,15 +185,6 @@ static enum MHD_Result serve_panel(struct dtb_toolbar *tb, struct MHD_Connection
                     NULL, NULL);
 }
 
-#ifndef DTB_WITH_SQL_PANEL
-/* Without the SQL panel there are no SQL actions to run. */
-enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *con,
-                                const char *action, const char *body, size_t body_len)
-{
-    return send_error(con, MHD_HTTP_NOT_FOUND, "the SQL panel is not built in");
-}
-#endif
-
 enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection *con,
                                   const char *url, const char *method)
 {
@@ -219,7 +210,7 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
         json_t *list = tb->store->ops->list(tb->store);
         if (list == NULL)
             return send_error(con, MHD_HTTP_INTERNAL_SERVER_ERROR, "history unavailable");
-        return send_json(con, MHD_HTTP_OK, list);
+        return dtbi_send_json(con, MHD_HTTP_OK, list);
     }
     if (plen > 14 && strncmp(path, "/api/requests/", 14) == 0) {
         const char *id = path + 14;

@@ -11,6 +11,9 @@
 #include "petshop.h"
 #ifndef DTB_DISABLE
 #include <debugtoolbar.h>
+#include <debugtoolbar/sql.h>
+#else
+#define dtb_sqlite3_step(stmt) sqlite3_step(stmt)
 #endif
 
 static char *db_path;
@@ -109,7 +112,10 @@ sqlite3 *db_conn(void)
         return NULL;
     }
     sqlite3_busy_timeout(db, 2000);
-    /* SQL capture: a newly opened connection is handed to the toolbar here, once. */
+#ifndef DTB_DISABLE
+    /* SQL capture: each connection is handed to the toolbar once, when it is opened. */
+    dtb_sqlite_attach(db);
+#endif
     pthread_mutex_lock(&conns_lock);
     sqlite3 **p = realloc(conns, (nconns + 1) * sizeof(*p));
     if (p != NULL) {
@@ -128,8 +134,12 @@ sqlite3 *db_conn(void)
 void db_close_all(void)
 {
     pthread_mutex_lock(&conns_lock);
-    for (size_t i = 0; i < nconns; i++)
+    for (size_t i = 0; i < nconns; i++) {
+#ifndef DTB_DISABLE
+        dtb_sqlite_detach(conns[i]);
+#endif
         sqlite3_close(conns[i]);
+    }
     free(conns);
     conns = NULL;
     nconns = 0;
@@ -153,7 +163,7 @@ int db_count(enum animal_kind k, long long *out)
 {
     sqlite3_stmt *st = prepare("SELECT count(*) FROM %s", k);
     int rc = -1;
-    if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+    if (st != NULL && dtb_sqlite3_step(st) == SQLITE_ROW) {
         *out = sqlite3_column_int64(st, 0);
         rc = 0;
     }
@@ -175,7 +185,7 @@ int db_get(enum animal_kind k, long long id, struct animal *out)
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, id);
-    switch (sqlite3_step(st)) {
+    switch (dtb_sqlite3_step(st)) {
     case SQLITE_ROW:
         row_to_animal(st, out);
         rc = 1;
@@ -197,7 +207,7 @@ int db_list(enum animal_kind k, int limit, struct animal *out, int *n)
         return -1;
     sqlite3_bind_int(st, 1, limit);
     for (;;) {
-        rc = sqlite3_step(st);
+        rc = dtb_sqlite3_step(st);
         if (rc != SQLITE_ROW || *n >= limit)
             break;
         row_to_animal(st, &out[(*n)++]);

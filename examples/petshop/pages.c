@@ -337,6 +337,12 @@ enum MHD_Result pages_handle(struct MHD_Connection *con, const char *url)
         page_add(&p, "<li class=\"cat\">cat-1</li><li class=\"cat\">cat-2</li>");
         return send_page(con, MHD_HTTP_OK, HTML, &p);
     }
+    if (strcmp(url, "/favicon.ico") == 0) {
+        struct page p = {0};
+        page_add(&p, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">"
+                     "<circle cx=\"8\" cy=\"8\" r=\"7\" fill=\"#1f6f5c\"/></svg>");
+        return send_page(con, MHD_HTTP_OK, "image/svg+xml", &p);
+    }
     if (strcmp(url, "/static/petshop.css") == 0) {
         struct page p = {0};
         page_add(&p, CSS);

@@ -18,6 +18,7 @@
 #include "petshop.h"
 #ifndef DTB_DISABLE
 #include <debugtoolbar.h>
+#include <debugtoolbar/sql.h>
 #endif
 
 #ifndef PETSHOP_DEFAULT_CONFIG
@@ -129,6 +130,14 @@ int main(int argc, char **argv)
         dtb_toolbar_destroy(tb);
         return 1;
     }
+#endif
+#ifndef DTB_DISABLE
+    /* The demo's own settings live in the same file under "app"; the SQL panel shows the
+     * database with the pool settings the app declares. */
+    json_t *file = json_load_file(config, 0, NULL);
+    json_t *dbconf = json_object_get(json_object_get(file, "app"), "database");
+    dtb_sql_database(tb, "sqlite", db, dbconf);
+    json_decref(file);
 #endif
     if (db_init(db) != 0) {
 #ifndef DTB_DISABLE

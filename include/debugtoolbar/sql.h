@@ -1,12 +1,68 @@
 /*
  * debugtoolbar/sql.h - SQL capture for the SQL panel.
  *
- * PLACEHOLDER: the SQL panel's implementation replaces this header with the real API
- * (dtb_sqlite_attach, dtb_sql_record, dtb_pq_*).
+ * SQLite: attach each connection once; every statement it runs while a request is current is
+ * recorded (text once per distinct statement, bound parameters, duration from the toolbar's
+ * own monotonic clock, rows, call site). Statements outside a request cost one TLS load.
+ *
+ *     sqlite3_open_v2(path, &db, flags, NULL);
+ *     dtb_sqlite_attach(db);
+ *     ...
+ *     rc = dtb_sqlite3_step(stmt);   // sqlite3_step that also records the call site
+ *
+ * Any other driver records through dtb_sql_record(). With -DDTB_DISABLE every call and macro
+ * here compiles to nothing (or to the plain sqlite3_ call).
  */
 #ifndef DEBUGTOOLBAR_SQL_H
 #define DEBUGTOOLBAR_SQL_H
 
-#include <debugtoolbar.h>
+#include <stdint.h>
 
+#include <debugtoolbar.h>
+#include <sqlite3.h>
+
+#ifdef __cplusplus
+extern "C" {
 #endif
+
+/* SQLite's trace callback type (sqlite3_trace_v2). */
+typedef int (*dtb_sqlite_trace_fn)(unsigned type, void *ctx, void *p, void *x);
+
+/*
+ * Starts recording db's statements (sqlite3_trace_v2 with STMT, PROFILE and ROW events).
+ * SQLite allows one trace callback per connection: an app that traces too passes its own
+ * callback, mask and context to dtb_sqlite_attach_with, and the toolbar calls it as well for
+ * the events in its mask. Returns DTB_OK, DTB_EINVAL (db NULL) or DTB_ENOMEM. Any thread;
+ * call once per connection, before use.
+ */
+dtb_rc dtb_sqlite_attach(sqlite3 *db);
+dtb_rc dtb_sqlite_attach_with(sqlite3 *db, unsigned app_mask, dtb_sqlite_trace_fn app_cb,
+                              void *app_ctx);
+/* Stops recording db (restoring the app's own callback, if any). Call before sqlite3_close. */
+void dtb_sqlite_detach(sqlite3 *db);
+
+/* Sets the call site recorded for the next statement run on this thread (see the macro). */
+void dtb_sql_site(const char *file, int line, const char *func);
+
+/* A query from any other driver. params is a JSON array (borrowed, copied) or NULL;
+ * duration_ns from the caller's clock; rows -1 when unknown. No-op without a current request. */
+void dtb_sql_record(const char *engine, const char *sql, const json_t *params, int64_t duration_ns,
+                    int64_t rows);
+
+/* Declares a database for the panel: engine ("sqlite", "postgresql"), file or DSN (a password
+ * in a DSN is redacted), and settings such as the pool (JSON object, borrowed, copied). */
+dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *name_or_dsn,
+                        const json_t *settings);
+
+#ifdef DTB_DISABLE
+#define dtb_sqlite3_step(stmt) sqlite3_step(stmt)
+#else
+/* sqlite3_step, recording the caller's file:line and function as the query's call site. */
+#define dtb_sqlite3_step(stmt) (dtb_sql_site(__FILE__, __LINE__, __func__), sqlite3_step(stmt))
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DEBUGTOOLBAR_SQL_H */

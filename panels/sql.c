@@ -1,0 +1,1101 @@
+/*
+ * sql.c - the SQL panel: capture from SQLite (sqlite3_trace_v2) and from any driver
+ * (dtb_sql_record), duplicate / similar / N+1 detection, slow queries, the databases, and the
+ * signed actions (EXPLAIN QUERY PLAN, re-run of a single read-only SELECT).
+ *
+ * Hot path (a statement run during a request): the STMT event notes the start on the toolbar's
+ * monotonic clock (SQLite's own profile figure has 1 ms resolution), ROW events count rows, the
+ * PROFILE event records. Each distinct statement text is kept once per request (interned by
+ * hash; the N+1 pattern repeats one text). Parameters are captured as SQLite's expanded SQL,
+ * only for statements that have parameters; they are split into values when the record is
+ * built, after the response has been sent, never while the app waits.
+ *
+ * The call site comes from the dtb_sqlite3_step() macro (file, line and function of the app's
+ * code, exact and nearly free), not from a backtrace: symbolizing needs debug info and costs
+ * microseconds per query. Statements stepped without the macro show no call site.
+ *
+ * Actions take only a request id, a query index and an HMAC of both (sign.c); the SQL comes
+ * from the stored record. A re-run is read-only by construction: a separate read-only
+ * connection, a single statement that sqlite3_stmt_readonly() accepts, a time limit, 100 rows.
+ * Deliberately not here: PostgreSQL capture (recorded through dtb_sql_record for now).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sqlite3.h>
+
+#include "debugtoolbar/sql.h"
+#include "panels.h"
+
+#define N_PLUS_ONE_DEFAULT 5
+#define MAX_INFLIGHT 8
+#define MAX_DBS 16
+#define RERUN_MAX_ROWS 100
+#define RERUN_TIME_LIMIT_NS 2000000000LL
+
+/* ---- per-request state (arena) ------------------------------------------------------------ */
+
+struct sql_text {
+    const char *sql;
+    uint64_t hash;
+};
+
+struct sql_query {
+    uint32_t text;
+    int db;                   /* index into dbs, -1 for none */
+    const char *engine;       /* static or arena */
+    const char *expanded;     /* arena; NULL when the statement has no parameters */
+    json_t *params;           /* dtb_sql_record's params (owned), or NULL */
+    int64_t start_ns;
+    int64_t dur_ns;
+    int64_t rows;
+    const char *file;
+    int line;
+    const char *func;
+};
+
+struct inflight {
+    sqlite3_stmt *stmt;
+    int64_t start_ns;
+    int64_t rows;
+    const char *file;
+    int line;
+    const char *func;
+};
+
+struct sql_state {
+    struct sql_query *q;
+    size_t n, cap;
+    struct sql_text *texts;
+    size_t ntexts, texts_cap;
+    struct inflight fly[MAX_INFLIGHT];
+    const char *dbs[MAX_DBS];
+    int ndbs;
+};
+
+struct panel_state {
+    struct dtb_toolbar *tb;
+    long n_plus_one;
+    pthread_mutex_t lock; /* guards databases */
+    json_t *databases;    /* declared with dtb_sql_database */
+};
+
+static struct panel_state *the_panel; /* for dtb_sql_database before a request */
+
+static _Thread_local struct {
+    const char *file;
+    int line;
+    const char *func;
+} tl_site;
+
+void dtb_sql_site(const char *file, int line, const char *func)
+{
+    tl_site.file = file;
+    tl_site.line = line;
+    tl_site.func = func;
+}
+
+static uint64_t fnv1a(const char *s, size_t *len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const char *p = s;
+    for (; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    *len = (size_t)(p - s);
+    return h;
+}
+
+/* Grows an arena array: a new block twice the size (the old one stays in the arena). */
+static void *grow(struct dtb_request *rq, void *old, size_t *cap, size_t n, size_t elem)
+{
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *p = dtb_request_alloc(rq, ncap * elem);
+    if (p == NULL)
+        return NULL;
+    if (old != NULL)
+        memcpy(p, old, n * elem);
+    *cap = ncap;
+    return p;
+}
+
+static int intern_text(struct dtb_request *rq, struct sql_state *st, const char *sql)
+{
+    size_t len;
+    uint64_t h = fnv1a(sql, &len);
+    for (size_t i = st->ntexts; i-- > 0;)
+        if (st->texts[i].hash == h && strcmp(st->texts[i].sql, sql) == 0)
+            return (int)i;
+    if (st->ntexts == st->texts_cap) {
+        struct sql_text *t = grow(rq, st->texts, &st->texts_cap, st->ntexts, sizeof(*t));
+        if (t == NULL)
+            return -1;
+        st->texts = t;
+    }
+    char *copy = dtb_request_alloc(rq, len + 1);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, sql, len + 1);
+    st->texts[st->ntexts].sql = copy;
+    st->texts[st->ntexts].hash = h;
+    return (int)st->ntexts++;
+}
+
+static struct sql_query *new_query(struct dtb_request *rq, struct sql_state *st)
+{
+    if (st->n == st->cap) {
+        struct sql_query *q = grow(rq, st->q, &st->cap, st->n, sizeof(*q));
+        if (q == NULL)
+            return NULL;
+        st->q = q;
+    }
+    struct sql_query *q = &st->q[st->n];
+    memset(q, 0, sizeof(*q));
+    q->db = -1;
+    return q;
+}
+
+static int intern_db(struct dtb_request *rq, struct sql_state *st, const char *name)
+{
+    if (name == NULL)
+        return -1;
+    for (int i = 0; i < st->ndbs; i++)
+        if (strcmp(st->dbs[i], name) == 0)
+            return i;
+    if (st->ndbs == MAX_DBS)
+        return -1;
+    st->dbs[st->ndbs] = dtb_request_strdup(rq, name);
+    return st->dbs[st->ndbs] ? st->ndbs++ : -1;
+}
+
+/* ---- SQLite capture ----------------------------------------------------------------------- */
+
+struct attach {
+    sqlite3 *db;
+    unsigned app_mask;
+    dtb_sqlite_trace_fn app_cb;
+    void *app_ctx;
+    struct attach *next;
+};
+
+static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct attach *attached;
+
+static void on_stmt(struct sql_state *st, sqlite3_stmt *stmt, const char *text)
+{
+    if (text != NULL && text[0] == '-' && text[1] == '-')
+        return; /* a statement run by a trigger: part of its caller */
+    for (int i = 0; i < MAX_INFLIGHT; i++) {
+        if (st->fly[i].stmt == NULL || st->fly[i].stmt == stmt) {
+            st->fly[i].stmt = stmt;
+            st->fly[i].start_ns = dtb_now_ns();
+            st->fly[i].rows = 0;
+            st->fly[i].file = tl_site.file;
+            st->fly[i].line = tl_site.line;
+            st->fly[i].func = tl_site.func;
+            tl_site.file = NULL;
+            return;
+        }
+    }
+}
+
+static struct inflight *find_inflight(struct sql_state *st, sqlite3_stmt *stmt)
+{
+    for (int i = 0; i < MAX_INFLIGHT; i++)
+        if (st->fly[i].stmt == stmt)
+            return &st->fly[i];
+    return NULL;
+}
+
+static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stmt *stmt)
+{
+    int64_t now = dtb_now_ns();
+    struct inflight *f = find_inflight(st, stmt);
+    struct sql_query *q;
+    const char *sql = sqlite3_sql(stmt);
+    int text;
+    if (f == NULL || sql == NULL)
+        return;
+    q = new_query(rq, st);
+    text = q != NULL ? intern_text(rq, st, sql) : -1;
+    if (text < 0) {
+        f->stmt = NULL;
+        return;
+    }
+    q->text = (uint32_t)text;
+    q->engine = "sqlite";
+    q->start_ns = f->start_ns;
+    q->dur_ns = now - f->start_ns;
+    q->rows = f->rows;
+    q->file = f->file;
+    q->line = f->line;
+    q->func = f->func;
+    q->db = intern_db(rq, st, sqlite3_db_filename(sqlite3_db_handle(stmt), "main"));
+    if (sqlite3_bind_parameter_count(stmt) > 0 && dtb_request_toolbar(rq)->cfg.sql_capture_params) {
+        char *x = sqlite3_expanded_sql(stmt);
+        q->expanded = dtb_request_strdup(rq, x);
+        sqlite3_free(x);
+    }
+    f->stmt = NULL;
+    st->n++;
+}
+
+static int trace_cb(unsigned type, void *ctx, void *p, void *x)
+{
+    struct attach *a = ctx;
+    struct dtb_request *rq = dtb_request_current();
+    if (rq != NULL) {
+        struct sql_state *st = dtb_request_panel_state(rq, "sql");
+        if (st != NULL) {
+            if (type == SQLITE_TRACE_STMT) {
+                on_stmt(st, p, x);
+            } else if (type == SQLITE_TRACE_ROW) {
+                struct inflight *f = find_inflight(st, p);
+                if (f != NULL)
+                    f->rows++;
+            } else if (type == SQLITE_TRACE_PROFILE) {
+                on_profile(rq, st, p);
+            }
+        }
+    }
+    if (a != NULL && a->app_cb != NULL && (a->app_mask & type))
+        return a->app_cb(type, a->app_ctx, p, x);
+    return 0;
+}
+
+dtb_rc dtb_sqlite_attach_with(sqlite3 *db, unsigned app_mask, dtb_sqlite_trace_fn app_cb,
+                              void *app_ctx)
+{
+    struct attach *a = NULL;
+    unsigned mask = SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE | SQLITE_TRACE_ROW;
+    if (db == NULL)
+        return DTB_EINVAL;
+    if (app_cb != NULL) {
+        a = calloc(1, sizeof(*a));
+        if (a == NULL)
+            return DTB_ENOMEM;
+        a->db = db;
+        a->app_mask = app_mask;
+        a->app_cb = app_cb;
+        a->app_ctx = app_ctx;
+        pthread_mutex_lock(&attach_lock);
+        a->next = attached;
+        attached = a;
+        pthread_mutex_unlock(&attach_lock);
+        mask |= app_mask;
+    }
+    return sqlite3_trace_v2(db, mask, trace_cb, a) == SQLITE_OK ? DTB_OK : DTB_EINVAL;
+}
+
+dtb_rc dtb_sqlite_attach(sqlite3 *db)
+{
+    return dtb_sqlite_attach_with(db, 0, NULL, NULL);
+}
+
+void dtb_sqlite_detach(sqlite3 *db)
+{
+    struct attach *found = NULL;
+    pthread_mutex_lock(&attach_lock);
+    for (struct attach **pp = &attached; *pp != NULL; pp = &(*pp)->next) {
+        if ((*pp)->db == db) {
+            found = *pp;
+            *pp = found->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&attach_lock);
+    if (found != NULL)
+        sqlite3_trace_v2(db, found->app_mask, found->app_cb, found->app_ctx);
+    else
+        sqlite3_trace_v2(db, 0, NULL, NULL);
+    free(found);
+}
+
+void dtb_sql_record(const char *engine, const char *sql, const json_t *params, int64_t duration_ns,
+                    int64_t rows)
+{
+    struct dtb_request *rq = dtb_request_current();
+    struct sql_state *st;
+    struct sql_query *q;
+    int text;
+    if (rq == NULL || sql == NULL)
+        return;
+    st = dtb_request_panel_state(rq, "sql");
+    if (st == NULL)
+        return;
+    q = new_query(rq, st);
+    text = q != NULL ? intern_text(rq, st, sql) : -1;
+    if (text < 0)
+        return;
+    q->text = (uint32_t)text;
+    q->engine = dtb_request_strdup(rq, engine ? engine : "sql");
+    q->dur_ns = duration_ns;
+    q->start_ns = dtb_now_ns() - duration_ns;
+    q->rows = rows;
+    q->file = tl_site.file;
+    q->line = tl_site.line;
+    q->func = tl_site.func;
+    tl_site.file = NULL;
+    if (params != NULL && dtb_request_toolbar(rq)->cfg.sql_capture_params)
+        q->params = json_deep_copy(params);
+    st->n++;
+}
+
+/* ---- parameters from SQLite's expanded SQL ------------------------------------------------ */
+
+static int is_ident(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c >= 0x80;
+}
+
+/* Skips a quoted literal or identifier at s (quote q, doubled to escape); returns past it. */
+static const char *skip_quoted(const char *s)
+{
+    char q = *s++;
+    while (*s != '\0') {
+        if (*s == q) {
+            if (s[1] == q) {
+                s += 2;
+                continue;
+            }
+            return s + 1;
+        }
+        s++;
+    }
+    return s;
+}
+
+/* Length of a parameter token at s (?NNN, :name, @name, $name), or 0. */
+static size_t param_token(const char *s)
+{
+    size_t n = 1;
+    if (*s == '?') {
+        while (isdigit((unsigned char)s[n]))
+            n++;
+        return n;
+    }
+    if (*s == ':' || *s == '@' || *s == '$') {
+        while (is_ident((unsigned char)s[n]))
+            n++;
+        return n > 1 ? n : 0;
+    }
+    return 0;
+}
+
+/* Reads the literal SQLite put in place of a parameter; returns a new JSON value (or NULL on
+ * a mismatch) and advances *e. */
+static json_t *read_literal(const char **e)
+{
+    const char *p = *e;
+    if (strncmp(p, "NULL", 4) == 0) {
+        *e = p + 4;
+        return json_null();
+    }
+    if (*p == '\'') {
+        const char *end = skip_quoted(p);
+        size_t cap = (size_t)(end - p);
+        char *buf = malloc(cap + 1);
+        size_t n = 0;
+        if (buf == NULL)
+            return NULL;
+        for (const char *c = p + 1; c < end - 1; c++) {
+            buf[n++] = *c;
+            if (*c == '\'' && c[1] == '\'')
+                c++;
+        }
+        json_t *v = json_stringn(buf, n);
+        free(buf);
+        *e = end;
+        return v != NULL ? v : json_pack("{s:s}", "text", "(not UTF-8)");
+    }
+    if ((*p == 'x' || *p == 'X') && p[1] == '\'') {
+        const char *end = skip_quoted(p + 1);
+        json_t *v = json_pack("{s:s%}", "blob", p + 2, (size_t)(end - p - 3));
+        *e = end;
+        return v;
+    }
+    if (*p == '-' || isdigit((unsigned char)*p)) {
+        char *endp;
+        long long i = strtoll(p, &endp, 10);
+        if (*endp != '.' && *endp != 'e' && *endp != 'E') {
+            *e = endp;
+            return json_integer(i);
+        }
+        double d = strtod(p, &endp);
+        *e = endp;
+        return json_real(d);
+    }
+    return NULL;
+}
+
+/* The identifier a parameter at pos is compared with or inserted into, for redaction:
+ * "password = ?" or an INSERT column list. Returns 1 when that name is a secret's. */
+static int param_is_secret(const struct dtb_toolbar *tb, const char *sql, size_t pos, int index)
+{
+    const char *p = sql + pos;
+    char name[64];
+    size_t n = 0;
+    while (p > sql && (isspace((unsigned char)p[-1]) || strchr("=<>!", p[-1]) != NULL))
+        p--;
+    if (p - sql >= 4 && strncasecmp(p - 4, "LIKE", 4) == 0) {
+        p -= 4;
+        while (p > sql && isspace((unsigned char)p[-1]))
+            p--;
+    }
+    const char *end = p;
+    while (p > sql && is_ident((unsigned char)p[-1]))
+        p--;
+    n = (size_t)(end - p);
+    if (n > 0 && n < sizeof(name)) {
+        memcpy(name, p, n);
+        name[n] = '\0';
+        if (dtb_toolbar_is_secret_name(tb, name))
+            return 1;
+    }
+    /* INSERT INTO t (a, b, password) VALUES (?, ?, ?): the index-th column */
+    const char *ins = strcasestr(sql, "INSERT");
+    const char *open = ins ? strchr(ins, '(') : NULL;
+    const char *values = ins ? strcasestr(ins, "VALUES") : NULL;
+    if (open != NULL && values != NULL && open < values && index >= 0) {
+        const char *c = open + 1;
+        for (int k = 0; k < index && c < values; k++) {
+            c = strchr(c, ',');
+            if (c == NULL || c > values)
+                return 0;
+            c++;
+        }
+        while (isspace((unsigned char)*c) || *c == '"' || *c == '`' || *c == '[')
+            c++;
+        n = 0;
+        while (is_ident((unsigned char)c[n]) && n + 1 < sizeof(name)) {
+            name[n] = c[n];
+            n++;
+        }
+        name[n] = '\0';
+        return n > 0 && dtb_toolbar_is_secret_name(tb, name);
+    }
+    return 0;
+}
+
+/* Splits expanded against the template sql into parameter values (secrets redacted).
+ * Returns a new array, or NULL when the two do not line up. */
+static json_t *params_from_expanded(const struct dtb_toolbar *tb, const char *sql,
+                                    const char *expanded)
+{
+    const char *t = sql, *e = expanded;
+    json_t *out = json_array();
+    int index = 0;
+    while (out != NULL && *t != '\0') {
+        size_t tok;
+        if (*t == '\'' || *t == '"' || *t == '`') {
+            const char *end = skip_quoted(t);
+            size_t n = (size_t)(end - t);
+            if (strncmp(t, e, n) != 0)
+                goto mismatch;
+            t += n;
+            e += n;
+            continue;
+        }
+        tok = param_token(t);
+        if (tok > 0) {
+            json_t *v = read_literal(&e);
+            if (v == NULL)
+                goto mismatch;
+            if (param_is_secret(tb, sql, (size_t)(t - sql), index)) {
+                json_decref(v);
+                v = json_string(DTB_REDACTED);
+            }
+            json_array_append_new(out, v);
+            t += tok;
+            index++;
+            continue;
+        }
+        if (*t != *e)
+            goto mismatch;
+        t++;
+        e++;
+    }
+    return out;
+mismatch:
+    json_decref(out);
+    return NULL;
+}
+
+/* ---- the panel ---------------------------------------------------------------------------- */
+
+static int sql_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
+                    struct dtb_error *err)
+{
+    struct panel_state *ps = calloc(1, sizeof(*ps));
+    json_t *n = json_object_get(conf, "n_plus_one");
+    if (ps == NULL)
+        return -1;
+    ps->tb = tb;
+    ps->n_plus_one = json_is_integer(n) && json_integer_value(n) > 1 ? (long)json_integer_value(n)
+                                                                      : N_PLUS_ONE_DEFAULT;
+    ps->databases = json_array();
+    pthread_mutex_init(&ps->lock, NULL);
+    the_panel = ps;
+    *state = ps;
+    return 0;
+}
+
+static void sql_cleanup(void *state)
+{
+    struct panel_state *ps = state;
+    if (the_panel == ps)
+        the_panel = NULL;
+    json_decref(ps->databases);
+    pthread_mutex_destroy(&ps->lock);
+    free(ps);
+}
+
+dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *name_or_dsn,
+                        const json_t *settings)
+{
+    struct panel_state *ps = the_panel;
+    char shown[512];
+    if (engine == NULL || name_or_dsn == NULL)
+        return DTB_EINVAL;
+    if (ps == NULL || ps->tb != tb)
+        return DTB_ESTATE;
+    /* a DSN's password is never shown: "password=..." or "user:pass@" */
+    snprintf(shown, sizeof(shown), "%s", name_or_dsn);
+    char *pw = strcasestr(shown, "password=");
+    if (pw != NULL) {
+        char *v = pw + 9, *end = v + strcspn(v, " &;");
+        memmove(v + 8, end, strlen(end) + 1);
+        memcpy(v, DTB_REDACTED, 8);
+    }
+    char *at = strchr(shown, '@'), *scheme = strstr(shown, "://");
+    if (at != NULL && scheme != NULL && scheme < at) {
+        char *colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+        if (colon != NULL) {
+            memmove(colon + 9, at, strlen(at) + 1);
+            memcpy(colon + 1, DTB_REDACTED, 8);
+        }
+    }
+    json_t *d = json_pack("{s:s,s:s,s:O?}", "engine", engine, "name", shown, "settings",
+                          (json_t *)settings);
+    if (d == NULL)
+        return DTB_ENOMEM;
+    pthread_mutex_lock(&ps->lock);
+    json_array_append_new(ps->databases, d);
+    pthread_mutex_unlock(&ps->lock);
+    return DTB_OK;
+}
+
+static void *sql_start(void *state, struct dtb_request *rq)
+{
+    return dtb_request_alloc(rq, sizeof(struct sql_state));
+}
+
+static json_t *query_params(const struct dtb_toolbar *tb, const struct sql_state *st,
+                            const struct sql_query *q)
+{
+    if (q->params != NULL)
+        return json_incref(q->params);
+    if (q->expanded == NULL)
+        return json_array();
+    json_t *p = params_from_expanded(tb, st->texts[q->text].sql, q->expanded);
+    return p != NULL ? p : json_null();
+}
+
+static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
+{
+    struct panel_state *ps = state;
+    struct sql_state *st = req_state;
+    const struct dtb_toolbar *tb = dtb_request_toolbar(rq);
+    int64_t t0 = dtb_request_times(rq)->start_ns, total = 0;
+    json_t *queries = json_array(), *out;
+    size_t dups = 0, similar = 0;
+    if (st == NULL || queries == NULL) {
+        json_decref(queries);
+        return NULL;
+    }
+    size_t *per_text = calloc(st->ntexts + 1, sizeof(size_t));
+    for (size_t i = 0; i < st->n; i++) {
+        const struct sql_query *q = &st->q[i];
+        char site[300] = "", sig[65], msg[64];
+        json_t *params = query_params(tb, st, q);
+        if (q->file != NULL)
+            snprintf(site, sizeof(site), "%s:%d (%s)", q->file, q->line, q->func ? q->func : "?");
+        snprintf(msg, sizeof(msg), "%s:%zu", dtb_request_id(rq), i);
+        dtbi_sign(tb, msg, sig);
+        json_t *row = json_pack("{s:s,s:o,s:I,s:I,s:s,s:s?,s:I,s:s?,s:b,s:s,s:i,s:i}", "sql",
+                                st->texts[q->text].sql, "params", params, "duration_ns",
+                                (json_int_t)q->dur_ns, "start_ns", (json_int_t)(q->start_ns - t0),
+                                "engine", q->engine, "call_site", site[0] ? site : NULL, "rows",
+                                (json_int_t)q->rows, "db", q->db >= 0 ? st->dbs[q->db] : NULL,
+                                "slow", (double)q->dur_ns / 1e6 > tb->cfg.sql_slow_ms, "sig", sig,
+                                "duplicate", 0, "similar", 0);
+        if (row != NULL)
+            json_array_append_new(queries, row);
+        else
+            json_array_append_new(queries, json_pack("{s:s}", "sql", "(not UTF-8)"));
+        total += q->dur_ns;
+        if (per_text != NULL)
+            per_text[q->text]++;
+        json_decref(q->params);
+    }
+    /* duplicates: same text and same parameters; similar: same text, other parameters */
+    for (size_t i = 0; i < st->n; i++) {
+        json_t *a = json_array_get(queries, i);
+        json_int_t d = 0, s = 0;
+        for (size_t j = 0; j < st->n; j++) {
+            if (i == j || st->q[i].text != st->q[j].text)
+                continue;
+            if (json_equal(json_object_get(a, "params"),
+                           json_object_get(json_array_get(queries, j), "params")))
+                d++;
+            else
+                s++;
+        }
+        json_object_set_new(a, "duplicate", json_integer(d));
+        json_object_set_new(a, "similar", json_integer(s));
+        dups += d > 0;
+        similar += s > 0;
+    }
+    json_t *nplus = json_array();
+    for (size_t t = 0; t < st->ntexts && per_text != NULL; t++)
+        if ((long)per_text[t] >= ps->n_plus_one)
+            json_array_append_new(nplus, json_pack("{s:s,s:I}", "sql", st->texts[t].sql, "count",
+                                                   (json_int_t)per_text[t]));
+    free(per_text);
+    json_t *dbs = json_array();
+    for (int i = 0; i < st->ndbs; i++)
+        json_array_append_new(dbs, json_pack("{s:s,s:s}", "engine", "sqlite", "name", st->dbs[i]));
+    pthread_mutex_lock(&ps->lock);
+    json_t *declared = json_deep_copy(ps->databases);
+    pthread_mutex_unlock(&ps->lock);
+    out = json_pack("{s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:f,s:I}", "queries", queries, "count",
+                    (json_int_t)st->n, "total_ns", (json_int_t)total, "duplicates",
+                    (json_int_t)dups, "similar", (json_int_t)similar, "n_plus_one", nplus,
+                    "databases", dbs, "declared_databases", declared ? declared : json_array(),
+                    "slow_ms", tb->cfg.sql_slow_ms, "n_plus_one_threshold",
+                    (json_int_t)ps->n_plus_one);
+    return out;
+}
+
+/* ---- rendering ---------------------------------------------------------------------------- */
+
+static const char *const keywords[] = {
+    "SELECT", "FROM",   "WHERE",  "AND",    "OR",      "NOT",    "IN",      "IS",     "NULL",
+    "INSERT", "INTO",   "VALUES", "UPDATE", "SET",     "DELETE", "JOIN",    "LEFT",   "RIGHT",
+    "INNER",  "OUTER",  "ON",     "AS",     "ORDER",   "GROUP",  "BY",      "HAVING", "LIMIT",
+    "OFFSET", "UNION",  "ALL",    "DISTINCT", "CREATE", "TABLE", "INDEX",  "DROP",   "ALTER",
+    "BEGIN",  "COMMIT", "ROLLBACK", "WITH", "CASE",    "WHEN",   "THEN",    "ELSE",   "END",
+    "LIKE",   "BETWEEN", "EXISTS", "PRAGMA", "ASC",    "DESC",   "COUNT",   "PRIMARY", "KEY",
+};
+static const char *const breaks[] = {"FROM", "WHERE", "GROUP", "ORDER", "LIMIT", "JOIN",
+                                     "LEFT", "INNER", "VALUES", "SET", "HAVING", "UNION"};
+
+static int word_in(const char *w, size_t n, const char *const *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strlen(list[i]) == n && strncasecmp(w, list[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* SQL formatted (a line break before major clauses) and highlighted; every byte escaped. */
+static void render_sql(struct dtb_buf *out, const char *sql)
+{
+    const char *p = sql;
+    dtb_buf_append_str(out, "<pre class=\"dtb-code\">");
+    while (*p != '\0') {
+        if (*p == '\'') {
+            const char *end = skip_quoted(p);
+            dtb_buf_append_str(out, "<span class=\"dtb-str\">");
+            dtb_buf_append_html(out, p, (size_t)(end - p));
+            dtb_buf_append_str(out, "</span>");
+            p = end;
+        } else if (isdigit((unsigned char)*p) && (p == sql || !is_ident((unsigned char)p[-1]))) {
+            const char *s = p;
+            while (isalnum((unsigned char)*p) || *p == '.')
+                p++;
+            dtb_buf_append_str(out, "<span class=\"dtb-num-lit\">");
+            dtb_buf_append_html(out, s, (size_t)(p - s));
+            dtb_buf_append_str(out, "</span>");
+        } else if (is_ident((unsigned char)*p)) {
+            const char *s = p;
+            while (is_ident((unsigned char)*p))
+                p++;
+            size_t n = (size_t)(p - s);
+            if (word_in(s, n, keywords, sizeof(keywords) / sizeof(keywords[0]))) {
+                if (s != sql && word_in(s, n, breaks, sizeof(breaks) / sizeof(breaks[0])))
+                    dtb_buf_append_str(out, "\n");
+                dtb_buf_append_str(out, "<span class=\"dtb-kw\">");
+                dtb_buf_append_html(out, s, n);
+                dtb_buf_append_str(out, "</span>");
+            } else {
+                dtb_buf_append_html(out, s, n);
+            }
+        } else {
+            size_t n = 1;
+            while (p[n] != '\0' && (p[n] & 0xC0) == 0x80)
+                n++; /* keep a UTF-8 sequence together */
+            dtb_buf_append_html(out, p, n);
+            p += n;
+        }
+    }
+    dtb_buf_append_str(out, "</pre>");
+}
+
+static double ms(json_int_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+static int sql_subtitle(const json_t *stats, struct dtb_buf *out)
+{
+    json_int_t n = json_integer_value(json_object_get(stats, "count"));
+    json_int_t sim = 0;
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(stats, "queries"), i, q)
+        sim += json_integer_value(json_object_get(q, "similar")) > 0;
+    if (sim > 0)
+        return dtb_buf_appendf(out, "%lld quer%s, %lld similar, %.1f ms", (long long)n,
+                               n == 1 ? "y" : "ies", (long long)sim,
+                               ms(json_integer_value(json_object_get(stats, "total_ns"))));
+    return dtb_buf_appendf(out, "%lld quer%s in %.1f ms", (long long)n, n == 1 ? "y" : "ies",
+                           ms(json_integer_value(json_object_get(stats, "total_ns"))));
+}
+
+static int sql_render(const json_t *stats, struct dtb_buf *out)
+{
+    json_t *queries = json_object_get(stats, "queries"), *q;
+    json_int_t total = json_integer_value(json_object_get(stats, "total_ns"));
+    size_t i;
+    int64_t span = 1;
+    json_array_foreach(queries, i, q)
+    {
+        int64_t end = json_integer_value(json_object_get(q, "start_ns")) +
+                      json_integer_value(json_object_get(q, "duration_ns"));
+        if (end > span)
+            span = end;
+    }
+    dtb_buf_appendf(out, "<p><strong>%lld</strong> quer%s in <strong>%.3f ms</strong>",
+                    (long long)json_integer_value(json_object_get(stats, "count")),
+                    json_integer_value(json_object_get(stats, "count")) == 1 ? "y" : "ies",
+                    ms(total));
+    dtb_buf_appendf(out, ", %lld with duplicates, %lld with similar queries.</p>",
+                    (long long)json_integer_value(json_object_get(stats, "duplicates")),
+                    (long long)json_integer_value(json_object_get(stats, "similar")));
+    json_array_foreach(json_object_get(stats, "n_plus_one"), i, q)
+    {
+        dtb_buf_appendf(out, "<div class=\"dtb-warn\"><strong>N+1?</strong> This statement ran "
+                             "%lld times in one request:",
+                        (long long)json_integer_value(json_object_get(q, "count")));
+        render_sql(out, json_string_value(json_object_get(q, "sql")));
+        dtb_buf_append_str(out, "</div>");
+    }
+    dtb_buf_append_str(out, "<table class=\"dtb-table\"><thead><tr><th>#</th><th>Query</th>"
+                            "<th class=\"dtb-num\">Time</th><th class=\"dtb-num\">Rows</th>"
+                            "<th>Timeline</th></tr></thead><tbody>");
+    json_array_foreach(queries, i, q)
+    {
+        json_int_t dur = json_integer_value(json_object_get(q, "duration_ns"));
+        json_int_t start = json_integer_value(json_object_get(q, "start_ns"));
+        json_int_t dup = json_integer_value(json_object_get(q, "duplicate"));
+        json_int_t sim = json_integer_value(json_object_get(q, "similar"));
+        const char *engine = json_string_value(json_object_get(q, "engine"));
+        const char *site = json_string_value(json_object_get(q, "call_site"));
+        json_t *params = json_object_get(q, "params");
+        dtb_buf_appendf(out, "<tr><td class=\"dtb-num\">%zu</td><td>", i + 1);
+        render_sql(out, json_string_value(json_object_get(q, "sql")));
+        if (json_array_size(params) > 0) {
+            char *t = json_dumps(params, JSON_COMPACT);
+            dtb_buf_append_str(out, "<div class=\"dtb-muted\">params <code>");
+            dtb_buf_append_html_str(out, t ? t : "");
+            dtb_buf_append_str(out, "</code></div>");
+            free(t);
+        }
+        dtb_buf_append_str(out, "<div>");
+        dtb_buf_append_str(out, "<span class=\"dtb-badge\">");
+        dtb_buf_append_html_str(out, engine ? engine : "sql");
+        dtb_buf_append_str(out, "</span>");
+        if (json_is_true(json_object_get(q, "slow")))
+            dtb_buf_append_str(out, "<span class=\"dtb-badge dtb-warn\">slow</span>");
+        if (dup > 0)
+            dtb_buf_appendf(out, "<span class=\"dtb-badge dtb-warn\">duplicated %lld\xC3\x97</span>",
+                            (long long)dup + 1);
+        if (sim > 0)
+            dtb_buf_appendf(out, "<span class=\"dtb-badge\">similar %lld\xC3\x97</span>",
+                            (long long)sim + 1);
+        if (site != NULL) {
+            dtb_buf_append_str(out, " <span class=\"dtb-muted\">");
+            dtb_buf_append_html_str(out, site);
+            dtb_buf_append_str(out, "</span>");
+        }
+        dtb_buf_append_str(out, "</div>");
+        if (engine != NULL && strcmp(engine, "sqlite") == 0 &&
+            json_object_get(q, "db") != NULL) {
+            const char *sig = json_string_value(json_object_get(q, "sig"));
+            for (int a = 0; a < 2; a++) {
+                dtb_buf_appendf(out, "<button type=\"button\" class=\"dtb-sql-action\" "
+                                     "data-action=\"%s\" data-query=\"%zu\" data-sig=\"",
+                                a == 0 ? "explain" : "select", i);
+                dtb_buf_append_html_str(out, sig ? sig : "");
+                dtb_buf_appendf(out, "\">%s</button>", a == 0 ? "Explain" : "Re-run");
+            }
+        }
+        dtb_buf_appendf(out,
+                        "</td><td class=\"dtb-num\">%.3f ms</td><td class=\"dtb-num\">%lld</td>"
+                        "<td><div class=\"dtb-timeline\"><span class=\"dtb-bar\" data-left=\"%.2f\""
+                        " data-width=\"%.2f\"></span></div></td></tr>",
+                        ms(dur), (long long)json_integer_value(json_object_get(q, "rows")),
+                        100.0 * (double)start / (double)span, 100.0 * (double)dur / (double)span);
+    }
+    dtb_buf_append_str(out, "</tbody></table>");
+    json_t *dbs = json_object_get(stats, "databases"), *d;
+    json_t *declared = json_object_get(stats, "declared_databases");
+    if (json_array_size(dbs) + json_array_size(declared) > 0) {
+        dtb_buf_append_str(out, "<h4 class=\"dtb-h\">Databases</h4><table class=\"dtb-table\">"
+                                "<thead><tr><th>Engine</th><th>Database</th><th>Settings</th>"
+                                "</tr></thead><tbody>");
+        for (int k = 0; k < 2; k++) {
+            json_array_foreach(k == 0 ? declared : dbs, i, d)
+            {
+                dtb_buf_append_str(out, "<tr><td>");
+                dtb_buf_append_html_str(out, json_string_value(json_object_get(d, "engine")));
+                dtb_buf_append_str(out, "</td><td><code>");
+                dtb_buf_append_html_str(out, json_string_value(json_object_get(d, "name")));
+                dtb_buf_append_str(out, "</code></td><td>");
+                if (json_object_get(d, "settings") != NULL)
+                    dtb_render_json_tree(out, json_object_get(d, "settings"));
+                dtb_buf_append_str(out, "</td></tr>");
+            }
+        }
+        dtb_buf_append_str(out, "</tbody></table>");
+    }
+    return out->failed ? -1 : 0;
+}
+
+/* ---- signed actions ----------------------------------------------------------------------- */
+
+static int progress_cb(void *deadline)
+{
+    return dtb_now_ns() > *(int64_t *)deadline;
+}
+
+static int bind_params(sqlite3_stmt *st, const json_t *params)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(params, i, v)
+    {
+        int k = (int)i + 1, rc;
+        if (json_is_integer(v))
+            rc = sqlite3_bind_int64(st, k, json_integer_value(v));
+        else if (json_is_real(v))
+            rc = sqlite3_bind_double(st, k, json_real_value(v));
+        else if (json_is_string(v))
+            rc = sqlite3_bind_text(st, k, json_string_value(v), (int)json_string_length(v),
+                                   SQLITE_TRANSIENT);
+        else
+            rc = sqlite3_bind_null(st, k);
+        if (rc != SQLITE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+static json_t *column_value(sqlite3_stmt *st, int c)
+{
+    switch (sqlite3_column_type(st, c)) {
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(st, c));
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(st, c));
+    case SQLITE_TEXT: {
+        json_t *s = json_stringn((const char *)sqlite3_column_text(st, c),
+                                 (size_t)sqlite3_column_bytes(st, c));
+        return s != NULL ? s : json_string("(not UTF-8)");
+    }
+    case SQLITE_BLOB:
+        return json_pack("{s:i}", "blob_bytes", sqlite3_column_bytes(st, c));
+    default:
+        return json_null();
+    }
+}
+
+static int only_space_left(const char *tail)
+{
+    while (tail != NULL && *tail != '\0') {
+        if (!isspace((unsigned char)*tail) && *tail != ';')
+            return 0;
+        tail++;
+    }
+    return 1;
+}
+
+/* Runs the action on SQLite; returns a new JSON answer and sets *status. */
+static json_t *run_sqlite(const char *action, const char *file, const char *sql,
+                          const json_t *params, unsigned *status)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int64_t deadline = dtb_now_ns() + RERUN_TIME_LIMIT_NS;
+    json_t *out = NULL;
+    int explain = strcmp(action, "explain") == 0;
+    char *text = NULL;
+    *status = MHD_HTTP_BAD_REQUEST;
+    if (file == NULL || file[0] == '\0')
+        return json_pack("{s:s}", "error", "an in-memory or temporary database cannot be reopened");
+    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        out = json_pack("{s:s}", "error", "cannot open the database read-only");
+        goto done;
+    }
+    sqlite3_progress_handler(db, 1000, progress_cb, &deadline);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK || st == NULL) {
+        out = json_pack("{s:s}", "error", sqlite3_errmsg(db));
+        goto done;
+    }
+    if (!only_space_left(tail)) {
+        out = json_pack("{s:s}", "error", "only a single statement can be run");
+        goto done;
+    }
+    if (!explain && (!sqlite3_stmt_readonly(st) || sqlite3_stmt_isexplain(st) ||
+                     sqlite3_column_count(st) == 0)) {
+        out = json_pack("{s:s}", "error", "only a read-only SELECT can be re-run");
+        goto done;
+    }
+    if (explain) {
+        sqlite3_finalize(st);
+        st = NULL;
+        if (asprintf(&text, "EXPLAIN QUERY PLAN %s", sql) < 0) {
+            text = NULL;
+            goto done;
+        }
+        if (sqlite3_prepare_v2(db, text, -1, &st, NULL) != SQLITE_OK) {
+            out = json_pack("{s:s}", "error", sqlite3_errmsg(db));
+            goto done;
+        }
+    }
+    if (bind_params(st, params) != 0) {
+        out = json_pack("{s:s}", "error", "the recorded parameters cannot be bound");
+        goto done;
+    }
+    json_t *rows = json_array(), *cols = json_array();
+    int truncated = 0, rc;
+    for (int c = 0; c < sqlite3_column_count(st); c++)
+        json_array_append_new(cols, json_string(sqlite3_column_name(st, c)));
+    for (;;) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+            break;
+        if (json_array_size(rows) == RERUN_MAX_ROWS) {
+            truncated = 1;
+            break;
+        }
+        json_t *row = json_array();
+        if (explain) {
+            json_decref(row);
+            row = json_pack("{s:I,s:I,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+                            "parent", (json_int_t)sqlite3_column_int64(st, 1), "detail",
+                            (const char *)sqlite3_column_text(st, 3));
+        } else {
+            for (int c = 0; c < sqlite3_column_count(st); c++)
+                json_array_append_new(row, column_value(st, c));
+        }
+        json_array_append_new(rows, row);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        json_decref(rows);
+        json_decref(cols);
+        out = json_pack("{s:s}", "error", rc == SQLITE_INTERRUPT ? "time limit reached"
+                                                                  : sqlite3_errmsg(db));
+        goto done;
+    }
+    *status = MHD_HTTP_OK;
+    if (explain) {
+        json_decref(cols);
+        out = json_pack("{s:o}", "plan", rows);
+    } else {
+        out = json_pack("{s:o,s:o,s:b}", "columns", cols, "rows", rows, "truncated", truncated);
+    }
+done:
+    free(text);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (out == NULL) {
+        *status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        out = json_pack("{s:s}", "error", "out of memory");
+    }
+    return out;
+}
+
+enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *con,
+                                const char *action, const char *body, size_t body_len)
+{
+    struct dtb_toolbar *tb = rq->tb;
+    json_t *req = body != NULL ? json_loadb(body, body_len, 0, NULL) : NULL;
+    const char *id = json_string_value(json_object_get(req, "request"));
+    json_t *qi = json_object_get(req, "query");
+    const char *sig = json_string_value(json_object_get(req, "sig"));
+    char msg[64];
+    unsigned status;
+    json_t *rec, *q, *answer;
+    if (strcmp(action, "explain") != 0 && strcmp(action, "select") != 0) {
+        json_decref(req);
+        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND, json_pack("{s:s}", "error", "no such action"));
+    }
+    if (id == NULL || strlen(id) != 16 || !json_is_integer(qi) || json_integer_value(qi) < 0) {
+        json_decref(req);
+        return dtbi_send_json(con, MHD_HTTP_BAD_REQUEST,
+                              json_pack("{s:s}", "error", "expected {\"request\", \"query\", \"sig\"}"));
+    }
+    snprintf(msg, sizeof(msg), "%s:%lld", id, (long long)json_integer_value(qi));
+    if (!dtbi_sign_verify(tb, msg, sig)) {
+        json_decref(req);
+        return dtbi_send_json(con, MHD_HTTP_FORBIDDEN,
+                              json_pack("{s:s}", "error", "missing or wrong signature"));
+    }
+    rec = dtbi_load_record(tb, id);
+    q = json_array_get(json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"),
+                                       "queries"),
+                       (size_t)json_integer_value(qi));
+    json_decref(req);
+    if (q == NULL) {
+        json_decref(rec);
+        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
+                              json_pack("{s:s}", "error", "unknown or expired request or query"));
+    }
+    const char *engine = json_string_value(json_object_get(q, "engine"));
+    json_t *params = json_object_get(q, "params");
+    size_t i;
+    json_t *v;
+    int redacted = !json_is_array(params);
+    json_array_foreach(params, i, v) redacted |=
+        json_is_string(v) && strcmp(json_string_value(v), DTB_REDACTED) == 0;
+    if (engine == NULL || strcmp(engine, "sqlite") != 0) {
+        status = MHD_HTTP_BAD_REQUEST;
+        answer = json_pack("{s:s}", "error", "actions are available for SQLite queries only");
+    } else if (redacted && strcmp(action, "select") == 0) {
+        status = MHD_HTTP_BAD_REQUEST;
+        answer = json_pack("{s:s}", "error", "a query with redacted parameters is not re-run");
+    } else {
+        answer = run_sqlite(action, json_string_value(json_object_get(q, "db")),
+                            json_string_value(json_object_get(q, "sql")), params, &status);
+    }
+    json_decref(rec);
+    return dtbi_send_json(con, status, answer);
+}
+
+const struct dtb_panel_ops dtb_panel_sql = {
+    .abi = DTB_PANEL_ABI,
+    .id = "sql",
+    .title = "SQL",
+    .default_on = 1,
+    .init = sql_init,
+    .cleanup = sql_cleanup,
+    .on_request_start = sql_start,
+    .to_json = sql_to_json,
+    .nav_subtitle = sql_subtitle,
+    .render_html = sql_render,
+};
