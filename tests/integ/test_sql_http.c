@@ -1,0 +1,327 @@
+/*
+ * test_sql_http.c - the SQL panel end to end: a wrapped MHD app runs SQLite statements on a
+ * real database file; the record, the fragment and the signed actions are checked over HTTP.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <debugtoolbar.h>
+#include <debugtoolbar/mhd.h>
+#include <debugtoolbar/sql.h>
+
+#include "http.h"
+
+static char dbfile[256];
+static sqlite3 *db;
+static int app_trace_calls;
+
+static int app_trace(unsigned type, void *ctx, void *p, void *x)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void exec_bound(const char *sql, int kind)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return; /* a failing statement: nothing runs, nothing is recorded */
+    if (kind == 1)
+        sqlite3_bind_text(st, 1, "O'Brien <script>alert(1)</script>", -1, SQLITE_STATIC);
+    if (kind == 2)
+        sqlite3_bind_blob(st, 1, "\x01\x02\xff", 3, SQLITE_STATIC);
+    if (kind == 3)
+        sqlite3_bind_null(st, 1);
+    if (kind == 4)
+        sqlite3_bind_double(st, 1, 2.5);
+    while (dtb_sqlite3_step(st) == SQLITE_ROW)
+        ;
+    sqlite3_finalize(st);
+}
+
+static void *worker(void *arg)
+{
+    struct dtb_request *rq = arg;
+    struct dtb_request *prev = dtb_request_attach(rq);
+    exec_bound("SELECT 'from a thread'", 0);
+    dtb_request_detach(prev);
+    return NULL;
+}
+
+static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
+                           const char *method, const char *version, const char *upload_data,
+                           size_t *upload_data_size, void **req_cls)
+{
+    static const char page[] = "<html><body><p>sql</p></body></html>";
+    if (strcmp(url, "/sql") == 0) {
+        exec_bound("SELECT count(*) FROM pet", 0);
+        for (int i = 0; i < 6; i++) {
+            sqlite3_stmt *st;
+            sqlite3_prepare_v2(db, "SELECT name FROM pet WHERE id = ?", -1, &st, NULL);
+            sqlite3_bind_int(st, 1, i < 2 ? 1 : i); /* 1 twice: a duplicate */
+            while (dtb_sqlite3_step(st) == SQLITE_ROW)
+                ;
+            sqlite3_finalize(st);
+        }
+        exec_bound("SELECT * FROM pet WHERE name = ?", 1);
+        exec_bound("SELECT * FROM pet WHERE name = ?", 2);
+        exec_bound("SELECT * FROM pet WHERE name = ?", 3);
+        exec_bound("SELECT * FROM pet WHERE id > ?", 4);
+        exec_bound("SELECT * FROM no_such_table", 0); /* fails to prepare: not run */
+        sqlite3_exec(db, "BEGIN; UPDATE pet SET name = name WHERE id = 1; COMMIT;", NULL, NULL,
+                     NULL);
+        exec_bound("SELECT * FROM users WHERE password = ?", 1);
+        pthread_t t;
+        pthread_create(&t, NULL, worker, dtb_request_current());
+        pthread_join(t, NULL);
+        dtb_sql_record("redis", "GET <b>key</b>", NULL, 1500, 1);
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", "text/html");
+    enum MHD_Result ret = MHD_queue_response(con, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static struct dtb_toolbar *tb;
+static struct MHD_Daemon *d;
+static char base[64];
+
+static void setup(void)
+{
+    struct dtb_error err = {0};
+    snprintf(dbfile, sizeof(dbfile), "/tmp/dtb-sql-XXXXXX");
+    int fd = mkstemp(dbfile);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(sqlite3_open(dbfile, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "CREATE TABLE pet(id INTEGER PRIMARY KEY, name TEXT);"
+                                  "CREATE TABLE users(id INTEGER PRIMARY KEY, password TEXT);"
+                                  "INSERT INTO pet(name) VALUES ('a'),('b'),('c'),('d'),('e'),('f');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    app_trace_calls = 0;
+    ck_assert_int_eq(dtb_sqlite_attach_with(db, SQLITE_TRACE_STMT, app_trace, &app_trace_calls),
+                     DTB_OK);
+    tb = dtb_toolbar_create_from_string("{\"enabled\": true, \"sql\": {\"slow_ms\": 0}}", "t", &err);
+    ck_assert_ptr_nonnull(tb);
+    ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, app, NULL,
+                         MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    ck_assert_ptr_nonnull(d);
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u",
+             (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
+}
+
+static void teardown(void)
+{
+    MHD_stop_daemon(d);
+    dtb_toolbar_destroy(tb);
+    dtb_sqlite_detach(db);
+    sqlite3_close(db);
+    unlink(dbfile);
+}
+
+static json_t *record_for(const char *path, char **id_out)
+{
+    char url[256];
+    struct http_resp r;
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    char *id = http_header(&r, "X-Debug-Toolbar-Id");
+    http_resp_free(&r);
+    ck_assert_ptr_nonnull(id);
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s", base, id);
+    for (int i = 0; i < 200; i++) {
+        ck_assert_int_eq(http_get(url, &r), 0);
+        if (r.status == 200) {
+            json_t *j = json_loads(r.body, 0, NULL);
+            http_resp_free(&r);
+            *id_out = id;
+            return j;
+        }
+        http_resp_free(&r);
+        usleep(10000);
+    }
+    ck_abort_msg("no record");
+    return NULL;
+}
+
+static json_t *query(json_t *sql, size_t i)
+{
+    return json_array_get(json_object_get(sql, "queries"), i);
+}
+
+static long action(const char *name, const char *id, int index, const char *sig,
+                   struct http_resp *r)
+{
+    char url[256], body[512];
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/sql/%s", base, name);
+    snprintf(body, sizeof(body), "{\"request\": \"%s\", \"query\": %d, \"sig\": \"%s\"}", id, index,
+             sig ? sig : "");
+    ck_assert_int_eq(http_request("POST", url, NULL, body, r), 0);
+    return r->status;
+}
+
+START_TEST(test_capture)
+{
+    char *id;
+    json_t *rec = record_for("/sql", &id);
+    json_t *sql = json_object_get(json_object_get(rec, "panels"), "sql");
+    ck_assert_ptr_nonnull(sql);
+    /* count + 6 point + 4 bound + UPDATE (+BEGIN/COMMIT) + password + thread = 15..16 */
+    ck_assert_int_ge(json_integer_value(json_object_get(sql, "count")), 15);
+    ck_assert_str_eq(json_string_value(json_object_get(query(sql, 0), "sql")),
+                     "SELECT count(*) FROM pet");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(query(sql, 0), "call_site")),
+                                 "test_sql_http.c"));
+    /* point queries: params, rows, duplicates (id 1 twice) and similar */
+    json_t *q1 = query(sql, 1);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(q1, "params"), 0)), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(q1, "rows")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(q1, "duplicate")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(q1, "similar")), 4);
+    ck_assert_int_eq(json_integer_value(json_object_get(query(sql, 5), "duplicate")), 0);
+    json_t *nplus = json_object_get(sql, "n_plus_one");
+    ck_assert_int_eq(json_array_size(nplus), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(nplus, 0), "count")), 6);
+    /* bound text (quotes), blob, null, float */
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(query(sql, 7), "params"), 0)),
+                     "O'Brien <script>alert(1)</script>");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(query(sql, 8), "params"), 0), "blob")),
+                     "0102ff");
+    ck_assert(json_is_null(json_array_get(json_object_get(query(sql, 9), "params"), 0)));
+    ck_assert(json_real_value(json_array_get(json_object_get(query(sql, 10), "params"), 0)) == 2.5);
+    ck_assert(json_is_true(json_object_get(query(sql, 10), "slow"))); /* slow_ms is 0 */
+    /* statements inside a transaction, a redacted password parameter, a thread's query,
+     * another driver's record */
+    size_t n = json_array_size(json_object_get(sql, "queries"));
+    int saw_update = 0, saw_secret = 0, saw_thread = 0, saw_redis = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_object_get(query(sql, i), "sql"));
+        if (strstr(s, "UPDATE pet") != NULL)
+            saw_update = 1;
+        if (strstr(s, "password = ?") != NULL) {
+            saw_secret = 1;
+            ck_assert_str_eq(
+                json_string_value(json_array_get(json_object_get(query(sql, i), "params"), 0)),
+                "********");
+        }
+        if (strstr(s, "from a thread") != NULL)
+            saw_thread = 1;
+        if (strcmp(json_string_value(json_object_get(query(sql, i), "engine")), "redis") == 0)
+            saw_redis = 1;
+    }
+    ck_assert(saw_update && saw_secret && saw_thread && saw_redis);
+    ck_assert_ptr_null(strstr(json_dumps(rec, 0), "no_such_table"));
+    ck_assert_int_gt(app_trace_calls, 10); /* the app's own trace callback still runs */
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
+START_TEST(test_no_capture_outside_request)
+{
+    char *id;
+    exec_bound("SELECT 'outside'", 0); /* no current request: not recorded, no crash */
+    json_t *rec = record_for("/plain", &id);
+    json_t *sql = json_object_get(json_object_get(rec, "panels"), "sql");
+    ck_assert_int_eq(json_integer_value(json_object_get(sql, "count")), 0);
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
+START_TEST(test_fragment_escapes)
+{
+    char *id;
+    char url[256];
+    struct http_resp r;
+    json_t *rec = record_for("/sql", &id);
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s/panels/sql", base, id);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(strstr(r.body, "<script"));
+    ck_assert_ptr_null(strstr(r.body, "<b>key"));
+    ck_assert_ptr_nonnull(strstr(r.body, "GET &lt;b&gt;"));
+    ck_assert_ptr_nonnull(strstr(r.body, "O&#39;Brien &lt;script&gt;"));
+    ck_assert_ptr_nonnull(strstr(r.body, "class=\"dtb-kw\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "N+1"));
+    http_resp_free(&r);
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
+START_TEST(test_signed_actions)
+{
+    char *id;
+    struct http_resp r;
+    json_t *rec = record_for("/sql", &id);
+    json_t *sql = json_object_get(json_object_get(rec, "panels"), "sql");
+    const char *sig1 = json_string_value(json_object_get(query(sql, 1), "sig"));
+    ck_assert_int_eq(action("select", id, 1, sig1, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"rows\":[[\"a\"]]"));
+    http_resp_free(&r);
+    ck_assert_int_eq(action("explain", id, 1, sig1, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"plan\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "PRIMARY KEY"));
+    http_resp_free(&r);
+    char bad[65];
+    snprintf(bad, sizeof(bad), "%s", sig1);
+    bad[0] = bad[0] == 'a' ? 'b' : 'a';
+    ck_assert_int_eq(action("select", id, 1, bad, &r), 403);
+    http_resp_free(&r);
+    ck_assert_int_eq(action("select", id, 2, sig1, &r), 403); /* another query's signature */
+    http_resp_free(&r);
+    ck_assert_int_eq(action("select", id, 1, NULL, &r), 403);
+    http_resp_free(&r);
+    /* a non-SELECT statement: signed, but never re-run */
+    size_t n = json_array_size(json_object_get(sql, "queries"));
+    for (size_t i = 0; i < n; i++) {
+        if (strstr(json_string_value(json_object_get(query(sql, i), "sql")), "UPDATE") != NULL) {
+            ck_assert_int_eq(action("select", id, (int)i,
+                                    json_string_value(json_object_get(query(sql, i), "sig")), &r),
+                             400);
+            ck_assert_ptr_nonnull(strstr(r.body, "read-only SELECT"));
+            http_resp_free(&r);
+        }
+    }
+    /* another request's id with this signature is refused too */
+    ck_assert_int_eq(action("select", "0123456789abcdef", 1, sig1, &r), 403);
+    http_resp_free(&r);
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("sql");
+    TCase *tc = tcase_create("http");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_capture);
+    tcase_add_test(tc, test_no_capture_outside_request);
+    tcase_add_test(tc, test_fragment_escapes);
+    tcase_add_test(tc, test_signed_actions);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
