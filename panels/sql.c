@@ -17,7 +17,7 @@
  * Actions take only a request id, a query index and an HMAC of both (sign.c); the SQL comes
  * from the stored record. A re-run is read-only by construction: a separate read-only
  * connection, a single statement that sqlite3_stmt_readonly() accepts, a time limit, 100 rows.
- * Deliberately not here: PostgreSQL capture (recorded through dtb_sql_record for now).
+ * PostgreSQL capture and its actions live in sql_pq.c.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -28,7 +28,7 @@
 #include <sqlite3.h>
 
 #include "debugtoolbar/sql.h"
-#include "panels.h"
+#include "sql.h"
 
 #define N_PLUS_ONE_DEFAULT 5
 #define MAX_INFLIGHT 8
@@ -49,6 +49,7 @@ struct sql_query {
     const char *engine;       /* static or arena */
     const char *expanded;     /* arena; NULL when the statement has no parameters */
     json_t *params;           /* dtb_sql_record's params (owned), or NULL */
+    const char *error;        /* arena; the driver's error message, or NULL */
     int64_t start_ns;
     int64_t dur_ns;
     int64_t rows;
@@ -313,34 +314,48 @@ void dtb_sqlite_detach(sqlite3 *db)
     free(found);
 }
 
-void dtb_sql_record(const char *engine, const char *sql, const json_t *params, int64_t duration_ns,
-                    int64_t rows)
+void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, json_t *params,
+                  int64_t start_ns, int64_t duration_ns, int64_t rows, const char *db,
+                  const char *error)
 {
-    struct dtb_request *rq = dtb_request_current();
-    struct sql_state *st;
+    struct sql_state *st = dtb_request_panel_state(rq, "sql");
     struct sql_query *q;
     int text;
-    if (rq == NULL || sql == NULL)
+    if (st == NULL || sql == NULL) {
+        json_decref(params);
         return;
-    st = dtb_request_panel_state(rq, "sql");
-    if (st == NULL)
-        return;
+    }
     q = new_query(rq, st);
     text = q != NULL ? intern_text(rq, st, sql) : -1;
-    if (text < 0)
+    if (text < 0) {
+        json_decref(params);
         return;
+    }
     q->text = (uint32_t)text;
     q->engine = dtb_request_strdup(rq, engine ? engine : "sql");
     q->dur_ns = duration_ns;
-    q->start_ns = dtb_now_ns() - duration_ns;
+    q->start_ns = start_ns;
     q->rows = rows;
     q->file = tl_site.file;
     q->line = tl_site.line;
     q->func = tl_site.func;
     tl_site.file = NULL;
+    q->db = intern_db(rq, st, db);
+    q->error = error != NULL ? dtb_request_strdup(rq, error) : NULL;
     if (params != NULL && dtb_request_toolbar(rq)->cfg.sql_capture_params)
-        q->params = json_deep_copy(params);
+        q->params = dtbi_sql_redact_params(dtb_request_toolbar(rq), sql, params);
+    json_decref(params);
     st->n++;
+}
+
+void dtb_sql_record(const char *engine, const char *sql, const json_t *params, int64_t duration_ns,
+                    int64_t rows)
+{
+    struct dtb_request *rq = dtb_request_current();
+    if (rq == NULL || sql == NULL)
+        return;
+    dtbi_sql_add(rq, engine, sql, params ? json_deep_copy(params) : NULL,
+                 dtb_now_ns() - duration_ns, duration_ns, rows, NULL, NULL);
 }
 
 /* ---- parameters from SQLite's expanded SQL ------------------------------------------------ */
@@ -523,6 +538,37 @@ mismatch:
     return NULL;
 }
 
+json_t *dtbi_sql_redact_params(const struct dtb_toolbar *tb, const char *sql, const json_t *params)
+{
+    json_t *out = json_deep_copy(params);
+    const char *t = sql;
+    int running = 0;
+    if (!json_is_array(out))
+        return out;
+    while (*t != '\0') {
+        if (*t == '\'' || *t == '"' || *t == '`') {
+            t = skip_quoted(t);
+            continue;
+        }
+        size_t tok = param_token(t);
+        if (tok > 0) {
+            int index = running;
+            if (t[0] == '?' && tok > 1)
+                index = atoi(t + 1) - 1;
+            else if (t[0] == '$' && isdigit((unsigned char)t[1]))
+                index = atoi(t + 1) - 1;
+            if (index >= 0 && (size_t)index < json_array_size(out) &&
+                param_is_secret(tb, sql, (size_t)(t - sql), index))
+                json_array_set_new(out, (size_t)index, json_string(DTB_REDACTED));
+            running++;
+            t += tok;
+            continue;
+        }
+        t++;
+    }
+    return out;
+}
+
 /* ---- the panel ---------------------------------------------------------------------------- */
 
 static int sql_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
@@ -631,6 +677,8 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
                                 (json_int_t)q->rows, "db", q->db >= 0 ? st->dbs[q->db] : NULL,
                                 "slow", (double)q->dur_ns / 1e6 > tb->cfg.sql_slow_ms, "sig", sig,
                                 "duplicate", 0, "similar", 0);
+        if (row != NULL && q->error != NULL)
+            json_object_set_new(row, "error", json_string(q->error));
         if (row != NULL)
             json_array_append_new(queries, row);
         else
@@ -665,8 +713,13 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
                                                    (json_int_t)per_text[t]));
     free(per_text);
     json_t *dbs = json_array();
-    for (int i = 0; i < st->ndbs; i++)
-        json_array_append_new(dbs, json_pack("{s:s,s:s}", "engine", "sqlite", "name", st->dbs[i]));
+    for (int i = 0; i < st->ndbs; i++) {
+        const char *engine = "sqlite";
+        for (size_t k = 0; k < st->n; k++)
+            if (st->q[k].db == i)
+                engine = st->q[k].engine;
+        json_array_append_new(dbs, json_pack("{s:s,s:s}", "engine", engine, "name", st->dbs[i]));
+    }
     pthread_mutex_lock(&ps->lock);
     json_t *declared = json_deep_copy(ps->databases);
     pthread_mutex_unlock(&ps->lock);
@@ -676,6 +729,8 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
                     "databases", dbs, "declared_databases", declared ? declared : json_array(),
                     "slow_ms", tb->cfg.sql_slow_ms, "n_plus_one_threshold",
                     (json_int_t)ps->n_plus_one);
+    if (out != NULL)
+        json_object_set_new(out, "actions", json_boolean(tb->cfg.sql_explain));
     return out;
 }
 
@@ -826,21 +881,31 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
         if (sim > 0)
             dtb_buf_appendf(out, "<span class=\"dtb-badge\">similar %lld\xC3\x97</span>",
                             (long long)sim + 1);
+        if (json_object_get(q, "error") != NULL) {
+            dtb_buf_append_str(out, " <span class=\"dtb-error\">");
+            dtb_buf_append_html_str(out, json_string_value(json_object_get(q, "error")));
+            dtb_buf_append_str(out, "</span>");
+        }
         if (site != NULL) {
             dtb_buf_append_str(out, " <span class=\"dtb-muted\">");
             dtb_buf_append_html_str(out, site);
             dtb_buf_append_str(out, "</span>");
         }
         dtb_buf_append_str(out, "</div>");
-        if (engine != NULL && strcmp(engine, "sqlite") == 0 &&
-            json_object_get(q, "db") != NULL) {
+        int pg = engine != NULL && strcmp(engine, "postgresql") == 0;
+        if (engine != NULL && (strcmp(engine, "sqlite") == 0 || pg) &&
+            json_object_get(q, "db") != NULL && json_is_true(json_object_get(stats, "actions"))) {
+            static const char *const actions[][2] = {
+                {"explain", "Explain"}, {"analyze", "Explain analyze"}, {"select", "Re-run"}};
             const char *sig = json_string_value(json_object_get(q, "sig"));
-            for (int a = 0; a < 2; a++) {
+            for (int a = 0; a < 3; a++) {
+                if (a == 1 && !pg)
+                    continue; /* EXPLAIN ANALYZE is PostgreSQL's */
                 dtb_buf_appendf(out, "<button type=\"button\" class=\"dtb-sql-action\" "
                                      "data-action=\"%s\" data-query=\"%zu\" data-sig=\"",
-                                a == 0 ? "explain" : "select", i);
+                                actions[a][0], i);
                 dtb_buf_append_html_str(out, sig ? sig : "");
-                dtb_buf_appendf(out, "\">%s</button>", a == 0 ? "Explain" : "Re-run");
+                dtb_buf_appendf(out, "\">%s</button>", actions[a][1]);
             }
         }
         dtb_buf_appendf(out,
@@ -1041,7 +1106,13 @@ enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *c
     char msg[64];
     unsigned status;
     json_t *rec, *q, *answer;
-    if (strcmp(action, "explain") != 0 && strcmp(action, "select") != 0) {
+    if (!tb->cfg.sql_explain) {
+        json_decref(req);
+        return dtbi_send_json(con, MHD_HTTP_FORBIDDEN,
+                              json_pack("{s:s}", "error", "SQL actions are off (sql.explain)"));
+    }
+    if (strcmp(action, "explain") != 0 && strcmp(action, "select") != 0 &&
+        strcmp(action, "analyze") != 0) {
         json_decref(req);
         return dtbi_send_json(con, MHD_HTTP_NOT_FOUND, json_pack("{s:s}", "error", "no such action"));
     }
@@ -1073,12 +1144,19 @@ enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *c
     int redacted = !json_is_array(params);
     json_array_foreach(params, i, v) redacted |=
         json_is_string(v) && strcmp(json_string_value(v), DTB_REDACTED) == 0;
-    if (engine == NULL || strcmp(engine, "sqlite") != 0) {
+    int pg = engine != NULL && strcmp(engine, "postgresql") == 0;
+    if (engine == NULL || (strcmp(engine, "sqlite") != 0 && !pg)) {
         status = MHD_HTTP_BAD_REQUEST;
-        answer = json_pack("{s:s}", "error", "actions are available for SQLite queries only");
-    } else if (redacted && strcmp(action, "select") == 0) {
+        answer = json_pack("{s:s}", "error", "actions are available for SQLite and PostgreSQL");
+    } else if (redacted && strcmp(action, "explain") != 0) {
         status = MHD_HTTP_BAD_REQUEST;
         answer = json_pack("{s:s}", "error", "a query with redacted parameters is not re-run");
+    } else if (pg) {
+        answer = dtbi_pq_run(action, json_string_value(json_object_get(q, "db")),
+                             json_string_value(json_object_get(q, "sql")), params, &status);
+    } else if (strcmp(action, "analyze") == 0) {
+        status = MHD_HTTP_BAD_REQUEST;
+        answer = json_pack("{s:s}", "error", "EXPLAIN ANALYZE is for PostgreSQL queries");
     } else {
         answer = run_sqlite(action, json_string_value(json_object_get(q, "db")),
                             json_string_value(json_object_get(q, "sql")), params, &status);

@@ -54,6 +54,26 @@ void dtb_sql_record(const char *engine, const char *sql, const json_t *params, i
 dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *name_or_dsn,
                         const json_t *settings);
 
+/*
+ * PostgreSQL (libpq): the same calls as PQexec, PQexecParams, PQprepare and PQexecPrepared,
+ * recording each query (SQL, text parameters, duration, rows, errors, the database without its
+ * password). Declared when <libpq-fe.h> is included before this header. A library built
+ * without libpq still exports them; they then return NULL.
+ */
+#ifdef LIBPQ_FE_H
+PGresult *dtb_pq_exec(PGconn *conn, const char *command);
+PGresult *dtb_pq_exec_params(PGconn *conn, const char *command, int nParams,
+                             const Oid *paramTypes, const char *const *paramValues,
+                             const int *paramLengths, const int *paramFormats, int resultFormat);
+PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
+                         const Oid *paramTypes);
+PGresult *dtb_pq_exec_prepared(PGconn *conn, const char *stmtName, int nParams,
+                               const char *const *paramValues, const int *paramLengths,
+                               const int *paramFormats, int resultFormat);
+/* Forgets conn's prepared statements, then PQfinish(conn). */
+void dtb_pq_finish(PGconn *conn);
+#endif
+
 #ifdef DTB_DISABLE
 #define dtb_sqlite3_step(stmt) sqlite3_step(stmt)
 #else

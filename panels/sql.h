@@ -1,0 +1,23 @@
+/*
+ * sql.h - shared between the SQL panel's files (not installed).
+ */
+#ifndef DTB_PANELS_SQL_H
+#define DTB_PANELS_SQL_H
+
+#include "panels.h"
+
+/* Records one query into rq's SQL panel; params (a JSON array, stolen) may be NULL; db is a
+ * file name or connection string (no password) used by the actions; error may be NULL. */
+void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, json_t *params,
+                  int64_t start_ns, int64_t duration_ns, int64_t rows, const char *db,
+                  const char *error);
+
+/* A copy of params with the values bound to secret-named columns redacted. New reference. */
+json_t *dtbi_sql_redact_params(const struct dtb_toolbar *tb, const char *sql, const json_t *params);
+
+/* Runs a signed action ("explain", "analyze", "select") on PostgreSQL in a READ ONLY
+ * transaction with a statement timeout, rolled back. Returns a new JSON answer, sets *status. */
+json_t *dtbi_pq_run(const char *action, const char *conninfo, const char *sql,
+                    const json_t *params, unsigned *status);
+
+#endif
