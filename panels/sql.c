@@ -68,6 +68,10 @@ struct inflight {
 };
 
 struct sql_state {
+    const char *last_sql; /* sqlite3_sql() of the last statement: stable per statement */
+    int last_text;
+    sqlite3 *last_db;
+    int last_dbi;
     struct sql_query *q;
     size_t n, cap;
     struct sql_text *texts;
@@ -220,10 +224,21 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
     if (f == NULL || sql == NULL)
         return;
     q = new_query(rq, st);
-    text = q != NULL ? intern_text(rq, st, sql) : -1;
-    if (text < 0) {
+    if (q == NULL) {
         f->stmt = NULL;
         return;
+    }
+    /* The N+1 pattern re-runs one statement: its text pointer is the same, skip the hash. */
+    if (sql == st->last_sql && st->last_sql != NULL) {
+        text = st->last_text;
+    } else {
+        text = intern_text(rq, st, sql);
+        if (text < 0) {
+            f->stmt = NULL;
+            return;
+        }
+        st->last_sql = sql;
+        st->last_text = text;
     }
     q->text = (uint32_t)text;
     q->engine = "sqlite";
@@ -233,7 +248,12 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
     q->file = f->file;
     q->line = f->line;
     q->func = f->func;
-    q->db = intern_db(rq, st, sqlite3_db_filename(sqlite3_db_handle(stmt), "main"));
+    sqlite3 *db = sqlite3_db_handle(stmt);
+    if (db != st->last_db || st->last_db == NULL) {
+        st->last_db = db;
+        st->last_dbi = intern_db(rq, st, sqlite3_db_filename(db, "main"));
+    }
+    q->db = st->last_dbi;
     if (sqlite3_bind_parameter_count(stmt) > 0 && dtb_request_toolbar(rq)->cfg.sql_capture_params) {
         char *x = sqlite3_expanded_sql(stmt);
         q->expanded = dtb_request_strdup(rq, x);
@@ -243,12 +263,30 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
     st->n++;
 }
 
+/* The current request's SQL state, cached per thread: a request id (random, 64 bits) tells a
+ * new request that reuses an old one's address apart. */
+static _Thread_local struct {
+    struct dtb_request *rq;
+    char id[17];
+    struct sql_state *st;
+} tl_state;
+
+static struct sql_state *state_of(struct dtb_request *rq)
+{
+    if (tl_state.rq != rq || memcmp(tl_state.id, dtb_request_id(rq), 16) != 0) {
+        tl_state.rq = rq;
+        memcpy(tl_state.id, dtb_request_id(rq), 17);
+        tl_state.st = dtb_request_panel_state(rq, "sql");
+    }
+    return tl_state.st;
+}
+
 static int trace_cb(unsigned type, void *ctx, void *p, void *x)
 {
     struct attach *a = ctx;
     struct dtb_request *rq = dtb_request_current();
     if (rq != NULL) {
-        struct sql_state *st = dtb_request_panel_state(rq, "sql");
+        struct sql_state *st = state_of(rq);
         if (st != NULL) {
             if (type == SQLITE_TRACE_STMT) {
                 on_stmt(st, p, x);
@@ -638,6 +676,22 @@ static void *sql_start(void *state, struct dtb_request *rq)
     return dtb_request_alloc(rq, sizeof(struct sql_state));
 }
 
+struct qkey {
+    uint32_t text;
+    uint64_t hash;
+    size_t index;
+};
+
+static int qkey_cmp(const void *a, const void *b)
+{
+    const struct qkey *x = a, *y = b;
+    if (x->text != y->text)
+        return x->text < y->text ? -1 : 1;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->index < y->index ? -1 : (x->index > y->index);
+}
+
 static json_t *query_params(const struct dtb_toolbar *tb, const struct sql_state *st,
                             const struct sql_query *q)
 {
@@ -688,24 +742,37 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
             per_text[q->text]++;
         json_decref(q->params);
     }
-    /* duplicates: same text and same parameters; similar: same text, other parameters */
-    for (size_t i = 0; i < st->n; i++) {
-        json_t *a = json_array_get(queries, i);
-        json_int_t d = 0, s = 0;
-        for (size_t j = 0; j < st->n; j++) {
-            if (i == j || st->q[i].text != st->q[j].text)
-                continue;
-            if (json_equal(json_object_get(a, "params"),
-                           json_object_get(json_array_get(queries, j), "params")))
-                d++;
-            else
-                s++;
-        }
-        json_object_set_new(a, "duplicate", json_integer(d));
-        json_object_set_new(a, "similar", json_integer(s));
-        dups += d > 0;
-        similar += s > 0;
+    /* duplicates: same text and same parameters; similar: same text, other parameters.
+     * Sorted by (text, hash of the parameters) so a request with many queries stays
+     * O(n log n). */
+    struct qkey *keys = calloc(st->n + 1, sizeof(*keys));
+    for (size_t i = 0; i < st->n && keys != NULL; i++) {
+        char *p = json_dumps(json_object_get(json_array_get(queries, i), "params"),
+                             JSON_COMPACT | JSON_ENCODE_ANY);
+        size_t len;
+        keys[i].text = st->q[i].text;
+        keys[i].hash = p != NULL ? fnv1a(p, &len) : 0;
+        keys[i].index = i;
+        free(p);
     }
+    if (keys != NULL)
+        qsort(keys, st->n, sizeof(*keys), qkey_cmp);
+    for (size_t i = 0; i < st->n && keys != NULL;) {
+        size_t j = i;
+        while (j < st->n && keys[j].text == keys[i].text && keys[j].hash == keys[i].hash)
+            j++;
+        json_int_t same = (json_int_t)(j - i);
+        for (size_t k = i; k < j; k++) {
+            json_t *a = json_array_get(queries, keys[k].index);
+            json_int_t texts = per_text != NULL ? (json_int_t)per_text[keys[k].text] : same;
+            json_object_set_new(a, "duplicate", json_integer(same - 1));
+            json_object_set_new(a, "similar", json_integer(texts - same));
+            dups += same > 1;
+            similar += texts - same > 0;
+        }
+        i = j;
+    }
+    free(keys);
     json_t *nplus = json_array();
     for (size_t t = 0; t < st->ntexts && per_text != NULL; t++)
         if ((long)per_text[t] >= ps->n_plus_one)

@@ -1,0 +1,135 @@
+/*
+ * sql_capture.c - nanoseconds added per SQL query by the toolbar's SQLite capture.
+ *
+ * In one process: a toolbar-wrapped MHD app serves one request whose handler runs N point
+ * SELECTs (one prepared statement, reset and re-bound each time, as an app would) on a
+ * connection attached to the toolbar, then N on a connection that is not; the difference per
+ * query is what capture costs. Each figure is the best of a few rounds, measured in the same
+ * run (shared machines are noisy). Run with `make bench`.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+#include <debugtoolbar.h>
+#include <debugtoolbar/mhd.h>
+#include <debugtoolbar/sql.h>
+
+#define N 100000
+#define ROUNDS 5
+
+static sqlite3 *traced, *plain;
+static double ns_traced = 1e30, ns_plain = 1e30;
+
+static int64_t now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double run(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT id, name, age FROM cat WHERE id = ?", -1, &st, NULL);
+    int64_t t0 = now();
+    for (int i = 0; i < N; i++) {
+        sqlite3_bind_int(st, 1, 1 + i % 1000);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            ;
+        sqlite3_reset(st);
+    }
+    int64_t t1 = now();
+    sqlite3_finalize(st);
+    return (double)(t1 - t0) / N;
+}
+
+static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
+                           const char *method, const char *version, const char *upload_data,
+                           size_t *upload_data_size, void **req_cls)
+{
+    double a = run(strcmp(url, "/traced") == 0 ? traced : plain);
+    double *best = strcmp(url, "/traced") == 0 ? &ns_traced : &ns_plain;
+    if (a < *best)
+        *best = a;
+    struct MHD_Response *r = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(con, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static size_t sink(char *p, size_t s, size_t n, void *u)
+{
+    return s * n;
+}
+
+static void get(const char *url)
+{
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_perform(c);
+    curl_easy_cleanup(c);
+}
+
+/* A database file of WORKLOAD.md's cats, opened with an exclusive lock so that the figures
+ * are SQLite's and the toolbar's, not the file-locking system calls'. */
+static sqlite3 *open_db(char *path)
+{
+    sqlite3 *db;
+    int fd = mkstemp(path);
+    close(fd);
+    sqlite3_open(path, &db);
+    sqlite3_exec(db,
+                 "PRAGMA locking_mode = EXCLUSIVE;"
+                 "CREATE TABLE cat(id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER NOT NULL);"
+                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+                 "INSERT INTO cat SELECT i, 'cat-' || i, i % 20 FROM n;",
+                 NULL, NULL, NULL);
+    return db;
+}
+
+int main(void)
+{
+    char path[] = "/tmp/dtb-bench-XXXXXX", path2[] = "/tmp/dtb-bench-XXXXXX", url[128];
+    struct dtb_error err = {0};
+    traced = open_db(path);
+    plain = open_db(path2);
+    struct dtb_toolbar *tb = dtb_toolbar_create_from_string(
+        "{\"enabled\": true, \"record_max_bytes\": 16777216, \"history_max_bytes\": 67108864}",
+        "bench", &err);
+    dtb_toolbar_start(tb, &err);
+    dtb_sqlite_attach(traced);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                                            app, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    unsigned port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    for (int r = 0; r < ROUNDS; r++) { /* interleaved, so drift hits both alike */
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/plain", port);
+        get(url);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/traced", port);
+        get(url);
+    }
+    printf("sql capture: %d point SELECTs, best of %d rounds\n", N, ROUNDS);
+    printf("  untraced  %8.1f ns/query\n", ns_plain);
+    printf("  traced    %8.1f ns/query\n", ns_traced);
+    printf("  added     %8.1f ns/query (ratio traced/untraced %.2f)\n", ns_traced - ns_plain,
+           ns_traced / ns_plain);
+    MHD_stop_daemon(d);
+    dtb_toolbar_destroy(tb);
+    dtb_sqlite_detach(traced);
+    sqlite3_close(traced);
+    sqlite3_close(plain);
+    unlink(path);
+    unlink(path2);
+    return 0;
+}
