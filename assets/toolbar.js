@@ -157,6 +157,10 @@
     contentTitle.textContent = nav.title;
     contentBody.textContent = "Loading\u2026";
     wrap.classList.add("dtb-panel-open");
+    if (nav.id === HISTORY) {
+      showHistory();
+      return;
+    }
     var url = prefix + "/api/requests/" + encodeURIComponent(requestId) + "/panels/" +
       encodeURIComponent(nav.id);
     fetch(url, { credentials: "same-origin" }).then(function (r) {
@@ -173,6 +177,136 @@
       contentBody.appendChild(el("p", "dtb-error", "This panel could not be loaded (" +
         e.message + ")."));
     });
+  }
+
+  var HISTORY = "__history";
+  var pageRequests = []; /* fetch/XHR calls made by this page that the toolbar recorded */
+  var pageId = requestId;
+
+  function requestRow(r, current) {
+    var tr = el("tr", r.id === current ? "dtb-current" : null);
+    var b = button("dtb-link", r.method + " " + r.path, "Show this request's panels");
+    b.addEventListener("click", function () {
+      switchTo(r.id);
+    });
+    var td = el("td");
+    td.appendChild(b);
+    tr.appendChild(td);
+    tr.appendChild(el("td", "dtb-num", r.status));
+    tr.appendChild(el("td", "dtb-muted", r.content_type || ""));
+    tr.appendChild(el("td", "dtb-num",
+      typeof r.time_ms === "number" ? r.time_ms.toFixed(1) + " ms" : ""));
+    tr.appendChild(el("td", "dtb-num", r.queries === undefined ? "" : r.queries));
+    tr.appendChild(el("td", "dtb-muted", r.started_at || ""));
+    return tr;
+  }
+
+  function requestTable(rows, current) {
+    var table = el("table", "dtb-table");
+    var head = el("tr");
+    ["Request", "Status", "Type", "Time", "Queries", "Started"].forEach(function (h) {
+      head.appendChild(el("th", null, h));
+    });
+    var thead = el("thead");
+    thead.appendChild(head);
+    table.appendChild(thead);
+    var tbody = el("tbody");
+    rows.forEach(function (r) {
+      tbody.appendChild(requestRow(r, current));
+    });
+    table.appendChild(tbody);
+    return table;
+  }
+
+  function showHistory() {
+    fetch(prefix + "/api/requests", { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) {
+        throw new Error("HTTP " + r.status);
+      }
+      return r.json();
+    }).then(function (rows) {
+      if (openPanel !== HISTORY) {
+        return;
+      }
+      contentBody.textContent = "";
+      if (requestId !== pageId) {
+        var back = button("dtb-btn dtb-back", "Back to this page's request");
+        back.addEventListener("click", function () {
+          switchTo(pageId);
+        });
+        contentBody.appendChild(back);
+      }
+      contentBody.appendChild(el("h4", "dtb-h", "Requests made by this page (fetch/XHR)"));
+      if (pageRequests.length) {
+        contentBody.appendChild(requestTable(pageRequests.slice().reverse(), requestId));
+      } else {
+        contentBody.appendChild(el("p", "dtb-muted", "None yet."));
+      }
+      contentBody.appendChild(el("h4", "dtb-h", "History, newest first"));
+      contentBody.appendChild(requestTable(rows, requestId));
+    }).catch(function (e) {
+      contentBody.textContent = "";
+      contentBody.appendChild(el("p", "dtb-error", "The history could not be loaded (" +
+        e.message + ")."));
+    });
+  }
+
+  function switchTo(id) {
+    requestId = id;
+    store.set("panel", "");
+    closePanel();
+    status.textContent = "Loading\u2026";
+    load(0);
+  }
+
+  function notePageRequest(id, method, url, statusCode) {
+    if (!id || id === pageId) {
+      return;
+    }
+    var path = url;
+    try {
+      var u = new URL(url, window.location.href);
+      if (u.pathname.indexOf(prefix + "/") === 0) {
+        return; /* the toolbar's own calls */
+      }
+      path = u.pathname + u.search;
+    } catch (e) { /* keep the raw URL */ }
+    pageRequests.push({ id: id, method: method || "GET", path: path, status: statusCode });
+    if (pageRequests.length > 50) {
+      pageRequests.shift();
+    }
+    var sub = root.querySelector(".dtb-history-sub");
+    if (sub) {
+      sub.textContent = pageRequests.length + " from this page";
+    }
+    if (openPanel === HISTORY) {
+      showHistory();
+    }
+  }
+
+  /* The page's own fetch and XMLHttpRequest calls carry X-Debug-Toolbar-Id when the toolbar
+   * recorded them; the wrappers only read that header and change nothing else. */
+  if (window.fetch) {
+    var origFetch = window.fetch;
+    window.fetch = function (input, init) {
+      var p = origFetch.apply(this, arguments);
+      p.then(function (r) {
+        var method = (init && init.method) || (input && input.method) || "GET";
+        notePageRequest(r.headers.get("X-Debug-Toolbar-Id"), method, r.url, r.status);
+      }, function () { /* the page handles its own errors */ });
+      return p;
+    };
+  }
+  if (window.XMLHttpRequest) {
+    var xhrOpen = window.XMLHttpRequest.prototype.open;
+    window.XMLHttpRequest.prototype.open = function (method, url) {
+      var xhr = this;
+      xhr.addEventListener("load", function () {
+        notePageRequest(xhr.getResponseHeader("X-Debug-Toolbar-Id"), method,
+          xhr.responseURL || String(url), xhr.status);
+      });
+      return xhrOpen.apply(this, arguments);
+    };
   }
 
   function render(rec) {
@@ -199,6 +333,20 @@
         showPanel(nav, b);
       }
     });
+    var hli = el("li");
+    var hb = button("dtb-panel-btn dtb-history-btn");
+    hb.setAttribute("aria-pressed", "false");
+    hb.appendChild(el("span", "dtb-panel-title", "History"));
+    hb.appendChild(el("span", "dtb-panel-sub dtb-history-sub",
+      pageRequests.length ? pageRequests.length + " from this page" : "all recent requests"));
+    hb.addEventListener("click", function () {
+      showPanel({ id: HISTORY, title: "History" }, hb);
+    });
+    hli.appendChild(hb);
+    list.appendChild(hli);
+    if (rec.id !== pageId) {
+      summary.appendChild(el("span", "dtb-badge", "not this page"));
+    }
     status.textContent = "";
     var t = typeof rec.time_ms === "number" ? rec.time_ms.toFixed(1) + " ms" : "";
     handle.textContent = "DT";

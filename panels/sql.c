@@ -228,8 +228,9 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
         f->stmt = NULL;
         return;
     }
-    /* The N+1 pattern re-runs one statement: its text pointer is the same, skip the hash. */
-    if (sql == st->last_sql && st->last_sql != NULL) {
+    /* The N+1 pattern re-runs one statement: same text pointer and same text (a finalized
+     * statement's memory can be reused by another), so the hash lookup is skipped. */
+    if (sql == st->last_sql && strcmp(sql, st->texts[st->last_text].sql) == 0) {
         text = st->last_text;
     } else {
         text = intern_text(rq, st, sql);

@@ -244,6 +244,8 @@ static enum MHD_Result index_page(struct MHD_Connection *con)
              "</div>"
              "<div class=\"card\"><h3><a href=\"/api/cats\">JSON API</a></h3><p>No toolbar in "
              "JSON, but it is in the history.</p></div>"
+             "<div class=\"card\"><h3><a href=\"/live\">Live</a></h3><p>A page that calls "
+             "the API from the browser: the toolbar lists each call.</p></div>"
              "<div class=\"card\"><h3><a href=\"/old-cats\">A redirect</a></h3><p>302 to /cats "
              "(set intercept_redirects to stop it).</p></div>"
              "<div class=\"card\"><h3><a href=\"/big\">A 1 MB page</a></h3><p>Injection on a "
@@ -251,6 +253,31 @@ static enum MHD_Result index_page(struct MHD_Connection *con)
              "<div class=\"card\"><h3><a href=\"/nowhere\">A 404 page</a></h3><p>Errors get "
              "the toolbar too.</p></div>"
              "</div>");
+    foot(&p);
+    return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+
+/* A page that calls the JSON API from the browser: the toolbar lists those calls live. */
+static enum MHD_Result live_page(struct MHD_Connection *con)
+{
+    struct page p = {0};
+    head(&p, "Live");
+    page_add(&p, "<h1>Live</h1><p class=\"lead\">This page asks the JSON API for cats and dogs "
+                 "from your browser. Each call shows up in the toolbar's History, where its own "
+                 "panels (its SQL, its headers) can be opened.</p>"
+                 "<p><button id=\"load-cats\" type=\"button\">Load cats (fetch)</button> "
+                 "<button id=\"load-dogs\" type=\"button\">Load dogs (XMLHttpRequest)</button>"
+                 "</p><ul id=\"animals\"></ul>"
+                 "<script>"
+                 "function show(list){var ul=document.getElementById('animals');ul.textContent='';"
+                 "list.forEach(function(a){var li=document.createElement('li');"
+                 "li.textContent=a.name+' ('+a.age+')';ul.appendChild(li);});}"
+                 "document.getElementById('load-cats').onclick=function(){"
+                 "fetch('/api/cats').then(function(r){return r.json();}).then(show);};"
+                 "document.getElementById('load-dogs').onclick=function(){"
+                 "var x=new XMLHttpRequest();x.open('GET','/api/dogs');"
+                 "x.onload=function(){show(JSON.parse(x.responseText));};x.send();};"
+                 "</script>");
     foot(&p);
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
@@ -322,6 +349,8 @@ enum MHD_Result pages_handle(struct MHD_Connection *con, const char *url)
         return cats_bench(con);
     if (strcmp(url, "/dogs") == 0)
         return dogs_page(con);
+    if (strcmp(url, "/live") == 0)
+        return live_page(con);
     if (strncmp(url, "/cats/", 6) == 0)
         return cat_page(con, url + 6);
     if (strcmp(url, "/api/cats") == 0)
