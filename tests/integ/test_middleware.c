@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -499,16 +500,54 @@ START_TEST(test_disabled)
 }
 END_TEST
 
+struct hammer {
+    struct server *s;
+    int n;
+    int ok;
+};
+
+static void *hammer(void *arg)
+{
+    struct hammer *h = arg;
+    for (int i = 0; i < h->n; i++) {
+        struct http_resp r;
+        if (get(h->s, i % 2 ? "/json" : "/page", &r) == 0 && r.status == 200)
+            h->ok++;
+        http_resp_free(&r);
+    }
+    return NULL;
+}
+
 START_TEST(test_history_bounded)
 {
     struct server s;
     struct http_resp r;
-    server_start(&s, "{\"enabled\": true, \"history_size\": 3}", g_mode);
-    for (int i = 0; i < 8; i++) {
-        ck_assert_int_eq(get(&s, "/json", &r), 0);
-        http_resp_free(&r);
+    server_start(&s, "{\"enabled\": true, \"history_size\": 3}", 2);
+    ck_assert_int_eq(get(&s, "/json", &r), 0);
+    char *first = http_header(&r, "X-Debug-Toolbar-Id");
+    http_resp_free(&r);
+    /* many concurrent clients against the thread pool */
+    pthread_t t[6];
+    struct hammer h[6];
+    for (int i = 0; i < 6; i++) {
+        h[i].s = &s;
+        h[i].n = 30;
+        h[i].ok = 0;
+        pthread_create(&t[i], NULL, hammer, &h[i]);
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(h[i].ok, 30);
     }
     usleep(100000);
+    /* the oldest record is gone: 404 with a JSON error */
+    char path[128];
+    snprintf(path, sizeof(path), "/_debug_toolbar/api/requests/%s", first);
+    ck_assert_int_eq(get(&s, path, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"error\""));
+    http_resp_free(&r);
+    free(first);
     ck_assert_int_eq(get(&s, "/_debug_toolbar/api/requests", &r), 0);
     json_t *list = json_loads(r.body, 0, NULL);
     ck_assert_int_eq(json_array_size(list), 3);

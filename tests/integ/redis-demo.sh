@@ -1,0 +1,71 @@
+#!/bin/bash
+# redis-demo.sh - two petshop processes on two ports share one real redis-server (started
+# here on a Unix socket, stopped by PID): a request served by the first is listed and rendered
+# by the second, and its signed SQL action works there too.
+set -euo pipefail
+: "${TOP_BUILDDIR:?}"
+if ! command -v redis-server >/dev/null 2>&1; then
+    echo "*** SKIP: redis-server is not installed; the shared history is NOT tested"
+    exit 77
+fi
+bin="$TOP_BUILDDIR/examples/petshop/petshop"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do
+        kill -TERM "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+    echo "redis-demo: FAIL: $*"
+    exit 1
+}
+curl_() { curl -s --noproxy '*' --max-time 20 "$@"; }
+
+redis-server --port 0 --unixsocket "$tmp/redis.sock" --save "" --appendonly no \
+    --dir "$tmp" >/dev/null &
+pids+=($!)
+for _ in $(seq 1 100); do
+    [ -S "$tmp/redis.sock" ] && break
+    sleep 0.05
+done
+[ -S "$tmp/redis.sock" ] || fail "redis-server did not start"
+
+cat >"$tmp/shared.json" <<JSON
+{"enabled": true, "store": "unix:$tmp/redis.sock", "secret_key": "same-key-in-every-process",
+ "store_prefix": "petshop"}
+JSON
+start() { # name
+    "$bin" --port 0 --db "$tmp/p.db" --config "$tmp/shared.json" >"$tmp/$1.out" 2>"$tmp/$1.err" &
+    pids+=($!)
+    for _ in $(seq 1 100); do
+        url=$(sed -n 's|^petshop: serving on \(http://[^ ]*\)/$|\1|p' "$tmp/$1.out")
+        [ -n "$url" ] && { echo "$url"; return 0; }
+        sleep 0.1
+    done
+    cat "$tmp/$1.err"
+    fail "petshop $1 did not start"
+}
+a=$(start a)
+b=$(start b)
+
+id=$(curl_ -D - -o /dev/null "$a/cats" | grep -i '^X-Debug-Toolbar-Id:' | cut -d' ' -f2 | tr -d '\r')
+[ ${#id} = 16 ] || fail "no request id from the first process"
+code=000
+for _ in $(seq 1 100); do
+    code=$(curl_ -o "$tmp/rec.json" -w '%{http_code}' "$b/_debug_toolbar/api/requests/$id")
+    [ "$code" = 200 ] && break
+    sleep 0.05
+done
+[ "$code" = 200 ] || fail "the second process cannot read the first one's record ($code)"
+curl_ "$b/_debug_toolbar/api/requests" | grep -q "\"$id\"" || fail "not in the second's history"
+code=$(curl_ -o "$tmp/sql.html" -w '%{http_code}' "$b/_debug_toolbar/api/requests/$id/panels/sql")
+[ "$code" = 200 ] && grep -q 'N+1' "$tmp/sql.html" || fail "the second process cannot render the SQL panel"
+sig=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["panels"]["sql"]["queries"][1]["sig"])' "$tmp/rec.json")
+body="{\"request\": \"$id\", \"query\": 1, \"sig\": \"$sig\"}"
+code=$(curl_ -o "$tmp/rows.json" -w '%{http_code}' -X POST -d "$body" "$b/_debug_toolbar/sql/select")
+[ "$code" = 200 ] && grep -q '"cat-1"' "$tmp/rows.json" || fail "signed re-run in the second process: $code $(cat "$tmp/rows.json")"
+echo "redis-demo: a request served by one process is listed, rendered and re-run by another"
