@@ -5,7 +5,7 @@ set -eu
 pkgs="gcc make autoconf automake libtool pkg-config libmicrohttpd-dev libxml2-dev
 libjansson-dev libsqlite3-dev nettle-dev libpq-dev libhiredis-dev"
 if [ "${1:-}" = "--tests" ]; then
-    pkgs="$pkgs check libcurl4-openssl-dev curl python3 postgresql redis-server"
+    pkgs="$pkgs check libcurl4-openssl-dev curl python3 postgresql redis-server chromium nodejs npm"
 fi
 missing=""
 for p in $pkgs; do

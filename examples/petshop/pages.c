@@ -341,6 +341,74 @@ static enum MHD_Result redirect(struct MHD_Connection *con, const char *to)
     return ret;
 }
 
+/* A page served under a strict Content-Security-Policy: scripts need the nonce. The toolbar
+ * copies it onto its own script and stylesheet. */
+static enum MHD_Result csp_page(struct MHD_Connection *con)
+{
+    struct page p = {0};
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    char nonce[33];
+    unsigned char raw[16];
+    static const char hex[] = "0123456789abcdef";
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f == NULL || fread(raw, 1, sizeof(raw), f) != sizeof(raw)) {
+        if (f != NULL)
+            fclose(f);
+        return MHD_NO;
+    }
+    fclose(f);
+    for (int i = 0; i < 16; i++) {
+        nonce[2 * i] = hex[raw[i] >> 4];
+        nonce[2 * i + 1] = hex[raw[i] & 15];
+    }
+    nonce[32] = '\0';
+    head(&p, "Strict CSP");
+    page_add(&p, "<h1>Strict Content-Security-Policy</h1><p class=\"lead\">This page allows only "
+                 "scripts and styles carrying its nonce. The toolbar still works.</p>"
+                 "<p id=\"check\">The page's own script has not run.</p><script nonce=\"");
+    page_add(&p, nonce);
+    page_add(&p, "\">document.getElementById('check').textContent='The page\\'s own script ran.';"
+                 "</script>");
+    foot(&p);
+    if (p.failed)
+        return MHD_NO;
+    r = MHD_create_response_from_buffer(p.len, p.data, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(p.data);
+        return MHD_NO;
+    }
+    char csp[256];
+    snprintf(csp, sizeof(csp),
+             "default-src 'self'; script-src 'nonce-%s'; style-src 'self' 'nonce-%s'; "
+             "object-src 'none'; base-uri 'none'",
+             nonce, nonce);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, HTML);
+    MHD_add_response_header(r, "Content-Security-Policy", csp);
+    ret = MHD_queue_response(con, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* A page whose CSS fights everything: the toolbar must still look right, and must not move
+ * anything on it. */
+static enum MHD_Result chaos_page(struct MHD_Connection *con)
+{
+    struct page p = {0};
+    page_add(&p, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                 "<title>CSS chaos</title><style>"
+                 "* { all: unset; display: block; font-size: 40px !important; "
+                 "color: #c00 !important; z-index: 2147483647 !important; }"
+                 "head, style, title { display: none; }"
+                 "div { position: relative; z-index: 999999; background: yellow; }"
+                 "dtb-toolbar, #dtb-root { display: none; transform: scale(3); }"
+                 "body { margin: 0; padding: 10px; background: #eef; }"
+                 "</style></head><body><div>Aggressive global CSS</div>"
+                 "<p>Every element is restyled, z-index is at its maximum, and the toolbar's own "
+                 "element is told to hide.</p></body></html>");
+    return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+
 enum MHD_Result pages_handle(struct MHD_Connection *con, const char *url)
 {
     if (strcmp(url, "/") == 0)
@@ -351,6 +419,10 @@ enum MHD_Result pages_handle(struct MHD_Connection *con, const char *url)
         return dogs_page(con);
     if (strcmp(url, "/live") == 0)
         return live_page(con);
+    if (strcmp(url, "/csp") == 0)
+        return csp_page(con);
+    if (strcmp(url, "/chaos") == 0)
+        return chaos_page(con);
     if (strncmp(url, "/cats/", 6) == 0)
         return cat_page(con, url + 6);
     if (strcmp(url, "/api/cats") == 0)
