@@ -226,7 +226,9 @@ START_TEST(test_capture)
             saw_redis = 1;
     }
     ck_assert(saw_update && saw_secret && saw_thread && saw_redis);
-    ck_assert_ptr_null(strstr(json_dumps(rec, 0), "no_such_table"));
+    char *dump = json_dumps(rec, 0);
+    ck_assert_ptr_null(strstr(dump, "no_such_table"));
+    free(dump);
     ck_assert_int_gt(app_trace_calls, 10); /* the app's own trace callback still runs */
     json_decref(rec);
     free(id);
