@@ -359,7 +359,8 @@
     fetch(prefix + "/api/requests/" + encodeURIComponent(requestId), {
       credentials: "same-origin"
     }).then(function (r) {
-      if (r.status === 404 && attempt < 20) {
+      /* 202: the page was sent but its record is stored a moment later, at completion */
+      if ((r.status === 202 || r.status === 404) && attempt < 40) {
         window.setTimeout(function () {
           load(attempt + 1);
         }, 100);

@@ -265,6 +265,7 @@ static enum MHD_Result queue_intercepted(struct dtb_request *rq, struct MHD_Conn
     dtb_buf_free(&st);
     rq->resp.injected = 1;
     rq->resp.skip_reason = "redirect intercepted";
+    dtbi_pending_add(rq->tb, rq->id);
     rq->times.toolbar_ns += dtb_now_ns() - t0;
     ret = MHD_queue_response(con, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
@@ -326,10 +327,12 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     }
     if (out != NULL) {
         copy = MHD_create_response_from_buffer_with_free_callback(out_len, out, free);
-        if (copy == NULL)
+        if (copy == NULL) {
             free(out);
-        else
+        } else {
             rq->resp.injected = 1;
+            dtbi_pending_add(rq->tb, rq->id);
+        }
     } else {
         copy = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     }

@@ -153,6 +153,8 @@ struct dtb_toolbar {
     char *script_url; /* prefix + "/static/toolbar.js?v=" + etag */
     json_t *empty;    /* an empty array, never modified: returned for missing pair lists */
     bool wants_body;  /* an enabled panel has DTB_PANEL_WANTS_BODY */
+    pthread_mutex_t pending_lock;
+    char pending[64][17]; /* ids injected but not stored yet; "" = free slot */
 };
 
 /* The per-request arena: chunks freed together at completion. */
@@ -256,6 +258,13 @@ enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *c
 void dtbi_sign(const struct dtb_toolbar *tb, const char *msg, char out[65]);
 /* 1 when sig is the signature of msg, compared in constant time; else 0. */
 int dtbi_sign_verify(const struct dtb_toolbar *tb, const char *msg, const char *sig);
+
+/* Requests whose page carries the toolbar but whose record is not stored yet (it is stored
+ * at completion, after the last byte is sent): the UI is told "pending" (202) instead of
+ * "unknown" (404) for them. A small fixed set; when full, ids are simply not tracked. */
+void dtbi_pending_add(struct dtb_toolbar *tb, const char *id);
+void dtbi_pending_remove(struct dtb_toolbar *tb, const char *id);
+int dtbi_pending_has(struct dtb_toolbar *tb, const char *id);
 
 /* ---- filter (filter.c) ----------------------------------------------------------------- */
 

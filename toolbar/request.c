@@ -349,6 +349,8 @@ void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode
     char started[40], *text = NULL;
     int64_t t0;
     if (!rq->active || !rq->handled || rq->toolbar_route || tb->store == NULL) {
+        if (rq->resp.injected)
+            dtbi_pending_remove(tb, rq->id);
         dtbi_request_destroy(rq);
         return;
     }
@@ -398,6 +400,8 @@ void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode
 fail:
     dtbi_log_once("record-build", "out of memory building a request record; not stored");
 done:
+    if (rq->resp.injected)
+        dtbi_pending_remove(tb, rq->id);
     free(text);
     json_decref(record);
     json_decref(panels);

@@ -129,6 +129,8 @@ static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connectio
     json_t *rec = dtbi_load_record(tb, id);
     json_t *nav, *panels;
     struct dtb_buf sub;
+    if (rec == NULL && dtbi_pending_has(tb, id))
+        return dtbi_send_json(con, MHD_HTTP_ACCEPTED, json_pack("{s:b}", "pending", 1));
     if (rec == NULL)
         return send_error(con, MHD_HTTP_NOT_FOUND, "unknown or expired request id");
     panels = json_object_get(rec, "panels");

@@ -61,6 +61,7 @@ struct dtb_toolbar *dtb_toolbar_create_from_string(const char *json_text, const 
         return NULL;
     }
     pthread_mutex_init(&tb->lock, NULL);
+    pthread_mutex_init(&tb->pending_lock, NULL);
     tb->empty = json_array();
     tb->app_config = tb->cfg.app != NULL ? json_deep_copy(tb->cfg.app) : json_object();
     tb->prefix_len = strlen(tb->cfg.url_prefix);
@@ -267,6 +268,7 @@ void dtb_toolbar_destroy(struct dtb_toolbar *tb)
     free(tb->panel_states);
     dtbi_config_free(&tb->cfg);
     pthread_mutex_destroy(&tb->lock);
+    pthread_mutex_destroy(&tb->pending_lock);
     free(tb);
 }
 
@@ -338,6 +340,37 @@ json_t *dtb_toolbar_app_config(const struct dtb_toolbar *tb)
     out = redacted_copy(tb, tb->app_config, 0);
     pthread_mutex_unlock((pthread_mutex_t *)&tb->lock);
     return out;
+}
+
+void dtbi_pending_add(struct dtb_toolbar *tb, const char *id)
+{
+    pthread_mutex_lock(&tb->pending_lock);
+    for (size_t i = 0; i < sizeof(tb->pending) / sizeof(tb->pending[0]); i++) {
+        if (tb->pending[i][0] == '\0') {
+            memcpy(tb->pending[i], id, 17);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&tb->pending_lock);
+}
+
+void dtbi_pending_remove(struct dtb_toolbar *tb, const char *id)
+{
+    pthread_mutex_lock(&tb->pending_lock);
+    for (size_t i = 0; i < sizeof(tb->pending) / sizeof(tb->pending[0]); i++)
+        if (strcmp(tb->pending[i], id) == 0)
+            tb->pending[i][0] = '\0';
+    pthread_mutex_unlock(&tb->pending_lock);
+}
+
+int dtbi_pending_has(struct dtb_toolbar *tb, const char *id)
+{
+    int found = 0;
+    pthread_mutex_lock(&tb->pending_lock);
+    for (size_t i = 0; i < sizeof(tb->pending) / sizeof(tb->pending[0]) && !found; i++)
+        found = strcmp(tb->pending[i], id) == 0;
+    pthread_mutex_unlock(&tb->pending_lock);
+    return found;
 }
 
 dtb_rc dtb_config_set(struct dtb_toolbar *tb, const char *key, const json_t *value)

@@ -165,13 +165,16 @@ async function main() {
   }, browser);
 
   await test("Chromium places the toolbar as the injector says, in every injection case", async (page) => {
-    let n = 0;
+    let n = 0, html = "";
+    /* the case's page itself; anything else it asks for (a favicon) is empty */
+    await page.route("http://case.test/**", (route) =>
+      route.request().url() === "http://case.test/"
+        ? route.fulfill({ status: 200, contentType: "text/html", body: html })
+        : route.fulfill({ status: 204, body: "" }));
     for (const c of fs.readdirSync(path.join(DATA, "inject")).sort()) {
       const dir = path.join(DATA, "inject", c);
       if (fs.existsSync(path.join(dir, "content-type"))) continue;
-      const html = fs.readFileSync(path.join(dir, "expected.html"));
-      await page.route("http://case.test/", (route) =>
-        route.fulfill({ status: 200, contentType: "text/html", body: html }));
+      html = fs.readFileSync(path.join(dir, "expected.html"));
       await page.goto("http://case.test/");
       const r = await page.evaluate(() => {
         const all = document.querySelectorAll("dtb-toolbar");
@@ -179,7 +182,6 @@ async function main() {
       });
       assert.strictEqual(r.count, 1, c + ": " + r.count + " toolbar elements");
       assert.ok(r.inBody, c + ": not inside body");
-      await page.unroute("http://case.test/");
       n++;
     }
     assert.ok(n >= 25, "cases checked: " + n);
