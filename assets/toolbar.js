@@ -71,9 +71,13 @@
   side.setAttribute("aria-label", "Debug toolbar");
   var head = el("div", "dtb-side-head");
   var brand = el("span", "dtb-brand", "Debug toolbar");
+  var themeBtn = button("dtb-btn dtb-icon", "\u25d0", "Theme: follow the system, light, dark");
+  var sideBtn = button("dtb-btn dtb-icon", "\u21c6", "Move the toolbar to the other side");
   var hideBtn = button("dtb-btn", "Hide", "Hide the toolbar");
   var closeBtn = button("dtb-btn dtb-close", "\u00d7", "Close the toolbar");
   head.appendChild(brand);
+  head.appendChild(themeBtn);
+  head.appendChild(sideBtn);
   head.appendChild(hideBtn);
   head.appendChild(closeBtn);
   var summary = el("div", "dtb-summary", "");
@@ -191,6 +195,9 @@
     });
     var td = el("td");
     td.appendChild(b);
+    if (r.store) {
+      td.appendChild(el("span", "dtb-badge dtb-warn", r.store));
+    }
     tr.appendChild(td);
     tr.appendChild(el("td", "dtb-num", r.status));
     tr.appendChild(el("td", "dtb-muted", r.content_type || ""));
@@ -459,6 +466,10 @@
   });
 
   handle.addEventListener("click", function () {
+    if (handle.dataset.dragged) {
+      delete handle.dataset.dragged;
+      return;
+    }
     if (wrap.classList.contains("dtb-hidden")) {
       setHidden(false);
       return;
@@ -485,6 +496,54 @@
       setOpen(false);
       handle.focus();
     }
+  });
+
+  /* theme: system (prefers-color-scheme), light or dark; side: right or left; the handle's
+   * vertical position is dragged and remembered */
+  var THEMES = ["auto", "light", "dark"];
+  function applyTheme(t) {
+    wrap.classList.remove("dtb-theme-light", "dtb-theme-dark");
+    if (t !== "auto") {
+      wrap.classList.add("dtb-theme-" + t);
+    }
+    themeBtn.title = "Theme: " + t + " (click to change)";
+  }
+  themeBtn.addEventListener("click", function () {
+    var t = THEMES[(THEMES.indexOf(store.get("theme", "auto")) + 1) % THEMES.length];
+    store.set("theme", t);
+    applyTheme(t);
+  });
+  applyTheme(store.get("theme", "auto"));
+  function applySide(side) {
+    wrap.classList.toggle("dtb-left", side === "left");
+  }
+  sideBtn.addEventListener("click", function () {
+    var side = store.get("side", "right") === "right" ? "left" : "right";
+    store.set("side", side);
+    applySide(side);
+  });
+  applySide(store.get("side", "right"));
+  var top = parseFloat(store.get("top", "30"));
+  handle.style.top = Math.max(0, Math.min(90, top)) + "%";
+  var drag = null;
+  handle.addEventListener("pointerdown", function (ev) {
+    drag = { y: ev.clientY, moved: false };
+    handle.setPointerCapture(ev.pointerId);
+  });
+  handle.addEventListener("pointermove", function (ev) {
+    if (!drag || (!drag.moved && Math.abs(ev.clientY - drag.y) < 5)) {
+      return;
+    }
+    drag.moved = true;
+    var pct = Math.max(0, Math.min(90, 100 * ev.clientY / window.innerHeight));
+    handle.style.top = pct + "%";
+    store.set("top", String(pct));
+  });
+  handle.addEventListener("pointerup", function () {
+    if (drag && drag.moved) {
+      handle.dataset.dragged = "1"; /* the click that follows a drag does nothing */
+    }
+    drag = null;
   });
 
   setHidden(store.get("hidden", "0") === "1");

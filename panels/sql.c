@@ -90,6 +90,51 @@ struct panel_state {
 
 static struct panel_state *the_panel; /* for dtb_sql_database before a request */
 
+/* A SQLite file's schema version (PRAGMA user_version), read through a separate read-only
+ * connection (never the app's, which may be busy on another thread) and cached for a few
+ * seconds per file. Returns -1 when it cannot be read. */
+#define SCHEMA_CACHE 8
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char file[256];
+    int version;
+    int64_t read_ns;
+} schema_cache[SCHEMA_CACHE];
+
+static int schema_version(const char *file)
+{
+    int64_t now = dtb_now_ns();
+    int version = -1, slot = 0;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (file == NULL || file[0] == '\0' || strlen(file) >= sizeof(schema_cache[0].file))
+        return -1;
+    pthread_mutex_lock(&schema_lock);
+    for (int i = 0; i < SCHEMA_CACHE; i++) {
+        if (strcmp(schema_cache[i].file, file) == 0 &&
+            now - schema_cache[i].read_ns < 5000000000LL) {
+            version = schema_cache[i].version;
+            pthread_mutex_unlock(&schema_lock);
+            return version;
+        }
+        if (schema_cache[i].read_ns < schema_cache[slot].read_ns)
+            slot = i;
+    }
+    pthread_mutex_unlock(&schema_lock);
+    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    pthread_mutex_lock(&schema_lock);
+    snprintf(schema_cache[slot].file, sizeof(schema_cache[slot].file), "%s", file);
+    schema_cache[slot].version = version;
+    schema_cache[slot].read_ns = now;
+    pthread_mutex_unlock(&schema_lock);
+    return version;
+}
+
 static _Thread_local struct {
     const char *file;
     int line;
@@ -786,7 +831,14 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
         for (size_t k = 0; k < st->n; k++)
             if (st->q[k].db == i)
                 engine = st->q[k].engine;
-        json_array_append_new(dbs, json_pack("{s:s,s:s}", "engine", engine, "name", st->dbs[i]));
+        json_t *d = json_pack("{s:s,s:s}", "engine", engine, "name", st->dbs[i]);
+        if (d != NULL && strcmp(engine, "sqlite") == 0) {
+            json_object_set_new(d, "version", json_string(sqlite3_libversion()));
+            int v = schema_version(st->dbs[i]);
+            if (v >= 0)
+                json_object_set_new(d, "schema_version", json_integer(v));
+        }
+        json_array_append_new(dbs, d);
     }
     pthread_mutex_lock(&ps->lock);
     json_t *declared = json_deep_copy(ps->databases);
@@ -988,8 +1040,8 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
     json_t *declared = json_object_get(stats, "declared_databases");
     if (json_array_size(dbs) + json_array_size(declared) > 0) {
         dtb_buf_append_str(out, "<h4 class=\"dtb-h\">Databases</h4><table class=\"dtb-table\">"
-                                "<thead><tr><th>Engine</th><th>Database</th><th>Settings</th>"
-                                "</tr></thead><tbody>");
+                                "<thead><tr><th>Engine</th><th>Database</th><th>Version</th>"
+                                "<th>Schema</th><th>Settings</th></tr></thead><tbody>");
         for (int k = 0; k < 2; k++) {
             json_array_foreach(k == 0 ? declared : dbs, i, d)
             {
@@ -998,6 +1050,12 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
                 dtb_buf_append_str(out, "</td><td><code>");
                 dtb_buf_append_html_str(out, json_string_value(json_object_get(d, "name")));
                 dtb_buf_append_str(out, "</code></td><td>");
+                dtb_buf_append_html_str(out, json_string_value(json_object_get(d, "version")));
+                dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
+                if (json_object_get(d, "schema_version") != NULL)
+                    dtb_buf_appendf(out, "%lld", (long long)json_integer_value(
+                                                     json_object_get(d, "schema_version")));
+                dtb_buf_append_str(out, "</td><td>");
                 if (json_object_get(d, "settings") != NULL)
                     dtb_render_json_tree(out, json_object_get(d, "settings"));
                 dtb_buf_append_str(out, "</td></tr>");

@@ -104,6 +104,7 @@ static void setup(void)
     close(fd);
     ck_assert_int_eq(sqlite3_open(dbfile, &db), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(db,
+                                  "PRAGMA user_version = 7;"
                                   "CREATE TABLE pet(id INTEGER PRIMARY KEY, name TEXT);"
                                   "CREATE TABLE users(id INTEGER PRIMARY KEY, password TEXT);"
                                   "INSERT INTO pet(name) VALUES ('a'),('b'),('c'),('d'),('e'),('f');",
@@ -230,6 +231,9 @@ START_TEST(test_capture)
     ck_assert_ptr_null(strstr(dump, "no_such_table"));
     free(dump);
     ck_assert_int_gt(app_trace_calls, 10); /* the app's own trace callback still runs */
+    json_t *db0 = json_array_get(json_object_get(sql, "databases"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(db0, "version")), sqlite3_libversion());
+    ck_assert_int_eq(json_integer_value(json_object_get(db0, "schema_version")), 7);
     json_decref(rec);
     free(id);
 }
@@ -302,6 +306,17 @@ START_TEST(test_signed_actions)
             http_resp_free(&r);
         }
     }
+    /* a validly signed action for a request the history no longer holds: 404 */
+    char *stale_id = strdup(id);
+    for (int i = 0; i < 30; i++) {
+        char *other;
+        json_t *o = record_for("/plain", &other);
+        json_decref(o);
+        free(other);
+    }
+    ck_assert_int_eq(action("select", stale_id, 1, sig1, &r), 404);
+    http_resp_free(&r);
+    free(stale_id);
     /* another request's id with this signature is refused too */
     ck_assert_int_eq(action("select", "0123456789abcdef", 1, sig1, &r), 403);
     http_resp_free(&r);
