@@ -121,6 +121,38 @@ async function main() {
     await page.waitForFunction(() => !document.getElementById("dtb-root").shadowRoot.querySelector(".dtb.dtb-hidden"));
   }, browser);
 
+  await test("theme, side and handle position are chosen and remembered", async (page) => {
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(ON + "/dogs");
+    await page.click(tb(".dtb-handle"));
+    const sideBg = () => page.locator(tb(".dtb-content")).evaluate((e) => getComputedStyle(e).backgroundColor);
+    await page.click(panelBtn("Timer"));
+    const darkBg = await sideBg();
+    await page.click(tb('.dtb-side-head button[aria-label^="Theme"]')); /* auto -> light */
+    const lightBg = await sideBg();
+    assert.notStrictEqual(darkBg, lightBg, "the theme switch changes colours");
+    await shot(page, "08-light-in-dark-system");
+    await page.click(tb('.dtb-side-head button[aria-label^="Move"]'));
+    await page.reload();
+    await page.locator(tb(".dtb-side")).waitFor({ state: "visible" });
+    const box = await page.locator(tb(".dtb-side")).boundingBox();
+    assert.strictEqual(Math.round(box.x), 0, "the toolbar moved to the left and stayed there");
+    assert.strictEqual(await sideBg(), lightBg, "the light theme stayed");
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Escape");
+    const h = page.locator(tb(".dtb-handle"));
+    const b0 = await h.boundingBox();
+    await page.mouse.move(b0.x + 10, b0.y + 10);
+    await page.mouse.down();
+    await page.mouse.move(b0.x + 10, 700, { steps: 5 });
+    await page.mouse.up();
+    await page.reload();
+    const b1 = await page.locator(tb(".dtb-handle")).boundingBox();
+    assert.ok(b1.y > b0.y + 200, "the dragged handle position is remembered");
+    assert.strictEqual(Math.round(b1.x), 0);
+    await shot(page, "09-left-dark");
+  }, browser);
+
   await test("hostile page CSS cannot break the toolbar", async (page) => {
     await page.goto(ON + "/chaos");
     const handle = page.locator(tb(".dtb-handle"));
