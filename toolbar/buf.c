@@ -199,3 +199,30 @@ char *dtb_buf_steal(struct dtb_buf *b)
     memset(b, 0, sizeof(*b));
     return d;
 }
+
+json_t *dtb_json_text(const char *s)
+{
+    struct dtb_buf b;
+    size_t n, i = 0;
+    json_t *j;
+    if (s == NULL)
+        return json_null();
+    n = strlen(s);
+    j = json_stringn(s, n);
+    if (j != NULL)
+        return j; /* valid UTF-8 (the common case) */
+    dtb_buf_init(&b);
+    while (i < n) {
+        size_t step = utf8_seq_len((const unsigned char *)s + i, n - i);
+        if (step == 0) {
+            dtb_buf_append(&b, "\xEF\xBF\xBD", 3);
+            i++;
+        } else {
+            dtb_buf_append(&b, s + i, step);
+            i += step;
+        }
+    }
+    j = b.failed ? NULL : json_stringn(b.data != NULL ? b.data : "", b.len);
+    dtb_buf_free(&b);
+    return j;
+}

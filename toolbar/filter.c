@@ -297,7 +297,8 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     known = dtbi_respmap_lookup(response, &body, &len);
     rq->resp.body_size = known ? len : 0;
     reason = skip_reason(rq, con, status, response, ct, known, body, len, &html_like);
-    if (html_like && known && rq->tb->wants_body && len <= BODY_COPY_MAX) {
+    if (html_like && known && rq->tb->wants_body &&
+        len <= (rq->tb->body_max > 0 ? rq->tb->body_max : BODY_COPY_MAX)) {
         char *copy_of_body = dtb_request_alloc(rq, len + 1);
         if (copy_of_body != NULL) {
             memcpy(copy_of_body, body, len);

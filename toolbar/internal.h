@@ -153,6 +153,7 @@ struct dtb_toolbar {
     char *script_url; /* prefix + "/static/toolbar.js?v=" + etag */
     json_t *empty;    /* an empty array, never modified: returned for missing pair lists */
     bool wants_body;  /* an enabled panel has DTB_PANEL_WANTS_BODY */
+    size_t body_max;  /* largest body kept for them (dtb_toolbar_want_body), 0 = default */
     pthread_mutex_t pending_lock;
     char pending[64][17]; /* ids injected but not stored yet; "" = free slot */
 };
@@ -163,6 +164,11 @@ struct dtbi_arena_chunk {
     size_t used;
     size_t size;
     _Alignas(16) unsigned char data[];
+};
+
+struct dtbi_owned_json {
+    json_t *value;
+    struct dtbi_owned_json *next;
 };
 
 struct dtb_request {
@@ -195,6 +201,7 @@ struct dtb_request {
     size_t body_copy_len;
     char *route_body; /* toolbar route: POST body (bounded) */
     size_t route_body_len;
+    struct dtbi_owned_json *owned; /* references released at destroy (dtb_request_own_json) */
 };
 
 /* TLS current request (request.c). */

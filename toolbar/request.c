@@ -94,6 +94,22 @@ char *dtb_request_strdup(struct dtb_request *rq, const char *s)
     return p;
 }
 
+json_t *dtb_request_own_json(struct dtb_request *rq, json_t *value)
+{
+    struct dtbi_owned_json *o;
+    if (value == NULL)
+        return NULL;
+    o = dtb_request_alloc(rq, sizeof(*o));
+    if (o == NULL) {
+        json_decref(value);
+        return NULL;
+    }
+    o->value = value;
+    o->next = rq->owned;
+    rq->owned = o;
+    return value;
+}
+
 static void arena_free(struct dtb_request *rq)
 {
     struct dtbi_arena_chunk *c = rq->arena;
@@ -296,6 +312,8 @@ void dtbi_request_destroy(struct dtb_request *rq)
     json_decref(rq->form);
     json_decref(rq->response_headers);
     free(rq->route_body);
+    for (struct dtbi_owned_json *o = rq->owned; o != NULL; o = o->next)
+        json_decref(o->value);
     arena_free(rq);
     free(rq);
 }

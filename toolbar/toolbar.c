@@ -244,6 +244,12 @@ dtb_rc dtb_toolbar_start(struct dtb_toolbar *tb, struct dtb_error *err)
     return DTB_OK;
 }
 
+void dtb_toolbar_want_body(struct dtb_toolbar *tb, size_t max_bytes)
+{
+    if (tb != NULL && max_bytes > tb->body_max)
+        tb->body_max = max_bytes;
+}
+
 void dtb_toolbar_destroy(struct dtb_toolbar *tb)
 {
     if (tb == NULL)

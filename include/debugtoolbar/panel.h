@@ -53,6 +53,9 @@ int dtb_buf_appendf(struct dtb_buf *b, const char *fmt, ...) __attribute__((form
 /* Appends s HTML-escaped (& < > " ' escaped); invalid UTF-8 bytes become U+FFFD. */
 int dtb_buf_append_html(struct dtb_buf *b, const char *s, size_t n);
 int dtb_buf_append_html_str(struct dtb_buf *b, const char *s);
+/* A JSON string of s (any bytes): invalid UTF-8 bytes become U+FFFD, so text from the app or
+ * the network can always be stored. NULL s gives JSON null; NULL only when out of memory. */
+json_t *dtb_json_text(const char *s);
 /* Takes ownership of the bytes: returns data (caller frees) and resets b. NULL if failed. */
 char *dtb_buf_steal(struct dtb_buf *b);
 
@@ -106,6 +109,11 @@ struct dtb_panel_ops {
  */
 dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb_panel_ops *ops);
 
+/* From a DTB_PANEL_WANTS_BODY panel's init: keep bodies up to max_bytes (the largest asked for
+ * wins; without a call, 4 MiB). Larger pages are passed without a copy: dtb_request_body then
+ * gives NULL, and dtb_request_response()->body_size the page's size. */
+void dtb_toolbar_want_body(struct dtb_toolbar *tb, size_t max_bytes);
+
 /* The panel's per-request state for rq (what on_request_start returned), or NULL when the
  * panel is not enabled. Borrowed. */
 void *dtb_request_panel_state(struct dtb_request *rq, const char *panel_id);
@@ -117,6 +125,11 @@ void *dtb_request_panel_state(struct dtb_request *rq, const char *panel_id);
 void *dtb_request_alloc(struct dtb_request *rq, size_t n);
 /* Copies s into the arena; NULL when out of memory or s is NULL. */
 char *dtb_request_strdup(struct dtb_request *rq, const char *s);
+
+/* Hands one reference of value to the request, released when the request's record is freed
+ * (whether or not to_json ran). Returns value, or NULL when value is NULL or out of memory
+ * (value is then released). Not for values shared with other requests. */
+json_t *dtb_request_own_json(struct dtb_request *rq, json_t *value);
 
 struct dtb_toolbar *dtb_request_toolbar(const struct dtb_request *rq);
 const char *dtb_request_method(const struct dtb_request *rq);
