@@ -146,6 +146,14 @@
       contentBody.appendChild(document.importNode(n, true));
     });
     layoutBars(contentBody);
+    var filter = contentBody.querySelector(".dtb-log-filter");
+    if (filter) {
+      filter.value = store.get("logLevel", "10");
+      if (!filter.value) {
+        filter.value = "10";
+      }
+      applyLogFilter(filter);
+    }
   }
 
   function showPanel(nav, btn) {
@@ -463,6 +471,22 @@
       box.textContent = "";
       box.appendChild(el("p", "dtb-error", "The action failed (" + e.message + ")."));
     });
+  });
+
+  /* Logging panel: show messages at or above the chosen level (remembered). */
+  function applyLogFilter(select) {
+    var min = parseInt(select.value, 10) || 0;
+    var rows = contentBody.querySelectorAll("tr[data-level]");
+    for (var i = 0; i < rows.length; i++) {
+      rows[i].hidden = (parseInt(rows[i].getAttribute("data-level"), 10) || 0) < min;
+    }
+  }
+  contentBody.addEventListener("change", function (ev) {
+    var s = ev.target;
+    if (s && s.classList && s.classList.contains("dtb-log-filter")) {
+      store.set("logLevel", s.value);
+      applyLogFilter(s);
+    }
   });
 
   handle.addEventListener("click", function () {

@@ -18,4 +18,21 @@ int dtbi_server_timing_parse(const char *header, json_t **out);
  * New reference; NULL when out of memory. */
 json_t *dtbi_redact_pairs(const struct dtb_toolbar *tb, const json_t *pairs);
 
+/* The state of panel `id` for the request current on this thread, or NULL (no request, or the
+ * panel is off). *rq is set to the request when not NULL. */
+void *dtbi_current_panel_state(const char *id, struct dtb_request **rq);
+
+/* A deep copy of v with the values of secret-named object keys redacted, at any depth.
+ * New reference; NULL when v is NULL or out of memory. */
+json_t *dtbi_redact_json(const struct dtb_toolbar *tb, const json_t *v);
+
+/* Milliseconds from nanoseconds, for display. */
+static inline double dtbi_ms(int64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+/* Appends "<code>value</code>" for a JSON scalar or a compact dump of anything else. */
+void dtbi_render_scalar(struct dtb_buf *out, const json_t *v);
+
 #endif

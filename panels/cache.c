@@ -1,0 +1,132 @@
+/*
+ * cache.c - the Cache panel: every cache operation the app reported (dtb_cache_record) with
+ * its key, hit or miss, timeout and time, and the request's hit ratio.
+ */
+#include <debugtoolbar/state.h>
+
+#include "panels.h"
+
+struct cache_req {
+    json_t *calls; /* owned by the request */
+    long hits, misses;
+    int64_t total_ns;
+};
+
+static void *cache_start(void *state, struct dtb_request *rq)
+{
+    struct cache_req *st = dtb_request_alloc(rq, sizeof(*st));
+    (void)state;
+    if (st != NULL)
+        st->calls = dtb_request_own_json(rq, json_array());
+    return st;
+}
+
+void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s,
+                      int64_t duration_ns)
+{
+    struct dtb_request *rq;
+    struct cache_req *st = dtbi_current_panel_state("cache", &rq);
+    if (st == NULL || st->calls == NULL)
+        return;
+    const struct dtb_request_times *t = dtb_request_times(rq);
+    json_t *c = json_pack("{s:o,s:o,s:o,s:I,s:I,s:f}", "op", dtb_json_text(op ? op : "?"), "key",
+                          dtb_json_text(key ? key : ""), "hit",
+                          hit < 0 ? json_null() : json_boolean(hit), "timeout",
+                          (json_int_t)timeout_s, "duration_ns",
+                          (json_int_t)(duration_ns >= 0 ? duration_ns : -1), "at_ms",
+                          dtbi_ms(dtb_now_ns() - t->start_ns));
+    if (json_array_append_new(st->calls, c) != 0)
+        return;
+    if (hit > 0)
+        st->hits++;
+    else if (hit == 0)
+        st->misses++;
+    if (duration_ns > 0)
+        st->total_ns += duration_ns;
+}
+
+static json_t *cache_to_json(void *state, struct dtb_request *rq, void *req_state)
+{
+    struct cache_req *st = req_state;
+    (void)state;
+    (void)rq;
+    if (st == NULL || st->calls == NULL)
+        return NULL;
+    long lookups = st->hits + st->misses;
+    return json_pack("{s:O,s:I,s:I,s:I,s:o}", "calls", st->calls, "hits", (json_int_t)st->hits,
+                     "misses", (json_int_t)st->misses, "total_ns", (json_int_t)st->total_ns,
+                     "hit_ratio",
+                     lookups > 0 ? json_real((double)st->hits / (double)lookups) : json_null());
+}
+
+static int cache_subtitle(const json_t *stats, struct dtb_buf *out)
+{
+    size_t n = json_array_size(json_object_get(stats, "calls"));
+    if (n == 0)
+        return dtb_buf_append_str(out, "no calls");
+    json_int_t h = json_integer_value(json_object_get(stats, "hits"));
+    json_int_t m = json_integer_value(json_object_get(stats, "misses"));
+    return dtb_buf_appendf(out, "%zu call%s, %lld hit%s, %lld miss%s", n, n == 1 ? "" : "s",
+                           (long long)h, h == 1 ? "" : "s", (long long)m, m == 1 ? "" : "es");
+}
+
+static int cache_render(const json_t *stats, struct dtb_buf *out)
+{
+    const json_t *calls = json_object_get(stats, "calls"), *c;
+    const json_t *ratio = json_object_get(stats, "hit_ratio");
+    size_t i;
+    if (json_array_size(calls) == 0) {
+        dtb_buf_append_str(out, "<p class=\"dtb-muted\">No cache calls in this request.</p>");
+        return out->failed ? -1 : 0;
+    }
+    dtb_buf_appendf(out, "<p><strong>%zu</strong> call%s: <strong>%lld</strong> hit%s, "
+                         "<strong>%lld</strong> miss%s",
+                    json_array_size(calls), json_array_size(calls) == 1 ? "" : "s",
+                    (long long)json_integer_value(json_object_get(stats, "hits")),
+                    json_integer_value(json_object_get(stats, "hits")) == 1 ? "" : "s",
+                    (long long)json_integer_value(json_object_get(stats, "misses")),
+                    json_integer_value(json_object_get(stats, "misses")) == 1 ? "" : "es");
+    if (json_is_real(ratio))
+        dtb_buf_appendf(out, ", hit ratio <strong>%.0f%%</strong>", 100.0 * json_real_value(ratio));
+    dtb_buf_appendf(out, ", %.3f ms in the cache.</p>",
+                    dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))));
+    dtb_buf_append_str(out, "<table class=\"dtb-table\"><thead><tr><th>#</th><th>Op</th>"
+                            "<th>Key</th><th>Result</th><th class=\"dtb-num\">Timeout</th>"
+                            "<th class=\"dtb-num\">Time</th><th class=\"dtb-num\">At</th>"
+                            "</tr></thead><tbody>");
+    json_array_foreach(calls, i, c)
+    {
+        const json_t *hit = json_object_get(c, "hit");
+        json_int_t timeout = json_integer_value(json_object_get(c, "timeout"));
+        json_int_t dur = json_integer_value(json_object_get(c, "duration_ns"));
+        dtb_buf_appendf(out, "<tr><td class=\"dtb-num\">%zu</td><td>", i + 1);
+        dtb_buf_append_html_str(out, json_string_value(json_object_get(c, "op")));
+        dtb_buf_append_str(out, "</td><td>");
+        dtbi_render_scalar(out, json_object_get(c, "key"));
+        dtb_buf_append_str(out, "</td><td>");
+        if (json_is_boolean(hit))
+            dtb_buf_append_str(out, json_is_true(hit) ? "<span class=\"dtb-badge\">hit</span>"
+                                                      : "<span class=\"dtb-badge dtb-warn\">miss</span>");
+        dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
+        if (timeout >= 0)
+            dtb_buf_appendf(out, "%lld s", (long long)timeout);
+        dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
+        if (dur >= 0)
+            dtb_buf_appendf(out, "%.3f ms", dtbi_ms(dur));
+        dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.2f ms</td></tr>",
+                        json_real_value(json_object_get(c, "at_ms")));
+    }
+    dtb_buf_append_str(out, "</tbody></table>");
+    return out->failed ? -1 : 0;
+}
+
+const struct dtb_panel_ops dtb_panel_cache = {
+    .abi = DTB_PANEL_ABI,
+    .id = "cache",
+    .title = "Cache",
+    .default_on = 1,
+    .on_request_start = cache_start,
+    .to_json = cache_to_json,
+    .nav_subtitle = cache_subtitle,
+    .render_html = cache_render,
+};

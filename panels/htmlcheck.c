@@ -1,0 +1,445 @@
+/*
+ * htmlcheck.c - the HTML check panel: the page the app rendered, parsed by libxml2's HTML
+ * parser at completion (after the response was sent), with its parse errors (line, column)
+ * and lints found by XPath: duplicate ids, file inputs in a form that is not multipart,
+ * images without alt, no lang, no <title>, labels pointing at no field.
+ *
+ * Errors are collected by a handler on this parse's own context (never printed). libxml2's
+ * HTML parser knows HTML 4 tags only: "Tag main invalid" for an HTML5, SVG or custom element
+ * is not an error and is dropped. Pages larger than panel_options.htmlcheck.max_bytes
+ * (default 256 KiB) are not checked, so a big page costs nothing. A page served again with
+ * the same bytes reuses its result (a small cache keyed by length and a 64-bit hash), so an
+ * unchanging page is checked once, not on every request.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+#include "panels.h"
+
+#define MAX_ITEMS 200
+#define CACHE_SLOTS 32
+
+struct cached {
+    size_t len;
+    uint64_t hash;
+    json_t *result; /* {errors, lints, dropped, bytes, check_ns} */
+};
+
+struct htmlcheck_state {
+    size_t max_bytes;
+    pthread_mutex_t lock;
+    struct cached cache[CACHE_SLOTS];
+    unsigned next; /* round-robin replacement */
+};
+
+/* A fast 64-bit hash of the page (not cryptographic: it only spares re-checking a page). */
+static uint64_t page_hash(const char *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    for (; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001B3ull;
+    h ^= h >> 29;
+    return h * 0xC4CEB9FE1A85EC53ull;
+}
+
+struct htmlcheck_req {
+    json_t *result; /* owned by the request */
+};
+
+static int htmlcheck_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
+                          struct dtb_error *err)
+{
+    struct htmlcheck_state *s = calloc(1, sizeof(*s));
+    const json_t *mb = json_object_get(conf, "max_bytes");
+    (void)err;
+    if (s == NULL)
+        return -1;
+    s->max_bytes = 256u * 1024u;
+    pthread_mutex_init(&s->lock, NULL);
+    if (json_is_integer(mb) && json_integer_value(mb) > 0)
+        s->max_bytes = (size_t)json_integer_value(mb);
+    dtb_toolbar_want_body(tb, s->max_bytes);
+    *state = s;
+    return 0;
+}
+
+static void htmlcheck_cleanup(void *state)
+{
+    struct htmlcheck_state *s = state;
+    if (s == NULL)
+        return;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        json_decref(s->cache[i].result);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static void *htmlcheck_start(void *state, struct dtb_request *rq)
+{
+    (void)state;
+    return dtb_request_alloc(rq, sizeof(struct htmlcheck_req));
+}
+
+/* Elements libxml2 2.9's HTML 4 table does not know but a browser does. */
+static int known_elsewhere(const char *name)
+{
+    static const char *const names[] = {
+        "article", "aside", "audio", "bdi", "canvas", "data", "datalist", "details", "dialog",
+        "embed", "figcaption", "figure", "footer", "header", "hgroup", "main", "mark", "menu",
+        "meter", "nav", "output", "picture", "progress", "rp", "rt", "ruby", "search", "section",
+        "slot", "source", "summary", "template", "time", "track", "video", "wbr", "svg", "math",
+        "path", "circle", "rect", "line", "polyline", "polygon", "ellipse", "g", "defs", "use",
+        "symbol", "text", "tspan", "lineargradient", "radialgradient", "stop", "clippath",
+        "mask", "pattern", "image", "title", "desc", "foreignobject", "mi", "mo", "mn", "mrow",
+        "msup", "msub", "mfrac", "msqrt", "mtext"};
+    if (name == NULL)
+        return 0;
+    if (strchr(name, '-') != NULL)
+        return 1; /* a custom element */
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+struct collect {
+    json_t *errors;
+    size_t dropped;
+};
+
+static void on_error(void *data, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = data;
+    struct collect *c = ctxt != NULL ? ctxt->_private : NULL;
+    if (c == NULL || e == NULL)
+        return;
+    if (e->code == XML_HTML_UNKNOWN_TAG && known_elsewhere(e->str1))
+        return;
+    if (json_array_size(c->errors) >= MAX_ITEMS) {
+        c->dropped++;
+        return;
+    }
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", e->message != NULL ? e->message : "error");
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    json_array_append_new(c->errors,
+                          json_pack("{s:i,s:i,s:s,s:o}", "line", e->line, "column", e->int2,
+                                    "level", e->level == XML_ERR_WARNING ? "warning" : "error",
+                                    "message", dtb_json_text(msg)));
+}
+
+static void lint(json_t *lints, const char *rule, const char *message, xmlNodePtr node)
+{
+    if (json_array_size(lints) >= MAX_ITEMS)
+        return;
+    json_array_append_new(lints, json_pack("{s:s,s:o,s:i}", "rule", rule, "message",
+                                           dtb_json_text(message), "line",
+                                           node != NULL ? (int)xmlGetLineNo(node) : 0));
+}
+
+static xmlXPathObjectPtr eval(xmlXPathContextPtr xp, const char *expr)
+{
+    return xmlXPathEvalExpression((const xmlChar *)expr, xp);
+}
+
+/* One lint per node that expr selects. */
+static void lint_nodes(json_t *lints, xmlXPathContextPtr xp, const char *rule, const char *expr,
+                       const char *what, const char *attr)
+{
+    xmlXPathObjectPtr o = eval(xp, expr);
+    if (o != NULL && o->nodesetval != NULL) {
+        for (int i = 0; i < o->nodesetval->nodeNr; i++) {
+            xmlNodePtr n = o->nodesetval->nodeTab[i];
+            char msg[400];
+            xmlChar *v = attr != NULL ? xmlGetProp(n, (const xmlChar *)attr) : NULL;
+            snprintf(msg, sizeof(msg), what, v != NULL ? (const char *)v : "");
+            xmlFree(v);
+            lint(lints, rule, msg, n);
+        }
+    }
+    xmlXPathFreeObject(o);
+}
+
+#define LOWER(x) "translate(" x ",'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')"
+
+static void lints_of(htmlDocPtr doc, json_t *lints)
+{
+    xmlXPathContextPtr xp = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr o;
+    if (xp == NULL)
+        return;
+    /* duplicate ids: each repeated value once, at its second use */
+    o = eval(xp, "//*[@id]");
+    if (o != NULL && o->nodesetval != NULL) {
+        json_t *seen = json_object();
+        for (int i = 0; i < o->nodesetval->nodeNr && seen != NULL; i++) {
+            xmlNodePtr n = o->nodesetval->nodeTab[i];
+            xmlChar *id = xmlGetProp(n, (const xmlChar *)"id");
+            json_t *key = id != NULL ? dtb_json_text((const char *)id) : NULL;
+            const char *k = json_string_value(key);
+            if (k != NULL) {
+                json_int_t c = json_integer_value(json_object_get(seen, k));
+                if (c == 1) {
+                    char msg[400];
+                    snprintf(msg, sizeof(msg), "id \"%s\" is used more than once", k);
+                    lint(lints, "duplicate-id", msg, n);
+                }
+                json_object_set_new(seen, k, json_integer(c + 1));
+            }
+            json_decref(key);
+            xmlFree(id);
+        }
+        json_decref(seen);
+    }
+    xmlXPathFreeObject(o);
+    lint_nodes(lints, xp, "form-enctype",
+               "//form[.//input[" LOWER("@type") "='file']][not(" LOWER("normalize-space(@enctype)")
+               "='multipart/form-data')]",
+               "a form with a file input is not multipart/form-data: the file is not sent", NULL);
+    lint_nodes(lints, xp, "img-alt", "//img[not(@alt)]", "image \"%s\" has no alt text", "src");
+    lint_nodes(lints, xp, "html-lang", "/html[not(@lang) or normalize-space(@lang)='']",
+               "<html> has no lang attribute", NULL);
+    o = eval(xp, "count(//head/title[normalize-space()])");
+    if (o != NULL && o->type == XPATH_NUMBER && o->floatval < 1)
+        lint(lints, "title", "the page has no <title> (or an empty one)", NULL);
+    xmlXPathFreeObject(o);
+    lint_nodes(lints, xp, "label-for",
+               "//label[@for][not(@for = //input/@id | //select/@id | //textarea/@id | "
+               "//button/@id | //output/@id | //meter/@id | //progress/@id)]",
+               "label for=\"%s\" points at no field", "for");
+    xmlXPathFreeContext(xp);
+}
+
+/* libxml2 keeps an unknown entity ("&nosuch;") as text without a word: find them in the
+ * text nodes and report each as a parse error. */
+static void unknown_entities(htmlDocPtr doc, json_t *errors)
+{
+    xmlXPathContextPtr xp = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr o = xp != NULL ? eval(xp, "//body//text()[contains(., '&')]") : NULL;
+    if (o != NULL && o->nodesetval != NULL) {
+        for (int i = 0; i < o->nodesetval->nodeNr; i++) {
+            xmlNodePtr n = o->nodesetval->nodeTab[i];
+            const char *t = (const char *)n->content;
+            if (n->parent != NULL && n->parent->name != NULL &&
+                (strcasecmp((const char *)n->parent->name, "script") == 0 ||
+                 strcasecmp((const char *)n->parent->name, "style") == 0))
+                continue;
+            for (const char *a = t != NULL ? strchr(t, '&') : NULL; a != NULL; a = strchr(a + 1, '&')) {
+                char name[40];
+                size_t k = 0;
+                const char *q = a + 1;
+                while (k + 1 < sizeof(name) && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                                                (*q >= '0' && *q <= '9' && k > 0)))
+                    name[k++] = *q++;
+                name[k] = '\0';
+                if (k == 0 || *q != ';' || htmlEntityLookup((const xmlChar *)name) != NULL)
+                    continue;
+                if (json_array_size(errors) >= MAX_ITEMS)
+                    break;
+                char msg[120];
+                snprintf(msg, sizeof(msg), "unknown entity &%s;", name);
+                json_array_append_new(errors, json_pack("{s:i,s:i,s:s,s:o}", "line",
+                                                        (int)xmlGetLineNo(n), "column", 0,
+                                                        "level", "error", "message",
+                                                        dtb_json_text(msg)));
+            }
+        }
+    }
+    xmlXPathFreeObject(o);
+    xmlXPathFreeContext(xp);
+}
+
+static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
+{
+    struct htmlcheck_state *s = state;
+    struct htmlcheck_req *st = req_state;
+    size_t len = 0;
+    const char *body = dtb_request_body(rq, &len);
+    const struct dtb_request_response *resp = dtb_request_response(rq);
+    int64_t t0 = dtb_now_ns();
+    struct collect c = {0};
+    htmlParserCtxtPtr ctxt;
+    htmlDocPtr doc;
+    if (st == NULL)
+        return;
+    if (body == NULL) {
+        const char *why = "not an HTML page from a buffer response";
+        char big[160];
+        if (resp->injected && resp->body_size > s->max_bytes) {
+            snprintf(big, sizeof(big), "the page (%zu bytes) is larger than max_bytes (%zu)",
+                     resp->body_size, s->max_bytes);
+            why = big;
+        }
+        st->result = dtb_request_own_json(rq, json_pack("{s:s}", "skipped", why));
+        return;
+    }
+    uint64_t h = page_hash(body, len);
+    json_t *hit = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (s->cache[i].result != NULL && s->cache[i].len == len && s->cache[i].hash == h)
+            hit = json_deep_copy(s->cache[i].result);
+    pthread_mutex_unlock(&s->lock);
+    if (hit != NULL) {
+        json_object_set_new(hit, "cached", json_true());
+        json_object_set_new(hit, "lookup_ns", json_integer((json_int_t)(dtb_now_ns() - t0)));
+        st->result = dtb_request_own_json(rq, hit);
+        return;
+    }
+    c.errors = json_array();
+    ctxt = htmlCreateMemoryParserCtxt(body, (int)len);
+    if (ctxt == NULL || c.errors == NULL) {
+        json_decref(c.errors);
+        if (ctxt != NULL)
+            htmlFreeParserCtxt(ctxt);
+        return;
+    }
+    /* this parse's own structured-error handler: nothing reaches stderr */
+    ctxt->_private = &c;
+    ctxt->sax->initialized = XML_SAX2_MAGIC;
+    ctxt->sax->serror = on_error;
+    ctxt->sax->error = NULL;
+    ctxt->sax->warning = NULL;
+    ctxt->vctxt.error = NULL;
+    ctxt->vctxt.warning = NULL;
+    htmlCtxtUseOptions(ctxt, HTML_PARSE_NONET | HTML_PARSE_COMPACT);
+    htmlParseDocument(ctxt);
+    doc = ctxt->myDoc;
+    ctxt->myDoc = NULL;
+    json_t *lints = json_array();
+    if (doc != NULL && lints != NULL) {
+        lints_of(doc, lints);
+        unknown_entities(doc, c.errors);
+    }
+    if (doc != NULL)
+        xmlFreeDoc(doc);
+    htmlFreeParserCtxt(ctxt);
+    st->result = dtb_request_own_json(
+        rq, json_pack("{s:o,s:o,s:I,s:I,s:I}", "errors", c.errors, "lints",
+                      lints != NULL ? lints : json_array(), "dropped", (json_int_t)c.dropped,
+                      "bytes", (json_int_t)len, "check_ns", (json_int_t)(dtb_now_ns() - t0)));
+    json_t *keep = st->result != NULL ? json_deep_copy(st->result) : NULL;
+    if (keep != NULL) {
+        pthread_mutex_lock(&s->lock);
+        struct cached *slot = &s->cache[s->next++ % CACHE_SLOTS];
+        json_decref(slot->result);
+        slot->result = keep;
+        slot->len = len;
+        slot->hash = h;
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+static json_t *htmlcheck_to_json(void *state, struct dtb_request *rq, void *req_state)
+{
+    struct htmlcheck_req *st = req_state;
+    (void)state;
+    (void)rq;
+    return st != NULL && st->result != NULL ? json_incref(st->result) : NULL;
+}
+
+static int htmlcheck_subtitle(const json_t *stats, struct dtb_buf *out)
+{
+    if (json_is_string(json_object_get(stats, "skipped")))
+        return dtb_buf_append_str(out, "not checked");
+    size_t e = json_array_size(json_object_get(stats, "errors"));
+    size_t l = json_array_size(json_object_get(stats, "lints"));
+    if (e + l == 0)
+        return dtb_buf_append_str(out, "no problems");
+    return dtb_buf_appendf(out, "%zu error%s, %zu lint%s", e, e == 1 ? "" : "s", l,
+                           l == 1 ? "" : "s");
+}
+
+static int htmlcheck_render(const json_t *stats, struct dtb_buf *out)
+{
+    const json_t *errors = json_object_get(stats, "errors"), *lints = json_object_get(stats, "lints");
+    const json_t *x;
+    size_t i;
+    if (json_is_string(json_object_get(stats, "skipped"))) {
+        dtb_buf_append_str(out, "<p class=\"dtb-muted\">Not checked: ");
+        dtb_buf_append_html_str(out, json_string_value(json_object_get(stats, "skipped")));
+        dtb_buf_append_str(out, ".</p>");
+        return out->failed ? -1 : 0;
+    }
+    dtb_buf_appendf(out, "<p>%lld bytes checked by libxml2's HTML parser in %.3f ms, after the "
+                         "response was sent",
+                    (long long)json_integer_value(json_object_get(stats, "bytes")),
+                    dtbi_ms(json_integer_value(json_object_get(stats, "check_ns"))));
+    if (json_is_true(json_object_get(stats, "cached")))
+        dtb_buf_appendf(out, " (an earlier response with the same bytes; this one took %.3f ms "
+                             "to look up)",
+                        dtbi_ms(json_integer_value(json_object_get(stats, "lookup_ns"))));
+    dtb_buf_append_str(out, ".</p>");
+    dtb_buf_append_str(out, "<h4 class=\"dtb-h\">Parse errors</h4>");
+    if (json_array_size(errors) == 0) {
+        dtb_buf_append_str(out, "<p class=\"dtb-muted\">None.</p>");
+    } else {
+        dtb_buf_append_str(out, "<table class=\"dtb-table\"><thead><tr><th class=\"dtb-num\">"
+                                "Line</th><th class=\"dtb-num\">Col</th><th>Level</th><th>"
+                                "Message</th></tr></thead><tbody>");
+        json_array_foreach(errors, i, x)
+        {
+            dtb_buf_appendf(out, "<tr><td class=\"dtb-num\">%lld</td><td class=\"dtb-num\">%lld"
+                                 "</td><td>",
+                            (long long)json_integer_value(json_object_get(x, "line")),
+                            (long long)json_integer_value(json_object_get(x, "column")));
+            dtb_buf_append_html_str(out, json_string_value(json_object_get(x, "level")));
+            dtb_buf_append_str(out, "</td><td>");
+            dtb_buf_append_html_str(out, json_string_value(json_object_get(x, "message")));
+            dtb_buf_append_str(out, "</td></tr>");
+        }
+        dtb_buf_append_str(out, "</tbody></table>");
+        if (json_integer_value(json_object_get(stats, "dropped")) > 0)
+            dtb_buf_appendf(out, "<p class=\"dtb-muted\">and %lld more.</p>",
+                            (long long)json_integer_value(json_object_get(stats, "dropped")));
+    }
+    dtb_buf_append_str(out, "<h4 class=\"dtb-h\">Lints</h4>");
+    if (json_array_size(lints) == 0) {
+        dtb_buf_append_str(out, "<p class=\"dtb-muted\">None.</p>");
+    } else {
+        dtb_buf_append_str(out, "<table class=\"dtb-table\"><thead><tr><th class=\"dtb-num\">"
+                                "Line</th><th>Rule</th><th>Problem</th></tr></thead><tbody>");
+        json_array_foreach(lints, i, x)
+        {
+            json_int_t line = json_integer_value(json_object_get(x, "line"));
+            dtb_buf_append_str(out, "<tr><td class=\"dtb-num\">");
+            if (line > 0)
+                dtb_buf_appendf(out, "%lld", (long long)line);
+            dtb_buf_append_str(out, "</td><td><code>");
+            dtb_buf_append_html_str(out, json_string_value(json_object_get(x, "rule")));
+            dtb_buf_append_str(out, "</code></td><td>");
+            dtb_buf_append_html_str(out, json_string_value(json_object_get(x, "message")));
+            dtb_buf_append_str(out, "</td></tr>");
+        }
+        dtb_buf_append_str(out, "</tbody></table>");
+    }
+    return out->failed ? -1 : 0;
+}
+
+const struct dtb_panel_ops dtb_panel_htmlcheck = {
+    .abi = DTB_PANEL_ABI,
+    .id = "htmlcheck",
+    .title = "HTML check",
+    .default_on = 1,
+    .flags = DTB_PANEL_WANTS_BODY,
+    .init = htmlcheck_init,
+    .cleanup = htmlcheck_cleanup,
+    .on_request_start = htmlcheck_start,
+    .on_request_end = htmlcheck_end,
+    .to_json = htmlcheck_to_json,
+    .nav_subtitle = htmlcheck_subtitle,
+    .render_html = htmlcheck_render,
+};
