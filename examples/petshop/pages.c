@@ -7,12 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "petshop.h"
 #ifndef DTB_DISABLE
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #endif
+#include <debugtoolbar/state.h>
+
+long index_timeout = 50;
+
+/* The session of the request this thread serves (the demo's pages other than the benchmark
+ * ones have one), saved into each response as it is sent. */
+static _Thread_local struct session *cur_sess;
 
 /* ---- page buffer -------------------------------------------------------------------------- */
 
@@ -95,6 +103,8 @@ static enum MHD_Result send_page(struct MHD_Connection *con, unsigned status, co
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (cur_sess != NULL)
+        session_save(cur_sess, r);
     ret = MHD_queue_response(con, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -121,18 +131,76 @@ static const char CSS[] =
     "border-bottom:1px solid var(--line)}th{background:#f1efe9;font-size:13px;text-transform:"
     "uppercase;letter-spacing:.04em;color:var(--muted)}td a{color:var(--accent)}"
     "footer{color:var(--muted);font-size:13px;padding:24px 0;border-top:1px solid var(--line)}"
-    "code{background:#efece5;padding:1px 5px;border-radius:4px}";
+    "code{background:#efece5;padding:1px 5px;border-radius:4px}"
+    ".grow{flex:1}form.inline{display:inline;margin:0}header button{font:inherit;color:#fff;"
+    "background:transparent;border:1px solid rgba(255,255,255,.6);border-radius:6px;"
+    "padding:2px 10px;cursor:pointer}"
+    "form.login{display:grid;grid-template-columns:max-content 260px;gap:10px 14px;"
+    "align-items:center;margin-top:20px}form.login button{grid-column:2;justify-self:start;"
+    "font:inherit;padding:6px 18px;border-radius:6px;border:0;background:var(--accent);"
+    "color:#fff;cursor:pointer}form.login input{font:inherit;padding:6px 8px;"
+    "border:1px solid var(--line);border-radius:6px}"
+    ".error{color:#a4262c;font-weight:600}";
 
-static void head(struct page *p, const char *title)
+/* ---- templates --------------------------------------------------------------------------- */
+
+/* A template is a function from a JSON context to HTML, like a Jinja template given a dict:
+ * render() runs it, times it and tells the Templates panel its name and whole context. */
+typedef void (*template_fn)(struct page *p, const json_t *ctx);
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Renders name with ctx (consumed). */
+static void render(struct page *p, const char *name, json_t *ctx, template_fn fn)
+{
+    int64_t t0 = now_ns();
+    fn(p, ctx);
+    dtb_template_record_timed(name, ctx, now_ns() - t0);
+    json_decref(ctx);
+}
+
+static const char *str(const json_t *ctx, const char *key)
+{
+    const char *v = json_string_value(json_object_get(ctx, key));
+    return v != NULL ? v : "";
+}
+
+static long long num(const json_t *ctx, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(ctx, key));
+}
+
+static void tpl_layout_head(struct page *p, const json_t *ctx)
 {
     page_add(p, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>");
-    page_esc(p, title);
+    page_esc(p, str(ctx, "title"));
     page_add(p, " \xC2\xB7 Petshop</title><link rel=\"stylesheet\" href=\"/static/petshop.css\">"
                 "</head><body><header><div class=\"wrap\"><span class=\"brand\">"
                 "\xF0\x9F\x90\xBE Petshop</span><a href=\"/\">Home</a><a href=\"/cats\">Cats</a>"
-                "<a href=\"/dogs\">Dogs</a><a href=\"/api/cats\">API</a></div></header>"
-                "<main><div class=\"wrap\">");
+                "<a href=\"/dogs\">Dogs</a><a href=\"/api/cats\">API</a>"
+                "<span class=\"grow\"></span>");
+    if (json_is_string(json_object_get(ctx, "user"))) {
+        page_add(p, "<span>Signed in as <strong>");
+        page_esc(p, str(ctx, "user"));
+        page_add(p, "</strong></span><form method=\"post\" action=\"/logout\" class=\"inline\">"
+                    "<button type=\"submit\">Log out</button></form>");
+    } else {
+        page_add(p, "<a href=\"/login\">Log in</a>");
+    }
+    page_add(p, "</div></header><main><div class=\"wrap\">");
+}
+
+static void head(struct page *p, const char *title)
+{
+    const json_t *user = cur_sess != NULL ? json_object_get(cur_sess->data, "user") : NULL;
+    render(p, "layout.html", json_pack("{s:s,s:O?}", "title", title, "user", user),
+           tpl_layout_head);
 }
 
 static void foot(struct page *p)
@@ -222,26 +290,27 @@ static enum MHD_Result not_found(struct MHD_Connection *con)
     return send_page(con, MHD_HTTP_NOT_FOUND, HTML, &p);
 }
 
-static enum MHD_Result index_page(struct MHD_Connection *con)
+static void tpl_index(struct page *p, const json_t *ctx)
 {
-    struct page p = {0};
-    long long cats = 0, dogs = 0;
-    db_count(KIND_CAT, &cats);
-    db_count(KIND_DOG, &dogs);
-    head(&p, "Home");
-    page_add(&p, "<h1>Welcome to the petshop</h1><p class=\"lead\">This is the debugtoolbar "
-                 "demo: a small libmicrohttpd app with a SQLite database. Open any page, then "
-                 "open the toolbar on the right to see what happened while it was served.</p>");
-    page_addf(&p, "<p>We have <strong>%lld cats</strong> and <strong>%lld dogs</strong>.</p>",
-              cats, dogs);
-    page_add(&p,
+    page_add(p, "<h1>Welcome to the petshop</h1><p class=\"lead\">This is the debugtoolbar "
+                "demo: a small libmicrohttpd app with a SQLite database. Open any page, then "
+                "open the toolbar on the right to see what happened while it was served.</p>");
+    page_addf(p, "<p>We have <strong>%lld cats</strong> and <strong>%lld dogs</strong>.</p>",
+              num(ctx, "cats"), num(ctx, "dogs"));
+    page_add(p,
              "<div class=\"cards\">"
              "<div class=\"card\"><h3><a href=\"/cats\">Cats</a></h3><p>Ten cats, one query "
              "each: the N+1 pattern the SQL panel flags.</p></div>"
              "<div class=\"card\"><h3><a href=\"/dogs\">Dogs</a></h3><p>Twenty dogs in one "
-             "query.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/cats/7\">Cat #7</a></h3><p>One cat's page.</p>"
-             "</div>"
+             "query, rendered through a template.</p></div>"
+             "<div class=\"card\"><h3><a href=\"/cats/7\">Cat #7</a></h3><p>One cat's page: "
+             "the Routes panel shows the matched route and its argument.</p></div>"
+             "<div class=\"card\"><h3><a href=\"/login\">Log in</a></h3><p>A session (in "
+             "memory or Redis): the Session panel shows its data and TTL.</p></div>"
+             "<div class=\"card\"><h3><a href=\"/\">This page again</a></h3><p>Its body is "
+             "cached for 50 s: a miss and a set first, a hit after.</p></div>"
+             "<div class=\"card\"><h3><a href=\"/broken\">A broken page</a></h3><p>Mistakes on "
+             "purpose, for the HTML check panel.</p></div>"
              "<div class=\"card\"><h3><a href=\"/api/cats\">JSON API</a></h3><p>No toolbar in "
              "JSON, but it is in the history.</p></div>"
              "<div class=\"card\"><h3><a href=\"/live\">Live</a></h3><p>A page that calls "
@@ -253,10 +322,32 @@ static enum MHD_Result index_page(struct MHD_Connection *con)
              "<div class=\"card\"><h3><a href=\"/nowhere\">A 404 page</a></h3><p>Errors get "
              "the toolbar too.</p></div>"
              "</div>");
+}
+
+/* The home page: its body comes from the page cache (index_timeout seconds). */
+static enum MHD_Result index_page(struct MHD_Connection *con)
+{
+    struct page p = {0};
+    char *body = cache_get("view:/");
+    head(&p, "Home");
+    if (body == NULL) {
+        struct page b = {0};
+        long long cats = 0, dogs = 0;
+        db_count(KIND_CAT, &cats);
+        db_count(KIND_DOG, &dogs);
+        render(&b, "index.html", json_pack("{s:I,s:I}", "cats", (json_int_t)cats, "dogs",
+                                           (json_int_t)dogs),
+               tpl_index);
+        if (!b.failed && b.data != NULL)
+            cache_set("view:/", b.data, index_timeout);
+        body = b.data;
+    }
+    if (body != NULL)
+        page_add(&p, body);
+    free(body);
     foot(&p);
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
-
 /* A page that calls the JSON API from the browser: the toolbar lists those calls live. */
 static enum MHD_Result live_page(struct MHD_Connection *con)
 {
@@ -282,23 +373,46 @@ static enum MHD_Result live_page(struct MHD_Connection *con)
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
 
+static void tpl_dogs(struct page *p, const json_t *ctx)
+{
+    const json_t *dogs = json_object_get(ctx, "dogs"), *d;
+    size_t i;
+    page_addf(p, "<h1>Dogs</h1><p class=\"lead\">The first %zu dogs, in one query.</p>",
+              json_array_size(dogs));
+    page_add(p, "<table><thead><tr><th>Id</th><th>Name</th><th>Age</th></tr></thead><tbody>");
+    json_array_foreach(dogs, i, d)
+    {
+        page_addf(p, "<tr><td>%lld</td><td>", num(d, "id"));
+        page_esc(p, str(d, "name"));
+        page_addf(p, "</td><td>%lld</td></tr>", num(d, "age"));
+    }
+    page_add(p, "</tbody></table>");
+}
+
 static enum MHD_Result dogs_page(struct MHD_Connection *con)
 {
     struct page p = {0};
     struct animal dogs[20];
     int n = 0;
+    json_t *list = json_array();
     db_list(KIND_DOG, 20, dogs, &n);
+    dtb_log(DTB_LOG_DEBUG, "1 query for %d dogs", n);
+    for (int i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:I,s:s,s:i}", "id", (json_int_t)dogs[i].id,
+                                              "name", dogs[i].name, "age", dogs[i].age));
     head(&p, "Dogs");
-    page_addf(&p, "<h1>Dogs</h1><p class=\"lead\">The first %d dogs, in one query.</p>", n);
-    page_add(&p, "<table><thead><tr><th>Id</th><th>Name</th><th>Age</th></tr></thead><tbody>");
-    for (int i = 0; i < n; i++) {
-        page_addf(&p, "<tr><td>%lld</td><td>", dogs[i].id);
-        page_esc(&p, dogs[i].name);
-        page_addf(&p, "</td><td>%d</td></tr>", dogs[i].age);
-    }
-    page_add(&p, "</tbody></table>");
+    render(&p, "dogs.html", json_pack("{s:o,s:i}", "dogs", list, "limit", 20), tpl_dogs);
     foot(&p);
     return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+static void tpl_cat(struct page *p, const json_t *ctx)
+{
+    const json_t *cat = json_object_get(ctx, "cat");
+    page_add(p, "<h1>");
+    page_esc(p, str(cat, "name"));
+    page_addf(p, "</h1><p class=\"lead\">Cat number %lld is %lld year%s old.</p>", num(cat, "id"),
+              num(cat, "age"), num(cat, "age") == 1 ? "" : "s");
+    page_add(p, "<p><a href=\"/cats\">All cats</a></p>");
 }
 
 static enum MHD_Result cat_page(struct MHD_Connection *con, const char *idtext)
@@ -310,16 +424,14 @@ static enum MHD_Result cat_page(struct MHD_Connection *con, const char *idtext)
     if (*idtext == '\0' || *end != '\0' || id <= 0 || db_get(KIND_CAT, id, &a) != 1)
         return not_found(con);
     head(&p, a.name);
-    page_add(&p, "<h1>");
-    page_esc(&p, a.name);
-    page_addf(&p, "</h1><p class=\"lead\">Cat number %lld is %d year%s old.</p>", a.id, a.age,
-              a.age == 1 ? "" : "s");
-    page_add(&p, "<p><a href=\"/cats\">All cats</a></p>");
+    render(&p, "cat.html",
+           json_pack("{s:{s:I,s:s,s:i}}", "cat", "id", (json_int_t)a.id, "name", a.name, "age",
+                     a.age),
+           tpl_cat);
     foot(&p);
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
-
-static enum MHD_Result redirect(struct MHD_Connection *con, const char *to)
+static enum MHD_Result redirect(struct MHD_Connection *con, unsigned status, const char *to)
 {
     struct page p = {0};
     struct MHD_Response *r;
@@ -336,7 +448,9 @@ static enum MHD_Result redirect(struct MHD_Connection *con, const char *to)
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, HTML);
     MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, to);
-    ret = MHD_queue_response(con, MHD_HTTP_FOUND, r);
+    if (cur_sess != NULL)
+        session_save(cur_sess, r);
+    ret = MHD_queue_response(con, status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -409,8 +523,166 @@ static enum MHD_Result chaos_page(struct MHD_Connection *con)
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
 
+static void tpl_login(struct page *p, const json_t *ctx)
+{
+    page_add(p, "<h1>Log in</h1>");
+    if (json_is_string(json_object_get(ctx, "error"))) {
+        page_add(p, "<p class=\"error\">");
+        page_esc(p, str(ctx, "error"));
+        page_add(p, "</p>");
+    }
+    page_add(p, "<p class=\"lead\">Any name will do; the password is <code>petshop</code>. "
+                "The session lives in the store the config names (memory or Redis); open the "
+                "Session panel after logging in.</p>"
+                "<form method=\"post\" action=\"/login\" class=\"login\">"
+                "<label for=\"user\">Name</label><input id=\"user\" name=\"user\" "
+                "autocomplete=\"username\" required value=\"");
+    page_esc(p, str(ctx, "user"));
+    page_add(p, "\"><label for=\"password\">Password</label><input id=\"password\" "
+                "name=\"password\" type=\"password\" autocomplete=\"current-password\" required>"
+                "<button type=\"submit\">Log in</button></form>");
+}
+
+static enum MHD_Result login_page(struct MHD_Connection *con, unsigned status, const char *user,
+                                  const char *error)
+{
+    struct page p = {0};
+    head(&p, "Log in");
+    render(&p, "login.html", json_pack("{s:s,s:s?}", "user", user, "error", error), tpl_login);
+    foot(&p);
+    return send_page(con, status, HTML, &p);
+}
+
+/* A page with mistakes on purpose, for the HTML check panel: misnested and unclosed tags, an
+ * unknown entity, a duplicate id, a file upload in a form that is not multipart, an image with
+ * no alt, a label for no field, and no lang or title. */
+static enum MHD_Result broken_page(struct MHD_Connection *con)
+{
+    struct page p = {0};
+    page_add(&p, "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\">"
+                 "<link rel=\"stylesheet\" href=\"/static/petshop.css\"></head>\n<body>\n"
+                 "<main><div class=\"wrap\">\n"
+                 "<h1 id=\"top\">A broken page</h1>\n"
+                 "<p class=\"lead\">This page has mistakes on purpose. Browsers forgive them; "
+                 "the HTML check panel does not.</p>\n"
+                 "<p><b><i>Misnested tags</b></i> and an unknown entity: &nosuch;</p>\n"
+                 "<div id=\"top\">A second element with id \"top\".</div>\n"
+                 "<form method=\"post\" action=\"/upload\"><input type=\"file\" name=\"photo\">"
+                 "<button>Upload</button></form>\n"
+                 "<img src=\"/favicon.ico\" width=\"32\" height=\"32\">\n"
+                 "<label for=\"nothing\">A label for no field</label>\n"
+                 "<table><tr><td>A cell</div></td></tr></table>\n"
+                 "<p>An unclosed <span>span\n"
+                 "</div></main>\n</body>\n</html>\n");
+    return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+
+/* The benchmark pages of WORKLOAD.md and the static files run without a session. */
+static int wants_session(const char *url)
+{
+    return strcmp(url, "/cats") != 0 && strcmp(url, "/big") != 0 &&
+           strncmp(url, "/api/", 5) != 0 && strncmp(url, "/static/", 8) != 0 &&
+           strcmp(url, "/favicon.ico") != 0 && strcmp(url, "/fragment") != 0;
+}
+
+/* Runs fn(con, arg) with the request's session loaded, saved into its response, freed. */
+static enum MHD_Result with_session(struct MHD_Connection *con, const void *arg,
+                                    enum MHD_Result (*fn)(struct MHD_Connection *, const void *))
+{
+    struct session s;
+    enum MHD_Result ret;
+    session_load(con, &s);
+    if (s.error[0] != '\0')
+        dtb_log(DTB_LOG_ERROR, "session store failed: %s", s.error);
+    else if (json_is_integer(json_object_get(s.data, "visits")))
+        json_object_set_new(s.data, "visits",
+                            json_integer(json_integer_value(json_object_get(s.data, "visits")) + 1));
+    cur_sess = &s;
+    ret = fn(con, arg);
+    cur_sess = NULL;
+    session_free(&s);
+    return ret;
+}
+
+static enum MHD_Result route(struct MHD_Connection *con, const void *arg);
+
 enum MHD_Result pages_handle(struct MHD_Connection *con, const char *url)
 {
+    if (wants_session(url))
+        return with_session(con, url, route);
+    return route(con, url);
+}
+
+struct credentials {
+    const char *user, *password;
+};
+
+static enum MHD_Result do_login(struct MHD_Connection *con, const void *arg)
+{
+    const struct credentials *c = arg;
+    const char *user = c->user;
+    if (user[0] == '\0' || strcmp(c->password, "petshop") != 0) {
+        dtb_log(DTB_LOG_WARNING, "failed login for \"%s\"", user);
+        return login_page(con, MHD_HTTP_UNAUTHORIZED, user, "Wrong name or password.");
+    }
+    if (cur_sess->error[0] != '\0')
+        return login_page(con, MHD_HTTP_SERVICE_UNAVAILABLE, user,
+                          "The session store is unavailable; try again later.");
+    session_login(cur_sess, user);
+    dtb_log(DTB_LOG_INFO, "user \"%s\" logged in", user);
+    return redirect(con, MHD_HTTP_SEE_OTHER, "/");
+}
+
+static enum MHD_Result do_logout(struct MHD_Connection *con, const void *unused)
+{
+    (void)unused;
+    if (json_is_string(json_object_get(cur_sess->data, "user")))
+        dtb_log(DTB_LOG_INFO, "user \"%s\" logged out",
+                json_string_value(json_object_get(cur_sess->data, "user")));
+    session_logout(cur_sess);
+    return redirect(con, MHD_HTTP_SEE_OTHER, "/");
+}
+
+enum MHD_Result pages_login(struct MHD_Connection *con, const char *user, const char *password)
+{
+    struct credentials c = {user, password};
+    return with_session(con, &c, do_login);
+}
+
+enum MHD_Result pages_logout(struct MHD_Connection *con)
+{
+    return with_session(con, NULL, do_logout);
+}
+
+void pages_routes(void)
+{
+    static const char *const routes[][3] = {
+        {"GET", "/", "index"},
+        {"GET", "/cats", "cats"},
+        {"GET", "/cats/<int:id>", "cat"},
+        {"GET", "/dogs", "dogs"},
+        {"GET", "/api/cats", "api_cats"},
+        {"GET", "/api/dogs", "api_dogs"},
+        {"GET", "/big", "big"},
+        {"GET", "/live", "live"},
+        {"GET", "/csp", "csp"},
+        {"GET", "/chaos", "chaos"},
+        {"GET", "/broken", "broken"},
+        {"GET", "/fragment", "fragment"},
+        {"GET", "/old-cats", "old_cats"},
+        {"GET", "/login", "login_form"},
+        {"POST", "/login", "login"},
+        {"POST", "/logout", "logout"},
+        {"GET", "/static/<path:file>", "static"},
+        {"GET", "/favicon.ico", "favicon"},
+    };
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        dtb_route_add(routes[i][0], routes[i][1], routes[i][2]);
+}
+
+static enum MHD_Result route(struct MHD_Connection *con, const void *arg)
+{
+    const char *url = arg;
     if (strcmp(url, "/") == 0)
         return index_page(con);
     if (strcmp(url, "/cats") == 0)
@@ -423,6 +695,10 @@ enum MHD_Result pages_handle(struct MHD_Connection *con, const char *url)
         return csp_page(con);
     if (strcmp(url, "/chaos") == 0)
         return chaos_page(con);
+    if (strcmp(url, "/broken") == 0)
+        return broken_page(con);
+    if (strcmp(url, "/login") == 0)
+        return login_page(con, MHD_HTTP_OK, "", NULL);
     if (strncmp(url, "/cats/", 6) == 0)
         return cat_page(con, url + 6);
     if (strcmp(url, "/api/cats") == 0)
@@ -432,7 +708,7 @@ enum MHD_Result pages_handle(struct MHD_Connection *con, const char *url)
     if (strcmp(url, "/big") == 0)
         return big(con);
     if (strcmp(url, "/old-cats") == 0)
-        return redirect(con, "/cats");
+        return redirect(con, MHD_HTTP_FOUND, "/cats");
     if (strcmp(url, "/fragment") == 0) {
         struct page p = {0};
         page_add(&p, "<li class=\"cat\">cat-1</li><li class=\"cat\">cat-2</li>");

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "petshop.h"
+#include <debugtoolbar/state.h>
 #ifndef DTB_DISABLE
 #include <debugtoolbar.h>
 #include <debugtoolbar/sql.h>
@@ -31,10 +32,80 @@ static void usage(void)
                     "[--threads poll|pool|conn]\n");
 }
 
+/* A POST to /login or /logout: the form's fields, read by MHD's post processor. */
+struct form {
+    struct MHD_PostProcessor *pp;
+    char user[128];
+    char password[128];
+};
+
+static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *filename, const char *content_type,
+                                  const char *transfer_encoding, const char *data, uint64_t off,
+                                  size_t size)
+{
+    struct form *f = cls;
+    char *dst = NULL;
+    size_t cap = 0;
+    (void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
+    if (strcmp(key, "user") == 0) {
+        dst = f->user;
+        cap = sizeof(f->user);
+    } else if (strcmp(key, "password") == 0) {
+        dst = f->password;
+        cap = sizeof(f->password);
+    }
+    if (dst != NULL && off < cap - 1) {
+        size_t n = size < cap - 1 - off ? size : cap - 1 - off;
+        memcpy(dst + off, data, n);
+        dst[off + n] = '\0';
+    }
+    return MHD_YES;
+}
+
+static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct form *f = *req_cls;
+    (void)cls, (void)con, (void)toe;
+    if (f != NULL) {
+        if (f->pp != NULL)
+            MHD_destroy_post_processor(f->pp);
+        free(f);
+        *req_cls = NULL;
+    }
+}
+
+static enum MHD_Result post(struct MHD_Connection *con, const char *url, const char *upload,
+                            size_t *upload_size, void **req_cls)
+{
+    struct form *f = *req_cls;
+    if (f == NULL) {
+        f = calloc(1, sizeof(*f));
+        if (f == NULL)
+            return MHD_NO;
+        *req_cls = f;
+        f->pp = MHD_create_post_processor(con, 4096, form_field, f);
+        return MHD_YES; /* MHD calls again with the body */
+    }
+    if (*upload_size > 0) {
+        if (f->pp != NULL)
+            MHD_post_process(f->pp, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(url, "/login") == 0)
+        return pages_login(con, f->user, f->password);
+    return pages_logout(con);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **req_cls)
 {
+    (void)cls, (void)version;
+    if (strcmp(method, "POST") == 0 && (strcmp(url, "/login") == 0 || strcmp(url, "/logout") == 0))
+        return post(con, url, upload, upload_size, req_cls);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         static const char msg[] = "method not allowed\n";
         struct MHD_Response *r =
@@ -131,14 +202,27 @@ int main(int argc, char **argv)
         return 1;
     }
 #endif
-#ifndef DTB_DISABLE
-    /* The demo's own settings live in the same file under "app"; the SQL panel shows the
-     * database with the pool settings the app declares. */
+    /* The demo's own settings live in the same file under "app": the session store, the page
+     * cache's timeouts, the database pool the SQL panel shows. */
     json_t *file = json_load_file(config, 0, NULL);
-    json_t *dbconf = json_object_get(json_object_get(file, "app"), "database");
-    dtb_sql_database(tb, "sqlite", db, dbconf);
-    json_decref(file);
+    json_t *app = json_object_get(file, "app");
+    const json_t *it = json_object_get(json_object_get(app, "cache"), "index_timeout");
+    if (json_is_integer(it) && json_integer_value(it) > 0)
+        index_timeout = (long)json_integer_value(it);
+    cache_init(json_object_get(app, "cache"));
+    if (session_init(json_object_get(app, "session")) != 0) {
+        json_decref(file);
+#ifndef DTB_DISABLE
+        dtb_toolbar_destroy(tb);
 #endif
+        return 1;
+    }
+#ifndef DTB_DISABLE
+    dtb_sql_database(tb, "sqlite", db, json_object_get(app, "database"));
+#endif
+    json_decref(file);
+    pages_routes();
+    signal(SIGPIPE, SIG_IGN); /* a Redis that went away must not end the demo */
     if (db_init(db) != 0) {
 #ifndef DTB_DISABLE
         dtb_toolbar_destroy(tb);
@@ -149,7 +233,8 @@ int main(int argc, char **argv)
     if (pool > 0)
         d = dtb_start_daemon(tb, flags, (uint16_t)port, NULL, NULL, handler, NULL,
                              MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, pool,
-                             MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+                             MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                             MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
     else
         d = dtb_start_daemon(tb, flags, (uint16_t)port, NULL, NULL, handler, NULL,
                              MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
@@ -158,7 +243,8 @@ int main(int argc, char **argv)
     if (pool > 0)
         d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, NULL,
                              MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, pool,
-                             MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+                             MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                             MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
     else
         d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, NULL,
                              MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
@@ -184,6 +270,9 @@ int main(int argc, char **argv)
     sigwait(&set, &sig);
     MHD_stop_daemon(d);
     db_close_all();
+    cache_free_all();
+    session_shutdown();
+    dtb_routes_clear();
 #ifndef DTB_DISABLE
     dtb_toolbar_destroy(tb);
 #endif

@@ -45,5 +45,37 @@ void page_esc(struct page *p, const char *s);
 
 /* Handles one GET/HEAD request: queues the response and returns MHD's answer. */
 enum MHD_Result pages_handle(struct MHD_Connection *con, const char *url);
+/* POST /login (user, password from the form) and POST /logout. */
+enum MHD_Result pages_login(struct MHD_Connection *con, const char *user, const char *password);
+enum MHD_Result pages_logout(struct MHD_Connection *con);
+/* Declares the demo's routes to the toolbar's Routes panel. */
+void pages_routes(void);
+
+/* cache.c: the page cache (in-process, timeouts in seconds; 0 = the default timeout) */
+void cache_init(const json_t *conf); /* app.cache */
+long cache_default_timeout(void);
+char *cache_get(const char *key);    /* a copy (free it), or NULL on a miss */
+void cache_set(const char *key, const char *value, long timeout_s);
+void cache_free_all(void);
+extern long index_timeout;           /* app.cache.index_timeout: the home page's body */
+
+/* session.c: server-side sessions named by a cookie, in memory or in Redis */
+struct session {
+    char id[33];      /* "" when there is none */
+    json_t *data;     /* an object, never NULL after session_load */
+    int64_t created;  /* unix seconds */
+    int64_t accessed; /* last access before this request */
+    int dirty;
+    int logout;
+    char error[512];  /* the store failed: why */
+};
+int session_init(const json_t *conf); /* app.session; -1 with a message on a bad store */
+void session_load(struct MHD_Connection *con, struct session *s);
+void session_login(struct session *s, const char *user);
+void session_logout(struct session *s);
+/* Writes the session back (refreshing its TTL) and sets the cookie on r. */
+void session_save(struct session *s, struct MHD_Response *r);
+void session_free(struct session *s);
+void session_shutdown(void);
 
 #endif
