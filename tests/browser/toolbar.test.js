@@ -57,7 +57,8 @@ async function main() {
     const buttons = page.locator(tb(".dtb-panel-btn"));
     await buttons.first().waitFor();
     const titles = await page.locator(tb(".dtb-panel-title")).allTextContents();
-    for (const t of ["Timer", "SQL", "Request", "Headers", "Config", "Versions", "History"])
+    for (const t of ["Timer", "SQL", "Request", "Session", "Cache", "Templates", "Logging",
+      "Routes", "Headers", "HTML check", "Config", "Versions", "History"])
       assert.ok(titles.includes(t), "panel " + t + " in " + titles);
     const subs = await page.locator(tb(".dtb-panel-sub")).allTextContents();
     assert.strictEqual(subs.length, titles.length);
@@ -83,6 +84,43 @@ async function main() {
     await page.click(tb(".dtb-history-btn"));
     await page.locator(tb('.dtb-link:has-text("GET /cats")')).first().waitFor();
     await shot(page, "05-history");
+  }, browser);
+
+  await test("state panels: log in by the form; session, templates, logging filter, routes, HTML check", async (page) => {
+    await page.goto(ON + "/login");
+    await page.fill("#user", "Ada <b>Lovelace</b>");
+    await page.fill("#password", "petshop");
+    await Promise.all([page.waitForURL(ON + "/"), page.click("form.login button")]);
+    assert.match(await page.locator("header").textContent(), /Signed in as Ada <b>Lovelace<\/b>/);
+    await page.goto(ON + "/dogs");
+    await page.click(tb(".dtb-handle"));
+    await page.click(panelBtn("Session"));
+    await page.locator(tb('.dtb-content-body .dtb-str:has-text("Ada <b>Lovelace</b>")')).first().waitFor();
+    assert.strictEqual(await page.locator(tb(".dtb-content-body b")).count(), 0, "session data rendered as markup");
+    await page.locator(tb('.dtb-content-body td:has-text("visits")')).waitFor();
+    await shot(page, "10-session");
+    await page.click(panelBtn("Templates"));
+    await page.locator(tb('.dtb-content-body code:has-text("dogs.html")')).waitFor();
+    await page.click(panelBtn("Logging"));
+    const debugRow = page.locator(tb('.dtb-content-body tr[data-level="10"]'));
+    await debugRow.first().waitFor({ state: "visible" });
+    await page.selectOption(tb(".dtb-log-filter"), "20");
+    await debugRow.first().waitFor({ state: "hidden" });
+    await shot(page, "11-logging");
+    await page.click(panelBtn("Routes"));
+    await page.locator(tb('.dtb-content-body tr.dtb-current td:text-is("dogs")')).waitFor();
+    await page.goto(ON + "/broken");
+    await page.locator(tb(".dtb-side")).waitFor({ state: "visible" }); /* open state is kept */
+    const sub = await page.locator(panelBtn("HTML check") + " >> .dtb-panel-sub").textContent();
+    assert.match(sub, /^\d+ errors?, 6 lints$/);
+    await page.click(panelBtn("HTML check"));
+    await page.locator(tb('.dtb-content-body code:has-text("label-for")')).waitFor();
+    await shot(page, "12-htmlcheck");
+    /* the level filter is remembered */
+    await page.goto(ON + "/dogs");
+    await page.click(panelBtn("Logging"));
+    assert.strictEqual(await page.locator(tb(".dtb-log-filter")).inputValue(), "20");
+    await page.locator(tb('.dtb-content-body tr[data-level="10"]')).first().waitFor({ state: "hidden" });
   }, browser);
 
   await test("state survives reload; Escape; keyboard", async (page) => {
