@@ -35,6 +35,14 @@ if [ "${DTB_SKIP_DISTCHECK:-0}" != 1 ]; then
     [ $status -eq 0 ] && echo "distcheck: ok"
 fi
 
+# Every server a test started must have been stopped by its PID.
+left=$(ps -eo stat=,args= | awk -v top="$top" '$1 !~ /^Z/ && index($0, top "/_build") && /petshop|minimal|test_|redis-server|postgres/' || true)
+if [ -n "$left" ]; then
+    echo "== processes left running by the tests:"
+    echo "$left"
+    status=1
+fi
+
 pass=0 fail=0 skip=0
 for l in $logs; do
     [ -f "$l" ] || { fail=$((fail + 1)); continue; }

@@ -26,20 +26,24 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-start() { # name enabled
+# start NAME ENABLED: sets $url; run in this shell (not in $(...)) so that the PID is kept
+start() {
+    url=""
     printf '{"enabled": %s, "app": {"database": {"pool_size": 5}}}\n' "$2" >"$tmp/$1.json"
     "$bin" --port 0 --db "$tmp/p.db" --config "$tmp/$1.json" >"$tmp/$1.out" 2>"$tmp/$1.err" &
     pids+=($!)
     for _ in $(seq 1 100); do
         url=$(sed -n 's|^petshop: serving on \(http://[^ ]*\)/$|\1|p' "$tmp/$1.out")
-        [ -n "$url" ] && { echo "$url"; return 0; }
+        [ -n "$url" ] && return 0
         sleep 0.1
     done
     cat "$tmp/$1.err" >&2
     return 1
 }
-on=$(start on true)
-off=$(start off false)
+start on true
+on=$url
+start off false
+off=$url
 DTB_URL_ON="$on" DTB_URL_OFF="$off" DTB_ARTIFACTS="$TOP_BUILDDIR/tests/browser/artifacts" \
     DTB_TEST_DATA="$TOP_SRCDIR/tests/data" NODE_PATH="$deps/node_modules" \
     timeout 300 node "$TOP_SRCDIR/tests/browser/toolbar.test.js"

@@ -38,19 +38,23 @@ cat >"$tmp/shared.json" <<JSON
 {"enabled": true, "store": "unix:$tmp/redis.sock", "secret_key": "same-key-in-every-process",
  "store_prefix": "petshop"}
 JSON
-start() { # name
+# start NAME: sets $url; run in this shell (not in $(...)) so that the PID is kept for cleanup
+start() {
+    url=""
     "$bin" --port 0 --db "$tmp/p.db" --config "$tmp/shared.json" >"$tmp/$1.out" 2>"$tmp/$1.err" &
     pids+=($!)
     for _ in $(seq 1 100); do
         url=$(sed -n 's|^petshop: serving on \(http://[^ ]*\)/$|\1|p' "$tmp/$1.out")
-        [ -n "$url" ] && { echo "$url"; return 0; }
+        [ -n "$url" ] && return 0
         sleep 0.1
     done
     cat "$tmp/$1.err"
     fail "petshop $1 did not start"
 }
-a=$(start a)
-b=$(start b)
+start a
+a=$url
+start b
+b=$url
 
 id=$(curl_ -D - -o /dev/null "$a/cats" | grep -i '^X-Debug-Toolbar-Id:' | cut -d' ' -f2 | tr -d '\r')
 [ ${#id} = 16 ] || fail "no request id from the first process"
