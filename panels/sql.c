@@ -14,7 +14,7 @@
  * code, exact and nearly free), not from a backtrace: symbolizing needs debug info and costs
  * microseconds per query. Statements stepped without the macro show no call site.
  *
- * Actions take only a request id, a query index and an HMAC of both (sign.c); the SQL comes
+ * Actions take only a request id, a query index and the request's HMAC (sign.c); the SQL comes
  * from the stored record. A re-run is read-only by construction: a separate read-only
  * connection, a single statement that sqlite3_stmt_readonly() accepts, a time limit, 100 rows.
  * PostgreSQL capture and its actions live in sql_pq.c.
@@ -48,7 +48,7 @@ struct sql_query {
     int db;                   /* index into dbs, -1 for none */
     const char *engine;       /* static or arena */
     const char *expanded;     /* arena; NULL when the statement has no parameters */
-    json_t *params;           /* dtb_sql_record's params (owned), or NULL */
+    json_t *params;           /* dtb_sql_record's params (the request owns them), or NULL */
     const char *error;        /* arena; the driver's error message, or NULL */
     int64_t start_ns;
     int64_t dur_ns;
@@ -427,7 +427,7 @@ void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, j
     q->db = intern_db(rq, st, db);
     q->error = error != NULL ? dtb_request_strdup(rq, error) : NULL;
     if (params != NULL && dtb_request_toolbar(rq)->cfg.sql_capture_params)
-        q->params = dtbi_sql_redact_params(dtb_request_toolbar(rq), sql, params);
+        q->params = dtb_request_own_json(rq, dtbi_sql_redact_params(dtb_request_toolbar(rq), sql, params));
     json_decref(params);
     st->n++;
 }
@@ -764,18 +764,16 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
     size_t *per_text = calloc(st->ntexts + 1, sizeof(size_t));
     for (size_t i = 0; i < st->n; i++) {
         const struct sql_query *q = &st->q[i];
-        char site[300] = "", sig[65], msg[64];
+        char site[300] = "";
         json_t *params = query_params(tb, st, q);
         if (q->file != NULL)
             snprintf(site, sizeof(site), "%s:%d (%s)", q->file, q->line, q->func ? q->func : "?");
-        snprintf(msg, sizeof(msg), "%s:%zu", dtb_request_id(rq), i);
-        dtbi_sign(tb, msg, sig);
-        json_t *row = json_pack("{s:s,s:o,s:I,s:I,s:s,s:s?,s:I,s:s?,s:b,s:s,s:i,s:i}", "sql",
+        json_t *row = json_pack("{s:s,s:o,s:I,s:I,s:s,s:s?,s:I,s:s?,s:b,s:i,s:i}", "sql",
                                 st->texts[q->text].sql, "params", params, "duration_ns",
                                 (json_int_t)q->dur_ns, "start_ns", (json_int_t)(q->start_ns - t0),
                                 "engine", q->engine, "call_site", site[0] ? site : NULL, "rows",
                                 (json_int_t)q->rows, "db", q->db >= 0 ? st->dbs[q->db] : NULL,
-                                "slow", (double)q->dur_ns / 1e6 > tb->cfg.sql_slow_ms, "sig", sig,
+                                "slow", (double)q->dur_ns / 1e6 > tb->cfg.sql_slow_ms,
                                 "duplicate", 0, "similar", 0);
         if (row != NULL && q->error != NULL)
             json_object_set_new(row, "error", json_string(q->error));
@@ -786,20 +784,26 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
         total += q->dur_ns;
         if (per_text != NULL)
             per_text[q->text]++;
-        json_decref(q->params);
     }
     /* duplicates: same text and same parameters; similar: same text, other parameters.
      * Sorted by (text, hash of the parameters) so a request with many queries stays
      * O(n log n). */
     struct qkey *keys = calloc(st->n + 1, sizeof(*keys));
     for (size_t i = 0; i < st->n && keys != NULL; i++) {
-        char *p = json_dumps(json_object_get(json_array_get(queries, i), "params"),
-                             JSON_COMPACT | JSON_ENCODE_ANY);
         size_t len;
         keys[i].text = st->q[i].text;
-        keys[i].hash = p != NULL ? fnv1a(p, &len) : 0;
         keys[i].index = i;
-        free(p);
+        if (st->q[i].expanded != NULL) {
+            /* the expanded SQL is the text with its parameters: hash it as it is */
+            keys[i].hash = fnv1a(st->q[i].expanded, &len);
+        } else if (json_array_size(json_object_get(json_array_get(queries, i), "params")) == 0) {
+            keys[i].hash = 0;
+        } else {
+            char *p = json_dumps(json_object_get(json_array_get(queries, i), "params"),
+                                 JSON_COMPACT | JSON_ENCODE_ANY);
+            keys[i].hash = p != NULL ? fnv1a(p, &len) : 0;
+            free(p);
+        }
     }
     if (keys != NULL)
         qsort(keys, st->n, sizeof(*keys), qkey_cmp);
@@ -849,6 +853,14 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
                     "databases", dbs, "declared_databases", declared ? declared : json_array(),
                     "slow_ms", tb->cfg.sql_slow_ms, "n_plus_one_threshold",
                     (json_int_t)ps->n_plus_one);
+    if (out != NULL && tb->cfg.sql_explain && st->n > 0) {
+        /* one signature per request: it proves the record came from a toolbar holding the key;
+         * the query index only picks among that record's statements */
+        char sig[65], msg[64];
+        snprintf(msg, sizeof(msg), "sql:%s", dtb_request_id(rq));
+        dtbi_sign(tb, msg, sig);
+        json_object_set_new(out, "sig", json_string(sig));
+    }
     if (out != NULL)
         json_object_set_new(out, "actions", json_boolean(tb->cfg.sql_explain));
     return out;
@@ -1017,7 +1029,7 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
             json_object_get(q, "db") != NULL && json_is_true(json_object_get(stats, "actions"))) {
             static const char *const actions[][2] = {
                 {"explain", "Explain"}, {"analyze", "Explain analyze"}, {"select", "Re-run"}};
-            const char *sig = json_string_value(json_object_get(q, "sig"));
+            const char *sig = json_string_value(json_object_get(stats, "sig"));
             for (int a = 0; a < 3; a++) {
                 if (a == 1 && !pg)
                     continue; /* EXPLAIN ANALYZE is PostgreSQL's */
@@ -1247,7 +1259,7 @@ enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *c
         return dtbi_send_json(con, MHD_HTTP_BAD_REQUEST,
                               json_pack("{s:s}", "error", "expected {\"request\", \"query\", \"sig\"}"));
     }
-    snprintf(msg, sizeof(msg), "%s:%lld", id, (long long)json_integer_value(qi));
+    snprintf(msg, sizeof(msg), "sql:%s", id);
     if (!dtbi_sign_verify(tb, msg, sig)) {
         json_decref(req);
         return dtbi_send_json(con, MHD_HTTP_FORBIDDEN,

@@ -202,6 +202,8 @@ struct dtb_request {
     char *route_body; /* toolbar route: POST body (bounded) */
     size_t route_body_len;
     struct dtbi_owned_json *owned; /* references released at destroy (dtb_request_own_json) */
+    size_t arena_bytes;            /* sum of the arena's chunks */
+    enum MHD_RequestTerminationCode toe; /* how the request ended */
 };
 
 /* TLS current request (request.c). */
@@ -217,6 +219,12 @@ void dtbi_request_begin(struct dtb_request *rq, struct MHD_Connection *con, cons
                         const char *method, const char *version);
 /* Completion: panels' on_request_end + to_json, record stored, everything freed. */
 void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode toe);
+/* Builds a finished request's record: its summary (new reference) and JSON text (malloc'd).
+ * Any thread, once; the request is left for the caller to destroy. Returns 0, or -1 when out
+ * of memory (said once in the log). */
+int dtbi_request_materialize(struct dtb_request *rq, json_t **summary, char **text);
+/* Bytes a finished, unbuilt request holds (its arena and captured lists), for store limits. */
+size_t dtbi_request_bytes(const struct dtb_request *rq);
 void dtbi_request_destroy(struct dtb_request *rq);
 /* Feeds consumed upload bytes to the form parser. */
 void dtbi_request_upload(struct dtb_request *rq, const char *data, size_t size);

@@ -77,6 +77,7 @@ void *dtb_request_alloc(struct dtb_request *rq, size_t n)
         c->size = size;
         c->next = rq->arena;
         rq->arena = c;
+        rq->arena_bytes += sizeof(*c) + size;
     }
     void *p = c->data + c->used;
     c->used += need;
@@ -363,8 +364,8 @@ static char *dump_bounded(json_t *record, size_t max_bytes)
 void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode toe)
 {
     struct dtb_toolbar *tb = rq->tb;
-    json_t *record = NULL, *panels = NULL, *summary = NULL;
-    char started[40], *text = NULL;
+    json_t *summary = NULL;
+    char *text = NULL, id[17];
     int64_t t0;
     if (!rq->active || !rq->handled || rq->toolbar_route || tb->store == NULL) {
         if (rq->resp.injected)
@@ -374,6 +375,7 @@ void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode
     }
     t0 = dtb_now_ns();
     rq->times.end_ns = t0;
+    rq->toe = toe;
     for (size_t i = 0; i < tb->nenabled && rq->panel_req_states != NULL; i++) {
         const struct dtb_panel_ops *p = tb->enabled_panels[i];
         if (p->on_request_end != NULL)
@@ -381,6 +383,42 @@ void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode
     }
     /* Everything after this point is the toolbar's own cost, shown in the Timer panel. */
     rq->times.toolbar_ns += dtb_now_ns() - t0;
+    /* nothing of the connection may outlive it */
+    if (rq->pp != NULL) {
+        MHD_destroy_post_processor(rq->pp);
+        rq->pp = NULL;
+    }
+    rq->dctx = NULL;
+    memcpy(id, rq->id, sizeof(id));
+    int injected = rq->resp.injected;
+    if (tb->store->ops->put_request != NULL && tb->store->ops->put_request(tb->store, rq) == DTB_OK) {
+        if (injected) /* rq belongs to the store now: only the copied id is used */
+            dtbi_pending_remove(tb, id);
+        return;
+    }
+    if (dtbi_request_materialize(rq, &summary, &text) == 0 &&
+        tb->store->ops->put(tb->store, rq->id, summary, text) != DTB_OK)
+        dtbi_log_once("store-put", "could not store a request record (store '%s')",
+                      tb->store->ops->name);
+    if (injected)
+        dtbi_pending_remove(tb, id);
+    free(text);
+    json_decref(summary);
+    dtbi_request_destroy(rq);
+}
+
+size_t dtbi_request_bytes(const struct dtb_request *rq)
+{
+    return sizeof(*rq) + rq->arena_bytes + 1024;
+}
+
+int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char **text_out)
+{
+    struct dtb_toolbar *tb = rq->tb;
+    json_t *record = NULL, *panels = NULL, *summary = NULL;
+    char started[40], *text = NULL;
+    *summary_out = NULL;
+    *text_out = NULL;
     panels = json_object();
     for (size_t i = 0; i < tb->nenabled && panels != NULL; i++) {
         const struct dtb_panel_ops *p = tb->enabled_panels[i];
@@ -393,9 +431,11 @@ void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode
     double time_ms = (double)(rq->times.end_ns - rq->times.start_ns) / 1e6;
     json_t *sql = json_object_get(panels, "sql");
     json_int_t queries = json_integer_value(json_object_get(sql, "count"));
-    summary = json_pack("{s:s,s:s,s:s,s:i,s:s?,s:f,s:I,s:s,s:b,s:s?}", "id", rq->id, "method",
-                        rq->method ? rq->method : "", "path", rq->path ? rq->path : "",
-                        "status", (int)rq->resp.status, "content_type", rq->resp.content_type,
+    /* method and path may be any bytes a client sent: stored as valid UTF-8 */
+    summary = json_pack("{s:s,s:o,s:o,s:i,s:o,s:f,s:I,s:s,s:b,s:s?}", "id", rq->id, "method",
+                        dtb_json_text(rq->method ? rq->method : ""), "path",
+                        dtb_json_text(rq->path ? rq->path : ""), "status", (int)rq->resp.status,
+                        "content_type", dtb_json_text(rq->resp.content_type),
                         "time_ms", time_ms, "queries", queries, "started_at", started,
                         "injected", rq->resp.injected, "skip_reason", rq->resp.skip_reason);
     if (summary == NULL || panels == NULL)
@@ -403,28 +443,25 @@ void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode
     record = json_deep_copy(summary);
     if (record == NULL)
         goto fail;
-    json_object_set_new(record, "url", json_string(rq->url ? rq->url : ""));
-    json_object_set_new(record, "completed", json_boolean(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
+    json_object_set_new(record, "url", dtb_json_text(rq->url ? rq->url : ""));
+    json_object_set_new(record, "completed", json_boolean(rq->toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
     json_object_set_new(record, "degraded", json_boolean(rq->degraded));
     json_object_set_new(record, "truncated", json_array());
     json_object_set(record, "panels", panels);
     text = dump_bounded(record, tb->cfg.record_max_bytes);
     if (text == NULL)
         goto fail;
-    if (tb->store->ops->put(tb->store, rq->id, summary, text) != DTB_OK)
-        dtbi_log_once("store-put", "could not store a request record (store '%s')",
-                      tb->store->ops->name);
-    goto done;
+    json_decref(record);
+    json_decref(panels);
+    *summary_out = summary;
+    *text_out = text;
+    return 0;
 fail:
     dtbi_log_once("record-build", "out of memory building a request record; not stored");
-done:
-    if (rq->resp.injected)
-        dtbi_pending_remove(tb, rq->id);
-    free(text);
     json_decref(record);
     json_decref(panels);
     json_decref(summary);
-    dtbi_request_destroy(rq);
+    return -1;
 }
 
 /* ---- accessors ------------------------------------------------------------------------------ */

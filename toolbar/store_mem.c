@@ -2,8 +2,9 @@
  * store_mem.c - the default history store: a ring of the last N records in this process.
  *
  * Bounded two ways: by entry count (history_size) and by the bytes the records take
- * (history_max_bytes); the oldest entries go first. One mutex guards the ring; put/get/list
- * copy strings under it and do nothing slow while holding it. Records are kept as JSON text.
+ * (history_max_bytes); the oldest entries go first. One mutex guards the ring. A finished
+ * request is kept as it is (put_request) and its record built on first read, under the lock,
+ * then kept as JSON text; a request evicted unread costs no JSON at all.
  * Deliberately not shared between processes: that is what the Redis store is for.
  */
 #include <stdlib.h>
@@ -17,6 +18,7 @@ struct mem_entry {
     json_t *summary; /* immutable once stored: shared read-only with list() callers */
     char *record;
     size_t bytes;
+    struct dtb_request *rq; /* not built yet (then summary and record are NULL) */
 };
 
 struct mem_store {
@@ -32,6 +34,8 @@ struct mem_store {
 
 static void entry_clear(struct mem_entry *e)
 {
+    if (e->rq != NULL)
+        dtbi_request_destroy(e->rq);
     json_decref(e->summary);
     free(e->record);
     memset(e, 0, sizeof(*e));
@@ -45,6 +49,48 @@ static void evict_oldest(struct mem_store *m)
     entry_clear(e);
     m->head = (m->head + 1) % m->cap;
     m->count--;
+}
+
+/* Builds e's record if it is still a request. Lock held. Returns 0, or -1 (then e is empty). */
+static int materialize(struct mem_store *m, struct mem_entry *e)
+{
+    json_t *summary;
+    char *text;
+    if (e->rq == NULL)
+        return e->record != NULL ? 0 : -1;
+    int rc = dtbi_request_materialize(e->rq, &summary, &text);
+    dtbi_request_destroy(e->rq);
+    e->rq = NULL;
+    m->bytes -= e->bytes;
+    if (rc != 0) {
+        e->bytes = 0;
+        return -1;
+    }
+    e->summary = summary;
+    e->record = text;
+    e->bytes = strlen(text) + 256 + sizeof(*e);
+    m->bytes += e->bytes;
+    return 0;
+}
+
+static dtb_rc mem_put_request(struct dtbi_store *s, struct dtb_request *rq)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    struct mem_entry ne;
+    memset(&ne, 0, sizeof(ne));
+    snprintf(ne.id, sizeof(ne.id), "%s", dtb_request_id(rq));
+    ne.bytes = dtbi_request_bytes(rq);
+    if (ne.bytes > m->max_bytes)
+        return DTB_ESTORE;
+    ne.rq = rq;
+    pthread_mutex_lock(&m->lock);
+    while (m->count > 0 && (m->count == m->cap || m->bytes + ne.bytes > m->max_bytes))
+        evict_oldest(m);
+    m->ring[(m->head + m->count) % m->cap] = ne;
+    m->count++;
+    m->bytes += ne.bytes;
+    pthread_mutex_unlock(&m->lock);
+    return DTB_OK;
 }
 
 static dtb_rc mem_put(struct dtbi_store *s, const char *id, json_t *summary, const char *record)
@@ -82,7 +128,8 @@ static char *mem_get(struct dtbi_store *s, const char *id)
     for (size_t i = m->count; i-- > 0;) {
         struct mem_entry *e = &m->ring[(m->head + i) % m->cap];
         if (strcmp(e->id, id) == 0) {
-            out = strdup(e->record);
+            if (materialize(m, e) == 0)
+                out = strdup(e->record);
             break;
         }
     }
@@ -99,6 +146,8 @@ static json_t *mem_list(struct dtbi_store *s)
     pthread_mutex_lock(&m->lock);
     for (size_t i = m->count; i-- > 0;) {
         struct mem_entry *e = &m->ring[(m->head + i) % m->cap];
+        if (materialize(m, e) != 0)
+            continue;
         if (json_array_append(arr, e->summary) != 0) {
             json_decref(arr);
             arr = NULL;
@@ -124,6 +173,7 @@ static void mem_destroy(struct dtbi_store *s)
 static const struct dtbi_store_ops mem_ops = {
     .name = "memory",
     .put = mem_put,
+    .put_request = mem_put_request,
     .get = mem_get,
     .list = mem_list,
     .destroy = mem_destroy,

@@ -25,6 +25,7 @@ ok() { echo "state-demo: ok: $*"; }
 curl_() { curl -s --noproxy '*' --max-time 20 "$@"; }
 
 start() { # config file
+    : >"$tmp/out" # before the server starts: never read the previous server's address
     "$bin" --port 0 --db "$tmp/p.db" --config "$1" >"$tmp/out" 2>"$tmp/err" &
     pid=$!
     base=""
