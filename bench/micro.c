@@ -5,8 +5,8 @@
  *   - injection on WORKLOAD.md's 1 MB page: the HTML5 body-end finder plus the splice (the fast
  *     path every HTML page takes), and the XHTML path (libxml2 checks well-formedness first);
  *   - one request's record: recording a request of 10 point SELECTs (the toolbar on versus a
- *     client it does not answer), and building its JSON when first read (first read of the
- *     record minus a second read of the same, already built, record).
+ *     client it does not answer), and building its JSON when the record is first read (from
+ *     the store directly, no HTTP).
  *
  * Run with `make bench`.
  */
@@ -25,6 +25,7 @@
 #include <debugtoolbar/sql.h>
 
 #include "internal.h"
+#include "store.h"
 
 #define ROUNDS 5
 
@@ -199,34 +200,38 @@ int main(void)
         x = per_get(c, url, 2000);
         on = x < on ? x : on;
     }
-    /* building: the first read of a record builds it; the second only reads it */
+    /* building: the first read of a record builds its JSON; a second read only copies it.
+     * Read straight from the store, so no HTTP is in the figure. */
     double first = 0, second = 0;
     int n = 0;
-    for (int i = 0; i < 20; i++) {
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/api", port[0]);
-        curl_easy_setopt(c, CURLOPT_URL, url);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/api", port[0]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    for (int i = 0; i < 200; i++) {
         curl_easy_perform(c);
-        usleep(2000);
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/_debug_toolbar/api/requests/%s", port[0],
-                 last_id);
-        curl_easy_setopt(c, CURLOPT_URL, url);
+        usleep(1000); /* completion runs after the response is sent */
+        struct dtbi_store *st = tb[0]->store;
         int64_t t0 = now();
-        curl_easy_perform(c);
+        char *a = st->ops->get(st, last_id);
         int64_t t1 = now();
-        curl_easy_perform(c);
+        char *b = st->ops->get(st, last_id);
         int64_t t2 = now();
-        first += (double)(t1 - t0);
-        second += (double)(t2 - t1);
-        n++;
+        if (a != NULL && b != NULL) {
+            first += (double)(t1 - t0);
+            second += (double)(t2 - t1);
+            n++;
+        }
+        free(a);
+        free(b);
     }
     printf("one request of 10 point SELECTs, over HTTP keep-alive (best of %d x 2000):\n",
            ROUNDS);
     printf("  toolbar off for the client     %8.1f us/request\n", off / 1e3);
     printf("  toolbar on (recording)         %8.1f us/request (+%.1f us)\n", on / 1e3,
            (on - off) / 1e3);
-    printf("  building its record on first read  %6.1f us (mean of %d: first read %.1f us, "
-           "second %.1f us)\n",
-           (first - second) / n / 1e3, n, first / n / 1e3, second / n / 1e3);
+    if (n > 0)
+        printf("  building its record (first read)   %6.1f us (mean of %d; a second read, "
+               "which only copies it: %.1f us)\n",
+               first / n / 1e3, n, second / n / 1e3);
     curl_easy_cleanup(c);
     for (int k = 0; k < 2; k++) {
         MHD_stop_daemon(d[k]);
