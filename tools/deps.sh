@@ -1,11 +1,14 @@
 #!/bin/sh
 # deps.sh - installs the Debian packages the build, the demo and the tests need, when missing.
-# Usage: tools/deps.sh [--tests]
+# Usage: tools/deps.sh [--tests | --bench]
 set -eu
 pkgs="gcc make autoconf automake libtool pkg-config libmicrohttpd-dev libxml2-dev
 libjansson-dev libsqlite3-dev nettle-dev libpq-dev libhiredis-dev"
 if [ "${1:-}" = "--tests" ]; then
     pkgs="$pkgs check libcurl4-openssl-dev curl python3 postgresql redis-server chromium"
+fi
+if [ "${1:-}" = "--bench" ]; then
+    pkgs="$pkgs libcurl4-openssl-dev curl python3 wrk python3-django python3-django-debug-toolbar"
 fi
 missing=""
 for p in $pkgs; do

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# bench/run.sh - the WORKLOAD macro-benchmark (/work/shared/WORKLOAD.md).
+#
+#   bench/run.sh [--duration S] [--rounds N] [--out FILE]      (defaults: 5 s, 3 rounds)
+#
+# For each page (/cats, /big, /api/cats) and each round it runs the modes interleaved:
+#   debugtoolbar petshop: a (built --disable-demo-toolbar), b (toolbar, {"enabled": false}),
+#                         c (toolbar enabled for 127.0.0.1)
+#   Django peer:          a (no debug_toolbar app/middleware), c (django-debug-toolbar on)
+# Each run: fresh server on 127.0.0.1 port 0, warm-up `wrk -t1 -c4 -d1s`, then
+# `wrk -t1 -c4 -d${DURATION}s --latency`; peak RSS is VmHWM read before the server is killed.
+# Then a memory check: petshop mode c, VmRSS after ~1,000 and after >= 100,000 /cats requests,
+# and the in-process micro-benchmarks (`make bench`: SQL capture, injection, record building).
+# Only ratios measured in the same run mean anything: the machine is shared and noisy.
+set -eu
+
+DURATION=5
+ROUNDS=3
+OUT=
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --duration) DURATION=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "usage: $0 [--duration S] [--rounds N] [--out FILE]" >&2; exit 2 ;;
+    esac
+done
+case "$DURATION$ROUNDS" in *[!0-9]*) echo "run.sh: --duration and --rounds take integers" >&2; exit 2 ;; esac
+[ "$DURATION" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || { echo "run.sh: need duration, rounds >= 1" >&2; exit 2; }
+if [ -n "$OUT" ]; then
+    case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
+fi
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+PEER="$SRC/bench/peers/django"
+PY=/usr/bin/python3 # the Debian python that sees python3-django (not a pyenv shim)
+WORK="$SRC/_bench"
+mkdir -p "$WORK"
+TMP=$(mktemp -d "$WORK/run.XXXXXX")
+SERVER_PID=
+
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s\n' "run.sh: $*" >&2; }
+
+# ---- dependencies ---------------------------------------------------------------------------
+"$SRC/tools/deps.sh" --bench
+
+# ---- build: two build dirs, -O2 -------------------------------------------------------------
+[ -x "$SRC/configure" ] || (cd "$SRC" && ./autogen.sh >/dev/null 2>&1)
+build() { # dir [configure args]
+    local dir=$1; shift
+    mkdir -p "$dir"
+    if [ ! -f "$dir/Makefile" ]; then
+        (cd "$dir" && "$SRC/configure" -q "$@" CFLAGS="-O2")
+    fi
+    (cd "$dir" && make -j2 -s examples/petshop/petshop >/dev/null)
+}
+log "building (bare and toolbar) under $WORK"
+build "$WORK/build-bare" --disable-demo-toolbar
+build "$WORK/build-toolbar"
+BIN_A="$WORK/build-bare/examples/petshop/petshop"
+BIN_TB="$WORK/build-toolbar/examples/petshop/petshop"
+
+# ---- data and configs -----------------------------------------------------------------------
+DB="$TMP/petshop.db"
+CONF_B="$TMP/off.json"
+CONF_C="$TMP/on.json"
+echo '{"enabled": false}' >"$CONF_B"
+echo '{"enabled": true, "history_size": 25, "secret_key": "bench-not-secret"}' >"$CONF_C"
+
+# ---- servers --------------------------------------------------------------------------------
+URL=
+# start_server IMPL MODE: sets SERVER_PID and URL (base, ending in /)
+start_server() {
+    local impl=$1 mode=$2 logf="$TMP/server.log" i
+    : >"$logf"
+    if [ "$impl" = petshop ]; then
+        local bin=$BIN_TB conf=$CONF_C
+        [ "$mode" = a ] && bin=$BIN_A
+        [ "$mode" = b ] && conf=$CONF_B
+        env -u DTB_ENABLED -u DTB_CONFIG "$bin" --port 0 --bind 127.0.0.1 --db "$DB" \
+            --config "$conf" --threads poll >"$logf" 2>&1 &
+    else
+        local tb=0
+        [ "$mode" = c ] && tb=1
+        PEER_DB="$DB" PEER_TOOLBAR=$tb "$PY" "$PEER/serve.py" 0 >"$logf" 2>&1 &
+    fi
+    SERVER_PID=$!
+    URL=
+    for i in $(seq 100); do # at most 10 s
+        URL=$(sed -n 's|^.*: serving on \(http://[^ ]*/\)$|\1|p' "$logf" | head -n1)
+        [ -n "$URL" ] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "$impl mode $mode did not start:"; cat "$logf" >&2
+    exit 1
+}
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# wrk latency "1.23ms" / "850.00us" / "1.02s" -> ms
+to_ms() { awk -v v="$1" 'BEGIN { u = v; sub(/^[0-9.]+/, "", u); n = v + 0;
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
+    printf "%.3f", n }'; }
+
+# ---- sanity: the pages and the injection ----------------------------------------------------
+check() { # impl mode expect-toolbar marker
+    local impl=$1 mode=$2 want=$3 marker=$4 body="$TMP/body" n
+    start_server "$impl" "$mode"
+    n=$(curl -s -o "$body" -w '%{size_download}' "${URL}cats")
+    if grep -q "$marker" "$body"; then got=1; else got=0; fi
+    [ "$got" = "$want" ] || { log "$impl mode $mode: toolbar marker '$marker' present=$got, want $want"; exit 1; }
+    curl -s "${URL}api/cats" | grep -q "$marker" && { log "$impl mode $mode: toolbar in /api/cats"; exit 1; }
+    curl -sf -o /dev/null "${URL}big" || { log "$impl mode $mode: /big failed"; exit 1; }
+    log "$impl mode $mode: /cats $n bytes, toolbar marker present=$got"
+    stop_server
+}
+check petshop a 0 'dtb-root'
+check petshop b 0 'dtb-root'
+check petshop c 1 'dtb-root'
+check django a 0 'djDebug'
+check django c 1 'djDebug'
+
+# ---- the runs -------------------------------------------------------------------------------
+RES="$TMP/results.tsv" # page impl mode round rps p50ms p99ms hwm_kb errors
+: >"$RES"
+PAGES="/cats /big /api/cats"
+total=$(( 3 * ROUNDS * 5 ))
+k=0
+for page in $PAGES; do
+    for r in $(seq "$ROUNDS"); do
+        for im in petshop:a petshop:b petshop:c django:a django:c; do
+            impl=${im%%:*}; mode=${im#*:}
+            k=$((k + 1))
+            start_server "$impl" "$mode"
+            u="${URL%/}$page"
+            wrk -t1 -c4 -d1s "$u" >/dev/null
+            wrk -t1 -c4 -d"${DURATION}s" --latency "$u" >"$TMP/wrk.out"
+            hwm=$(status_kb "$SERVER_PID" VmHWM)
+            stop_server
+            rps=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk.out")
+            p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$TMP/wrk.out")")
+            p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$TMP/wrk.out")")
+            # wsgiref answers HTTP/1.0 and closes after each response (no keep-alive): wrk
+            # counts every such close as a socket "read" error, so those are not errors there.
+            err=$(awk -v impl="$impl" '/Non-2xx or 3xx responses:/ { n += $NF }
+                /Socket errors:/ { gsub(/,/, ""); n += $4 + $8 + $10; if (impl != "django") n += $6 }
+                END { print n + 0 }' "$TMP/wrk.out")
+            [ "$err" = 0 ] || log "warning: $impl $mode $page: $err errors/non-2xx"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$page" "$impl" "$mode" "$r" "$rps" "$p50" "$p99" "$hwm" "$err" >>"$RES"
+            log "[$k/$total] $page round $r $impl $mode: $rps req/s p50 ${p50}ms p99 ${p99}ms VmHWM ${hwm} kB"
+        done
+    done
+done
+
+# ---- memory: RSS after 1,000 vs >= 100,000 requests to /cats, petshop mode c -----------------
+# A wrk Lua script stops its thread after N responses (exact count for the first 1,000).
+cat >"$TMP/stop.lua" <<'EOF'
+local n = 0
+local limit = tonumber(os.getenv("STOP_AFTER") or "1000")
+function response(status, headers, body)
+    n = n + 1
+    if n >= limit then wrk.thread:stop() end
+end
+EOF
+start_server petshop c
+u="${URL}cats"
+STOP_AFTER=1000 wrk -t1 -c1 -d60s -s "$TMP/stop.lua" "$u" >"$TMP/wrk.out"
+served=$(awk '/ requests in / { print $1 }' "$TMP/wrk.out")
+RSS1=$(status_kb "$SERVER_PID" VmRSS)
+start=$(date +%s)
+while [ "$served" -lt 100000 ]; do # bounded by count and by 300 s
+    if [ $(( $(date +%s) - start )) -ge 300 ]; then
+        log "warning: memory loop gave up after 300 s at $served requests"
+        break
+    fi
+    wrk -t2 -c8 -d5s "$u" >"$TMP/wrk.out"
+    n=$(awk '/ requests in / { print $1 }' "$TMP/wrk.out")
+    served=$((served + ${n:-0}))
+    [ "${n:-0}" -gt 0 ] || { log "warning: memory loop: wrk served nothing"; break; }
+done
+RSS2=$(status_kb "$SERVER_PID" VmRSS)
+stop_server
+log "memory: VmRSS $RSS1 kB after 1000, $RSS2 kB after $served"
+
+# ---- in-process micro-benchmarks (make bench) ----------------------------------------------------
+log "micro-benchmarks (make bench)"
+(cd "$WORK/build-toolbar" && make -s bench 2>/dev/null | grep -v '^make') >"$TMP/micro.out" 2>&1 ||
+    log "warning: make bench failed"
+
+# ---- report ---------------------------------------------------------------------------------
+"$PY" - "$RES" "$RSS1" "$RSS2" "$served" "$DURATION" "$ROUNDS" "${OUT:-}" <<'EOF'
+import statistics as st
+import sys
+
+res, rss1, rss2, served, duration, rounds, out = sys.argv[1:8]
+rows = {}
+for line in open(res):
+    page, impl, mode, rnd, rps, p50, p99, hwm, err = line.rstrip("\n").split("\t")
+    rows[(page, impl, mode, int(rnd))] = (float(rps or 0), float(p50 or 0), float(p99 or 0),
+                                          int(hwm or 0), int(err or 0))
+rounds = int(rounds)
+med = st.median
+head = ["page", "impl", "mode", "req/s", "p50 ms", "p99 ms", "peak RSS MB", "req/s vs a (min–max)"]
+table = []
+for page in ("/cats", "/big", "/api/cats"):
+    for impl, modes in (("debugtoolbar", "abc"), ("django", "ac")):
+        key = "petshop" if impl == "debugtoolbar" else "django"
+        for m in modes:
+            rs = [rows[(page, key, m, r)] for r in range(1, rounds + 1)]
+            rps = med(x[0] for x in rs)
+            p50 = med(x[1] for x in rs)
+            p99 = med(x[2] for x in rs)
+            hwm = max(x[3] for x in rs) / 1024
+            errs = sum(x[4] for x in rs)
+            if m == "a":
+                ratio = "—"
+            else:
+                rat = []
+                for r in range(1, rounds + 1):
+                    a = rows[(page, key, "a", r)][0]
+                    rat.append(rows[(page, key, m, r)][0] / a if a else float("nan"))
+                ratio = "%s/a %.3f (%.3f–%.3f)" % (m, med(rat), min(rat), max(rat))
+            table.append([page, impl, m, "%.0f" % rps + (" (%d err)" % errs if errs else ""),
+                          "%.2f" % p50, "%.2f" % p99, "%.1f" % hwm, ratio])
+
+widths = [max(len(str(r[i])) for r in [head] + table) for i in range(len(head))]
+lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head] + table]
+rss1, rss2 = int(rss1), int(rss2)
+mem = ("memory (debugtoolbar mode c, /cats): VmRSS %.1f MB after 1,000 requests, %.1f MB after "
+       "%s requests, difference %+.1f MB" % (rss1 / 1024, rss2 / 1024, served, (rss2 - rss1) / 1024))
+note = ("wrk -t1 -c4 -d%ss --latency on 127.0.0.1, %d round(s); values are medians of rounds, "
+        "peak RSS is the max VmHWM; ratios: median of per-round ratios (min–max). "
+        "debugtoolbar: petshop --threads poll, keep-alive. django: wsgiref, one process, one "
+        "thread, HTTP/1.0 with a new connection per request." % (duration, rounds))
+print()
+print("\n".join(lines))
+micro = open(res.replace("results.tsv", "micro.out")).read().rstrip()
+print()
+print(mem)
+print(note)
+print()
+print(micro)
+if out:
+    with open(out, "w") as f:
+        f.write("# WORKLOAD macro-benchmark\n\n%s\n\n" % note)
+        f.write("| " + " | ".join(head) + " |\n")
+        f.write("|" + "|".join("---" for _ in head) + "|\n")
+        for r in table:
+            f.write("| " + " | ".join(str(c) for c in r) + " |\n")
+        f.write("\n%s\n\n```\n%s\n```\n" % (mem, micro))
+EOF
