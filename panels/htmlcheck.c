@@ -289,7 +289,7 @@ static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
     uint64_t h = page_hash(body, len);
     json_t *hit = NULL;
     pthread_mutex_lock(&s->lock);
-    for (int i = 0; i < CACHE_SLOTS; i++)
+    for (int i = 0; i < CACHE_SLOTS && hit == NULL; i++)
         if (s->cache[i].result != NULL && s->cache[i].len == len && s->cache[i].hash == h)
             hit = json_deep_copy(s->cache[i].result);
     pthread_mutex_unlock(&s->lock);
@@ -334,7 +334,13 @@ static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
     json_t *keep = st->result != NULL ? json_deep_copy(st->result) : NULL;
     if (keep != NULL) {
         pthread_mutex_lock(&s->lock);
-        struct cached *slot = &s->cache[s->next++ % CACHE_SLOTS];
+        /* two threads may have checked the same page at once: keep one slot for it */
+        struct cached *slot = NULL;
+        for (int i = 0; i < CACHE_SLOTS && slot == NULL; i++)
+            if (s->cache[i].result != NULL && s->cache[i].len == len && s->cache[i].hash == h)
+                slot = &s->cache[i];
+        if (slot == NULL)
+            slot = &s->cache[s->next++ % CACHE_SLOTS];
         json_decref(slot->result);
         slot->result = keep;
         slot->len = len;
