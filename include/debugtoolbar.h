@@ -167,6 +167,21 @@ enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned i
 /* MHD_destroy_response; kept for symmetry with <debugtoolbar/mhd.h>. */
 void dtb_destroy_response(struct MHD_Response *response);
 
+/* MHD_create_response_from_data (deprecated by MHD), remembering the body like the above. */
+struct MHD_Response *dtb_response_from_data(size_t size, void *data, int must_free, int must_copy);
+
+/*
+ * MHD_set_response_options(response, flags, MHD_RO_END), remembering the flags so that the copy
+ * the toolbar queues in place of a response (to inject or to add its headers) carries them too:
+ * MHD has no way to read them back. Returns what MHD returns.
+ */
+enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_ResponseFlags flags);
+
+/* For the dtb-run shim (libdebugtoolbar-preload.so): 1 while this thread is inside a
+ * libmicrohttpd or SQLite function the toolbar itself called, so that the shim passes calls the
+ * library makes to itself straight through. Apps have no use for it. */
+int dtb_preload_passthrough(void);
+
 /*
  * The request being served on this thread, or NULL (toolbar off for this client, or not inside
  * the app's handler). Borrowed: valid only until the handler returns.

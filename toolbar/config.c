@@ -314,6 +314,7 @@ static const char *const known_keys[] = {
     "secret_key",    "history_size",   "history_max_bytes",   "record_max_bytes",
     "store",         "store_prefix",   "store_ttl",           "store_timeout_ms",
     "sql",           "insert_before",  "redact",              "panel_options", "app",
+    "preload",
 };
 static const char *const sql_keys[] = {"slow_ms", "explain", "capture_params"};
 
@@ -522,6 +523,51 @@ static dtb_rc validate(struct loader *ld, json_t *root, struct dtbi_config *cfg)
                 return bad(ld, k, "expected an object, got %s", type_name(item));
         }
         cfg->panel_options = json_incref(v);
+    }
+    v = json_object_get(root, "preload");
+    if (v != NULL) {
+        json_t *item, *ports;
+        const char *pk;
+        char k[80];
+        size_t i;
+        if (!json_is_object(v))
+            return bad(ld, "preload", "expected an object, got %s", type_name(v));
+        json_object_foreach(v, pk, item)
+        {
+            snprintf(k, sizeof(k), "preload.%s", pk);
+            if (strcmp(pk, "ports") != 0 && strcmp(pk, "bind") != 0)
+                return bad(ld, k, "unknown key");
+        }
+        item = json_object_get(v, "bind");
+        if (item != NULL) {
+            const char *a = json_string_value(item);
+            struct sockaddr_in *s4 = (struct sockaddr_in *)&cfg->bind;
+            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cfg->bind;
+            memset(&cfg->bind, 0, sizeof(cfg->bind));
+            if (a != NULL && inet_pton(AF_INET, a, &s4->sin_addr) == 1)
+                s4->sin_family = AF_INET;
+            else if (a != NULL && inet_pton(AF_INET6, a, &s6->sin6_addr) == 1)
+                s6->sin6_family = AF_INET6;
+            else
+                return bad(ld, "preload.bind", "expected an IP address such as \"127.0.0.1\", got %s",
+                           type_name(item));
+            cfg->bind_set = true;
+        }
+        ports = json_object_get(v, "ports");
+        if (ports != NULL && !json_is_array(ports))
+            return bad(ld, "preload.ports", "expected an array of port numbers, got %s",
+                       type_name(ports));
+        json_array_foreach(ports, i, item)
+        {
+            snprintf(k, sizeof(k), "preload.ports[%zu]", i);
+            if (!json_is_integer(item) || json_integer_value(item) < 1 ||
+                json_integer_value(item) > 65535)
+                return bad(ld, k, "expected a port number from 1 to 65535, got %s",
+                           type_name(item));
+            if (cfg->nports < sizeof(cfg->ports) / sizeof(cfg->ports[0]))
+                cfg->ports[cfg->nports++] = (uint16_t)json_integer_value(item);
+        }
+        cfg->ports_set = ports != NULL;
     }
     v = json_object_get(root, "app");
     if (v != NULL) {

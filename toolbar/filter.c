@@ -245,15 +245,15 @@ static enum MHD_Result queue_intercepted(struct dtb_request *rq, struct MHD_Conn
     len = b.len;
     page = dtb_buf_steal(&b);
     if (page == NULL)
-        return MHD_queue_response(con, status, response);
+        return dtbi_real()->queue_response(con, status, response);
     out = splice(rq, page, len, dtbi_find_body_end(page, len), NULL, &out_len);
     free(page);
     if (out == NULL)
-        return MHD_queue_response(con, status, response);
-    r = MHD_create_response_from_buffer_with_free_callback(out_len, out, free);
+        return dtbi_real()->queue_response(con, status, response);
+    r = dtbi_real()->from_buffer_with_free_callback(out_len, out, free);
     if (r == NULL) {
         free(out);
-        return MHD_queue_response(con, status, response);
+        return dtbi_real()->queue_response(con, status, response);
     }
     dtb_buf_init(&st);
     server_timing(rq, &st);
@@ -267,8 +267,8 @@ static enum MHD_Result queue_intercepted(struct dtb_request *rq, struct MHD_Conn
     rq->resp.skip_reason = "redirect intercepted";
     dtbi_pending_add(rq->tb, rq->id);
     rq->times.toolbar_ns += dtb_now_ns() - t0;
-    ret = MHD_queue_response(con, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
+    ret = dtbi_real()->queue_response(con, MHD_HTTP_OK, r);
+    dtbi_real()->destroy_response(r);
     return ret;
 }
 
@@ -324,10 +324,10 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     rq->resp.skip_reason = reason;
     if (!known) {
         rq->times.toolbar_ns += dtb_now_ns() - t0;
-        return MHD_queue_response(con, status, response);
+        return dtbi_real()->queue_response(con, status, response);
     }
     if (out != NULL) {
-        copy = MHD_create_response_from_buffer_with_free_callback(out_len, out, free);
+        copy = dtbi_real()->from_buffer_with_free_callback(out_len, out, free);
         if (copy == NULL) {
             free(out);
         } else {
@@ -335,7 +335,13 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
             dtbi_pending_add(rq->tb, rq->id);
         }
     } else {
-        copy = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+        copy = dtbi_real()->from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    }
+    enum MHD_ResponseFlags flags = MHD_RF_NONE;
+    if (copy != NULL && dtbi_respmap_flags(response, &flags) && flags != MHD_RF_NONE &&
+        dtbi_real()->set_response_options(copy, flags, MHD_RO_END) != MHD_YES) {
+        dtbi_real()->destroy_response(copy);
+        copy = NULL;
     }
     if (copy != NULL) {
         struct copy_ctx cc = {copy, rq, 0};
@@ -345,7 +351,7 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         if (cc.failed || st.failed ||
             MHD_add_response_header(copy, "X-Debug-Toolbar-Id", rq->id) != MHD_YES ||
             MHD_add_response_header(copy, "Server-Timing", st.data) != MHD_YES) {
-            MHD_destroy_response(copy);
+            dtbi_real()->destroy_response(copy);
             copy = NULL;
         } else if (rq->response_headers != NULL) {
             json_array_append_new(rq->response_headers,
@@ -361,10 +367,10 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         rq->resp.injected = 0;
         rq->resp.skip_reason = "out of memory while copying the response";
         rq->times.toolbar_ns += dtb_now_ns() - t0;
-        return MHD_queue_response(con, status, response);
+        return dtbi_real()->queue_response(con, status, response);
     }
     rq->times.toolbar_ns += dtb_now_ns() - t0;
-    ret = MHD_queue_response(con, status, copy);
-    MHD_destroy_response(copy);
+    ret = dtbi_real()->queue_response(con, status, copy);
+    dtbi_real()->destroy_response(copy);
     return ret;
 }

@@ -6,6 +6,10 @@
 #define DTB_INTERNAL_H
 
 #include <pthread.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -55,6 +59,11 @@ struct dtbi_config {
     char *insert_before;
     json_t *redact;        /* array of lower-case substrings */
     json_t *panel_options; /* object: panel id -> object, or NULL */
+    bool bind_set;         /* preload.bind: the address daemons listen on when they name none */
+    struct sockaddr_storage bind;
+    bool ports_set;        /* preload.ports given: only these listening ports get the toolbar */
+    size_t nports;
+    uint16_t ports[64];
     json_t *app;           /* the app's own settings from the file ("app" key), or NULL */
     json_t *effective;     /* the whole effective config as JSON (secret redacted) */
     char *source;          /* the source name given to dtbi_config_load (copied) */
@@ -131,6 +140,9 @@ struct dtbi_daemon_ctx {
     void *(*app_uri_log)(void *cls, const char *uri, struct MHD_Connection *con);
     void *app_uri_log_cls;
     struct MHD_OptionItem *options; /* what we pass to MHD, ending in MHD_OPTION_END */
+    const struct sockaddr *sock_addr; /* the app's MHD_OPTION_SOCK_ADDR, or NULL */
+    struct sockaddr_storage bind_sa;  /* preload.bind with the daemon's port */
+    atomic_bool off;                /* a port preload.ports does not name: pass-through */
     struct dtbi_daemon_ctx *next;
 };
 
@@ -229,6 +241,28 @@ void dtbi_request_destroy(struct dtb_request *rq);
 /* Feeds consumed upload bytes to the form parser. */
 void dtbi_request_upload(struct dtb_request *rq, const char *data, size_t size);
 
+/* ---- the libraries' own functions (real.c) ------------------------------------------------ */
+
+/* The MHD and SQLite functions a preloaded shim may replace, as their libraries define them.
+ * Every call the toolbar makes to one of these goes through dtbi_real(). */
+struct dtbi_real_api {
+    struct MHD_Daemon *(*start_daemon_va)(unsigned int, uint16_t, MHD_AcceptPolicyCallback,
+                                          void *, MHD_AccessHandlerCallback, void *, va_list);
+    enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int,
+                                      struct MHD_Response *);
+    struct MHD_Response *(*from_buffer)(size_t, void *, enum MHD_ResponseMemoryMode);
+    struct MHD_Response *(*from_buffer_with_free_callback)(size_t, void *,
+                                                           MHD_ContentReaderFreeCallback);
+    struct MHD_Response *(*from_buffer_with_free_callback_cls)(size_t, void *,
+                                                               MHD_ContentReaderFreeCallback,
+                                                               void *);
+    void (*destroy_response)(struct MHD_Response *);
+    enum MHD_Result (*set_response_options)(struct MHD_Response *, enum MHD_ResponseFlags, ...);
+    int (*sqlite3_open_v2)(const char *, sqlite3 **, int, const char *);
+    int (*sqlite3_close)(sqlite3 *);
+};
+const struct dtbi_real_api *dtbi_real(void);
+
 /* ---- response bodies (respmap.c) ------------------------------------------------------- */
 
 /* Count of started, enabled toolbars in the process (fast path check). */
@@ -236,6 +270,8 @@ extern atomic_int dtbi_active_toolbars;
 /* Looks up the body of a response built by a dtb_ constructor. Returns 1 and fills
  * data/size when known, else 0. The body stays valid while the app's response lives. */
 int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size);
+/* The flags set on a tracked response with dtb_response_set_flags; 1 when tracked, else 0. */
+int dtbi_respmap_flags(struct MHD_Response *r, enum MHD_ResponseFlags *flags);
 
 /* ---- middleware (middleware.c, mhdopts.c) ---------------------------------------------- */
 

@@ -125,6 +125,8 @@ static int take(struct dtbi_daemon_ctx *dctx, struct opt_vec *ov, enum MHD_OPTIO
         dctx->app_completed_cls = ptr;
         return 0;
     }
+    if (opt == MHD_OPTION_SOCK_ADDR)
+        dctx->sock_addr = ptr; /* kept, and passed on */
     if (opt == MHD_OPTION_URI_LOG_CALLBACK) {
         dctx->app_uri_log = (void *(*)(void *, const char *, struct MHD_Connection *))value;
         dctx->app_uri_log_cls = ptr;

@@ -11,6 +11,8 @@
  * The app's own URI-log and completion callbacks are chained and its req_cls is its own
  * (rq->app_req_cls). A disabled toolbar starts the daemon exactly as MHD_start_daemon would.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -120,6 +122,28 @@ void dtbi_mw_completed(void *cls, struct MHD_Connection *con, void **req_cls,
     dtbi_request_finish(rq, toe);
 }
 
+/* MHD's own MHD_start_daemon calls MHD_start_daemon_va through its PLT, where a preloaded
+ * shim would catch it again: the toolbar always starts daemons through the real _va. */
+static struct MHD_Daemon *start_real(unsigned int flags, uint16_t port,
+                                     MHD_AcceptPolicyCallback apc, void *apc_cls,
+                                     MHD_AccessHandlerCallback dh, void *dh_cls, ...)
+{
+    struct MHD_Daemon *d;
+    va_list ap;
+    va_start(ap, dh_cls);
+    d = dtbi_real()->start_daemon_va(flags, port, apc, apc_cls, dh, dh_cls, ap);
+    va_end(ap);
+    return d;
+}
+
+static int port_named(const struct dtb_toolbar *tb, uint16_t port)
+{
+    for (size_t i = 0; i < tb->cfg.nports; i++)
+        if (tb->cfg.ports[i] == port)
+            return 1;
+    return 0;
+}
+
 struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
                                        MHD_AcceptPolicyCallback apc, void *apc_cls,
                                        MHD_AccessHandlerCallback dh, void *dh_cls, va_list ap)
@@ -127,7 +151,7 @@ struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flag
     struct dtbi_daemon_ctx *dctx;
     struct MHD_Daemon *d;
     if (tb == NULL || !tb->enabled)
-        return MHD_start_daemon_va(flags, port, apc, apc_cls, dh, dh_cls, ap);
+        return dtbi_real()->start_daemon_va(flags, port, apc, apc_cls, dh, dh_cls, ap);
     dctx = calloc(1, sizeof(*dctx));
     if (dctx == NULL)
         return NULL;
@@ -138,13 +162,42 @@ struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flag
         free(dctx);
         return NULL;
     }
-    d = MHD_start_daemon(flags, port, apc, apc_cls, mw_handler, dctx, MHD_OPTION_ARRAY,
-                         dctx->options, MHD_OPTION_END);
+    /* preload.ports: the listening port decides; when it is known only after the start
+     * (port 0), requests pass through until it is */
+    uint16_t listen_port = port;
+    if (dctx->sock_addr != NULL && dctx->sock_addr->sa_family == AF_INET)
+        listen_port = ntohs(((const struct sockaddr_in *)dctx->sock_addr)->sin_port);
+    else if (dctx->sock_addr != NULL && dctx->sock_addr->sa_family == AF_INET6)
+        listen_port = ntohs(((const struct sockaddr_in6 *)dctx->sock_addr)->sin6_port);
+    atomic_store(&dctx->off, tb->cfg.ports_set && (listen_port == 0 || !port_named(tb, listen_port)));
+    if (tb->cfg.bind_set && dctx->sock_addr == NULL) {
+        /* preload.bind: listen on that address, not on every interface */
+        dctx->bind_sa = tb->cfg.bind;
+        if (dctx->bind_sa.ss_family == AF_INET) {
+            ((struct sockaddr_in *)&dctx->bind_sa)->sin_port = htons(port);
+            flags &= ~(unsigned)(MHD_USE_IPv6 | MHD_USE_DUAL_STACK);
+        } else {
+            ((struct sockaddr_in6 *)&dctx->bind_sa)->sin6_port = htons(port);
+            flags |= MHD_USE_IPv6;
+        }
+        d = start_real(flags, port, apc, apc_cls, mw_handler, dctx, MHD_OPTION_SOCK_ADDR,
+                       &dctx->bind_sa, MHD_OPTION_ARRAY, dctx->options, MHD_OPTION_END);
+    } else {
+        d = start_real(flags, port, apc, apc_cls, mw_handler, dctx, MHD_OPTION_ARRAY,
+                       dctx->options, MHD_OPTION_END);
+    }
     if (d == NULL) {
         free(dctx->options);
         free(dctx);
         return NULL;
     }
+    if (tb->cfg.ports_set && listen_port == 0) {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        listen_port = di != NULL ? di->port : 0;
+        atomic_store(&dctx->off, listen_port == 0 || !port_named(tb, listen_port));
+    }
+    if (atomic_load(&dctx->off))
+        dtbi_log("no toolbar on port %u: preload.ports does not name it", (unsigned)listen_port);
     pthread_mutex_lock(&tb->lock);
     dctx->next = tb->daemons;
     tb->daemons = dctx;
@@ -169,6 +222,6 @@ enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned i
 {
     struct dtb_request *rq = dtbi_current();
     if (rq == NULL || !rq->active || response == NULL)
-        return MHD_queue_response(connection, status_code, response);
+        return dtbi_real()->queue_response(connection, status_code, response);
     return dtbi_filter_queue(rq, connection, status_code, response);
 }

@@ -171,7 +171,7 @@ struct dtb_request *dtbi_request_create(struct dtbi_daemon_ctx *dctx,
     rq->times.start_ns = dtb_now_ns();
     rq->times.started_unix_ns = wall_ns();
     client_address(rq, con, &allowed);
-    rq->active = rq->tb->enabled && allowed;
+    rq->active = rq->tb->enabled && allowed && !atomic_load(&dctx->off);
     if (rq->active)
         make_id(rq->id);
     rq->times.toolbar_ns += dtb_now_ns() - rq->times.start_ns;

@@ -24,6 +24,7 @@ struct body_entry {
     void *to_free;                        /* our copy or the app's MUST_FREE buffer */
     MHD_ContentReaderFreeCallback app_cb; /* the app's own free callback, if any */
     void *app_cb_cls;
+    enum MHD_ResponseFlags flags; /* set through dtb_response_set_flags */
 };
 
 #define NBUCKETS 1024
@@ -74,7 +75,7 @@ static struct MHD_Response *create_tracked(size_t size, const void *data, void *
     e->to_free = to_free;
     e->app_cb = app_cb;
     e->app_cb_cls = app_cb_cls;
-    r = MHD_create_response_from_buffer_with_free_callback_cls(size, (void *)(uintptr_t)data,
+    r = dtbi_real()->from_buffer_with_free_callback_cls(size, (void *)(uintptr_t)data,
                                                                entry_free_cb, e);
     if (r == NULL) {
         free(to_free);
@@ -106,6 +107,34 @@ int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size)
     return found;
 }
 
+int dtbi_respmap_flags(struct MHD_Response *r, enum MHD_ResponseFlags *flags)
+{
+    int found = 0;
+    pthread_mutex_lock(&map_lock);
+    for (struct body_entry *e = buckets[bucket_of(r)]; e != NULL; e = e->next) {
+        if (e->response == r) {
+            *flags = e->flags;
+            found = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&map_lock);
+    return found;
+}
+
+enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_ResponseFlags flags)
+{
+    enum MHD_Result rc = dtbi_real()->set_response_options(response, flags, MHD_RO_END);
+    if (rc != MHD_YES)
+        return rc;
+    pthread_mutex_lock(&map_lock);
+    for (struct body_entry *e = buckets[bucket_of(response)]; e != NULL; e = e->next)
+        if (e->response == response)
+            e->flags = flags;
+    pthread_mutex_unlock(&map_lock);
+    return rc;
+}
+
 static int tracking(void)
 {
     return atomic_load_explicit(&dtbi_active_toolbars, memory_order_relaxed) > 0;
@@ -116,7 +145,7 @@ struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
 {
     void *copy;
     if (!tracking())
-        return MHD_create_response_from_buffer(size, buffer, mode);
+        return dtbi_real()->from_buffer(size, buffer, mode);
     switch (mode) {
     case MHD_RESPMEM_PERSISTENT:
         return create_tracked(size, buffer, NULL, NULL, NULL);
@@ -130,7 +159,7 @@ struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
             memcpy(copy, buffer, size);
         return create_tracked(size, copy, copy, NULL, NULL);
     }
-    return MHD_create_response_from_buffer(size, buffer, mode);
+    return dtbi_real()->from_buffer(size, buffer, mode);
 }
 
 struct MHD_Response *dtb_response_from_buffer_static(size_t size, const void *buffer)
@@ -153,12 +182,20 @@ struct MHD_Response *dtb_response_from_buffer_with_free_callback_cls(
     size_t size, const void *buffer, MHD_ContentReaderFreeCallback crfc, void *crfc_cls)
 {
     if (!tracking())
-        return MHD_create_response_from_buffer_with_free_callback_cls(size, (void *)(uintptr_t)buffer, crfc,
+        return dtbi_real()->from_buffer_with_free_callback_cls(size, (void *)(uintptr_t)buffer, crfc,
                                                                        crfc_cls);
     return create_tracked(size, buffer, NULL, crfc, crfc_cls);
 }
 
 void dtb_destroy_response(struct MHD_Response *response)
 {
-    MHD_destroy_response(response);
+    dtbi_real()->destroy_response(response);
+}
+
+struct MHD_Response *dtb_response_from_data(size_t size, void *data, int must_free, int must_copy)
+{
+    if (must_copy)
+        return dtb_response_from_buffer(size, data, MHD_RESPMEM_MUST_COPY);
+    return dtb_response_from_buffer(size, data,
+                                    must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 }

@@ -44,7 +44,7 @@ static enum MHD_Result send_buf(struct MHD_Connection *con, unsigned status, con
                                 char *data, size_t len, const char *etag, const char *cache)
 {
     struct MHD_Response *r =
-        MHD_create_response_from_buffer_with_free_callback(len, data, free);
+        dtbi_real()->from_buffer_with_free_callback(len, data, free);
     enum MHD_Result ret;
     if (r == NULL) {
         free(data);
@@ -55,8 +55,8 @@ static enum MHD_Result send_buf(struct MHD_Connection *con, unsigned status, con
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache ? cache : "no-store");
     if (etag != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-    ret = MHD_queue_response(con, status, r);
-    MHD_destroy_response(r);
+    ret = dtbi_real()->queue_response(con, status, r);
+    dtbi_real()->destroy_response(r);
     return ret;
 }
 
@@ -86,9 +86,9 @@ static enum MHD_Result serve_static(struct MHD_Connection *con, const char *name
     inm = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (inm != NULL && strcmp(inm, a->etag) == 0) {
         status = MHD_HTTP_NOT_MODIFIED;
-        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        r = dtbi_real()->from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     } else {
-        r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+        r = dtbi_real()->from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
     }
     if (r == NULL)
         return MHD_NO;
@@ -96,8 +96,8 @@ static enum MHD_Result serve_static(struct MHD_Connection *con, const char *name
     MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=86400");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    ret = MHD_queue_response(con, status, r);
-    MHD_destroy_response(r);
+    ret = dtbi_real()->queue_response(con, status, r);
+    dtbi_real()->destroy_response(r);
     return ret;
 }
 

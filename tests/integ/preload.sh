@@ -1,0 +1,202 @@
+#!/bin/bash
+# preload.sh - dtb-run: the toolbar in programs that were never built for it. An unmodified
+# MHD + SQLite program (tests/preload/plain_app.c) in each of MHD's three threading modes: the
+# toolbar injected, its SQL captured, its history served, one response object reused for every
+# request, its own notify-completed callback and req_cls kept, response flags carried to the
+# injected copy, JSON untouched; with the toolbar off the pages are byte-identical to a run
+# without dtb-run; preload.ports leaves another port alone. Then a real program from Debian's
+# archive when it is installed (olad, from the ola package: its web UI is an MHD server).
+set -euo pipefail
+: "${TOP_BUILDDIR:?}"
+app="$TOP_BUILDDIR/tests/preload/plain_app"
+run="$TOP_BUILDDIR/tools/dtb-run"
+export DTB_PRELOAD_LIB="$TOP_BUILDDIR/.libs/libdebugtoolbar-preload.so"
+export LD_LIBRARY_PATH="$TOP_BUILDDIR/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# an instrumented program under a preloaded instrumented shim: ASan need not come first
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pid=""
+cleanup() {
+    if [ -n "$pid" ]; then
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+    echo "preload: FAIL: $*"
+    [ -f "$tmp/err" ] && tail -n 20 "$tmp/err"
+    exit 1
+}
+ok() { echo "preload: ok: $*"; }
+curl_() { curl -s --noproxy '*' --max-time 20 "$@"; }
+header() { grep -i "^$2:" "$1" | head -n 1 | cut -d: -f2- | sed 's/^ *//' | tr -d '\r'; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+python3 - "$tmp/pets.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("CREATE TABLE pet(id INTEGER PRIMARY KEY, name TEXT);"
+                "INSERT INTO pet(name) VALUES ('cat'), ('dog'), ('owl');")
+c.commit()
+PY
+
+start() { # [dtb-run args --] mode port [metrics port]: sets $base (and $mbase)
+    : >"$tmp/out"
+    "$@" >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    base="" mbase=""
+    for _ in $(seq 1 100); do
+        if grep -q '^port ' "$tmp/out"; then
+            base="http://127.0.0.1:$(sed -n 's/^port //p' "$tmp/out")"
+            if grep -q '^metrics ' "$tmp/out"; then
+                mbase="http://127.0.0.1:$(sed -n 's/^metrics //p' "$tmp/out")"
+            fi
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    fail "the program did not start: $*"
+}
+stop() {
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || fail "the program did not exit cleanly"
+    pid=""
+}
+record() { # id -> $tmp/rec.json
+    for _ in $(seq 1 100); do
+        [ "$(curl_ -o "$tmp/rec.json" -w '%{http_code}' "$base/_debug_toolbar/api/requests/$1")" = 200 ] &&
+            return 0
+        sleep 0.05
+    done
+    fail "record $1 never stored"
+}
+snippet='s|<dtb-toolbar id="dtb-root" data-id="[0-9a-f]\{16\}" data-prefix="/_debug_toolbar"></dtb-toolbar><script src="/_debug_toolbar/static/toolbar.js?v=[0-9a-f]*" async="async"></script>||'
+
+# ---- the toolbar off: nothing changes --------------------------------------------------------
+start "$app" "$tmp/pets.db" poll 0
+for p in / /cached /legacy /json; do curl_ -o "$tmp/plain$(echo $p | tr / _).out" "$base$p"; done
+stop
+start "$run" -- "$app" "$tmp/pets.db" poll 0
+for p in / /cached /legacy /json; do
+    curl_ -D "$tmp/h" -o "$tmp/off.out" "$base$p"
+    cmp -s "$tmp/off.out" "$tmp/plain$(echo $p | tr / _).out" || fail "$p differs under dtb-run with the toolbar off"
+    [ -z "$(header "$tmp/h" X-Debug-Toolbar-Id)" ] || fail "$p: toolbar header while off"
+done
+stop
+ok "toolbar off: every page byte-identical to the program run alone"
+
+# ---- the toolbar on, in each threading mode ---------------------------------------------------
+for mode in poll pool conn; do
+    start "$run" --enable -- "$app" "$tmp/pets.db" "$mode" 0
+    curl_ -D "$tmp/h" -o "$tmp/page.html" "$base/"
+    grep -q '<p>3 pets; pet 2 is dog</p>' "$tmp/page.html" || fail "$mode: the page itself"
+    [ "$(grep -o '<dtb-toolbar id="dtb-root"' "$tmp/page.html" | wc -l)" = 1 ] || fail "$mode: no toolbar in /"
+    grep -q '</script></body></html>$' "$tmp/page.html" || fail "$mode: toolbar not before </body>"
+    [ "$(header "$tmp/h" Content-Length)" = "$(wc -c <"$tmp/page.html")" ] || fail "$mode: Content-Length"
+    id=$(header "$tmp/h" X-Debug-Toolbar-Id)
+    record "$id"
+    python3 - "$tmp/rec.json" <<'PY' || fail "$mode: the record of /"
+import json, sys
+r = json.load(open(sys.argv[1]))
+q = r["panels"]["sql"]["queries"]
+assert [x["sql"] for x in q] == ["SELECT count(*) FROM pet", "SELECT name FROM pet WHERE id = ?"], q
+assert q[1]["params"] == [2] and q[1]["rows"] == 1 and q[1]["engine"] == "sqlite", q[1]
+PY
+    curl_ "$base/_debug_toolbar/api/requests" | grep -q "\"$id\"" || fail "$mode: not in the history"
+    ids=""
+    for i in 1 2 3; do
+        curl_ -D "$tmp/h" -o "$tmp/cached.html" "$base/cached"
+        [ "$(grep -c '<dtb-toolbar' "$tmp/cached.html")" = 1 ] || fail "$mode: /cached #$i has no toolbar"
+        sed "$snippet" "$tmp/cached.html" | cmp -s - "$tmp/plain_cached.out" || fail "$mode: /cached #$i is not the page plus the toolbar"
+        ids="$ids $(header "$tmp/h" X-Debug-Toolbar-Id)"
+    done
+    [ "$(echo $ids | tr ' ' '\n' | sort -u | wc -l)" = 3 ] || fail "$mode: the reused response got the same id twice"
+    curl_ -o "$tmp/j" "$base/json"
+    cmp -s "$tmp/j" "$tmp/plain_json.out" || fail "$mode: JSON changed"
+    curl_ -v -o "$tmp/legacy.html" "$base/legacy" 2>"$tmp/v"
+    grep -q '^< HTTP/1.0 200' "$tmp/v" || fail "$mode: MHD_RF_HTTP_1_0_SERVER lost on the injected copy"
+    grep -q '<dtb-toolbar' "$tmp/legacy.html" || fail "$mode: /legacy has no toolbar"
+    curl_ -o "$tmp/stats" "$base/stats"
+    python3 - "$tmp/stats" <<'PY' || fail "$mode: the program's own completion callback: $(cat "$tmp/stats")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["completions"] == 6 and s["req_cls_mismatches"] == 0, s
+PY
+    stop
+    ok "$mode: injected, SQL captured with params, history, a reused response injected per request, flags kept, JSON untouched, own callback and req_cls kept"
+done
+
+# ---- preload.ports and preload.bind ---------------------------------------------------------
+p1=$(free_port)
+p2=$(free_port)
+printf '{"enabled": true, "preload": {"ports": [%s], "bind": "127.0.0.1"}}\n' "$p1" >"$tmp/ports.json"
+start "$run" --config "$tmp/ports.json" -- "$app" "$tmp/pets.db" poll "$p1" "$p2"
+curl_ -o "$tmp/a.html" "$base/"
+grep -q '<dtb-toolbar' "$tmp/a.html" || fail "the named port has no toolbar"
+curl_ -D "$tmp/h" -o "$tmp/m.html" "$mbase/metrics"
+grep -q '<dtb-toolbar' "$tmp/m.html" && fail "the other port got the toolbar"
+[ -z "$(header "$tmp/h" X-Debug-Toolbar-Id)" ] || fail "the other port got the toolbar's headers"
+curl_ -o "$tmp/tb.out" "$mbase/_debug_toolbar/api/requests"
+grep -q 'pets; pet 2' "$tmp/tb.out" || fail "the toolbar's URLs answer on the other port: $(head -c 200 "$tmp/tb.out")"
+stop
+ok "preload.ports: the toolbar on port $p1 only"
+
+printf '{"enabled": true, "preload": {"ports": "8080"}}\n' >"$tmp/bad.json"
+set +e
+"$run" --config "$tmp/bad.json" -- "$app" "$tmp/pets.db" poll 0 >/dev/null 2>"$tmp/err"
+rc=$?
+set -e
+[ $rc = 1 ] && grep -q "bad.json:1:.*preload.ports" "$tmp/err" || fail "a bad config: exit $rc, $(cat "$tmp/err")"
+ok "a bad config stops the program with the key and line: $(head -n 1 "$tmp/err")"
+
+# ---- a program from Debian's archive ------------------------------------------------------------
+if [ -n "${SAN_CFLAGS:-}" ]; then
+    echo "*** SKIP part: sanitizer build: olad is not instrumented, so the instrumented shim cannot be preloaded into it; the plain build runs this part"
+    exit 0
+fi
+if ! command -v olad >/dev/null 2>&1; then
+    echo "*** SKIP part: olad (Debian package ola) is not installed; dtb-run on a Debian program NOT tested"
+    exit 0
+fi
+# olad refuses to run as root; its plugins are all disabled so that it opens no network port
+# other than its web UI (on 127.0.0.1 through preload.bind) and its RPC port (loopback)
+mkdir -p "$tmp/ola"
+for p in artnet dummy e131 espnet ftdidmx gpio karate kinet milinst opendmx openpixelcontrol osc \
+    pathport renard sandnet shownet spi stageprofi uartdmx usbdmx usbpro; do
+    echo "enabled = false" >"$tmp/ola/ola-$p.conf"
+done
+chmod -R a+rwX "$tmp/ola"
+as=()
+[ "$(id -u)" = 0 ] && as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --) # same PID
+web=$(free_port)
+rpc=$(free_port)
+printf '{"enabled": true, "preload": {"bind": "127.0.0.1"}}\n' >"$tmp/ola.json"
+chmod 644 "$tmp/ola.json"
+"${as[@]}" env DTB_PRELOAD_LIB="$DTB_PRELOAD_LIB" LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
+    ASAN_OPTIONS="$ASAN_OPTIONS" "$run" --config "$tmp/ola.json" -- \
+    olad -c "$tmp/ola" -p "$web" -r "$rpc" --no-register-with-dns-sd --no-http-quit \
+    >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+base="http://127.0.0.1:$web"
+for _ in $(seq 1 100); do
+    curl_ -o /dev/null "$base/" && break
+    kill -0 "$pid" 2>/dev/null || fail "olad did not start"
+    sleep 0.1
+done
+curl_ -D "$tmp/h" -o "$tmp/ola.html" "$base/ola.html"
+grep -q '<dtb-toolbar' "$tmp/ola.html" || fail "olad's ola.html has no toolbar"
+grep -qi 'ola' "$tmp/ola.html" || fail "olad's page itself is gone"
+id=$(header "$tmp/h" X-Debug-Toolbar-Id)
+record "$id"
+curl_ -o "$tmp/plugins.json" "$base/json/universe_plugin_list"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/plugins.json" || fail "olad's JSON API broke"
+grep -q '<dtb-toolbar' "$tmp/plugins.json" && fail "toolbar in olad's JSON"
+ss -ltn 2>/dev/null | grep -q "0.0.0.0:$web " && fail "olad's web UI listens beyond loopback"
+kill -TERM "$pid"
+wait "$pid" || true # olad's own exit status on SIGTERM
+pid=""
+ok "olad (Debian's ola) under dtb-run: its pages get the toolbar, its JSON API works"
