@@ -121,12 +121,12 @@ static int schema_version(const char *file)
             slot = i;
     }
     pthread_mutex_unlock(&schema_lock);
-    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+    if (dtbi_real()->sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    sqlite3_close(db);
+    dtbi_real()->sqlite3_close(db);
     pthread_mutex_lock(&schema_lock);
     snprintf(schema_cache[slot].file, sizeof(schema_cache[slot].file), "%s", file);
     schema_cache[slot].version = version;
@@ -1150,7 +1150,7 @@ static json_t *run_sqlite(const char *action, const char *file, const char *sql,
     *status = MHD_HTTP_BAD_REQUEST;
     if (file == NULL || file[0] == '\0')
         return json_pack("{s:s}", "error", "an in-memory or temporary database cannot be reopened");
-    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    if (dtbi_real()->sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         out = json_pack("{s:s}", "error", "cannot open the database read-only");
         goto done;
     }
@@ -1225,7 +1225,7 @@ static json_t *run_sqlite(const char *action, const char *file, const char *sql,
 done:
     free(text);
     sqlite3_finalize(st);
-    sqlite3_close(db);
+    dtbi_real()->sqlite3_close(db);
     if (out == NULL) {
         *status = MHD_HTTP_INTERNAL_SERVER_ERROR;
         out = json_pack("{s:s}", "error", "out of memory");
