@@ -153,6 +153,32 @@ set -e
 [ $rc = 1 ] && grep -q "bad.json:1:.*preload.ports" "$tmp/err" || fail "a bad config: exit $rc, $(cat "$tmp/err")"
 ok "a bad config stops the program with the key and line: $(head -n 1 "$tmp/err")"
 
+# ---- a program that links the library itself: not wrapped twice ------------------------------
+petshop="$TOP_BUILDDIR/examples/petshop/petshop"
+# (a demo built with the toolbar is a libtool wrapper over .libs/petshop; a bare one is not)
+if [ -x "$TOP_BUILDDIR/examples/petshop/.libs/petshop" ]; then
+    printf '{"enabled": true}\n' >"$tmp/petshop.json"
+    : >"$tmp/out"
+    "$run" --enable -- "$petshop" --port 0 --db "$tmp/p.db" --config "$tmp/petshop.json" \
+        >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    base=""
+    for _ in $(seq 1 100); do
+        base=$(sed -n 's|^petshop: serving on \(http://[^ ]*\)/$|\1|p' "$tmp/out")
+        [ -n "$base" ] && break
+        sleep 0.1
+    done
+    [ -n "$base" ] || fail "petshop did not start under dtb-run"
+    curl_ -D "$tmp/h" -o "$tmp/cats.html" "$base/cats"
+    [ "$(grep -o '<dtb-toolbar' "$tmp/cats.html" | wc -l)" = 1 ] || fail "petshop under dtb-run: not exactly one toolbar"
+    [ "$(grep -ci '^X-Debug-Toolbar-Id:' "$tmp/h")" = 1 ] || fail "petshop under dtb-run: toolbar headers twice"
+    record "$(header "$tmp/h" X-Debug-Toolbar-Id)"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["panels"]["sql"]["count"] == 11, r["panels"]["sql"]["count"]' "$tmp/rec.json" ||
+        fail "petshop under dtb-run: its queries are not recorded exactly once"
+    stop
+    ok "a program that uses the library itself is wrapped once: one toolbar, 11 queries recorded once"
+fi
+
 # ---- a program from Debian's archive ------------------------------------------------------------
 if [ -n "${SAN_CFLAGS:-}" ]; then
     echo "*** SKIP part: sanitizer build: olad is not instrumented, so the instrumented shim cannot be preloaded into it; the plain build runs this part"
