@@ -91,35 +91,35 @@ static struct MHD_Response *create_tracked(size_t size, const void *data, void *
     return r;
 }
 
+/* The entry of r, or NULL. Lock held. */
+static struct body_entry *find_entry(const struct MHD_Response *r)
+{
+    for (struct body_entry *e = buckets[bucket_of(r)]; e != NULL; e = e->next)
+        if (e->response == r)
+            return e;
+    return NULL;
+}
+
 int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size)
 {
-    int found = 0;
     pthread_mutex_lock(&map_lock);
-    for (struct body_entry *e = buckets[bucket_of(r)]; e != NULL; e = e->next) {
-        if (e->response == r) {
-            *data = e->data;
-            *size = e->size;
-            found = 1;
-            break;
-        }
+    struct body_entry *e = find_entry(r);
+    if (e != NULL) {
+        *data = e->data;
+        *size = e->size;
     }
     pthread_mutex_unlock(&map_lock);
-    return found;
+    return e != NULL;
 }
 
 int dtbi_respmap_flags(struct MHD_Response *r, enum MHD_ResponseFlags *flags)
 {
-    int found = 0;
     pthread_mutex_lock(&map_lock);
-    for (struct body_entry *e = buckets[bucket_of(r)]; e != NULL; e = e->next) {
-        if (e->response == r) {
-            *flags = e->flags;
-            found = 1;
-            break;
-        }
-    }
+    struct body_entry *e = find_entry(r);
+    if (e != NULL)
+        *flags = e->flags;
     pthread_mutex_unlock(&map_lock);
-    return found;
+    return e != NULL;
 }
 
 enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_ResponseFlags flags)
@@ -128,9 +128,9 @@ enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_R
     if (rc != MHD_YES)
         return rc;
     pthread_mutex_lock(&map_lock);
-    for (struct body_entry *e = buckets[bucket_of(response)]; e != NULL; e = e->next)
-        if (e->response == response)
-            e->flags = flags;
+    struct body_entry *e = find_entry(response);
+    if (e != NULL)
+        e->flags = flags;
     pthread_mutex_unlock(&map_lock);
     return rc;
 }

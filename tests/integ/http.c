@@ -1,11 +1,14 @@
 /*
  * http.c - libcurl wrapper for the integration tests: one blocking request at a time.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "http.h"
 
@@ -111,4 +114,33 @@ void http_resp_free(struct http_resp *resp)
     free(resp->body);
     free(resp->headers);
     memset(resp, 0, sizeof(*resp));
+}
+
+json_t *http_record_for(const char *base, const char *path, char **id_out)
+{
+    char url[256];
+    struct http_resp r;
+    char *id;
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    if (http_get(url, &r) != 0)
+        return NULL;
+    id = http_header(&r, "X-Debug-Toolbar-Id");
+    http_resp_free(&r);
+    if (id == NULL)
+        return NULL;
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s", base, id);
+    for (int i = 0; i < 200; i++) { /* 2 s at most: the record is stored at completion */
+        if (http_get(url, &r) != 0)
+            break;
+        if (r.status == 200) {
+            json_t *j = json_loads(r.body, 0, NULL);
+            http_resp_free(&r);
+            *id_out = id;
+            return j;
+        }
+        http_resp_free(&r);
+        usleep(10000);
+    }
+    free(id);
+    return NULL;
 }

@@ -137,27 +137,9 @@ static void teardown(void)
 
 static json_t *record_for(const char *path, char **id_out)
 {
-    char url[256];
-    struct http_resp r;
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    ck_assert_int_eq(http_get(url, &r), 0);
-    char *id = http_header(&r, "X-Debug-Toolbar-Id");
-    http_resp_free(&r);
-    ck_assert_ptr_nonnull(id);
-    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s", base, id);
-    for (int i = 0; i < 200; i++) {
-        ck_assert_int_eq(http_get(url, &r), 0);
-        if (r.status == 200) {
-            json_t *j = json_loads(r.body, 0, NULL);
-            http_resp_free(&r);
-            *id_out = id;
-            return j;
-        }
-        http_resp_free(&r);
-        usleep(10000);
-    }
-    ck_abort_msg("no record");
-    return NULL;
+    json_t *rec = http_record_for(base, path, id_out);
+    ck_assert_msg(rec != NULL, "no record for %s", path);
+    return rec;
 }
 
 static json_t *query(json_t *sql, size_t i)
