@@ -1233,43 +1233,51 @@ done:
     return out;
 }
 
+int dtbi_sql_action_parse(const char *body, size_t len, char id[17], size_t *index,
+                          char sig[65])
+{
+    json_t *req = body != NULL ? json_loadb(body, len, 0, NULL) : NULL;
+    const char *rid = json_string_value(json_object_get(req, "request"));
+    const char *rsig = json_string_value(json_object_get(req, "sig"));
+    json_t *qi = json_object_get(req, "query");
+    int ok = rid != NULL && strlen(rid) == 16 && strspn(rid, "0123456789abcdef") == 16 &&
+             json_is_integer(qi) && json_integer_value(qi) >= 0 &&
+             json_integer_value(qi) < 1000000000;
+    if (ok) {
+        memcpy(id, rid, 17);
+        *index = (size_t)json_integer_value(qi);
+        /* a missing or malformed signature is checked (and refused) by the caller */
+        snprintf(sig, 65, "%s", rsig != NULL && strlen(rsig) == 64 ? rsig : "");
+    }
+    json_decref(req);
+    return ok ? 0 : -1;
+}
+
 enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *con,
                                 const char *action, const char *body, size_t body_len)
 {
     struct dtb_toolbar *tb = rq->tb;
-    json_t *req = body != NULL ? json_loadb(body, body_len, 0, NULL) : NULL;
-    const char *id = json_string_value(json_object_get(req, "request"));
-    json_t *qi = json_object_get(req, "query");
-    const char *sig = json_string_value(json_object_get(req, "sig"));
-    char msg[64];
+    char id[17], sig[65], msg[64];
+    size_t index;
     unsigned status;
     json_t *rec, *q, *answer;
-    if (!tb->cfg.sql_explain) {
-        json_decref(req);
+    if (!tb->cfg.sql_explain)
         return dtbi_send_json(con, MHD_HTTP_FORBIDDEN,
                               json_pack("{s:s}", "error", "SQL actions are off (sql.explain)"));
-    }
     if (strcmp(action, "explain") != 0 && strcmp(action, "select") != 0 &&
-        strcmp(action, "analyze") != 0) {
-        json_decref(req);
+        strcmp(action, "analyze") != 0)
         return dtbi_send_json(con, MHD_HTTP_NOT_FOUND, json_pack("{s:s}", "error", "no such action"));
-    }
-    if (id == NULL || strlen(id) != 16 || !json_is_integer(qi) || json_integer_value(qi) < 0) {
-        json_decref(req);
+    if (dtbi_sql_action_parse(body, body_len, id, &index, sig) != 0)
         return dtbi_send_json(con, MHD_HTTP_BAD_REQUEST,
                               json_pack("{s:s}", "error", "expected {\"request\", \"query\", \"sig\"}"));
-    }
     snprintf(msg, sizeof(msg), "sql:%s", id);
-    if (!dtbi_sign_verify(tb, msg, sig)) {
-        json_decref(req);
+    if (!dtbi_sign_verify(tb, msg, sig))
         return dtbi_send_json(con, MHD_HTTP_FORBIDDEN,
                               json_pack("{s:s}", "error", "missing or wrong signature"));
-    }
     rec = dtbi_load_record(tb, id);
     q = json_array_get(json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"),
                                        "queries"),
-                       (size_t)json_integer_value(qi));
-    json_decref(req);
+                       index);
     if (q == NULL) {
         json_decref(rec);
         return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,

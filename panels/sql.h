@@ -20,4 +20,9 @@ json_t *dtbi_sql_redact_params(const struct dtb_toolbar *tb, const char *sql, co
 json_t *dtbi_pq_run(const char *action, const char *conninfo, const char *sql,
                     const json_t *params, unsigned *status);
 
+/* Parses a signed action's body: {"request": 16 hex digits, "query": index >= 0, "sig": ...}.
+ * Returns 0 with id, index and sig (empty when missing or not 64 characters) filled, or -1. */
+int dtbi_sql_action_parse(const char *body, size_t len, char id[17], size_t *index,
+                          char sig[65]);
+
 #endif

@@ -5,7 +5,8 @@ set -eu
 pkgs="gcc make autoconf automake libtool pkg-config libmicrohttpd-dev libxml2-dev
 libjansson-dev libsqlite3-dev nettle-dev libpq-dev libhiredis-dev"
 if [ "${1:-}" = "--tests" ]; then
-    pkgs="$pkgs check libcurl4-openssl-dev curl python3 postgresql redis-server chromium ola"
+    pkgs="$pkgs check libcurl4-openssl-dev curl python3 postgresql redis-server chromium ola
+    clang libclang-rt-14-dev"
 fi
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs libcurl4-openssl-dev curl python3 wrk python3-django python3-django-debug-toolbar"

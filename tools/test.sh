@@ -1,7 +1,8 @@
 #!/bin/sh
 # test.sh - builds everything and runs the whole test suite: once plain, once under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then `make distcheck`. Ends with one line
-# "N passed, N failed[, N skipped]" summed from automake's test-suite.log files.
+# "N passed, N failed[, N skipped]" summed from automake's test-suite.log files and the fuzzers
+# (each fuzz target runs FUZZ_SECONDS, default 60, under ASan + UBSan; DTB_SKIP_FUZZ=1 skips).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/tools/deps.sh" --tests
@@ -26,6 +27,17 @@ run_suite() { # name, configure args...
 
 run_suite ""
 run_suite "-san" --enable-sanitizers
+fuzz_pass=0 fuzz_fail=0
+if [ "${DTB_SKIP_FUZZ:-0}" != 1 ]; then
+    echo "== fuzz: each target ${FUZZ_SECONDS:-60} s, then the saved cases"
+    "$top/tests/fuzz/run.sh" "$top/_build" --seconds "${FUZZ_SECONDS:-60}" | tee "$top/_build/fuzz.log" || status=1
+    "$top/tests/fuzz/run.sh" "$top/_build" --regression | tee -a "$top/_build/fuzz.log" || status=1
+    fuzz_pass=$(grep -c ': no failure$\|: every saved case passes$' "$top/_build/fuzz.log" || true)
+    fuzz_fail=$(grep -c ': FAILED\|: no saved cases$' "$top/_build/fuzz.log" || true)
+    # both runs must have ended with their summary line (a build that failed prints none)
+    [ "$(grep -c '^fuzz: [0-9]* passed, [0-9]* failed$' "$top/_build/fuzz.log")" = 2 ] ||
+        fuzz_fail=$((fuzz_fail + 1))
+fi
 if [ "${DTB_SKIP_DISTCHECK:-0}" != 1 ]; then
     echo "== distcheck"
     (cd "$top/_build" && make -s distcheck >"$top/_build/distcheck.log" 2>&1) || {
@@ -51,6 +63,7 @@ for l in $logs; do
     s=$(sed -n 's/^# SKIP: *//p' "$l")
     pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${e:-0} + ${x:-0})); skip=$((skip + ${s:-0}))
 done
+pass=$((pass + fuzz_pass)); fail=$((fail + fuzz_fail))
 [ $fail -eq 0 ] || status=1
 [ $pass -gt 0 ] || status=1
 if [ $skip -gt 0 ]; then

@@ -1,0 +1,32 @@
+/*
+ * fuzz_inject.c - any bytes as a response body with any content type: the HTML5 body-end finder,
+ * the document sniffing and the XHTML path (libxml2) must never read out of bounds, and the
+ * place they name must be inside the body, right before a "</body" when there is one.
+ * The first byte picks the content type.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    int xhtml = data[0] & 1;
+    const char *body = (const char *)data + 1;
+    size_t len = size - 1;
+    (void)dtbi_looks_like_html(body, len);
+    size_t at = dtbi_find_body_end(body, len);
+    if (at > len)
+        __builtin_trap();
+    if (at < len && (len - at < 6 || strncasecmp(body + at, "</body", 6) != 0))
+        __builtin_trap();
+    if (xhtml) {
+        long x = dtbi_xhtml_body_end(body, len);
+        if (x >= 0 && ((size_t)x > len || len - (size_t)x < 6 || strncmp(body + x, "</", 2) != 0))
+            __builtin_trap();
+    }
+    return 0;
+}
