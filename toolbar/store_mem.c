@@ -15,7 +15,7 @@
 
 struct mem_entry {
     char id[17];
-    json_t *summary; /* immutable once stored: shared read-only with list() callers */
+    json_t *summary; /* immutable once stored; list() hands out copies */
     char *record;
     size_t bytes;
     struct dtb_request *rq; /* not built yet (then summary and record are NULL) */
@@ -148,7 +148,8 @@ static json_t *mem_list(struct dtbi_store *s)
         struct mem_entry *e = &m->ring[(m->head + i) % m->cap];
         if (materialize(m, e) != 0)
             continue;
-        if (json_array_append(arr, e->summary) != 0) {
+        /* a copy: the caller's thread must not share reference counts with the ring's */
+        if (json_array_append_new(arr, json_deep_copy(e->summary)) != 0) {
             json_decref(arr);
             arr = NULL;
             break;

@@ -2,7 +2,8 @@
 # test.sh - builds everything and runs the whole test suite: once plain, once under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then `make distcheck`. Ends with one line
 # "N passed, N failed[, N skipped]" summed from automake's test-suite.log files and the fuzzers
-# (each fuzz target runs FUZZ_SECONDS, default 60, under ASan + UBSan; DTB_SKIP_FUZZ=1 skips).
+# (each fuzz target runs FUZZ_SECONDS, default 60, under ASan + UBSan; DTB_SKIP_FUZZ=1 skips)
+# and the stress test built with ThreadSanitizer.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/tools/deps.sh" --tests
@@ -27,6 +28,21 @@ run_suite() { # name, configure args...
 
 run_suite ""
 run_suite "-san" --enable-sanitizers
+# The stress test once more, built with ThreadSanitizer.
+tsan_pass=0 tsan_fail=0
+echo "== build-tsan: the stress test under ThreadSanitizer"
+dir="$top/_build-tsan"
+rm -rf "$dir"
+mkdir -p "$dir"
+if (cd "$dir" && ../configure -q --enable-tsan && make -j"$jobs" -s >/dev/null &&
+    make -j"$jobs" -s tests/integ/test_stress >/dev/null &&
+    TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./tests/integ/test_stress 8 1000); then
+    tsan_pass=1
+else
+    tsan_fail=1
+    status=1
+fi
+
 fuzz_pass=0 fuzz_fail=0
 if [ "${DTB_SKIP_FUZZ:-0}" != 1 ]; then
     echo "== fuzz: each target ${FUZZ_SECONDS:-60} s, then the saved cases"
@@ -63,7 +79,7 @@ for l in $logs; do
     s=$(sed -n 's/^# SKIP: *//p' "$l")
     pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${e:-0} + ${x:-0})); skip=$((skip + ${s:-0}))
 done
-pass=$((pass + fuzz_pass)); fail=$((fail + fuzz_fail))
+pass=$((pass + fuzz_pass + tsan_pass)); fail=$((fail + fuzz_fail + tsan_fail))
 [ $fail -eq 0 ] || status=1
 [ $pass -gt 0 ] || status=1
 if [ $skip -gt 0 ]; then
