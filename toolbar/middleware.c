@@ -136,6 +136,32 @@ static struct MHD_Daemon *start_real(unsigned int flags, uint16_t port,
     return d;
 }
 
+/* 1 when sa is a loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104). */
+static int is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return 0;
+}
+
+/* 1 when every range in hosts is loopback: the default, and what most users keep. */
+static int hosts_loopback_only(const struct dtb_toolbar *tb)
+{
+    for (size_t i = 0; i < tb->cfg.nhosts; i++) {
+        const struct dtbi_cidr *c = &tb->cfg.hosts[i];
+        if (c->family == AF_INET && !(c->addr[0] == 127 && c->prefix >= 8))
+            return 0;
+        if (c->family == AF_INET6 &&
+            !(c->prefix == 128 && memcmp(c->addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0))
+            return 0;
+    }
+    return 1;
+}
+
 static int port_named(const struct dtb_toolbar *tb, uint16_t port)
 {
     for (size_t i = 0; i < tb->cfg.nports; i++)
@@ -198,6 +224,13 @@ struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flag
     }
     if (atomic_load(&dctx->off))
         dtbi_log("no toolbar on port %u: preload.ports does not name it", (unsigned)listen_port);
+    const struct sockaddr *where = dctx->sock_addr != NULL ? dctx->sock_addr
+                                   : tb->cfg.bind_set      ? (const struct sockaddr *)&dctx->bind_sa
+                                                           : NULL;
+    if (!atomic_load(&dctx->off) && (where == NULL || !is_loopback(where)) && hosts_loopback_only(tb))
+        dtbi_log("the app listens beyond loopback (port %u), but the toolbar answers loopback "
+                 "clients only: widen \"hosts\" to show it to others",
+                 (unsigned)listen_port);
     pthread_mutex_lock(&tb->lock);
     dctx->next = tb->daemons;
     tb->daemons = dctx;

@@ -198,14 +198,11 @@ int db_get(enum animal_kind k, long long id, struct animal *out)
     return rc;
 }
 
-int db_list(enum animal_kind k, int limit, struct animal *out, int *n)
+/* Steps st to the end, keeping at most limit rows; finalizes it. 0, or -1 on error. */
+static int collect(sqlite3_stmt *st, int limit, struct animal *out, int *n)
 {
-    sqlite3_stmt *st = prepare("SELECT id, name, age FROM %s ORDER BY id LIMIT ?", k);
     int rc;
     *n = 0;
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_int(st, 1, limit);
     for (;;) {
         rc = dtb_sqlite3_step(st);
         if (rc != SQLITE_ROW || *n >= limit)
@@ -214,4 +211,27 @@ int db_list(enum animal_kind k, int limit, struct animal *out, int *n)
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int db_list(enum animal_kind k, int limit, struct animal *out, int *n)
+{
+    sqlite3_stmt *st = prepare("SELECT id, name, age FROM %s ORDER BY id LIMIT ?", k);
+    *n = 0;
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int(st, 1, limit);
+    return collect(st, limit, out, n);
+}
+
+int db_search(enum animal_kind k, const char *text, int limit, struct animal *out, int *n)
+{
+    /* the user's text is a bound parameter, never part of the SQL */
+    sqlite3_stmt *st =
+        prepare("SELECT id, name, age FROM %s WHERE name LIKE '%%' || ? || '%%' ORDER BY id LIMIT ?", k);
+    *n = 0;
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, limit);
+    return collect(st, limit, out, n);
 }

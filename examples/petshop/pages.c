@@ -311,6 +311,8 @@ static void tpl_index(struct page *p, const json_t *ctx)
              "cached for 50 s: a miss and a set first, a hit after.</p></div>"
              "<div class=\"card\"><h3><a href=\"/broken\">A broken page</a></h3><p>Mistakes on "
              "purpose, for the HTML check panel.</p></div>"
+             "<div class=\"card\"><h3><a href=\"/search?q=cat-1\">Search</a></h3><p>Your text "
+             "as a SQL parameter, a cache key, a template variable and a log line.</p></div>"
              "<div class=\"card\"><h3><a href=\"/api/cats\">JSON API</a></h3><p>No toolbar in "
              "JSON, but it is in the history.</p></div>"
              "<div class=\"card\"><h3><a href=\"/live\">Live</a></h3><p>A page that calls "
@@ -577,6 +579,75 @@ static enum MHD_Result broken_page(struct MHD_Connection *con)
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
 
+static void tpl_search(struct page *p, const json_t *ctx)
+{
+    const json_t *cats = json_object_get(ctx, "cats"), *c;
+    size_t i;
+    page_add(p, "<h1>Search</h1><form method=\"get\" action=\"/search\"><label for=\"q\">Name "
+                "contains</label> <input id=\"q\" name=\"q\" value=\"");
+    page_esc(p, str(ctx, "q"));
+    page_add(p, "\"> <button type=\"submit\">Search</button></form>");
+    page_addf(p, "<p class=\"lead\">%zu cat%s found.</p><ul>", json_array_size(cats),
+              json_array_size(cats) == 1 ? "" : "s");
+    json_array_foreach(cats, i, c)
+    {
+        page_addf(p, "<li><a href=\"/cats/%lld\">", num(c, "id"));
+        page_esc(p, str(c, "name"));
+        page_add(p, "</a></li>");
+    }
+    page_add(p, "</ul>");
+}
+
+/* A search: the text reaches SQL as a bound parameter, the cache as part of a key, the template
+ * context and the log as it is; the toolbar shows each escaped. */
+static enum MHD_Result search_page(struct MHD_Connection *con)
+{
+    const char *q = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "q");
+    struct page p = {0};
+    char key[300];
+    if (q == NULL)
+        q = "";
+    snprintf(key, sizeof(key), "search:%s", q);
+    head(&p, "Search");
+    char *body = cache_get(key);
+    if (body == NULL) {
+        struct animal found[20];
+        int n = 0;
+        struct page b = {0};
+        json_t *cats = json_array();
+        db_search(KIND_CAT, q, 20, found, &n);
+        for (int i = 0; i < n; i++)
+            json_array_append_new(cats, json_pack("{s:I,s:s}", "id", (json_int_t)found[i].id,
+                                                  "name", found[i].name));
+        dtb_log(DTB_LOG_INFO, "search for \"%s\": %d results", q, n);
+        /* the text may be any bytes: the template context keeps what is valid UTF-8 */
+        json_t *text = json_string(q);
+        render(&b, "search.html",
+               json_pack("{s:o,s:o}", "q", text != NULL ? text : json_string("(not UTF-8)"),
+                         "cats", cats),
+               tpl_search);
+        if (!b.failed && b.data != NULL)
+            cache_set(key, b.data, 0);
+        body = b.data;
+    }
+    if (body != NULL)
+        page_add(&p, body);
+    free(body);
+    foot(&p);
+    return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+
+/* Binary junk labelled text/html: served as it is (it does not start like a document). */
+static enum MHD_Result junk_page(struct MHD_Connection *con)
+{
+    static const unsigned char junk[] = {0x00, 0xff, 0xfe, 0x3c, 0x62, 0x6f, 0x64, 0x79, 0x3e,
+                                         0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00,
+                                         0x3c, 0x2f, 0x62, 0x6f, 0x64, 0x79, 0x3e, 0xc3, 0x28};
+    struct page p = {0};
+    page_addn(&p, (const char *)junk, sizeof(junk));
+    return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+
 /* The benchmark pages of WORKLOAD.md and the static files run without a session. */
 static int wants_session(const char *url)
 {
@@ -668,6 +739,8 @@ void pages_routes(void)
         {"GET", "/csp", "csp"},
         {"GET", "/chaos", "chaos"},
         {"GET", "/broken", "broken"},
+        {"GET", "/search", "search"},
+        {"GET", "/junk", "junk"},
         {"GET", "/fragment", "fragment"},
         {"GET", "/old-cats", "old_cats"},
         {"GET", "/login", "login_form"},
@@ -697,6 +770,10 @@ static enum MHD_Result route(struct MHD_Connection *con, const void *arg)
         return chaos_page(con);
     if (strcmp(url, "/broken") == 0)
         return broken_page(con);
+    if (strcmp(url, "/search") == 0)
+        return search_page(con);
+    if (strcmp(url, "/junk") == 0)
+        return junk_page(con);
     if (strcmp(url, "/login") == 0)
         return login_page(con, MHD_HTTP_OK, "", NULL);
     if (strncmp(url, "/cats/", 6) == 0)

@@ -30,6 +30,8 @@ void db_close_all(void);
 int db_count(enum animal_kind k, long long *out);
 int db_get(enum animal_kind k, long long id, struct animal *out); /* 1 found, 0 not, -1 error */
 int db_list(enum animal_kind k, int limit, struct animal *out, int *n);
+/* Cats or dogs whose name contains text (a bound parameter), at most limit. */
+int db_search(enum animal_kind k, const char *text, int limit, struct animal *out, int *n);
 
 /* pages.c: a growable text buffer with HTML escaping */
 struct page {

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
+#include <debugtoolbar/panel.h>
 #include <debugtoolbar/state.h>
 
 #include "http.h"
@@ -85,6 +86,36 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
     return ret;
 }
 
+/* A panel that records something but fails to render it. */
+static json_t *broken_to_json(void *state, struct dtb_request *rq, void *req_state)
+{
+    (void)state, (void)rq, (void)req_state;
+    return json_pack("{s:i}", "n", 1);
+}
+
+static int broken_render(const json_t *stats, struct dtb_buf *out)
+{
+    (void)stats;
+    dtb_buf_append_str(out, "<p>half a fragment");
+    return -1;
+}
+
+static int broken_subtitle(const json_t *stats, struct dtb_buf *out)
+{
+    (void)stats, (void)out;
+    return -1;
+}
+
+static const struct dtb_panel_ops broken_panel = {
+    .abi = DTB_PANEL_ABI,
+    .id = "broken",
+    .title = "Broken",
+    .default_on = 1,
+    .to_json = broken_to_json,
+    .nav_subtitle = broken_subtitle,
+    .render_html = broken_render,
+};
+
 static struct dtb_toolbar *tb;
 static struct MHD_Daemon *d;
 static char base[64];
@@ -101,6 +132,7 @@ static void setup(void)
     ck_assert_int_eq(dtb_route_add("GET", "no-slash", "bad"), -1);
     tb = dtb_toolbar_create_from_string("{\"enabled\": true}", "t", &err);
     ck_assert_ptr_nonnull(tb);
+    ck_assert_int_eq(dtb_toolbar_add_panel(tb, &broken_panel), DTB_OK);
     ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
     struct sockaddr_in sa = {0};
     sa.sin_family = AF_INET;
@@ -286,6 +318,25 @@ START_TEST(test_outside_request)
 }
 END_TEST
 
+START_TEST(test_panel_fails_to_render)
+{
+    char *id;
+    json_t *rec = record_for("/state", &id);
+    /* its place says so; the other panels render, and the sidebar lists them all */
+    char *html = fragment(id, "broken");
+    ck_assert_ptr_nonnull(strstr(html, "failed to render"));
+    ck_assert_ptr_null(strstr(html, "half a fragment"));
+    free(html);
+    html = fragment(id, "cache");
+    ck_assert_ptr_nonnull(strstr(html, "<table"));
+    free(html);
+    json_t *nav = json_object_get(rec, "nav");
+    ck_assert_int_ge(json_array_size(nav), 13);
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("state");
@@ -296,6 +347,7 @@ int main(void)
     tcase_add_test(tc, test_cache_templates_logging);
     tcase_add_test(tc, test_routes);
     tcase_add_test(tc, test_outside_request);
+    tcase_add_test(tc, test_panel_fails_to_render);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
