@@ -46,4 +46,5 @@ as_db "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 30 \
 pid=$(head -n 1 "$tmp/data/postmaster.pid")
 as_db "$bindir/createdb" -h "$tmp" -p 5432 -U postgres dtbtest
 echo "pg-run: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on $tmp (pid $pid)"
-PGHOST="$tmp" PGPORT=5432 PGUSER=postgres PGDATABASE=dtbtest "$TOP_BUILDDIR/tests/integ/test_pg"
+DTB_PG_PID="$pid" PGHOST="$tmp" PGPORT=5432 PGUSER=postgres PGDATABASE=dtbtest \
+    "$TOP_BUILDDIR/tests/integ/test_pg"

@@ -7,7 +7,9 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +30,17 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
 {
     static const char page[] = "<html><body>pg</body></html>";
     const char *v1[] = {"2"};
+    if (strcmp(url, "/slow") == 0) {
+        /* the server is killed while this runs: the query fails, the page is still served */
+        PQclear(dtb_pq_exec(conn, "SELECT pg_sleep(2)"));
+        PQclear(dtb_pq_exec(conn, "SELECT 1"));
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, "Content-Type", "text/html");
+        enum MHD_Result ret = MHD_queue_response(con, 200, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     const char *v2[] = {"cat-3"};
     const char *v3[] = {"alice", "s3cret"};
     PQclear(dtb_pq_exec(conn, "SELECT count(*) FROM pet"));
@@ -154,6 +167,46 @@ START_TEST(test_pg_capture_and_actions)
     PGresult *res = PQexec(conn, "SELECT last_value FROM counter");
     ck_assert_str_eq(PQgetvalue(res, 0, 0), "1");
     PQclear(res);
+    json_decref(rec);
+    free(id);
+
+    /* PostgreSQL killed mid-request (pg-run.sh gives its PID): the page is served, the failed
+     * queries are recorded with their errors, a re-run says the server is gone */
+    const char *pgpid = getenv("DTB_PG_PID");
+    ck_assert_msg(pgpid != NULL, "pg-run.sh sets DTB_PG_PID");
+    pid_t server = (pid_t)atoi(pgpid);
+    pid_t killer = fork();
+    if (killer == 0) {
+        usleep(300000);
+        kill(server, SIGQUIT); /* immediate shutdown: every backend ends at once */
+        _exit(0);
+    }
+    snprintf(url, sizeof(url), "%s/slow", base);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "<dtb-toolbar"));
+    id = http_header(&r, "X-Debug-Toolbar-Id");
+    http_resp_free(&r);
+    waitpid(killer, NULL, 0);
+    rec = NULL;
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s", base, id);
+    for (int i = 0; i < 200 && rec == NULL; i++) {
+        ck_assert_int_eq(http_get(url, &r), 0);
+        if (r.status == 200)
+            rec = json_loads(r.body, 0, NULL);
+        http_resp_free(&r);
+        usleep(10000);
+    }
+    ck_assert_ptr_nonnull(rec);
+    qs = json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"), "queries");
+    ck_assert_int_eq(json_array_size(qs), 2);
+    ck_assert_ptr_nonnull(json_string_value(json_object_get(json_array_get(qs, 0), "error")));
+    ck_assert_ptr_nonnull(json_string_value(json_object_get(json_array_get(qs, 1), "error")));
+    sig = json_string_value(json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"), "sig"));
+    long st = post_action(base, "explain", id, 1, sig, &r);
+    ck_assert_msg(st >= 400 && st != 403, "re-run with the server gone answered %ld", st);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"error\""));
+    http_resp_free(&r);
     json_decref(rec);
     free(id);
     MHD_stop_daemon(d);
