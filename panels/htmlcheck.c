@@ -299,12 +299,15 @@ static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
         st->result = dtb_request_own_json(rq, hit);
         return;
     }
+    struct dtbi_xml_quiet quiet;
     c.errors = json_array();
+    dtbi_xml_quiet(&quiet);
     ctxt = htmlCreateMemoryParserCtxt(body, (int)len);
     if (ctxt == NULL || c.errors == NULL) {
         json_decref(c.errors);
         if (ctxt != NULL)
             htmlFreeParserCtxt(ctxt);
+        dtbi_xml_unquiet(&quiet);
         return;
     }
     /* this parse's own structured-error handler: nothing reaches stderr */
@@ -327,6 +330,7 @@ static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
     if (doc != NULL)
         xmlFreeDoc(doc);
     htmlFreeParserCtxt(ctxt);
+    dtbi_xml_unquiet(&quiet);
     st->result = dtb_request_own_json(
         rq, json_pack("{s:o,s:o,s:I,s:I,s:I}", "errors", c.errors, "lints",
                       lints != NULL ? lints : json_array(), "dropped", (json_int_t)c.dropped,

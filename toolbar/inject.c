@@ -339,17 +339,38 @@ static long xml_body_end(const char *s, size_t len)
     return last;
 }
 
+static void silent(void *ctx, const char *msg, ...)
+{
+    (void)ctx, (void)msg;
+}
+
+void dtbi_xml_quiet(struct dtbi_xml_quiet *saved)
+{
+    saved->fn = (void (*)(void))xmlGenericError;
+    saved->ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, silent);
+}
+
+void dtbi_xml_unquiet(const struct dtbi_xml_quiet *saved)
+{
+    xmlSetGenericErrorFunc(saved->ctx, (xmlGenericErrorFunc)saved->fn);
+}
+
 long dtbi_xhtml_body_end(const char *doc, size_t len)
 {
+    struct dtbi_xml_quiet quiet;
     xmlParserCtxtPtr ctxt;
     xmlDocPtr xdoc;
     xmlNodePtr root, n;
     int ok = 0;
     if (len > (size_t)0x7fffffff)
         return -1;
+    dtbi_xml_quiet(&quiet);
     ctxt = xmlNewParserCtxt();
-    if (ctxt == NULL)
+    if (ctxt == NULL) {
+        dtbi_xml_unquiet(&quiet);
         return -1;
+    }
     xdoc = xmlCtxtReadMemory(ctxt, doc, (int)len, NULL, NULL,
                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (xdoc != NULL && ctxt->wellFormed) {
@@ -360,5 +381,6 @@ long dtbi_xhtml_body_end(const char *doc, size_t len)
     }
     xmlFreeDoc(xdoc);
     xmlFreeParserCtxt(ctxt);
+    dtbi_xml_unquiet(&quiet);
     return ok ? xml_body_end(doc, len) : -1;
 }

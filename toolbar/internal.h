@@ -103,6 +103,15 @@ size_t dtbi_find_body_end(const char *html, size_t len);
  * '<' of the body element's end tag; -1 when not well-formed or there is no body element. */
 long dtbi_xhtml_body_end(const char *doc, size_t len);
 
+/* libxml2 reports some failures (out of memory) through its thread's generic error handler,
+ * which prints: silence it around a parse, then put back what the app had. */
+struct dtbi_xml_quiet {
+    void (*fn)(void);
+    void *ctx;
+};
+void dtbi_xml_quiet(struct dtbi_xml_quiet *saved);
+void dtbi_xml_unquiet(const struct dtbi_xml_quiet *saved);
+
 /* 1 when the body starts like an HTML document (after an optional BOM, whitespace and
  * comments: a doctype or a tag), else 0 (JSON, plain text, binary junk). */
 int dtbi_looks_like_html(const char *body, size_t len);

@@ -58,8 +58,9 @@ static void entry_free_cb(void *cls)
     free(e);
 }
 
-/* Builds the response and registers its body. On failure the buffer ownership rules of the
- * requested mode still hold (to_free is freed, app_cb is not called: MHD would not either). */
+/* Builds the response and registers its body. When the entry cannot be allocated the response
+ * is still built, untracked (no toolbar in it): the app never loses its response to the toolbar.
+ * to_free is ours to free (or the app's MUST_FREE buffer); app_cb the app's own free callback. */
 static struct MHD_Response *create_tracked(size_t size, const void *data, void *to_free,
                                            MHD_ContentReaderFreeCallback app_cb,
                                            void *app_cb_cls)
@@ -67,8 +68,11 @@ static struct MHD_Response *create_tracked(size_t size, const void *data, void *
     struct body_entry *e = calloc(1, sizeof(*e));
     struct MHD_Response *r;
     if (e == NULL) {
-        free(to_free);
-        return NULL;
+        if (app_cb != NULL)
+            return dtbi_real()->from_buffer_with_free_callback_cls(size, (void *)(uintptr_t)data,
+                                                                   app_cb, app_cb_cls);
+        return dtbi_real()->from_buffer_with_free_callback_cls(
+            size, (void *)(uintptr_t)data, to_free != NULL ? free : NULL, to_free);
     }
     e->data = data;
     e->size = size;
@@ -76,7 +80,7 @@ static struct MHD_Response *create_tracked(size_t size, const void *data, void *
     e->app_cb = app_cb;
     e->app_cb_cls = app_cb_cls;
     r = dtbi_real()->from_buffer_with_free_callback_cls(size, (void *)(uintptr_t)data,
-                                                               entry_free_cb, e);
+                                                        entry_free_cb, e);
     if (r == NULL) {
         free(to_free);
         free(e);
@@ -153,8 +157,8 @@ struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
         return create_tracked(size, buffer, buffer, NULL, NULL);
     case MHD_RESPMEM_MUST_COPY:
         copy = malloc(size > 0 ? size : 1);
-        if (copy == NULL)
-            return NULL;
+        if (copy == NULL) /* MHD copies it itself, untracked */
+            return dtbi_real()->from_buffer(size, buffer, mode);
         if (size > 0)
             memcpy(copy, buffer, size);
         return create_tracked(size, copy, copy, NULL, NULL);

@@ -60,12 +60,26 @@ static enum MHD_Result send_buf(struct MHD_Connection *con, unsigned status, con
     return ret;
 }
 
+/* Out of memory while answering: a fixed answer that needs no allocation of ours. */
+static enum MHD_Result send_out_of_memory(struct MHD_Connection *con)
+{
+    static const char msg[] = "{\"error\":\"out of memory\"}";
+    struct MHD_Response *r =
+        dtbi_real()->from_buffer(sizeof(msg) - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    enum MHD_Result ret = dtbi_real()->queue_response(con, MHD_HTTP_INTERNAL_SERVER_ERROR, r);
+    dtbi_real()->destroy_response(r);
+    return ret;
+}
+
 enum MHD_Result dtbi_send_json(struct MHD_Connection *con, unsigned status, json_t *value)
 {
     char *text = value != NULL ? json_dumps(value, JSON_COMPACT) : NULL;
     json_decref(value);
     if (text == NULL)
-        return MHD_NO;
+        return send_out_of_memory(con);
     return send_buf(con, status, "application/json", text, strlen(text), NULL, NULL);
 }
 
@@ -180,7 +194,7 @@ static enum MHD_Result serve_panel(struct dtb_toolbar *tb, struct MHD_Connection
     json_decref(rec);
     if (out.failed) {
         dtb_buf_free(&out);
-        return MHD_NO;
+        return send_out_of_memory(con);
     }
     size_t len = out.len;
     return send_buf(con, MHD_HTTP_OK, "text/html; charset=utf-8", dtb_buf_steal(&out), len,

@@ -1,0 +1,347 @@
+/*
+ * test_oom.c - allocation failures on the recording and injection paths: for k = 1, 2, ... the
+ * k-th allocation the toolbar makes (or jansson or libxml2 make for it) while one request is
+ * served fails; the client must get the app's page every time (with the toolbar, or without it
+ * when the failure cost the injection), the app must keep serving, and nothing the toolbar
+ * allocated may outlive the toolbar.
+ *
+ * It replaces malloc, calloc, realloc and free (glibc's __libc_* do the work), so it runs in the
+ * plain build only: under AddressSanitizer it skips (77).
+ */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <execinfo.h>
+#include <link.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <debugtoolbar.h>
+#include <debugtoolbar/mhd.h>
+#include <debugtoolbar/sql.h>
+
+#include "http.h"
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+/* ---- which allocations count: those whose caller is the toolbar, jansson or libxml2 ------- */
+
+struct range {
+    uintptr_t lo, hi;
+};
+static struct range ranges[8];
+static int nranges;
+
+static int phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size, (void)data;
+    const char *n = info->dlpi_name;
+    if (n == NULL || (strstr(n, "libdebugtoolbar") == NULL && strstr(n, "libjansson") == NULL &&
+                      strstr(n, "libxml2") == NULL))
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum && nranges < 8; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            ranges[nranges].lo = info->dlpi_addr + ph->p_vaddr;
+            ranges[nranges].hi = ranges[nranges].lo + ph->p_memsz;
+            nranges++;
+        }
+    }
+    return 0;
+}
+
+static int counted_caller(const void *ret)
+{
+    for (int i = 0; i < nranges; i++)
+        if ((uintptr_t)ret >= ranges[i].lo && (uintptr_t)ret < ranges[i].hi)
+            return 1;
+    return 0;
+}
+
+/* ---- failure injection and live-allocation tracking ----------------------------------------- */
+
+static atomic_int armed;
+static long current_k;
+static atomic_long countdown;
+static atomic_int failed_once;
+static pthread_t target; /* the MHD thread */
+static atomic_int target_set;
+static atomic_int tracking;
+
+#define SLOTS (1 << 16)
+static void *live[SLOTS]; /* open addressing; pointers the toolbar side allocated */
+static const void *live_caller[SLOTS];
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static long nlive;
+
+static size_t slot_of(const void *p)
+{
+    uintptr_t x = (uintptr_t)p >> 4;
+    x ^= x >> 17;
+    return (size_t)(x * 0x9E3779B97F4A7C15ull) & (SLOTS - 1);
+}
+
+static void live_add(void *p, const void *caller)
+{
+    pthread_mutex_lock(&live_lock);
+    for (size_t i = slot_of(p), n = 0; n < SLOTS; i = (i + 1) & (SLOTS - 1), n++) {
+        if (live[i] == NULL || live[i] == (void *)1) {
+            live[i] = p;
+            live_caller[i] = caller;
+            nlive++;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void live_del(void *p)
+{
+    pthread_mutex_lock(&live_lock);
+    for (size_t i = slot_of(p), n = 0; n < SLOTS && live[i] != NULL; i = (i + 1) & (SLOTS - 1), n++) {
+        if (live[i] == p) {
+            live[i] = (void *)1; /* tombstone */
+            nlive--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&live_lock);
+}
+
+static int should_fail(const void *caller)
+{
+    if (!atomic_load(&armed) || !atomic_load(&target_set) ||
+        !pthread_equal(pthread_self(), target) || !counted_caller(caller))
+        return 0;
+    if (atomic_fetch_sub(&countdown, 1) == 1) {
+        atomic_store(&failed_once, 1);
+        if (getenv("OOM_TRACE") != NULL && atol(getenv("OOM_TRACE")) == current_k) {
+            /* where the failing allocation was asked for */
+            void *frames[16];
+            int n = backtrace(frames, 16);
+            backtrace_symbols_fd(frames, n, 2);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static void *note(void *p, const void *caller)
+{
+    if (p != NULL && atomic_load(&tracking) && counted_caller(caller))
+        live_add(p, caller);
+    return p;
+}
+
+void *malloc(size_t n)
+{
+    const void *caller = __builtin_return_address(0);
+    if (should_fail(caller)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return note(__libc_malloc(n), caller);
+}
+
+void *calloc(size_t a, size_t b)
+{
+    const void *caller = __builtin_return_address(0);
+    if (should_fail(caller)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return note(__libc_calloc(a, b), caller);
+}
+
+void *realloc(void *p, size_t n)
+{
+    const void *caller = __builtin_return_address(0);
+    if (should_fail(caller)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *q = __libc_realloc(p, n);
+    if (q != NULL && p != NULL && atomic_load(&tracking))
+        live_del(p);
+    return note(q, caller);
+}
+
+void free(void *p)
+{
+    if (p != NULL && atomic_load(&tracking))
+        live_del(p);
+    __libc_free(p);
+}
+
+/* ---- the app ----------------------------------------------------------------------------------- */
+
+static const char PAGE[] = "<!DOCTYPE html><html><head><title>oom</title></head><body>"
+                           "<p>the page</p></body></html>";
+static sqlite3 *db;
+
+static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
+                           const char *method, const char *version, const char *upload_data,
+                           size_t *upload_data_size, void **req_cls)
+{
+    sqlite3_stmt *st;
+    (void)cls, (void)url, (void)method, (void)version, (void)upload_data;
+    (void)upload_data_size, (void)req_cls;
+    if (!atomic_load(&target_set)) {
+        target = pthread_self();
+        atomic_store(&target_set, 1);
+    }
+    if (sqlite3_prepare_v2(db, "SELECT ? + 1", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, 41);
+        while (dtb_sqlite3_step(st) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(st);
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof(PAGE) - 1, (void *)PAGE, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "text/html");
+    enum MHD_Result ret = MHD_queue_response(con, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* The body must be the page, or the page with the toolbar before </body>. */
+static int is_page(const char *body)
+{
+    const char *end = strstr(PAGE, "</body>");
+    size_t head = (size_t)(end - PAGE);
+    if (strcmp(body, PAGE) == 0)
+        return 1;
+    return strncmp(body, PAGE, head) == 0 && strncmp(body + head, "<dtb-toolbar", 12) == 0 &&
+           strlen(body) > sizeof(PAGE) && strcmp(body + strlen(body) - 14, "</body></html>") == 0;
+}
+
+int main(void)
+{
+    char url[128], dbfile[] = "/tmp/dtb-oom-XXXXXX";
+    struct http_resp r;
+    struct dtb_error err = {0};
+    if (getenv("DTB_SAN") != NULL && getenv("DTB_SAN")[0] != '\0') {
+        printf("*** SKIP: a sanitizer owns malloc in this build; the plain build runs this test\n");
+        return 77;
+    }
+    dl_iterate_phdr(phdr_cb, NULL);
+    void *warm[2];
+    backtrace(warm, 2); /* loads what backtrace needs before anything can fail */
+    if (nranges == 0) {
+        printf("test_oom: the toolbar's libraries are not loaded as shared objects\n");
+        return 1;
+    }
+    int fd = mkstemp(dbfile);
+    close(fd);
+    sqlite3_open(dbfile, &db);
+    dtb_sqlite_attach(db);
+    struct dtb_toolbar *tb =
+        dtb_toolbar_create_from_string("{\"enabled\": true, \"history_size\": 2}", "oom", &err);
+    if (tb == NULL || dtb_toolbar_start(tb, &err) != DTB_OK)
+        return 1;
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                                            app, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    if (d == NULL)
+        return 1;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/page",
+             (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
+    if (http_get(url, &r) != 0 || r.status != 200 || !is_page(r.body))
+        return 1;
+    http_resp_free(&r);
+    usleep(2000);
+    /* from here on: what one-time set-up allocated (libxml2's tables) is not counted */
+    atomic_store(&tracking, 1);
+    int bad = 0;
+    long k;
+    for (k = 1; k <= 5000; k++) {
+        atomic_store(&failed_once, 0);
+        current_k = k;
+        atomic_store(&countdown, k);
+        atomic_store(&armed, 1);
+        int rc = http_get(url, &r);
+        usleep(2000); /* completion (recording) runs after the response */
+        atomic_store(&armed, 0);
+        if (rc != 0 || r.status != 200 || r.body == NULL || !is_page(r.body)) {
+            printf("test_oom: failing allocation %ld: status %ld, body %.80s\n", k,
+                   rc == 0 ? r.status : -1L, rc == 0 && r.body ? r.body : "(none)");
+            bad++;
+        }
+        if (rc == 0)
+            http_resp_free(&r);
+        if (!atomic_load(&failed_once))
+            break; /* the request made fewer than k allocations: every one has failed once */
+    }
+    /* then the record: built when first read, with the k-th allocation of that failing; the
+     * answer is the record or an error, never a crash, and the next record builds */
+    long k2;
+    for (k2 = 1; k2 <= 20000 && bad == 0; k2++) {
+        char rec_url[192];
+        if (http_get(url, &r) != 0 || r.status != 200) {
+            bad++;
+            break;
+        }
+        char *id = http_header(&r, "X-Debug-Toolbar-Id");
+        http_resp_free(&r);
+        usleep(2000);
+        snprintf(rec_url, sizeof(rec_url), "%.*s/_debug_toolbar/api/requests/%s",
+                 (int)(strstr(url, "/page") - url), url, id != NULL ? id : "x");
+        free(id);
+        atomic_store(&failed_once, 0);
+        current_k = 100000 + k2;
+        atomic_store(&countdown, k2);
+        atomic_store(&armed, 1);
+        int rc = http_get(rec_url, &r);
+        atomic_store(&armed, 0);
+        if (rc != 0 || (r.status != 200 && r.status != 404 && r.status != 500)) {
+            printf("test_oom: record build, failing allocation %ld: status %ld\n", k2,
+                   rc == 0 ? r.status : -1L);
+            bad++;
+        }
+        if (rc == 0)
+            http_resp_free(&r);
+        if (!atomic_load(&failed_once))
+            break;
+    }
+    printf("test_oom: %ld allocations of building a record failed one by one\n", k2 - 1);
+    /* the app still serves, and the toolbar still works */
+    if (http_get(url, &r) != 0 || r.status != 200 || strstr(r.body, "<dtb-toolbar") == NULL) {
+        printf("test_oom: after the loop the page has no toolbar\n");
+        bad++;
+    }
+    http_resp_free(&r);
+    MHD_stop_daemon(d);
+    dtb_toolbar_destroy(tb);
+    dtb_sqlite_detach(db);
+    sqlite3_close(db);
+    unlink(dbfile);
+    long left = nlive;
+    atomic_store(&tracking, 0);
+    for (size_t i = 0; i < SLOTS && left > 0; i++) {
+        if (live[i] != NULL && live[i] != (void *)1) {
+            Dl_info di;
+            if (dladdr(live_caller[i], &di) && di.dli_sname != NULL)
+                printf("test_oom: still live: allocated in %s\n", di.dli_sname);
+            else
+                printf("test_oom: still live: allocated at %p (%s)\n", live_caller[i],
+                       di.dli_fname ? di.dli_fname : "?");
+        }
+    }
+    printf("test_oom: %ld allocations on the request's path failed one by one: %s; %ld toolbar "
+           "allocations still live after destroy\n",
+           k - 1, bad ? "FAILED" : "the page was served every time", left);
+    return bad == 0 && left == 0 ? 0 : 1;
+}
