@@ -12,6 +12,7 @@
  * (rq->app_req_cls). A disabled toolbar starts the daemon exactly as MHD_start_daemon would.
  */
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,10 +225,13 @@ struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flag
     }
     if (atomic_load(&dctx->off))
         dtbi_log("no toolbar on port %u: preload.ports does not name it", (unsigned)listen_port);
-    const struct sockaddr *where = dctx->sock_addr != NULL ? dctx->sock_addr
-                                   : tb->cfg.bind_set      ? (const struct sockaddr *)&dctx->bind_sa
-                                                           : NULL;
-    if (!atomic_load(&dctx->off) && (where == NULL || !is_loopback(where)) && hosts_loopback_only(tb))
+    /* where it really listens (whatever the app passed: an address, a socket, nothing) */
+    struct sockaddr_storage where;
+    socklen_t wlen = sizeof(where);
+    const union MHD_DaemonInfo *lfd = MHD_get_daemon_info(d, MHD_DAEMON_INFO_LISTEN_FD);
+    int known = lfd != NULL && getsockname(lfd->listen_fd, (struct sockaddr *)&where, &wlen) == 0;
+    if (!atomic_load(&dctx->off) && known && !is_loopback((const struct sockaddr *)&where) &&
+        hosts_loopback_only(tb))
         dtbi_log("the app listens beyond loopback (port %u), but the toolbar answers loopback "
                  "clients only: widen \"hosts\" to show it to others",
                  (unsigned)listen_port);
