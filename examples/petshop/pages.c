@@ -326,29 +326,43 @@ static void tpl_index(struct page *p, const json_t *ctx)
              "</div>");
 }
 
+/* A page whose body comes from the page cache: key's entry, or build's output cached for
+ * timeout seconds (0: the default). The body, then the footer, are added to p and it is sent. */
+static enum MHD_Result send_cached(struct MHD_Connection *con, struct page *p, const char *key,
+                                   long timeout, void (*build)(struct page *, const void *),
+                                   const void *arg)
+{
+    char *body = cache_get(key);
+    if (body == NULL) {
+        struct page b = {0};
+        build(&b, arg);
+        if (!b.failed && b.data != NULL)
+            cache_set(key, b.data, timeout);
+        body = b.data;
+    }
+    if (body != NULL)
+        page_add(p, body);
+    free(body);
+    foot(p);
+    return send_page(con, MHD_HTTP_OK, HTML, p);
+}
+
+static void build_index(struct page *b, const void *arg)
+{
+    long long cats = 0, dogs = 0;
+    (void)arg;
+    db_count(KIND_CAT, &cats);
+    db_count(KIND_DOG, &dogs);
+    render(b, "index.html",
+           json_pack("{s:I,s:I}", "cats", (json_int_t)cats, "dogs", (json_int_t)dogs), tpl_index);
+}
+
 /* The home page: its body comes from the page cache (index_timeout seconds). */
 static enum MHD_Result index_page(struct MHD_Connection *con)
 {
     struct page p = {0};
-    char *body = cache_get("view:/");
     head(&p, "Home");
-    if (body == NULL) {
-        struct page b = {0};
-        long long cats = 0, dogs = 0;
-        db_count(KIND_CAT, &cats);
-        db_count(KIND_DOG, &dogs);
-        render(&b, "index.html", json_pack("{s:I,s:I}", "cats", (json_int_t)cats, "dogs",
-                                           (json_int_t)dogs),
-               tpl_index);
-        if (!b.failed && b.data != NULL)
-            cache_set("view:/", b.data, index_timeout);
-        body = b.data;
-    }
-    if (body != NULL)
-        page_add(&p, body);
-    free(body);
-    foot(&p);
-    return send_page(con, MHD_HTTP_OK, HTML, &p);
+    return send_cached(con, &p, "view:/", index_timeout, build_index, NULL);
 }
 /* A page that calls the JSON API from the browser: the toolbar lists those calls live. */
 static enum MHD_Result live_page(struct MHD_Connection *con)
@@ -598,43 +612,40 @@ static void tpl_search(struct page *p, const json_t *ctx)
     page_add(p, "</ul>");
 }
 
+static void build_search(struct page *b, const void *arg)
+{
+    const char *q = arg;
+    struct animal found[20];
+    int n = 0;
+    json_t *cats = json_array();
+    db_search(KIND_CAT, q, 20, found, &n);
+    for (int i = 0; i < n; i++)
+        json_array_append_new(cats, json_pack("{s:I,s:s}", "id", (json_int_t)found[i].id, "name",
+                                              found[i].name));
+    dtb_log(DTB_LOG_INFO, "search for \"%s\": %d results", q, n);
+    /* the text may be any bytes: the template context keeps what is valid UTF-8 */
+    json_t *text = json_string(q);
+    render(b, "search.html",
+           json_pack("{s:o,s:o}", "q", text != NULL ? text : json_string("(not UTF-8)"), "cats",
+                     cats),
+           tpl_search);
+}
+
 /* A search: the text reaches SQL as a bound parameter, the cache as part of a key, the template
  * context and the log as it is; the toolbar shows each escaped. */
 static enum MHD_Result search_page(struct MHD_Connection *con)
 {
     const char *q = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "q");
     struct page p = {0};
-    char key[300];
+    char *key;
     if (q == NULL)
         q = "";
-    snprintf(key, sizeof(key), "search:%s", q);
+    if (asprintf(&key, "search:%s", q) < 0) /* the whole text: no two searches share a key */
+        return MHD_NO;
     head(&p, "Search");
-    char *body = cache_get(key);
-    if (body == NULL) {
-        struct animal found[20];
-        int n = 0;
-        struct page b = {0};
-        json_t *cats = json_array();
-        db_search(KIND_CAT, q, 20, found, &n);
-        for (int i = 0; i < n; i++)
-            json_array_append_new(cats, json_pack("{s:I,s:s}", "id", (json_int_t)found[i].id,
-                                                  "name", found[i].name));
-        dtb_log(DTB_LOG_INFO, "search for \"%s\": %d results", q, n);
-        /* the text may be any bytes: the template context keeps what is valid UTF-8 */
-        json_t *text = json_string(q);
-        render(&b, "search.html",
-               json_pack("{s:o,s:o}", "q", text != NULL ? text : json_string("(not UTF-8)"),
-                         "cats", cats),
-               tpl_search);
-        if (!b.failed && b.data != NULL)
-            cache_set(key, b.data, 0);
-        body = b.data;
-    }
-    if (body != NULL)
-        page_add(&p, body);
-    free(body);
-    foot(&p);
-    return send_page(con, MHD_HTTP_OK, HTML, &p);
+    enum MHD_Result ret = send_cached(con, &p, key, 0, build_search, q);
+    free(key);
+    return ret;
 }
 
 /* Binary junk labelled text/html: served as it is (it does not start like a document). */

@@ -7,45 +7,18 @@
 # signatures; and a client the toolbar must not answer.
 set -euo pipefail
 : "${TOP_BUILDDIR:?}"
-bin="$TOP_BUILDDIR/examples/petshop/petshop"
 tmp=$(mktemp -d)
+name=hostile
 pid=""
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 cleanup() {
     [ -n "$pid" ] && { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-    echo "hostile: FAIL: $*"
-    [ -f "$tmp/err" ] && tail -n 20 "$tmp/err"
-    exit 1
-}
-ok() { echo "hostile: ok: $*"; }
-curl_() { curl -s --noproxy '*' --max-time 20 "$@"; }
-header() { grep -i "^$2:" "$1" | head -n 1 | cut -d: -f2- | sed 's/^ *//' | tr -d '\r'; }
-
-start() { # config
-    : >"$tmp/out"
-    "$bin" --port 0 --db "$tmp/p.db" --config "$1" >"$tmp/out" 2>"$tmp/err" &
-    pid=$!
-    base=""
-    for _ in $(seq 1 100); do
-        base=$(sed -n 's|^petshop: serving on \(http://[^ ]*\)/$|\1|p' "$tmp/out")
-        [ -n "$base" ] && return 0
-        sleep 0.1
-    done
-    fail "petshop did not start"
-}
 alive() { # the app still serves its pages
     [ "$(curl_ -o /dev/null -w '%{http_code}' "$base/dogs")" = 200 ] || fail "the app stopped serving after: $1"
-}
-record() { # id -> $tmp/rec.json
-    for _ in $(seq 1 100); do
-        [ "$(curl_ -o "$tmp/rec.json" -w '%{http_code}' "$base/_debug_toolbar/api/requests/$1")" = 200 ] &&
-            return 0
-        sleep 0.05
-    done
-    fail "record $1 never stored"
 }
 # every panel of the last request, rendered: the payload must appear only escaped
 all_fragments_escaped() { # what
@@ -67,7 +40,7 @@ all_fragments_escaped() { # what
 P='<script>alert(666)</script><img src=x onerror=alert(666)>"'"'"'&'
 ENC=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$P")
 printf '{"enabled": true}\n' >"$tmp/on.json"
-start "$tmp/on.json"
+start_petshop "$tmp/on.json"
 
 code=$(curl_ -D "$tmp/h" -o "$tmp/body" -w '%{http_code}' "$base/nowhere/$ENC")
 [ "$code" = 404 ] && grep -q '<dtb-toolbar' "$tmp/body" || fail "hostile path: $code"
@@ -166,13 +139,11 @@ code=$(curl_ -o /dev/null -w '%{http_code}' -X POST -d '{}' "$base/_debug_toolba
 [ "$code" = 404 ] || fail "an unknown action answered $code"
 alive "the toolbar's URLs"
 ok "toolbar URLs: traversal, unknown and malformed ids, forged signatures and malformed actions refused"
-kill -TERM "$pid"
-wait "$pid" || fail "petshop did not exit cleanly"
-pid=""
+stop_petshop
 
 # ---- a client the toolbar must not answer ------------------------------------------------------
 printf '{"enabled": true, "hosts": ["10.0.0.0/8"]}\n' >"$tmp/other.json"
-start "$tmp/other.json"
+start_petshop "$tmp/other.json"
 curl_ -D "$tmp/h" -o "$tmp/body" "$base/cats"
 grep -q '<dtb-toolbar' "$tmp/body" && fail "toolbar shown to a client outside hosts"
 [ -z "$(header "$tmp/h" X-Debug-Toolbar-Id)" ] || fail "toolbar headers for a client outside hosts"
@@ -180,7 +151,5 @@ code=$(curl_ -o "$tmp/t" -w '%{http_code}' "$base/_debug_toolbar/api/requests")
 [ "$code" = 404 ] || fail "the toolbar's URLs answered $code to a client outside hosts"
 code=$(curl_ -o /dev/null -w '%{http_code}' -X POST -d '{}' "$base/_debug_toolbar/sql/select")
 [ "$code" != 200 ] && [ "$code" != 403 ] || fail "an action from outside hosts answered $code"
-kill -TERM "$pid"
-wait "$pid" || fail "petshop did not exit cleanly"
-pid=""
+stop_petshop
 ok "a client outside hosts: plain pages, the toolbar's URLs are the app's own 404"

@@ -25,14 +25,9 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-    echo "preload: FAIL: $*"
-    [ -f "$tmp/err" ] && tail -n 20 "$tmp/err"
-    exit 1
-}
-ok() { echo "preload: ok: $*"; }
-curl_() { curl -s --noproxy '*' --max-time 20 "$@"; }
-header() { grep -i "^$2:" "$1" | head -n 1 | cut -d: -f2- | sed 's/^ *//' | tr -d '\r'; }
+name=preload
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 python3 - "$tmp/pets.db" <<'PY'
@@ -65,14 +60,6 @@ stop() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" || fail "the program did not exit cleanly"
     pid=""
-}
-record() { # id -> $tmp/rec.json
-    for _ in $(seq 1 100); do
-        [ "$(curl_ -o "$tmp/rec.json" -w '%{http_code}' "$base/_debug_toolbar/api/requests/$1")" = 200 ] &&
-            return 0
-        sleep 0.05
-    done
-    fail "record $1 never stored"
 }
 snippet='s|<dtb-toolbar id="dtb-root" data-id="[0-9a-f]\{16\}" data-prefix="/_debug_toolbar"></dtb-toolbar><script src="/_debug_toolbar/static/toolbar.js?v=[0-9a-f]*" async="async"></script>||'
 

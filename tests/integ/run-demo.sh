@@ -22,40 +22,11 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-    echo "run-demo: FAIL: $*"
-    exit 1
-}
-ok() { echo "run-demo: ok: $*"; }
-curl_() { curl -s --noproxy '*' --max-time 20 "$@"; }
-
-start() { # config file
-    : >"$tmp/out"
-    "$bin" --port 0 --db "$tmp/p.db" --config "$1" >"$tmp/out" 2>"$tmp/err" &
-    pid=$!
-    base=""
-    for _ in $(seq 1 100); do
-        base=$(sed -n 's|^petshop: serving on \(http://[^ ]*\)/$|\1|p' "$tmp/out")
-        [ -n "$base" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    cat "$tmp/err"
-    fail "petshop did not start"
-}
-
-header() { # file name
-    grep -i "^$2:" "$1" | head -n 1 | cut -d: -f2- | sed 's/^ *//' | tr -d '\r'
-}
-
-wait_record() { # id
-    for _ in $(seq 1 100); do
-        code=$(curl_ -o "$tmp/rec.json" -w '%{http_code}' "$base/_debug_toolbar/api/requests/$1")
-        [ "$code" = 200 ] && return 0
-        sleep 0.05
-    done
-    fail "record $1 never stored"
-}
+name=run-demo
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+start() { start_petshop "$@"; }
+wait_record() { record "$@"; }
 
 snippet_re='<dtb-toolbar id="dtb-root" data-id="[0-9a-f]\{16\}" data-prefix="/_debug_toolbar"></dtb-toolbar><script src="/_debug_toolbar/static/toolbar.js?v=[0-9a-f]*" async="async"></script>'
 

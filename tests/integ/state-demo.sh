@@ -6,42 +6,20 @@
 # says why) and back, hostile session data shown escaped, and intercept_redirects on and off.
 set -euo pipefail
 : "${TOP_BUILDDIR:?}"
-bin="$TOP_BUILDDIR/examples/petshop/petshop"
 tmp=$(mktemp -d)
+name=state-demo
 pid=""
 rpid=""
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 cleanup() {
     [ -n "$pid" ] && { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
     [ -n "$rpid" ] && { kill -TERM "$rpid" 2>/dev/null || true; wait "$rpid" 2>/dev/null || true; }
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() {
-    echo "state-demo: FAIL: $*"
-    [ -f "$tmp/err" ] && tail -n 20 "$tmp/err"
-    exit 1
-}
-ok() { echo "state-demo: ok: $*"; }
-curl_() { curl -s --noproxy '*' --max-time 20 "$@"; }
-
-start() { # config file
-    : >"$tmp/out" # before the server starts: never read the previous server's address
-    "$bin" --port 0 --db "$tmp/p.db" --config "$1" >"$tmp/out" 2>"$tmp/err" &
-    pid=$!
-    base=""
-    for _ in $(seq 1 100); do
-        base=$(sed -n 's|^petshop: serving on \(http://[^ ]*\)/$|\1|p' "$tmp/out")
-        [ -n "$base" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    fail "petshop did not start"
-}
-stop() {
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" || fail "petshop did not exit cleanly"
-    pid=""
-}
+start() { start_petshop "$@"; }
+stop() { stop_petshop; }
 
 # get URL [curl args...]: fetches into $tmp/body (headers $tmp/h), waits for the record in
 # $tmp/rec.json; prints the HTTP status

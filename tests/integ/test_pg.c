@@ -71,6 +71,24 @@ static long post_action(const char *base, const char *action, const char *id, in
     return r->status;
 }
 
+/* The stored record of request id (waits for its completion). */
+static json_t *wait_record(const char *base, const char *id)
+{
+    char url[256];
+    struct http_resp r;
+    json_t *rec = NULL;
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s", base, id);
+    for (int i = 0; i < 200 && rec == NULL; i++) {
+        ck_assert_int_eq(http_get(url, &r), 0);
+        if (r.status == 200)
+            rec = json_loads(r.body, 0, NULL);
+        http_resp_free(&r);
+        usleep(10000);
+    }
+    ck_assert_ptr_nonnull(rec);
+    return rec;
+}
+
 static int find(json_t *queries, const char *needle)
 {
     size_t i;
@@ -107,16 +125,7 @@ START_TEST(test_pg_capture_and_actions)
     char *id = http_header(&r, "X-Debug-Toolbar-Id");
     http_resp_free(&r);
     ck_assert_ptr_nonnull(id);
-    json_t *rec = NULL;
-    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s", base, id);
-    for (int i = 0; i < 200 && rec == NULL; i++) {
-        ck_assert_int_eq(http_get(url, &r), 0);
-        if (r.status == 200)
-            rec = json_loads(r.body, 0, NULL);
-        http_resp_free(&r);
-        usleep(10000);
-    }
-    ck_assert_ptr_nonnull(rec);
+    json_t *rec = wait_record(base, id);
     json_t *sql = json_object_get(json_object_get(rec, "panels"), "sql");
     json_t *qs = json_object_get(sql, "queries");
     /* eight calls; PQprepare itself is not a query run, so seven recorded */
@@ -188,16 +197,7 @@ START_TEST(test_pg_capture_and_actions)
     id = http_header(&r, "X-Debug-Toolbar-Id");
     http_resp_free(&r);
     waitpid(killer, NULL, 0);
-    rec = NULL;
-    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s", base, id);
-    for (int i = 0; i < 200 && rec == NULL; i++) {
-        ck_assert_int_eq(http_get(url, &r), 0);
-        if (r.status == 200)
-            rec = json_loads(r.body, 0, NULL);
-        http_resp_free(&r);
-        usleep(10000);
-    }
-    ck_assert_ptr_nonnull(rec);
+    rec = wait_record(base, id);
     qs = json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"), "queries");
     ck_assert_int_eq(json_array_size(qs), 2);
     ck_assert_ptr_nonnull(json_string_value(json_object_get(json_array_get(qs, 0), "error")));
