@@ -11,6 +11,7 @@
  * connection is retried at most once a second. Reads look in Redis first, then the fallback.
  * Deliberately not here: clustering, sentinel, TLS, AUTH (use a Unix socket or a local Redis).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,38 @@ int dtbi_redis_url_parse(const char *url, char *host, size_t hostlen, int *port,
     return *rest == '\0' ? 0 : -1;
 }
 
+/* hiredis writes with write(2): a Redis that went away mid-write would raise SIGPIPE, whose
+ * default action ends the app. While a thread talks to Redis, SIGPIPE is blocked for it, and one
+ * it raised meanwhile is taken back before the mask is restored. The app's own disposition and
+ * any SIGPIPE that was already pending are left alone. */
+struct pipe_guard {
+    sigset_t old;
+    int was_pending;
+};
+
+static void lock_redis(struct redis_store *r, struct pipe_guard *g)
+{
+    sigset_t set, pending;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, &g->old);
+    g->was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    pthread_mutex_lock(&r->lock);
+}
+
+static void unlock_redis(struct redis_store *r, struct pipe_guard *g)
+{
+    sigset_t set, pending;
+    pthread_mutex_unlock(&r->lock);
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    if (!g->was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 static void drop_connection(struct redis_store *r, const char *why)
 {
     dtbi_log_once("redis-down", "Redis store unavailable (%s); keeping records in memory "
@@ -147,7 +180,8 @@ static dtb_rc redis_put(struct dtbi_store *s, const char *id, json_t *summary, c
     snprintf(key, sizeof(key), "%s%s", r->key_req_prefix, id);
     snprintf(ttl, sizeof(ttl), "%lld", r->ttl);
     snprintf(keep, sizeof(keep), "%zu", r->history_size - 1);
-    pthread_mutex_lock(&r->lock);
+    struct pipe_guard guard;
+    lock_redis(r, &guard);
     if (connected(r)) {
         const char *set[] = {"SET", key, record, "EX", ttl};
         const char *push[] = {"LPUSH", r->key_history, sum};
@@ -171,7 +205,7 @@ static dtb_rc redis_put(struct dtbi_store *s, const char *id, json_t *summary, c
         if (!ok)
             drop_connection(r, r->c->err ? r->c->errstr : "command failed");
     }
-    pthread_mutex_unlock(&r->lock);
+    unlock_redis(r, &guard);
     free(sum);
     if (ok)
         return DTB_OK;
@@ -184,7 +218,8 @@ static char *redis_get(struct dtbi_store *s, const char *id)
     char key[400];
     char *out = NULL;
     snprintf(key, sizeof(key), "%s%s", r->key_req_prefix, id);
-    pthread_mutex_lock(&r->lock);
+    struct pipe_guard guard;
+    lock_redis(r, &guard);
     if (connected(r)) {
         const char *argv[] = {"GET", key};
         redisReply *rep = redisCommandArgv(r->c, 2, argv, NULL);
@@ -194,7 +229,7 @@ static char *redis_get(struct dtbi_store *s, const char *id)
             out = strndup(rep->str, rep->len);
         freeReplyObject(rep);
     }
-    pthread_mutex_unlock(&r->lock);
+    unlock_redis(r, &guard);
     return out != NULL ? out : r->fallback->ops->get(r->fallback, id);
 }
 
@@ -222,7 +257,8 @@ static json_t *redis_list(struct dtbi_store *s)
     if (out == NULL)
         return NULL;
     snprintf(last, sizeof(last), "%zu", r->history_size - 1);
-    pthread_mutex_lock(&r->lock);
+    struct pipe_guard guard;
+    lock_redis(r, &guard);
     if (connected(r)) {
         const char *argv[] = {"LRANGE", r->key_history, "0", last};
         redisReply *rep = redisCommandArgv(r->c, 4, argv, NULL);
@@ -242,7 +278,7 @@ static json_t *redis_list(struct dtbi_store *s)
         }
         freeReplyObject(rep);
     }
-    pthread_mutex_unlock(&r->lock);
+    unlock_redis(r, &guard);
     /* Records kept in memory while Redis was away are listed too. */
     mem = r->fallback->ops->list(r->fallback);
     json_array_foreach(mem, i, v)
@@ -300,9 +336,10 @@ struct dtbi_store *dtbi_store_redis_create(const char *url, const char *prefix, 
     if (r->fallback == NULL)
         goto fail;
     pthread_mutex_init(&r->lock, NULL);
-    pthread_mutex_lock(&r->lock);
+    struct pipe_guard guard;
+    lock_redis(r, &guard);
     connected(r); /* connect now, so a dead Redis is reported at start */
-    pthread_mutex_unlock(&r->lock);
+    unlock_redis(r, &guard);
     return &r->base;
 fail:
     free(r);

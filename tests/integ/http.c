@@ -51,6 +51,9 @@ int http_request(const char *method, const char *url, const char *const *headers
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    /* libcurl must not ignore SIGPIPE for the process while it works: the tests must see
+     * one the toolbar would raise */
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     else if (strcmp(method, "POST") == 0)

@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
+#include <debugtoolbar/state.h>
 
 #include "http.h"
 
@@ -63,6 +64,12 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
                            const char *method, const char *version, const char *upload_data,
                            size_t *upload_data_size, void **req_cls)
 {
+    if (strcmp(url, "/huge") == 0) { /* a record of about 3 MB */
+        static char line[16000];
+        memset(line, 'x', sizeof(line) - 1);
+        for (int i = 0; i < 200; i++)
+            dtb_log(DTB_LOG_INFO, "%s", line);
+    }
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(PAGE), (void *)PAGE, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(r, "Content-Type", "text/html");
@@ -241,6 +248,38 @@ START_TEST(test_redis_killed_and_back)
 }
 END_TEST
 
+START_TEST(test_redis_closes_mid_write)
+{
+    /* Redis drops the connection while a 3 MB record is being written to it (its bulk length
+     * limit is 1 MB): the write fails with EPIPE. The app must not die of SIGPIPE, the page is
+     * served, and the record is kept in memory. */
+    struct node a;
+    struct http_resp r;
+    char cmd[512], url[128], path[128];
+    redis_start();
+    snprintf(cmd, sizeof(cmd), "redis-cli -s '%s' CONFIG SET proto-max-bulk-len 1048576 >/dev/null",
+             sock);
+    ck_assert_int_eq(system(cmd), 0);
+    node_start(&a, ", \"record_max_bytes\": 8388608, \"history_max_bytes\": 67108864");
+    snprintf(url, sizeof(url), "%s/huge", a.base);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(http_get(url, &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        char *id = http_header(&r, "X-Debug-Toolbar-Id");
+        http_resp_free(&r);
+        ck_assert_ptr_nonnull(id);
+        wait_record(&a, id);
+        snprintf(path, sizeof(path), "/api/requests/%s", id);
+        ck_assert_int_eq(fetch(&a, path, &r), 200);
+        ck_assert_uint_gt(r.len, 3000000);
+        http_resp_free(&r);
+        free(id);
+    }
+    node_stop(&a);
+    redis_stop();
+}
+END_TEST
+
 START_TEST(test_needs_secret_key)
 {
     char cfg[512];
@@ -277,6 +316,7 @@ int main(void)
     tcase_add_test(tc, test_ttl_expires);
     tcase_add_test(tc, test_redis_killed_and_back);
     tcase_add_test(tc, test_needs_secret_key);
+    tcase_add_test(tc, test_redis_closes_mid_write);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
