@@ -7,7 +7,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <curl/curl.h>
+#include <microhttpd.h>
+#include <debugtoolbar.h>
 #include <jansson.h>
 
 #include "http.h"
@@ -146,4 +151,19 @@ json_t *http_record_for(const char *base, const char *path, char **id_out)
     }
     free(id);
     return NULL;
+}
+
+struct MHD_Daemon *http_toolbar_daemon(struct dtb_toolbar *tb, MHD_AccessHandlerCallback app,
+                                       char base[64])
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                                            app, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    if (d != NULL)
+        snprintf(base, 64, "http://127.0.0.1:%u",
+                 (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
+    return d;
 }

@@ -31,4 +31,12 @@ void http_resp_free(struct http_resp *resp);
 json_t *http_record_for(const char *base, const char *path, char **id_out);
 #endif
 
+/* Starts app wrapped by tb on 127.0.0.1, an ephemeral port, MHD's internal polling thread;
+ * base gets "http://127.0.0.1:PORT". NULL when it cannot start. (Include <debugtoolbar.h>
+ * first.) */
+#ifdef DEBUGTOOLBAR_H
+struct MHD_Daemon *http_toolbar_daemon(struct dtb_toolbar *tb, MHD_AccessHandlerCallback app,
+                                       char base[64]);
+#endif
+
 #endif

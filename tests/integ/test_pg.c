@@ -24,22 +24,27 @@
 
 static PGconn *conn;
 
+static enum MHD_Result send_page(struct MHD_Connection *con)
+{
+    static const char page[] = "<html><body>pg</body></html>";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", "text/html");
+    enum MHD_Result ret = MHD_queue_response(con, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
                            const char *method, const char *version, const char *upload_data,
                            size_t *upload_data_size, void **req_cls)
 {
-    static const char page[] = "<html><body>pg</body></html>";
     const char *v1[] = {"2"};
     if (strcmp(url, "/slow") == 0) {
         /* the server is killed while this runs: the query fails, the page is still served */
         PQclear(dtb_pq_exec(conn, "SELECT pg_sleep(2)"));
         PQclear(dtb_pq_exec(conn, "SELECT 1"));
-        struct MHD_Response *r =
-            MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header(r, "Content-Type", "text/html");
-        enum MHD_Result ret = MHD_queue_response(con, 200, r);
-        MHD_destroy_response(r);
-        return ret;
+        return send_page(con);
     }
     const char *v2[] = {"cat-3"};
     const char *v3[] = {"alice", "s3cret"};
@@ -53,12 +58,7 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
                                NULL, v3, NULL, NULL, 0));
     PQclear(dtb_pq_exec(conn, "SELECT nextval('counter')"));
     PQclear(dtb_pq_exec(conn, "DEALLOCATE by_name"));
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
-    MHD_add_response_header(r, "Content-Type", "text/html");
-    enum MHD_Result ret = MHD_queue_response(con, 200, r);
-    MHD_destroy_response(r);
-    return ret;
+    return send_page(con);
 }
 
 static long post_action(const char *base, const char *action, const char *id, int i,
@@ -112,14 +112,8 @@ START_TEST(test_pg_capture_and_actions)
     struct dtb_toolbar *tb = dtb_toolbar_create_from_string("{\"enabled\": true}", "t", &err);
     ck_assert_ptr_nonnull(tb);
     ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-                                            app, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    struct MHD_Daemon *d = http_toolbar_daemon(tb, app, base);
     ck_assert_ptr_nonnull(d);
-    snprintf(base, sizeof(base), "http://127.0.0.1:%u",
-             (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
     snprintf(url, sizeof(url), "%s/", base);
     ck_assert_int_eq(http_get(url, &r), 0);
     char *id = http_header(&r, "X-Debug-Toolbar-Id");

@@ -116,14 +116,8 @@ static void setup(void)
     tb = dtb_toolbar_create_from_string("{\"enabled\": true, \"sql\": {\"slow_ms\": 0}}", "t", &err);
     ck_assert_ptr_nonnull(tb);
     ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, app, NULL,
-                         MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    d = http_toolbar_daemon(tb, app, base);
     ck_assert_ptr_nonnull(d);
-    snprintf(base, sizeof(base), "http://127.0.0.1:%u",
-             (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
 }
 
 static void teardown(void)
