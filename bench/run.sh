@@ -201,7 +201,7 @@ log "memory: VmRSS $RSS1 kB after 1000, $RSS2 kB after $served"
 
 # ---- in-process micro-benchmarks (make bench) ----------------------------------------------------
 log "micro-benchmarks (make bench)"
-(cd "$WORK/build-toolbar" && make -s bench 2>/dev/null | grep -v '^make') >"$TMP/micro.out" 2>&1 ||
+(cd "$WORK/build-toolbar" && make -s bench 2>/dev/null | grep -v '^make\|^  CC') >"$TMP/micro.out" 2>&1 ||
     log "warning: make bench failed"
 
 # ---- report ---------------------------------------------------------------------------------
