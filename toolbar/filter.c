@@ -279,6 +279,7 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     const void *body = NULL;
     size_t len = 0, out_len = 0;
     int known, html_like;
+    enum MHD_ResponseFlags flags = MHD_RF_NONE;
     char *out = NULL;
     char nonce[128];
     const char *ct = MHD_get_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -294,7 +295,7 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         dtb_request_strdup(rq, MHD_get_response_header(response, "Server-Timing"));
     if (wants_intercept(rq, con, status, response))
         return queue_intercepted(rq, con, status, response, t0);
-    known = dtbi_respmap_lookup(response, &body, &len);
+    known = dtbi_respmap_lookup(response, &body, &len, &flags);
     rq->resp.body_size = known ? len : 0;
     reason = skip_reason(rq, con, status, response, ct, known, body, len, &html_like);
     if (html_like && known && rq->tb->wants_body &&
@@ -337,8 +338,7 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     } else {
         copy = dtbi_real()->from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     }
-    enum MHD_ResponseFlags flags = MHD_RF_NONE;
-    if (copy != NULL && dtbi_respmap_flags(response, &flags) && flags != MHD_RF_NONE &&
+    if (copy != NULL && flags != MHD_RF_NONE &&
         dtbi_real()->set_response_options(copy, flags, MHD_RO_END) != MHD_YES) {
         dtbi_real()->destroy_response(copy);
         copy = NULL;

@@ -278,9 +278,9 @@ const struct dtbi_real_api *dtbi_real(void);
 extern atomic_int dtbi_active_toolbars;
 /* Looks up the body of a response built by a dtb_ constructor. Returns 1 and fills
  * data/size when known, else 0. The body stays valid while the app's response lives. */
-int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size);
-/* The flags set on a tracked response with dtb_response_set_flags; 1 when tracked, else 0. */
-int dtbi_respmap_flags(struct MHD_Response *r, enum MHD_ResponseFlags *flags);
+/* With the flags set on it through dtb_response_set_flags (MHD_RF_NONE when none). */
+int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size,
+                        enum MHD_ResponseFlags *flags);
 
 /* ---- middleware (middleware.c, mhdopts.c) ---------------------------------------------- */
 

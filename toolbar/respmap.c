@@ -104,24 +104,16 @@ static struct body_entry *find_entry(const struct MHD_Response *r)
     return NULL;
 }
 
-int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size)
+int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size,
+                        enum MHD_ResponseFlags *flags)
 {
     pthread_mutex_lock(&map_lock);
     struct body_entry *e = find_entry(r);
     if (e != NULL) {
         *data = e->data;
         *size = e->size;
-    }
-    pthread_mutex_unlock(&map_lock);
-    return e != NULL;
-}
-
-int dtbi_respmap_flags(struct MHD_Response *r, enum MHD_ResponseFlags *flags)
-{
-    pthread_mutex_lock(&map_lock);
-    struct body_entry *e = find_entry(r);
-    if (e != NULL)
         *flags = e->flags;
+    }
     pthread_mutex_unlock(&map_lock);
     return e != NULL;
 }
