@@ -262,6 +262,15 @@ static void unknown_entities(htmlDocPtr doc, json_t *errors)
     xmlXPathFreeContext(xp);
 }
 
+/* The cache slot of a page with these bytes, or NULL. Lock held. */
+static struct cached *find_cached(struct htmlcheck_state *s, size_t len, uint64_t h)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (s->cache[i].result != NULL && s->cache[i].len == len && s->cache[i].hash == h)
+            return &s->cache[i];
+    return NULL;
+}
+
 static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
 {
     struct htmlcheck_state *s = state;
@@ -289,9 +298,9 @@ static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
     uint64_t h = page_hash(body, len);
     json_t *hit = NULL;
     pthread_mutex_lock(&s->lock);
-    for (int i = 0; i < CACHE_SLOTS && hit == NULL; i++)
-        if (s->cache[i].result != NULL && s->cache[i].len == len && s->cache[i].hash == h)
-            hit = json_deep_copy(s->cache[i].result);
+    struct cached *seen = find_cached(s, len, h);
+    if (seen != NULL)
+        hit = json_deep_copy(seen->result);
     pthread_mutex_unlock(&s->lock);
     if (hit != NULL) {
         json_object_set_new(hit, "cached", json_true());
@@ -339,10 +348,7 @@ static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
     if (keep != NULL) {
         pthread_mutex_lock(&s->lock);
         /* two threads may have checked the same page at once: keep one slot for it */
-        struct cached *slot = NULL;
-        for (int i = 0; i < CACHE_SLOTS && slot == NULL; i++)
-            if (s->cache[i].result != NULL && s->cache[i].len == len && s->cache[i].hash == h)
-                slot = &s->cache[i];
+        struct cached *slot = find_cached(s, len, h);
         if (slot == NULL)
             slot = &s->cache[s->next++ % CACHE_SLOTS];
         json_decref(slot->result);

@@ -51,6 +51,24 @@ static void evict_oldest(struct mem_store *m)
     m->count--;
 }
 
+/* What a built record counts against history_max_bytes. */
+static size_t text_bytes(size_t len)
+{
+    return len + 256 + sizeof(struct mem_entry);
+}
+
+/* Adds ne as the newest entry, evicting the oldest ones it needs room from. */
+static void append(struct mem_store *m, const struct mem_entry *ne)
+{
+    pthread_mutex_lock(&m->lock);
+    while (m->count > 0 && (m->count == m->cap || m->bytes + ne->bytes > m->max_bytes))
+        evict_oldest(m);
+    m->ring[(m->head + m->count) % m->cap] = *ne;
+    m->count++;
+    m->bytes += ne->bytes;
+    pthread_mutex_unlock(&m->lock);
+}
+
 /* Builds e's record if it is still a request. Lock held. Returns 0, or -1 (then e is empty). */
 static int materialize(struct mem_store *m, struct mem_entry *e)
 {
@@ -68,7 +86,7 @@ static int materialize(struct mem_store *m, struct mem_entry *e)
     }
     e->summary = summary;
     e->record = text;
-    e->bytes = strlen(text) + 256 + sizeof(*e);
+    e->bytes = text_bytes(strlen(text));
     m->bytes += e->bytes;
     return 0;
 }
@@ -83,13 +101,7 @@ static dtb_rc mem_put_request(struct dtbi_store *s, struct dtb_request *rq)
     if (ne.bytes > m->max_bytes)
         return DTB_ESTORE;
     ne.rq = rq;
-    pthread_mutex_lock(&m->lock);
-    while (m->count > 0 && (m->count == m->cap || m->bytes + ne.bytes > m->max_bytes))
-        evict_oldest(m);
-    m->ring[(m->head + m->count) % m->cap] = ne;
-    m->count++;
-    m->bytes += ne.bytes;
-    pthread_mutex_unlock(&m->lock);
+    append(m, &ne);
     return DTB_OK;
 }
 
@@ -105,18 +117,12 @@ static dtb_rc mem_put(struct dtbi_store *s, const char *id, json_t *summary, con
         entry_clear(&ne);
         return DTB_ENOMEM;
     }
-    ne.bytes = strlen(record) + 256 + sizeof(ne);
+    ne.bytes = text_bytes(strlen(record));
     if (ne.bytes > m->max_bytes) {
         entry_clear(&ne);
         return DTB_ESTORE;
     }
-    pthread_mutex_lock(&m->lock);
-    while (m->count > 0 && (m->count == m->cap || m->bytes + ne.bytes > m->max_bytes))
-        evict_oldest(m);
-    m->ring[(m->head + m->count) % m->cap] = ne;
-    m->count++;
-    m->bytes += ne.bytes;
-    pthread_mutex_unlock(&m->lock);
+    append(m, &ne);
     return DTB_OK;
 }
 
