@@ -2,7 +2,8 @@
  * session.c - the demo's sessions: a cookie (petshop_session) naming a server-side session,
  * kept in memory by default or in Redis (app.session.store: "redis://host:port/db" or
  * "unix:/path/to/redis.sock") through hiredis, one key per session with a TTL
- * (app.session.ttl, default 3600 s) refreshed on every request that has a session.
+ * (app.session.ttl, default 3600 s) refreshed on every request that has a session. Each
+ * Redis call is bounded by app.session.timeout_ms (default 200).
  *
  * Every load and save is reported to the toolbar's Session panel with the store's own answer
  * to TTL. When Redis fails, the request goes on without a session and the panel says why;
@@ -25,6 +26,7 @@
 #define COOKIE "petshop_session"
 
 static long ttl = 3600;
+static long timeout_ms = 200;
 static char store_name[120] = "memory";
 /* Redis */
 static int use_redis;
@@ -45,9 +47,12 @@ static struct mem_session *mem;
 int session_init(const json_t *conf)
 {
     const json_t *t = json_object_get(conf, "ttl");
+    const json_t *to = json_object_get(conf, "timeout_ms");
     const char *store = json_string_value(json_object_get(conf, "store"));
     if (json_is_integer(t) && json_integer_value(t) > 0)
         ttl = (long)json_integer_value(t);
+    if (json_is_integer(to) && json_integer_value(to) > 0 && json_integer_value(to) <= 60000)
+        timeout_ms = (long)json_integer_value(to);
     if (store == NULL || strcmp(store, "memory") == 0)
         return 0;
     snprintf(store_name, sizeof(store_name), "%s", store);
@@ -90,7 +95,7 @@ static void redis_drop(void)
 
 static int redis_ready(char *err, size_t errlen)
 {
-    struct timeval tv = {0, 200 * 1000};
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     if (rc != NULL)
         return 0;
     if (time(NULL) < redis_retry_at) {

@@ -36,7 +36,7 @@ done
 
 cat >"$tmp/shared.json" <<JSON
 {"enabled": true, "store": "unix:$tmp/redis.sock", "secret_key": "same-key-in-every-process",
- "store_prefix": "petshop"}
+ "store_prefix": "petshop", "store_timeout_ms": 5000}
 JSON
 # start NAME: sets $url; run in this shell (not in $(...)) so that the PID is kept for cleanup
 start() {

@@ -198,7 +198,7 @@ redis_start() {
 }
 redis_start
 cat >"$tmp/redis.json" <<JSON
-{"enabled": true, "app": {"session": {"store": "unix:$sock", "ttl": 600}}}
+{"enabled": true, "app": {"session": {"store": "unix:$sock", "ttl": 600, "timeout_ms": 5000}}}
 JSON
 start "$tmp/redis.json"
 code=$(get "$base/login" -c "$tmp/jar2" -d user=alice -d password=petshop)
