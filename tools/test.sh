@@ -80,6 +80,16 @@ for l in $logs; do
     pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${e:-0} + ${x:-0})); skip=$((skip + ${s:-0}))
 done
 pass=$((pass + fuzz_pass + tsan_pass)); fail=$((fail + fuzz_fail + tsan_fail))
+# The end of each failed test's own log, so that a failure far up the output is explained here.
+for l in $logs; do
+    d=$(dirname "$l")
+    for t in $(cd "$d" 2>/dev/null && grep -l '^:test-result: \(FAIL\|ERROR\|XPASS\)' \
+        $(find . -name '*.trs') 2>/dev/null); do
+        t=${t%.trs}
+        echo "== failed: ${d#"$top"/}/${t#./} (the end of its log)"
+        tail -n 30 "$d/$t.log" 2>/dev/null || true
+    done
+done
 [ $fail -eq 0 ] || status=1
 [ $pass -gt 0 ] || status=1
 if [ $skip -gt 0 ]; then
