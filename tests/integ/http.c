@@ -137,7 +137,7 @@ json_t *http_record_for(const char *base, const char *path, char **id_out)
     if (id == NULL)
         return NULL;
     snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s", base, id);
-    for (int i = 0; i < 200; i++) { /* 2 s at most: the record is stored at completion */
+    for (int i = 0; i < 1000; i++) { /* 10 s at most: the record is stored at completion */
         if (http_get(url, &r) != 0)
             break;
         if (r.status == 200) {

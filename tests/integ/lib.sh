@@ -46,7 +46,7 @@ stop_petshop() {
 
 record() {
     local code
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 400); do
         code=$(curl_ -o "$tmp/rec.json" -w '%{http_code}' "$base/_debug_toolbar/api/requests/$1")
         [ "$code" = 200 ] && return 0
         sleep 0.05

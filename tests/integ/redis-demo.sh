@@ -59,7 +59,7 @@ b=$url
 id=$(curl_ -D - -o /dev/null "$a/cats" | grep -i '^X-Debug-Toolbar-Id:' | cut -d' ' -f2 | tr -d '\r')
 [ ${#id} = 16 ] || fail "no request id from the first process"
 code=000
-for _ in $(seq 1 100); do
+for _ in $(seq 1 400); do
     code=$(curl_ -o "$tmp/rec.json" -w '%{http_code}' "$b/_debug_toolbar/api/requests/$id")
     [ "$code" = 200 ] && break
     sleep 0.05

@@ -30,7 +30,7 @@ get() {
     id=$(grep -i '^X-Debug-Toolbar-Id:' "$tmp/h" | cut -d' ' -f2 | tr -d '\r')
     [ ${#id} = 16 ] || fail "$url: no X-Debug-Toolbar-Id"
     echo "$id" >"$tmp/id"
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 400); do
         [ "$(curl_ -o "$tmp/rec.json" -w '%{http_code}' "$base/_debug_toolbar/api/requests/$id")" = 200 ] &&
             { echo "$code"; return 0; }
         sleep 0.05

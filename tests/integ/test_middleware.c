@@ -199,7 +199,7 @@ static int get_record(struct server *s, const char *id, struct http_resp *r)
 {
     char path[256];
     snprintf(path, sizeof(path), "/_debug_toolbar/api/requests/%s", id);
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 1000; i++) {
         if (get(s, path, r) == 0 && r->status == 200)
             return 0;
         http_resp_free(r);
