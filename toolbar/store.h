@@ -2,8 +2,9 @@
  * store.h - the history store interface: where finished requests' records go.
  *
  * A store owns serialized JSON strings, so one process can render what another stored; the
- * memory store may also hold finished requests whose record it builds when first read. The memory store (store_mem.c) is a bounded ring under one mutex; other
- * backends implement the same ops. Every op may be called from any thread.
+ * memory store may also hold finished requests whose record it builds when first read. The
+ * memory store (store_mem.c) is a bounded ring under one mutex; other backends implement the
+ * same ops. Every op may be called from any thread.
  */
 #ifndef DTB_STORE_H
 #define DTB_STORE_H
@@ -15,9 +16,10 @@ struct dtbi_store_ops {
     /* Stores a record: summary is a JSON object (borrowed; the store keeps its own reference
      * or copy and never modifies it), record a JSON text (copied). Returns DTB_OK or error. */
     dtb_rc (*put)(struct dtbi_store *s, const char *id, json_t *summary, const char *record);
-    /* Optional: takes a finished request whose record is built only when first read
-     * (dtbi_request_materialize) or never, when it is evicted unread. On DTB_OK the store owns
-     * rq and destroys it; on error the caller still does. */
+    /* Optional: takes a finished request whose record the store builds later
+     * (dtbi_request_materialize): the memory store when it is first read (or never, when it
+     * is evicted unread), the Redis store on its writer thread. On DTB_OK the store owns rq
+     * and destroys it; on error the caller still does. */
     dtb_rc (*put_request)(struct dtbi_store *s, struct dtb_request *rq);
     /* The record for id as a new malloc'd string, or NULL when unknown or evicted. */
     char *(*get)(struct dtbi_store *s, const char *id);

@@ -9,17 +9,30 @@
  * bounded by store_timeout_ms (connect and I/O), records that cannot be written go to an
  * in-process memory store (logged once, and the record says where it went), and the
  * connection is retried at most once a second. Reads look in Redis first, then the fallback.
+ *
+ * Nor is the app's thread kept to build or write a record: a finished request is queued
+ * (put_request) for one writer thread of the store, which builds its record and writes it. The
+ * queue is bounded (WRITE_QUEUE_MAX requests and history_max_bytes); a request that finds it
+ * full goes to the memory fallback. A read waits (boundedly) until what was queued before it is
+ * written, so a page's own record is there when its toolbar asks. The writer starts with the
+ * first request in each process, so an app that forks workers after creating the toolbar gets
+ * a writer, and a connection, of each worker's own.
  * Deliberately not here: clustering, sentinel, TLS, AUTH (use a Unix socket or a local Redis).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
 #include "store.h"
+
+#define WRITE_QUEUE_MAX 256
 
 struct redis_store {
     struct dtbi_store base;
@@ -37,6 +50,18 @@ struct redis_store {
     struct dtbi_store *fallback;
     int64_t next_retry_ns;
     bool was_down;
+    pid_t conn_pid; /* the process that opened c: a forked child opens its own */
+    /* the write queue: ring[(qhead + i) % WRITE_QUEUE_MAX], oldest first */
+    pthread_mutex_t qlock;
+    pthread_cond_t qwork; /* the writer waits for requests */
+    pthread_cond_t qdone; /* readers wait for the writer to catch up */
+    struct dtb_request *ring[WRITE_QUEUE_MAX];
+    size_t qhead, qlen, qbytes, max_bytes;
+    uint64_t queued, written; /* counts, so a reader knows what was queued before it */
+    pid_t writer_pid;         /* the process whose writer thread is running, or 0 */
+    pthread_t writer;
+    bool stopping;
+    int64_t read_wait_ns;
 };
 
 /* Parses "redis://host[:port][/db]" or "unix:/path[?db=N]". Returns 0 or -1. */
@@ -141,6 +166,12 @@ static void drop_connection(struct redis_store *r, const char *why)
 static int connected(struct redis_store *r)
 {
     redisReply *rep;
+    if (r->c != NULL && r->conn_pid != getpid()) {
+        /* a forked child: the socket is its parent's; close the child's copy, open its own */
+        redisFree(r->c);
+        r->c = NULL;
+        r->next_retry_ns = 0;
+    }
     if (r->c != NULL)
         return 1;
     if (dtb_now_ns() < r->next_retry_ns)
@@ -154,6 +185,7 @@ static int connected(struct redis_store *r)
         return 0;
     }
     redisSetTimeout(r->c, r->timeout);
+    r->conn_pid = getpid();
     if (r->db != 0) {
         rep = redisCommand(r->c, "SELECT %d", r->db);
         int ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
@@ -212,11 +244,143 @@ static dtb_rc redis_put(struct dtbi_store *s, const char *id, json_t *summary, c
     return r->fallback->ops->put(r->fallback, id, summary, record);
 }
 
+/* ---- the write queue and its writer thread -------------------------------------------------- */
+
+static void *writer_main(void *arg)
+{
+    struct redis_store *r = arg;
+    pthread_mutex_lock(&r->qlock);
+    for (;;) {
+        while (r->qlen == 0 && !r->stopping)
+            pthread_cond_wait(&r->qwork, &r->qlock);
+        if (r->qlen == 0)
+            break; /* stopping, and everything queued is written */
+        struct dtb_request *rq = r->ring[r->qhead];
+        r->qhead = (r->qhead + 1) % WRITE_QUEUE_MAX;
+        r->qlen--;
+        r->qbytes -= dtbi_request_bytes(rq);
+        pthread_mutex_unlock(&r->qlock);
+
+        json_t *summary;
+        char *text;
+        if (dtbi_request_materialize(rq, &summary, &text) == 0) {
+            if (redis_put(&r->base, dtb_request_id(rq), summary, text) != DTB_OK)
+                dtbi_log_once("store-put", "could not store a request record (store 'redis')");
+            free(text);
+            json_decref(summary);
+        }
+        dtbi_request_destroy(rq);
+
+        pthread_mutex_lock(&r->qlock);
+        r->written++;
+        pthread_cond_broadcast(&r->qdone);
+    }
+    pthread_mutex_unlock(&r->qlock);
+    return NULL;
+}
+
+/* Drops what a parent process had queued (a forked child must not write it again). qlock held. */
+static void queue_forget(struct redis_store *r)
+{
+    while (r->qlen > 0) {
+        dtbi_request_destroy(r->ring[r->qhead]);
+        r->qhead = (r->qhead + 1) % WRITE_QUEUE_MAX;
+        r->qlen--;
+    }
+    r->qbytes = 0;
+    r->queued = r->written = 0;
+}
+
+/* (Re)initializes the queue's condition variables. A forked child must: its copies may still
+ * count its parent's writer as a waiter, and a signal would go to that thread, which the child
+ * does not have. */
+static void queue_conds_init(struct redis_store *r)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->qdone, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_cond_init(&r->qwork, NULL);
+}
+
+/* Starts this process's writer thread, with every signal blocked in it (the app's handlers
+ * run in the app's threads). qlock held. Returns 0 or -1. */
+static int writer_start(struct redis_store *r)
+{
+    sigset_t all, old;
+    if (r->writer_pid == getpid())
+        return 0;
+    if (r->writer_pid != 0)
+        queue_conds_init(r); /* a forked child */
+    queue_forget(r);
+    r->stopping = false;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&r->writer, NULL, writer_main, r);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        dtbi_log_once("redis-writer", "cannot start the Redis writer thread (%s); records are "
+                                      "written from the app's threads",
+                      strerror(rc));
+        return -1;
+    }
+    r->writer_pid = getpid();
+    return 0;
+}
+
+static dtb_rc redis_put_request(struct dtbi_store *s, struct dtb_request *rq)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    size_t bytes = dtbi_request_bytes(rq);
+    pthread_mutex_lock(&r->qlock);
+    if (r->stopping || writer_start(r) != 0) {
+        pthread_mutex_unlock(&r->qlock);
+        return DTB_ESTORE; /* the caller builds the record and calls put */
+    }
+    if (r->qlen == WRITE_QUEUE_MAX || (r->qlen > 0 && r->qbytes + bytes > r->max_bytes)) {
+        pthread_mutex_unlock(&r->qlock);
+        dtbi_log_once("redis-behind", "the Redis writer is behind; keeping records in memory "
+                                      "until it catches up");
+        return r->fallback->ops->put_request(r->fallback, rq);
+    }
+    r->ring[(r->qhead + r->qlen) % WRITE_QUEUE_MAX] = rq;
+    r->qlen++;
+    r->qbytes += bytes;
+    r->queued++;
+    pthread_cond_signal(&r->qwork);
+    pthread_mutex_unlock(&r->qlock);
+    return DTB_OK;
+}
+
+/* Waits until every request queued before this call is written (or in the fallback), for at
+ * most read_wait_ns: a reader then sees every request that completed before it asked. */
+static void wait_written(struct redis_store *r)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)(r->read_wait_ns / 1000000000LL);
+    deadline.tv_nsec += (long)(r->read_wait_ns % 1000000000LL);
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&r->qlock);
+    if (r->writer_pid == getpid()) {
+        uint64_t target = r->queued;
+        while (r->written < target)
+            if (pthread_cond_timedwait(&r->qdone, &r->qlock, &deadline) == ETIMEDOUT)
+                break;
+    }
+    pthread_mutex_unlock(&r->qlock);
+}
+
 static char *redis_get(struct dtbi_store *s, const char *id)
 {
     struct redis_store *r = (struct redis_store *)s;
     char key[400];
     char *out = NULL;
+    wait_written(r);
     snprintf(key, sizeof(key), "%s%s", r->key_req_prefix, id);
     struct pipe_guard guard;
     lock_redis(r, &guard);
@@ -256,6 +420,7 @@ static json_t *redis_list(struct dtbi_store *s)
     json_t *v;
     if (out == NULL)
         return NULL;
+    wait_written(r);
     snprintf(last, sizeof(last), "%zu", r->history_size - 1);
     struct pipe_guard guard;
     lock_redis(r, &guard);
@@ -299,17 +464,30 @@ static void redis_destroy(struct dtbi_store *s)
     struct redis_store *r = (struct redis_store *)s;
     if (r == NULL)
         return;
+    /* the writer writes what is queued (each call bounded), then ends */
+    pthread_mutex_lock(&r->qlock);
+    r->stopping = true;
+    int mine = r->writer_pid == getpid();
+    pthread_cond_signal(&r->qwork);
+    pthread_mutex_unlock(&r->qlock);
+    if (mine)
+        pthread_join(r->writer, NULL);
+    queue_forget(r); /* a forked child's copy of its parent's queue */
     if (r->c != NULL)
         redisFree(r->c);
     if (r->fallback != NULL)
         r->fallback->ops->destroy(r->fallback);
     pthread_mutex_destroy(&r->lock);
+    pthread_mutex_destroy(&r->qlock);
+    pthread_cond_destroy(&r->qwork);
+    pthread_cond_destroy(&r->qdone);
     free(r);
 }
 
 static const struct dtbi_store_ops redis_ops = {
     .name = "redis",
     .put = redis_put,
+    .put_request = redis_put_request,
     .get = redis_get,
     .list = redis_list,
     .destroy = redis_destroy,
@@ -335,7 +513,12 @@ struct dtbi_store *dtbi_store_redis_create(const char *url, const char *prefix, 
     r->fallback = dtbi_store_mem_create(history_size, max_bytes);
     if (r->fallback == NULL)
         goto fail;
+    r->max_bytes = max_bytes;
+    /* a reader waits for the queue at most 2 s, or 4 Redis calls when they are allowed longer */
+    r->read_wait_ns = (int64_t)(timeout_ms > 500 ? 4 * timeout_ms : 2000) * 1000000LL;
     pthread_mutex_init(&r->lock, NULL);
+    pthread_mutex_init(&r->qlock, NULL);
+    queue_conds_init(r);
     struct pipe_guard guard;
     lock_redis(r, &guard);
     connected(r); /* connect now, so a dead Redis is reported at start */

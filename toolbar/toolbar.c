@@ -257,9 +257,10 @@ void dtb_toolbar_destroy(struct dtb_toolbar *tb)
     if (tb->enabled)
         atomic_fetch_sub(&dtbi_active_toolbars, 1);
     tb->enabled = false;
-    stop_panels(tb);
+    /* the store first: a store may still be building records, which needs the panels */
     if (tb->store != NULL)
         tb->store->ops->destroy(tb->store);
+    stop_panels(tb);
     while (tb->daemons != NULL) {
         struct dtbi_daemon_ctx *d = tb->daemons;
         tb->daemons = d->next;

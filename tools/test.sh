@@ -3,7 +3,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer, then `make distcheck`. Ends with one line
 # "N passed, N failed[, N skipped]" summed from automake's test-suite.log files and the fuzzers
 # (each fuzz target runs FUZZ_SECONDS, default 60, under ASan + UBSan; DTB_SKIP_FUZZ=1 skips)
-# and the stress test built with ThreadSanitizer.
+# and the stress and Redis tests built with ThreadSanitizer.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/tools/deps.sh" --tests
@@ -35,11 +35,23 @@ dir="$top/_build-tsan"
 rm -rf "$dir"
 mkdir -p "$dir"
 if (cd "$dir" && ../configure -q --enable-tsan && make -j"$jobs" -s >/dev/null &&
-    make -j"$jobs" -s tests/integ/test_stress >/dev/null &&
+    make -j"$jobs" -s tests/integ/test_stress tests/integ/test_redis >/dev/null &&
     TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./tests/integ/test_stress 8 1000); then
     tsan_pass=1
 else
     tsan_fail=1
+    status=1
+fi
+# and the Redis store with its writer thread (all its tests but the forked workers' one)
+echo "== build-tsan: the Redis store under ThreadSanitizer"
+if [ -x "$dir/tests/integ/test_redis" ] &&
+    (cd "$dir" && TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./tests/integ/test_redis \
+        >"$dir/test_redis.log" 2>&1); then
+    grep '^[0-9]*%: Checks' "$dir/test_redis.log"
+    tsan_pass=$((tsan_pass + 1))
+else
+    tail -n 40 "$dir/test_redis.log" 2>/dev/null || true
+    tsan_fail=$((tsan_fail + 1))
     status=1
 fi
 

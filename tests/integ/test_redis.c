@@ -24,6 +24,12 @@
 
 #include "http.h"
 
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#else
+#define UNDER_TSAN 0
+#endif
+
 static char tmpdir[256];
 static char sock[300];
 static pid_t redis_pid;
@@ -325,6 +331,86 @@ START_TEST(test_redis_frozen)
 }
 END_TEST
 
+/* A worker forked after the toolbar started (the prefork model): it serves with the toolbar it
+ * inherited, and writes to Redis through its own writer and connection, not its parent's. */
+static void worker(struct node *parent, int ready_fd, int quit_fd)
+{
+    struct sockaddr_in sa = {0};
+    char c;
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_Daemon *d = dtb_start_daemon(parent->tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
+                                            NULL, app, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+                                            MHD_OPTION_END);
+    unsigned port = d ? (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port : 0;
+    if (write(ready_fd, &port, sizeof(port)) != (ssize_t)sizeof(port))
+        _exit(2);
+    while (read(quit_fd, &c, 1) > 0) /* until the parent closes the pipe */
+        ;
+    MHD_stop_daemon(d);
+    dtb_toolbar_destroy(parent->tb);
+    _exit(d != NULL ? 0 : 1);
+}
+
+START_TEST(test_forked_workers)
+{
+    struct node parent, reader;
+    struct node w[2];
+    pid_t pids[2];
+    int quit[2];
+    char path[128];
+    struct http_resp r;
+    redis_start();
+    node_start(&parent, NULL);
+    node_start(&reader, NULL);
+    char *id = hit(&parent); /* the parent has its writer and connection before it forks */
+    wait_record(&reader, id);
+    free(id);
+    ck_assert_int_eq(pipe(quit), 0);
+    for (int i = 0; i < 2; i++) {
+        int ready[2];
+        unsigned port = 0;
+        ck_assert_int_eq(pipe(ready), 0);
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            close(ready[0]);
+            close(quit[1]);
+            worker(&parent, ready[1], quit[0]);
+        }
+        close(ready[1]);
+        ck_assert_int_eq(read(ready[0], &port, sizeof(port)), (ssize_t)sizeof(port));
+        close(ready[0]);
+        ck_assert_uint_ne(port, 0);
+        w[i] = parent;
+        snprintf(w[i].base, sizeof(w[i].base), "http://127.0.0.1:%u", port);
+    }
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 2; i++) {
+            id = hit(&w[i]);
+            wait_record(&reader, id); /* written to Redis by the worker */
+            snprintf(path, sizeof(path), "/api/requests/%s/panels/timer", id);
+            ck_assert_int_eq(fetch(&reader, path, &r), 200);
+            http_resp_free(&r);
+            free(id);
+        }
+    }
+    id = hit(&parent); /* and the parent's own writer still works */
+    wait_record(&reader, id);
+    free(id);
+    close(quit[1]);
+    for (int i = 0; i < 2; i++) {
+        int st = -1;
+        ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "worker %d ended with %d", i, st);
+    }
+    close(quit[0]);
+    node_stop(&parent);
+    node_stop(&reader);
+    redis_stop();
+}
+END_TEST
+
 START_TEST(test_needs_secret_key)
 {
     char cfg[512];
@@ -361,6 +447,8 @@ int main(void)
     tcase_add_test(tc, test_ttl_expires);
     tcase_add_test(tc, test_redis_killed_and_back);
     tcase_add_test(tc, test_redis_frozen);
+    if (!UNDER_TSAN) /* ThreadSanitizer cannot follow a threaded process's fork */
+        tcase_add_test(tc, test_forked_workers);
     tcase_add_test(tc, test_needs_secret_key);
     tcase_add_test(tc, test_redis_closes_mid_write);
     suite_add_tcase(s, tc);
