@@ -24,7 +24,7 @@ char *http_header(const struct http_resp *resp, const char *name);
 size_t http_count(const struct http_resp *resp, const char *needle);
 void http_resp_free(struct http_resp *resp);
 
-/* GETs base + path and waits (2 s at most) for the record of that request, named by its
+/* GETs base + path and waits (10 s at most) for the record of that request, named by its
  * X-Debug-Toolbar-Id. Returns the record (a new jansson reference; declare json_t by including
  * <jansson.h> first) with *id_out malloc'd, or NULL. */
 #ifdef JANSSON_H

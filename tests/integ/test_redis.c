@@ -3,12 +3,16 @@
  * itself on a Unix socket in a temporary folder (and stops by PID): two toolbars in front of
  * two daemons share one Redis, so a request served by one is listed and rendered by the other;
  * the history is capped; Redis killed mid-run loses no page and no record (memory fallback),
- * and records go back to Redis once it is restarted. Skips (exit 77) when redis-server is
- * not installed, saying so loudly.
+ * and records go back to Redis once it is restarted; a frozen Redis costs each record one
+ * bounded wait; requests completing at once on a thread pool all reach Redis, each record its
+ * own request's; workers forked after the toolbar started write through their own writer and
+ * connection. Skips (exit 77) when redis-server is not installed, saying so loudly.
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +38,20 @@ static char tmpdir[256];
 static char sock[300];
 static pid_t redis_pid;
 
+/* Each test runs in a process of its own (Check forks), with a socket of its own; the PID of
+ * each redis-server goes to a file, so that main() stops any that a failed test left. */
 static void redis_start(void)
 {
-    char cmd_sock[320];
+    char cmd_sock[320], pidfile[320];
+    snprintf(sock, sizeof(sock), "%s/redis-%d.sock", tmpdir, (int)getpid());
     snprintf(cmd_sock, sizeof(cmd_sock), "%s", sock);
     redis_pid = fork();
+    if (redis_pid > 0) {
+        FILE *f;
+        snprintf(pidfile, sizeof(pidfile), "%s/redis-%d.pid", tmpdir, (int)redis_pid);
+        if ((f = fopen(pidfile, "w")) != NULL)
+            fclose(f);
+    }
     if (redis_pid == 0) {
         freopen("/dev/null", "w", stdout);
         execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", cmd_sock,
@@ -56,12 +69,42 @@ static void redis_start(void)
 
 static void redis_stop(void)
 {
+    char pidfile[320];
     if (redis_pid > 0) {
+        kill(redis_pid, SIGCONT);
         kill(redis_pid, SIGTERM);
         waitpid(redis_pid, NULL, 0);
+        snprintf(pidfile, sizeof(pidfile), "%s/redis-%d.pid", tmpdir, (int)redis_pid);
+        unlink(pidfile);
         redis_pid = 0;
         unlink(sock);
     }
+}
+
+/* Stops the redis-servers that failed tests left running (by the PIDs they wrote down) and
+ * removes the temporary folder. Returns how many there were. */
+static int redis_cleanup(void)
+{
+    int left = 0;
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    char path[600];
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        int pid;
+        if (sscanf(e->d_name, "redis-%d.pid", &pid) == 1 && pid > 0) {
+            kill(pid, SIGCONT);
+            kill(pid, SIGTERM);
+            left++;
+        }
+        if (e->d_name[0] != '.') {
+            snprintf(path, sizeof(path), "%s/%s", tmpdir, e->d_name);
+            unlink(path);
+        }
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(tmpdir);
+    return left;
 }
 
 static const char PAGE[] = "<html><body><p>shared</p></body></html>";
@@ -95,7 +138,9 @@ struct node {
  * record would then rightly go to memory, which is not what those tests look at. */
 #define PATIENT 5000
 
-static void node_start_timeout(struct node *n, unsigned timeout_ms, const char *extra)
+/* Starts a toolbar and a daemon in front of app: MHD's internal polling thread, or a pool of
+ * pool threads when pool > 1. */
+static void node_start_full(struct node *n, unsigned timeout_ms, unsigned pool, const char *extra)
 {
     char cfg[1024];
     struct dtb_error err = {0};
@@ -113,15 +158,21 @@ static void node_start_timeout(struct node *n, unsigned timeout_ms, const char *
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     n->d = dtb_start_daemon(n->tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, app, NULL,
-                            MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+                            MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
+                            pool > 1 ? pool : 1, MHD_OPTION_END);
     ck_assert_ptr_nonnull(n->d);
     snprintf(n->base, sizeof(n->base), "http://127.0.0.1:%u",
              (unsigned)MHD_get_daemon_info(n->d, MHD_DAEMON_INFO_BIND_PORT)->port);
 }
 
+static void node_start_timeout(struct node *n, unsigned timeout_ms, const char *extra)
+{
+    node_start_full(n, timeout_ms, 1, extra);
+}
+
 static void node_start(struct node *n, const char *extra)
 {
-    node_start_timeout(n, PATIENT, extra);
+    node_start_full(n, PATIENT, 1, extra);
 }
 
 static void node_stop(struct node *n)
@@ -411,6 +462,82 @@ START_TEST(test_forked_workers)
 }
 END_TEST
 
+/* Many requests completing at once on a pool of MHD threads all queue for the one writer:
+ * every record reaches Redis (another toolbar reads it) and is the record of its own request. */
+#define CLIENTS 4
+#define PER_CLIENT 40
+struct client {
+    const char *base;
+    char *ids[PER_CLIENT];
+    int t;
+};
+
+static void *client_main(void *arg)
+{
+    struct client *c = arg;
+    char url[160];
+    struct http_resp r;
+    for (int i = 0; i < PER_CLIENT; i++) {
+        c->ids[i] = NULL;
+        snprintf(url, sizeof(url), "%s/?client=%d&n=%d", c->base, c->t, i);
+        if (http_get(url, &r) != 0)
+            continue;
+        if (r.status == 200)
+            c->ids[i] = http_header(&r, "X-Debug-Toolbar-Id");
+        http_resp_free(&r);
+    }
+    return NULL;
+}
+
+START_TEST(test_concurrent_requests)
+{
+    struct node a, b;
+    struct client cl[CLIENTS];
+    pthread_t th[CLIENTS];
+    char path[128], want[64];
+    struct http_resp r;
+    redis_start();
+    node_start_full(&a, PATIENT, 4, ", \"history_size\": 500");
+    node_start(&b, ", \"history_size\": 500");
+    free(hit(&a)); /* libcurl's global set-up, before any thread */
+    for (int t = 0; t < CLIENTS; t++) {
+        cl[t].base = a.base;
+        cl[t].t = t;
+        ck_assert_int_eq(pthread_create(&th[t], NULL, client_main, &cl[t]), 0);
+    }
+    for (int t = 0; t < CLIENTS; t++)
+        pthread_join(th[t], NULL);
+    for (int t = 0; t < CLIENTS; t++) {
+        for (int i = 0; i < PER_CLIENT; i++) {
+            ck_assert_msg(cl[t].ids[i] != NULL, "client %d request %d failed", t, i);
+            wait_record(&b, cl[t].ids[i]);
+            snprintf(path, sizeof(path), "/api/requests/%s", cl[t].ids[i]);
+            ck_assert_int_eq(fetch(&b, path, &r), 200);
+            json_t *rec = json_loads(r.body, 0, NULL);
+            http_resp_free(&r);
+            snprintf(want, sizeof(want), "[[\"client\",\"%d\"],[\"n\",\"%d\"]]", t, i);
+            char *q = json_dumps(
+                json_object_get(json_object_get(json_object_get(rec, "panels"), "request"), "query"),
+                JSON_COMPACT | JSON_ENCODE_ANY);
+            ck_assert_msg(q != NULL && strcmp(q, want) == 0, "record %s has query %s, not %s",
+                          cl[t].ids[i], q ? q : "(none)", want);
+            free(q);
+            json_decref(rec);
+            free(cl[t].ids[i]);
+        }
+    }
+    /* the shared history lists them all, with the one before them */
+    ck_assert_int_eq(fetch(&b, "/api/requests", &r), 200);
+    json_t *list = json_loads(r.body, 0, NULL);
+    http_resp_free(&r);
+    ck_assert_int_eq(json_array_size(list), CLIENTS * PER_CLIENT + 1);
+    json_decref(list);
+    node_stop(&a);
+    node_stop(&b);
+    redis_stop();
+}
+END_TEST
+
 START_TEST(test_needs_secret_key)
 {
     char cfg[512];
@@ -447,6 +574,7 @@ int main(void)
     tcase_add_test(tc, test_ttl_expires);
     tcase_add_test(tc, test_redis_killed_and_back);
     tcase_add_test(tc, test_redis_frozen);
+    tcase_add_test(tc, test_concurrent_requests);
     if (!UNDER_TSAN) /* ThreadSanitizer cannot follow a threaded process's fork */
         tcase_add_test(tc, test_forked_workers);
     tcase_add_test(tc, test_needs_secret_key);
@@ -456,6 +584,7 @@ int main(void)
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    rmdir(tmpdir);
+    if (redis_cleanup() > 0)
+        fprintf(stderr, "test_redis: stopped redis-servers that failed tests left running\n");
     return failed == 0 ? 0 : 1;
 }
