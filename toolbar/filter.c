@@ -83,14 +83,33 @@ struct copy_ctx {
     struct MHD_Response *dst;
     struct dtb_request *rq;
     int failed;
+    int page; /* to the intercepted-redirect page: only what still applies to a new body */
 };
+
+/* Headers of a redirect that do not go on the page that stands in for it: that page has a
+ * body, a type and a cache policy of its own, and is not a redirect. */
+static int not_for_page(const char *key)
+{
+    static const char *const skip[] = {MHD_HTTP_HEADER_CONTENT_TYPE,
+                                       MHD_HTTP_HEADER_CONTENT_ENCODING,
+                                       MHD_HTTP_HEADER_LOCATION,
+                                       MHD_HTTP_HEADER_CACHE_CONTROL,
+                                       MHD_HTTP_HEADER_ETAG,
+                                       MHD_HTTP_HEADER_LAST_MODIFIED,
+                                       MHD_HTTP_HEADER_TRANSFER_ENCODING};
+    for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+        if (strcasecmp(key, skip[i]) == 0)
+            return 1;
+    return 0;
+}
 
 static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                    const char *value)
 {
     struct copy_ctx *c = cls;
     enum MHD_Result ok;
-    if (key == NULL || strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+    if (key == NULL || strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0 ||
+        (c->page && (kind == MHD_FOOTER_KIND || not_for_page(key))))
         return MHD_YES;
     if (kind == MHD_FOOTER_KIND)
         ok = MHD_add_response_footer(c->dst, key, value ? value : "");
@@ -255,6 +274,10 @@ static enum MHD_Result queue_intercepted(struct dtb_request *rq, struct MHD_Conn
         free(out);
         return dtbi_real()->queue_response(con, status, response);
     }
+    /* the app's other headers still apply: above all Set-Cookie (a login answers with a
+     * redirect that sets the session cookie) */
+    struct copy_ctx cc = {r, rq, 0, 1};
+    MHD_get_response_headers(response, copy_header, &cc);
     dtb_buf_init(&st);
     server_timing(rq, &st);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
@@ -344,7 +367,7 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         copy = NULL;
     }
     if (copy != NULL) {
-        struct copy_ctx cc = {copy, rq, 0};
+        struct copy_ctx cc = {copy, rq, 0, 0};
         MHD_get_response_headers(response, copy_header, &cc);
         dtb_buf_init(&st);
         server_timing(rq, &st);

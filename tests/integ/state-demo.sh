@@ -173,12 +173,21 @@ grep -q 'href="/cats"' "$tmp/body" && grep -q '302' "$tmp/body" && grep -q '<dtb
     fail "the intercept page lacks the Location link, the status or the toolbar"
 code=$(curl_ -o /dev/null -w '%{http_code}' -H 'Accept: application/json' "$base/old-cats")
 [ "$code" = 302 ] || fail "a non-HTML client got $code, not the redirect"
+# a login answers with a redirect that sets the session cookie: the page keeps the cookie
+code=$(get "$base/login" -H 'Accept: text/html' -c "$tmp/jar-ir" -d user=carol -d password=petshop)
+[ "$code" = 200 ] || fail "intercepted login answered $code"
+grep -qi '^Set-Cookie: petshop_session=[0-9a-f]' "$tmp/h" || fail "the intercept page dropped Set-Cookie"
+if grep -qi '^Location:' "$tmp/h"; then fail "the intercept page kept Location"; fi
+grep -q 'href="/"' "$tmp/body" || fail "the intercept page lacks the link to /"
+code=$(get "$base/dogs" -b "$tmp/jar-ir")
+[ "$code" = 200 ] || fail "/dogs after an intercepted login answered $code"
+check 'b = p["session"]["before"]; assert b["data"]["user"] == "carol", b'
 stop
 start "$tmp/mem.json"
 code=$(curl_ -D "$tmp/h" -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "$base/old-cats")
 [ "$code" = 302 ] || fail "intercept off: $code"
 stop
-ok "intercept_redirects: on shows a page with the status, the link and the toolbar; off passes the 302"
+ok "intercept_redirects: on shows a page with the status, the link, the toolbar and the app's cookies; off passes the 302"
 
 # ---- Redis sessions ------------------------------------------------------------------------------
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
