@@ -2,7 +2,9 @@
  * store_redis.c - the history store shared by many processes and hosts, in Redis (hiredis).
  *
  * Keys (P = store_prefix): P:req:<id> holds one record's JSON (SET ... EX store_ttl);
- * P:history is a list of summaries, newest first (LPUSH + LTRIM to history_size, EXPIRE).
+ * P:history is a list of summaries, newest first (LPUSH + LTRIM to history_size, EXPIRE), and
+ * P:ids the same requests' ids, so that the records of those that fall off are deleted: an
+ * evicted id answers 404, and Redis holds no more records than the history lists.
  * Any process pointed at the same Redis and prefix lists and renders every process's requests.
  *
  * Redis must never hold up or break the app: one connection under one mutex, every command
@@ -44,6 +46,7 @@ struct redis_store {
     int db;
     struct timeval timeout;
     char key_history[300];
+    char key_ids[300]; /* the ids of the listed records, newest first, to delete evicted ones */
     char key_req_prefix[300];
     long long ttl;
     size_t history_size;
@@ -152,9 +155,8 @@ static void unlock_redis(struct redis_store *r, struct pipe_guard *g)
 
 static void drop_connection(struct redis_store *r, const char *why)
 {
-    dtbi_log_once("redis-down", "Redis store unavailable (%s); keeping records in memory "
-                                "until it is back",
-                  why);
+    if (!r->was_down) /* said at each outage, not at each retry */
+        dtbi_log("Redis store unavailable (%s); keeping records in memory until it is back", why);
     if (r->c != NULL)
         redisFree(r->c);
     r->c = NULL;
@@ -201,10 +203,43 @@ static int connected(struct redis_store *r)
     return 1;
 }
 
+/* Deletes the records whose ids fell off the history (they answer 404 from then on, and Redis
+ * holds no more records than the history lists). Lock held; 0, or -1 when Redis failed. */
+static int delete_evicted(struct redis_store *r, const redisReply *ids)
+{
+    size_t n = 0, bytes = strlen(r->key_req_prefix) + 17;
+    int rc = 0;
+    if (ids == NULL || ids->type != REDIS_REPLY_ARRAY || ids->elements == 0)
+        return 0;
+    const char **argv = calloc(ids->elements + 1, sizeof(*argv));
+    char *keys = calloc(ids->elements, bytes);
+    if (argv == NULL || keys == NULL)
+        goto out; /* they expire with store_ttl all the same */
+    argv[n++] = "DEL";
+    for (size_t i = 0; i < ids->elements; i++) {
+        const redisReply *e = ids->element[i];
+        if (e->type != REDIS_REPLY_STRING || e->len > 16)
+            continue;
+        char *k = keys + i * bytes;
+        snprintf(k, bytes, "%s%.*s", r->key_req_prefix, (int)e->len, e->str);
+        argv[n++] = k;
+    }
+    if (n > 1) {
+        redisReply *rep = redisCommandArgv(r->c, (int)n, argv, NULL);
+        if (rep == NULL)
+            rc = -1;
+        freeReplyObject(rep);
+    }
+out:
+    free(argv);
+    free(keys);
+    return rc;
+}
+
 static dtb_rc redis_put(struct dtbi_store *s, const char *id, json_t *summary, const char *record)
 {
     struct redis_store *r = (struct redis_store *)s;
-    char key[400], ttl[32], keep[32];
+    char key[400], ttl[32], keep[32], size[32];
     char *sum = json_dumps(summary, JSON_COMPACT);
     int ok = 0;
     if (sum == NULL)
@@ -212,19 +247,30 @@ static dtb_rc redis_put(struct dtbi_store *s, const char *id, json_t *summary, c
     snprintf(key, sizeof(key), "%s%s", r->key_req_prefix, id);
     snprintf(ttl, sizeof(ttl), "%lld", r->ttl);
     snprintf(keep, sizeof(keep), "%zu", r->history_size - 1);
+    snprintf(size, sizeof(size), "%zu", r->history_size);
     struct pipe_guard guard;
     lock_redis(r, &guard);
     if (connected(r)) {
+        /* One transaction, one round trip: the record, its summary and id at the head of the
+         * two lists, the ids that fall off, both lists trimmed to history_size. */
+        const char *multi[] = {"MULTI"};
         const char *set[] = {"SET", key, record, "EX", ttl};
         const char *push[] = {"LPUSH", r->key_history, sum};
+        const char *push_id[] = {"LPUSH", r->key_ids, id};
+        const char *fall[] = {"LRANGE", r->key_ids, size, "-1"};
         const char *trim[] = {"LTRIM", r->key_history, "0", keep};
+        const char *trim_ids[] = {"LTRIM", r->key_ids, "0", keep};
         const char *exp[] = {"EXPIRE", r->key_history, ttl};
-        redisAppendCommandArgv(r->c, 5, set, NULL);
-        redisAppendCommandArgv(r->c, 3, push, NULL);
-        redisAppendCommandArgv(r->c, 4, trim, NULL);
-        redisAppendCommandArgv(r->c, 3, exp, NULL);
+        const char *exp_ids[] = {"EXPIRE", r->key_ids, ttl};
+        const char *exec[] = {"EXEC"};
+        const char **cmds[] = {multi, set, push, push_id, fall, trim, trim_ids, exp, exp_ids, exec};
+        const int argc[] = {1, 5, 3, 3, 4, 4, 4, 3, 3, 1};
+        const int ncmds = (int)(sizeof(argc) / sizeof(argc[0]));
+        redisReply *result = NULL;
+        for (int i = 0; i < ncmds; i++)
+            redisAppendCommandArgv(r->c, argc[i], cmds[i], NULL);
         ok = 1;
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < ncmds; i++) {
             redisReply *rep = NULL;
             if (redisGetReply(r->c, (void **)&rep) != REDIS_OK) {
                 ok = 0;
@@ -232,14 +278,25 @@ static dtb_rc redis_put(struct dtbi_store *s, const char *id, json_t *summary, c
             }
             if (rep->type == REDIS_REPLY_ERROR)
                 ok = 0;
-            freeReplyObject(rep);
+            if (i == ncmds - 1 && rep->type == REDIS_REPLY_ARRAY && rep->elements == 8)
+                result = rep; /* EXEC: the eight commands' replies */
+            else
+                freeReplyObject(rep);
         }
-        if (!ok)
+        if (ok && result == NULL)
+            ok = 0; /* the transaction was not run */
+        for (size_t i = 0; ok && i < result->elements; i++)
+            if (result->element[i]->type == REDIS_REPLY_ERROR)
+                ok = 0;
+        if (ok && delete_evicted(r, result->element[3]) != 0)
+            ok = -1; /* stored; only the clean-up failed */
+        freeReplyObject(result);
+        if (ok != 1)
             drop_connection(r, r->c->err ? r->c->errstr : "command failed");
     }
     unlock_redis(r, &guard);
     free(sum);
-    if (ok)
+    if (ok != 0)
         return DTB_OK;
     return r->fallback->ops->put(r->fallback, id, summary, record);
 }
@@ -354,9 +411,11 @@ static dtb_rc redis_put_request(struct dtbi_store *s, struct dtb_request *rq)
 }
 
 /* Waits until every request queued before this call is written (or in the fallback), for at
- * most read_wait_ns: a reader then sees every request that completed before it asked. */
-static void wait_written(struct redis_store *r)
+ * most read_wait_ns: a reader then sees every request that completed before it asked. Returns
+ * 1 when there was something to wait for, else 0. */
+static int wait_written(struct redis_store *r)
 {
+    int waited = 0;
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_sec += (time_t)(r->read_wait_ns / 1000000000LL);
@@ -368,19 +427,19 @@ static void wait_written(struct redis_store *r)
     pthread_mutex_lock(&r->qlock);
     if (r->writer_pid == getpid()) {
         uint64_t target = r->queued;
+        waited = r->written < target;
         while (r->written < target)
             if (pthread_cond_timedwait(&r->qdone, &r->qlock, &deadline) == ETIMEDOUT)
                 break;
     }
     pthread_mutex_unlock(&r->qlock);
+    return waited;
 }
 
-static char *redis_get(struct dtbi_store *s, const char *id)
+static char *get_once(struct redis_store *r, const char *id)
 {
-    struct redis_store *r = (struct redis_store *)s;
     char key[400];
     char *out = NULL;
-    wait_written(r);
     snprintf(key, sizeof(key), "%s%s", r->key_req_prefix, id);
     struct pipe_guard guard;
     lock_redis(r, &guard);
@@ -395,6 +454,17 @@ static char *redis_get(struct dtbi_store *s, const char *id)
     }
     unlock_redis(r, &guard);
     return out != NULL ? out : r->fallback->ops->get(r->fallback, id);
+}
+
+/* A record is looked for at once; only when it is not there yet, and requests are still
+ * queued, does the reader wait for them and look again. */
+static char *redis_get(struct dtbi_store *s, const char *id)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    char *out = get_once(r, id);
+    if (out == NULL && wait_written(r))
+        out = get_once(r, id);
+    return out;
 }
 
 static int has_id(json_t *list, const char *id)
@@ -509,13 +579,15 @@ struct dtbi_store *dtbi_store_redis_create(const char *url, const char *prefix, 
     r->timeout.tv_sec = timeout_ms / 1000;
     r->timeout.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
     snprintf(r->key_history, sizeof(r->key_history), "%s:history", prefix);
+    snprintf(r->key_ids, sizeof(r->key_ids), "%s:ids", prefix);
     snprintf(r->key_req_prefix, sizeof(r->key_req_prefix), "%s:req:", prefix);
     r->fallback = dtbi_store_mem_create(history_size, max_bytes);
     if (r->fallback == NULL)
         goto fail;
     r->max_bytes = max_bytes;
-    /* a reader waits for the queue at most 2 s, or 4 Redis calls when they are allowed longer */
-    r->read_wait_ns = (int64_t)(timeout_ms > 500 ? 4 * timeout_ms : 2000) * 1000000LL;
+    /* a reader waits for the queue as long as four Redis calls may take, at least 200 ms: it
+     * may be on the thread that serves the app's pages (MHD's single polling thread) */
+    r->read_wait_ns = (int64_t)(timeout_ms > 50 ? 4 * timeout_ms : 200) * 1000000LL;
     pthread_mutex_init(&r->lock, NULL);
     pthread_mutex_init(&r->qlock, NULL);
     queue_conds_init(r);

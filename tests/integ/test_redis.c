@@ -242,27 +242,86 @@ START_TEST(test_shared_between_processes)
 }
 END_TEST
 
+/* How many keys Redis holds under pattern. */
+static int redis_count(const char *pattern)
+{
+    char cmd[600];
+    int n = -1;
+    snprintf(cmd, sizeof(cmd), "redis-cli -s '%s' --scan --pattern '%s' | wc -l", sock, pattern);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    if (fscanf(p, "%d", &n) != 1)
+        n = -1;
+    pclose(p);
+    return n;
+}
+
 START_TEST(test_history_capped)
 {
-    struct node a;
+    struct node a, b;
     struct http_resp r;
+    char *ids[6], path[128];
     redis_start();
     node_start(&a, ", \"history_size\": 3");
-    char *last = NULL;
-    for (int i = 0; i < 6; i++) {
-        free(last);
-        last = hit(&a);
-    }
-    wait_record(&a, last);
-    usleep(50000);
+    node_start(&b, ", \"history_size\": 3");
+    for (int i = 0; i < 6; i++)
+        ids[i] = hit(&a);
+    wait_record(&b, ids[5]);
     ck_assert_int_eq(fetch(&a, "/api/requests", &r), 200);
     json_t *list = json_loads(r.body, 0, NULL);
-    ck_assert_int_eq(json_array_size(list), 3);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "id")), last);
-    json_decref(list);
     http_resp_free(&r);
-    free(last);
+    ck_assert_int_eq(json_array_size(list), 3);
+    for (int i = 0; i < 3; i++) /* newest first */
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, i), "id")),
+                         ids[5 - i]);
+    json_decref(list);
+    /* the evicted ones answer 404 with a JSON error, in every process, and are gone from
+     * Redis: it holds the three listed records only */
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof(path), "/api/requests/%s", ids[i]);
+        for (int k = 0; k < 2; k++) {
+            long st = fetch(k == 0 ? &a : &b, path, &r);
+            ck_assert_msg(st == (i < 3 ? 404 : 200), "request %d from node %d: %ld", i, k, st);
+            if (i < 3)
+                ck_assert_ptr_nonnull(strstr(r.body, "\"error\""));
+            http_resp_free(&r);
+        }
+        free(ids[i]);
+    }
+    ck_assert_int_eq(redis_count("dtbtest:req:*"), 3);
     node_stop(&a);
+    node_stop(&b);
+    redis_stop();
+}
+END_TEST
+
+START_TEST(test_redis_absent_at_start)
+{
+    /* No Redis when the toolbar starts: the pages are served, the records kept in memory and
+     * listed as such; once Redis is there the records go to it (another process reads them). */
+    struct node a, b;
+    struct http_resp r;
+    redis_start();
+    redis_stop(); /* sets the socket path, and nothing listens on it */
+    node_start(&a, NULL);
+    char *id = hit(&a);
+    wait_record(&a, id);
+    ck_assert_int_eq(fetch(&a, "/api/requests", &r), 200);
+    json_t *list = json_loads(r.body, 0, NULL);
+    http_resp_free(&r);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "id")), id);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "store")),
+                     "memory (Redis was unavailable)");
+    json_decref(list);
+    free(id);
+    redis_start();
+    node_start(&b, NULL);
+    usleep(1100000); /* past a's reconnect back-off */
+    id = hit(&a);
+    wait_record(&b, id);
+    free(id);
+    node_stop(&a);
+    node_stop(&b);
     redis_stop();
 }
 END_TEST
@@ -574,6 +633,7 @@ int main(void)
     tcase_add_test(tc, test_ttl_expires);
     tcase_add_test(tc, test_redis_killed_and_back);
     tcase_add_test(tc, test_redis_frozen);
+    tcase_add_test(tc, test_redis_absent_at_start);
     tcase_add_test(tc, test_concurrent_requests);
     if (!UNDER_TSAN) /* ThreadSanitizer cannot follow a threaded process's fork */
         tcase_add_test(tc, test_forked_workers);
