@@ -109,8 +109,13 @@ static int take_array(struct dtbi_daemon_ctx *dctx, struct opt_vec *ov,
                 return -1;
             continue;
         }
-        if (shape_of(items[i].option) == SHAPE_UNKNOWN)
-            return -1;
+        if (shape_of(items[i].option) == SHAPE_UNKNOWN) {
+            /* an option of a newer libmicrohttpd: in item form it is self-describing, so it
+             * goes to MHD as it is */
+            if (vec_push(ov, items[i].option, items[i].value, items[i].ptr_value) != 0)
+                return -1;
+            continue;
+        }
         if (take(dctx, ov, items[i].option, items[i].value, items[i].ptr_value) != 0)
             return -1;
     }
@@ -189,7 +194,9 @@ int dtbi_mhd_options_build(struct dtbi_daemon_ctx *dctx, va_list ap)
         if (opt == MHD_OPTION_END)
             break;
         if (take_va(dctx, &ov, opt, &aq) != 0) {
-            dtbi_log("MHD option %d is not known to the toolbar; daemon not started", (int)opt);
+            /* its argument's size is unknown, so the list cannot be read past it */
+            dtbi_log("MHD option %d is not known to the toolbar; this daemon runs without it",
+                     (int)opt);
             rc = -1;
             break;
         }

@@ -186,8 +186,9 @@ struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flag
     dctx->app_handler = dh;
     dctx->app_handler_cls = dh_cls;
     if (dtbi_mhd_options_build(dctx, ap) != 0) {
+        /* options the toolbar cannot carry (said in the log): the app's daemon as it asked */
         free(dctx);
-        return NULL;
+        return dtbi_real()->start_daemon_va(flags, port, apc, apc_cls, dh, dh_cls, ap);
     }
     /* preload.ports: the listening port decides; when it is known only after the start
      * (port 0), requests pass through until it is */
