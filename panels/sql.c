@@ -14,7 +14,8 @@
  * code, exact and nearly free), not from a backtrace: symbolizing needs debug info and costs
  * microseconds per query. Statements stepped without the macro show no call site.
  *
- * Actions take only a request id, a query index and the request's HMAC (sign.c); the SQL comes
+ * Actions take only a request id, a query index and that query's HMAC over both (sign.c), so a
+ * signature opens one query only (it is made when the record is built); the SQL comes
  * from the stored record. A re-run is read-only by construction: a separate read-only
  * connection, a single statement that sqlite3_stmt_readonly() accepts, a time limit, 100 rows.
  * PostgreSQL capture and its actions live in sql_pq.c.
@@ -777,6 +778,15 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
                                 "duplicate", 0, "similar", 0);
         if (row != NULL && q->error != NULL)
             json_object_set_new(row, "error", json_string(q->error));
+        if (row != NULL && tb->cfg.sql_explain && q->db >= 0 &&
+            (strcmp(q->engine, "sqlite") == 0 || strcmp(q->engine, "postgresql") == 0)) {
+            /* each query that offers actions gets its own signature, over the request id and
+             * its index: a signature opens that one query, and nothing else */
+            char sig[65], msg[64];
+            snprintf(msg, sizeof(msg), "sql:%s:%zu", dtb_request_id(rq), json_array_size(queries));
+            dtbi_sign(tb, msg, sig);
+            json_object_set_new(row, "sig", json_string(sig));
+        }
         if (row != NULL)
             json_array_append_new(queries, row);
         else
@@ -853,14 +863,6 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
                     "databases", dbs, "declared_databases", declared ? declared : json_array(),
                     "slow_ms", tb->cfg.sql_slow_ms, "n_plus_one_threshold",
                     (json_int_t)ps->n_plus_one);
-    if (out != NULL && tb->cfg.sql_explain && st->n > 0) {
-        /* one signature per request: it proves the record came from a toolbar holding the key;
-         * the query index only picks among that record's statements */
-        char sig[65], msg[64];
-        snprintf(msg, sizeof(msg), "sql:%s", dtb_request_id(rq));
-        dtbi_sign(tb, msg, sig);
-        json_object_set_new(out, "sig", json_string(sig));
-    }
     if (out != NULL)
         json_object_set_new(out, "actions", json_boolean(tb->cfg.sql_explain));
     return out;
@@ -1029,7 +1031,7 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
             json_object_get(q, "db") != NULL && json_is_true(json_object_get(stats, "actions"))) {
             static const char *const actions[][2] = {
                 {"explain", "Explain"}, {"analyze", "Explain analyze"}, {"select", "Re-run"}};
-            const char *sig = json_string_value(json_object_get(stats, "sig"));
+            const char *sig = json_string_value(json_object_get(q, "sig"));
             for (int a = 0; a < 3; a++) {
                 if (a == 1 && !pg)
                     continue; /* EXPLAIN ANALYZE is PostgreSQL's */
@@ -1270,7 +1272,7 @@ enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *c
     if (dtbi_sql_action_parse(body, body_len, id, &index, sig) != 0)
         return dtbi_send_json(con, MHD_HTTP_BAD_REQUEST,
                               json_pack("{s:s}", "error", "expected {\"request\", \"query\", \"sig\"}"));
-    snprintf(msg, sizeof(msg), "sql:%s", id);
+    snprintf(msg, sizeof(msg), "sql:%s:%zu", id, index);
     if (!dtbi_sign_verify(tb, msg, sig))
         return dtbi_send_json(con, MHD_HTTP_FORBIDDEN,
                               json_pack("{s:s}", "error", "missing or wrong signature"));

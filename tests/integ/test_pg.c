@@ -142,7 +142,7 @@ START_TEST(test_pg_capture_and_actions)
     ck_assert_ptr_null(strstr(dump, "s3cret"));
     free(dump);
 
-    const char *sig = json_string_value(json_object_get(sql, "sig")); /* one per request */
+    const char *sig = json_string_value(json_object_get(json_array_get(qs, 1), "sig"));
     ck_assert_int_eq(post_action(base, "select", id, 1, sig, &r), 200);
     ck_assert_ptr_nonnull(strstr(r.body, "\"rows\":[[\"2\",\"cat-2\"]]"));
     http_resp_free(&r);
@@ -154,15 +154,18 @@ START_TEST(test_pg_capture_and_actions)
     http_resp_free(&r);
     int nv = find(qs, "nextval");
     ck_assert_int_eq(post_action(base, "select", id, nv,
-                                 sig,
+                                 json_string_value(json_object_get(json_array_get(qs, nv), "sig")),
                                  &r),
                      400);
     ck_assert_ptr_nonnull(strstr(r.body, "read-only"));
     http_resp_free(&r);
     ck_assert_int_eq(post_action(base, "select", id, ins,
-                                 sig,
+                                 json_string_value(json_object_get(json_array_get(qs, ins), "sig")),
                                  &r),
                      400);
+    http_resp_free(&r);
+    /* query 1's signature replayed for another query of the request */
+    ck_assert_int_eq(post_action(base, "select", id, ins, sig, &r), 403);
     http_resp_free(&r);
     ck_assert_int_eq(post_action(base, "select", "0123456789abcdef", 1, sig, &r), 403);
     http_resp_free(&r); /* the signature of another request */
@@ -196,7 +199,7 @@ START_TEST(test_pg_capture_and_actions)
     ck_assert_int_eq(json_array_size(qs), 2);
     ck_assert_ptr_nonnull(json_string_value(json_object_get(json_array_get(qs, 0), "error")));
     ck_assert_ptr_nonnull(json_string_value(json_object_get(json_array_get(qs, 1), "error")));
-    sig = json_string_value(json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"), "sig"));
+    sig = json_string_value(json_object_get(json_array_get(qs, 1), "sig"));
     long st = post_action(base, "explain", id, 1, sig, &r);
     ck_assert_msg(st >= 400 && st != 403, "re-run with the server gone answered %ld", st);
     ck_assert_ptr_nonnull(strstr(r.body, "\"error\""));

@@ -254,10 +254,13 @@ START_TEST(test_signed_actions)
     struct http_resp r;
     json_t *rec = record_for("/sql", &id);
     json_t *sql = json_object_get(json_object_get(rec, "panels"), "sql");
-    /* one signature per request, over "sql:<id>"; the index picks among its queries */
-    const char *sig1 = json_string_value(json_object_get(sql, "sig"));
+    /* one signature per query, over "sql:<id>:<index>" */
+    ck_assert_ptr_null(json_object_get(sql, "sig"));
+    const char *sig1 = json_string_value(json_object_get(query(sql, 1), "sig"));
+    const char *sig0 = json_string_value(json_object_get(query(sql, 0), "sig"));
     ck_assert_ptr_nonnull(sig1);
-    ck_assert_ptr_null(json_object_get(query(sql, 1), "sig"));
+    ck_assert_ptr_nonnull(sig0);
+    ck_assert_str_ne(sig0, sig1);
     ck_assert_int_eq(action("select", id, 1, sig1, &r), 200);
     ck_assert_ptr_nonnull(strstr(r.body, "\"rows\":[[\"a\"]]"));
     http_resp_free(&r);
@@ -272,11 +275,17 @@ START_TEST(test_signed_actions)
     http_resp_free(&r);
     ck_assert_int_eq(action("select", id, 1, NULL, &r), 403);
     http_resp_free(&r);
+    /* a signature replayed for another query of the same request is refused */
+    ck_assert_int_eq(action("select", id, 1, sig0, &r), 403);
+    http_resp_free(&r);
+    ck_assert_int_eq(action("explain", id, 0, sig1, &r), 403);
+    http_resp_free(&r);
     /* a non-SELECT statement: signed, but never re-run */
     size_t n = json_array_size(json_object_get(sql, "queries"));
     for (size_t i = 0; i < n; i++) {
         if (strstr(json_string_value(json_object_get(query(sql, i), "sql")), "UPDATE") != NULL) {
-            ck_assert_int_eq(action("select", id, (int)i, sig1, &r), 400);
+            const char *sig = json_string_value(json_object_get(query(sql, i), "sig"));
+            ck_assert_int_eq(action("select", id, (int)i, sig, &r), 400);
             ck_assert_ptr_nonnull(strstr(r.body, "read-only SELECT"));
             http_resp_free(&r);
         }
