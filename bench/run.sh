@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh - the WORKLOAD macro-benchmark (/work/shared/WORKLOAD.md).
 #
-#   bench/run.sh [--duration S] [--rounds N] [--out FILE]      (defaults: 5 s, 3 rounds)
+#   bench/run.sh [--duration S] [--rounds N] [--out FILE]
+#                (defaults: 5 s, 3 rounds, bench/RESULTS.md; --out - writes no file)
 #
 # For each page (/cats, /big, /api/cats) and each round it runs the modes interleaved:
 #   debugtoolbar petshop: a (built --disable-demo-toolbar), b (toolbar, {"enabled": false}),
@@ -16,13 +17,13 @@ set -eu
 
 DURATION=5
 ROUNDS=3
-OUT=
+OUT=$(cd "$(dirname "$0")" && pwd)/RESULTS.md
 while [ $# -gt 0 ]; do
     case "$1" in
     --duration) DURATION=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "usage: $0 [--duration S] [--rounds N] [--out FILE]" >&2; exit 2 ;;
     esac
 done
@@ -205,11 +206,19 @@ log "micro-benchmarks (make bench)"
     log "warning: make bench failed"
 
 # ---- report ---------------------------------------------------------------------------------
+pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "?"; }
+ENV_INFO="date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?')
+machine: $(uname -srm); $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)); $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM; $(. /etc/os-release && echo "$PRETTY_NAME")
+versions: gcc $(gcc -dumpfullversion 2>/dev/null); libmicrohttpd $(pkgver libmicrohttpd12); sqlite3 $(pkgver libsqlite3-0); jansson $(pkgver libjansson4); libxml2 $(pkgver libxml2); wrk $(pkgver wrk); python3 $(pkgver python3); Django $(pkgver python3-django); django-debug-toolbar $(pkgver python3-django-debug-toolbar)"
+export ENV_INFO
+[ "$OUT" = - ] && OUT=
 "$PY" - "$RES" "$RSS1" "$RSS2" "$served" "$DURATION" "$ROUNDS" "${OUT:-}" <<'EOF'
+import os
 import statistics as st
 import sys
 
 res, rss1, rss2, served, duration, rounds, out = sys.argv[1:8]
+env_info = os.environ.get("ENV_INFO", "")
 rows = {}
 for line in open(res):
     page, impl, mode, rnd, rps, p50, p99, hwm, err = line.rstrip("\n").split("\t")
@@ -250,6 +259,8 @@ note = ("wrk -t1 -c4 -d%ss --latency on 127.0.0.1, %d round(s); values are media
         "debugtoolbar: petshop --threads poll, keep-alive. django: wsgiref, one process, one "
         "thread, HTTP/1.0 with a new connection per request." % (duration, rounds))
 print()
+print(env_info)
+print()
 print("\n".join(lines))
 micro = open(res.replace("results.tsv", "micro.out")).read().rstrip()
 print()
@@ -259,7 +270,8 @@ print()
 print(micro)
 if out:
     with open(out, "w") as f:
-        f.write("# WORKLOAD macro-benchmark\n\n%s\n\n" % note)
+        f.write("# WORKLOAD macro-benchmark\n\n%s\n\n" % "  \n".join(env_info.split("\n")))
+        f.write("%s\n\n" % note)
         f.write("| " + " | ".join(head) + " |\n")
         f.write("|" + "|".join("---" for _ in head) + "|\n")
         for r in table:

@@ -4,7 +4,9 @@
  * In one process: a toolbar-wrapped MHD app serves one request whose handler runs N point
  * SELECTs (one prepared statement, reset and re-bound each time, as an app would) on a
  * connection attached to the toolbar, then N on a connection that is not; the difference per
- * query is what capture costs. Each figure is the best of a few rounds, measured in the same
+ * query is what capture costs. The traced run is made twice, with the default config and with
+ * sql.capture_params off (a second toolbar before a second daemon), which shows what reading the
+ * bound parameters (sqlite3_expanded_sql) costs. Each figure is the best of a few rounds, measured in the same
  * run (shared machines are noisy). Run with `make bench`.
  */
 #include <arpa/inet.h>
@@ -25,7 +27,7 @@
 #define ROUNDS 5
 
 static sqlite3 *traced, *plain;
-static double ns_traced = 1e30, ns_plain = 1e30;
+static double ns_traced = 1e30, ns_plain = 1e30, ns_noparams = 1e30;
 
 static int64_t now(void)
 {
@@ -54,8 +56,9 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
                            const char *method, const char *version, const char *upload_data,
                            size_t *upload_data_size, void **req_cls)
 {
-    double a = run(strcmp(url, "/traced") == 0 ? traced : plain);
-    double *best = strcmp(url, "/traced") == 0 ? &ns_traced : &ns_plain;
+    int is_traced = strcmp(url, "/traced") == 0;
+    double a = run(is_traced ? traced : plain);
+    double *best = !is_traced ? &ns_plain : *(int *)cls ? &ns_noparams : &ns_traced;
     if (a < *best)
         *best = a;
     struct MHD_Response *r = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
@@ -102,21 +105,31 @@ int main(void)
     struct dtb_error err = {0};
     traced = open_db(path);
     plain = open_db(path2);
-    struct dtb_toolbar *tb = dtb_toolbar_create_from_string(
+    static const char *const cfgs[2] = {
         "{\"enabled\": true, \"record_max_bytes\": 16777216, \"history_max_bytes\": 67108864}",
-        "bench", &err);
-    dtb_toolbar_start(tb, &err);
-    dtb_sqlite_attach(traced);
+        "{\"enabled\": true, \"record_max_bytes\": 16777216, \"history_max_bytes\": 67108864, "
+        "\"sql\": {\"capture_params\": false}}"};
+    static int noparams[2] = {0, 1};
+    struct dtb_toolbar *tb[2];
+    struct MHD_Daemon *d[2];
+    unsigned port[2];
     struct sockaddr_in sa = {0};
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-                                            app, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
-    unsigned port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
-    for (int r = 0; r < ROUNDS; r++) { /* interleaved, so drift hits both alike */
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/plain", port);
+    for (int k = 0; k < 2; k++) {
+        tb[k] = dtb_toolbar_create_from_string(cfgs[k], "bench", &err);
+        dtb_toolbar_start(tb[k], &err);
+        d[k] = dtb_start_daemon(tb[k], MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, app,
+                                &noparams[k], MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+        port[k] = MHD_get_daemon_info(d[k], MHD_DAEMON_INFO_BIND_PORT)->port;
+    }
+    dtb_sqlite_attach(traced); /* records into whichever toolbar's request is current */
+    for (int r = 0; r < ROUNDS; r++) { /* interleaved, so drift hits all alike */
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/plain", port[0]);
         get(url);
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/traced", port);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/traced", port[0]);
+        get(url);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/traced", port[1]);
         get(url);
     }
     printf("sql capture: %d point SELECTs, best of %d rounds\n", N, ROUNDS);
@@ -124,8 +137,12 @@ int main(void)
     printf("  traced    %8.1f ns/query\n", ns_traced);
     printf("  added     %8.1f ns/query (ratio traced/untraced %.2f)\n", ns_traced - ns_plain,
            ns_traced / ns_plain);
-    MHD_stop_daemon(d);
-    dtb_toolbar_destroy(tb);
+    printf("  with sql.capture_params off: traced %.1f ns/query, added %.1f ns/query\n",
+           ns_noparams, ns_noparams - ns_plain);
+    for (int k = 0; k < 2; k++) {
+        MHD_stop_daemon(d[k]);
+        dtb_toolbar_destroy(tb[k]);
+    }
     dtb_sqlite_detach(traced);
     sqlite3_close(traced);
     sqlite3_close(plain);
