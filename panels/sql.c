@@ -79,6 +79,7 @@ struct sql_state {
     size_t ntexts, texts_cap;
     struct inflight fly[MAX_INFLIGHT];
     const char *dbs[MAX_DBS];
+    const char *dbvers[MAX_DBS]; /* the server's version, when the driver tells it */
     int ndbs;
 };
 
@@ -144,6 +145,8 @@ static _Thread_local struct {
 
 void dtb_sql_site(const char *file, int line, const char *func)
 {
+    if (dtb_request_current() == NULL)
+        return; /* nothing will record it: it must not stick to a later query */
     tl_site.file = file;
     tl_site.line = line;
     tl_site.func = func;
@@ -401,7 +404,7 @@ void dtb_sqlite_detach(sqlite3 *db)
 
 void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, json_t *params,
                   int64_t start_ns, int64_t duration_ns, int64_t rows, const char *db,
-                  const char *error)
+                  const char *error, const char *db_version)
 {
     struct sql_state *st = dtb_request_panel_state(rq, "sql");
     struct sql_query *q;
@@ -426,6 +429,8 @@ void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, j
     q->func = tl_site.func;
     tl_site.file = NULL;
     q->db = intern_db(rq, st, db);
+    if (q->db >= 0 && db_version != NULL && st->dbvers[q->db] == NULL)
+        st->dbvers[q->db] = dtb_request_strdup(rq, db_version);
     q->error = error != NULL ? dtb_request_strdup(rq, error) : NULL;
     if (params != NULL && dtb_request_toolbar(rq)->cfg.sql_capture_params)
         q->params = dtb_request_own_json(rq, dtbi_sql_redact_params(dtb_request_toolbar(rq), sql, params));
@@ -440,7 +445,7 @@ void dtb_sql_record(const char *engine, const char *sql, const json_t *params, i
     if (rq == NULL || sql == NULL)
         return;
     dtbi_sql_add(rq, engine, sql, params ? json_deep_copy(params) : NULL,
-                 dtb_now_ns() - duration_ns, duration_ns, rows, NULL, NULL);
+                 dtb_now_ns() - duration_ns, duration_ns, rows, NULL, NULL, NULL);
 }
 
 /* ---- parameters from SQLite's expanded SQL ------------------------------------------------ */
@@ -851,6 +856,8 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
             int v = schema_version(st->dbs[i]);
             if (v >= 0)
                 json_object_set_new(d, "schema_version", json_integer(v));
+        } else if (d != NULL && st->dbvers[i] != NULL) {
+            json_object_set_new(d, "version", json_string(st->dbvers[i]));
         }
         json_array_append_new(dbs, d);
     }

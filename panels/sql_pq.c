@@ -25,13 +25,13 @@ typedef unsigned int Oid;
 
 #include "sql.h"
 
-PGresult *dtb_pq_exec(PGconn *conn, const char *command);
-PGresult *dtb_pq_exec_params(PGconn *conn, const char *command, int nParams,
+PGresult *(dtb_pq_exec)(PGconn *conn, const char *command);
+PGresult *(dtb_pq_exec_params)(PGconn *conn, const char *command, int nParams,
                              const Oid *paramTypes, const char *const *paramValues,
                              const int *paramLengths, const int *paramFormats, int resultFormat);
 PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
                          const Oid *paramTypes);
-PGresult *dtb_pq_exec_prepared(PGconn *conn, const char *stmtName, int nParams,
+PGresult *(dtb_pq_exec_prepared)(PGconn *conn, const char *stmtName, int nParams,
                                const char *const *paramValues, const int *paramLengths,
                                const int *paramFormats, int resultFormat);
 void dtb_pq_finish(PGconn *conn);
@@ -103,10 +103,17 @@ static void record(struct dtb_request *rq, PGconn *conn, const char *sql, json_t
     if (s == PGRES_FATAL_ERROR || s == PGRES_NONFATAL_ERROR || s == PGRES_BAD_RESPONSE)
         error = res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(conn);
     conninfo(conn, info, sizeof(info));
-    dtbi_sql_add(rq, "postgresql", sql, params, t0, t1 - t0, rows, info, error);
+    char version[32] = "";
+    int v = PQserverVersion(conn); /* e.g. 150008 for 15.8, 90624 for 9.6.24 */
+    if (v >= 100000)
+        snprintf(version, sizeof(version), "%d.%d", v / 10000, v % 10000);
+    else if (v > 0)
+        snprintf(version, sizeof(version), "%d.%d.%d", v / 10000, v / 100 % 100, v % 100);
+    dtbi_sql_add(rq, "postgresql", sql, params, t0, t1 - t0, rows, info, error,
+                 version[0] ? version : NULL);
 }
 
-PGresult *dtb_pq_exec(PGconn *conn, const char *command)
+PGresult *(dtb_pq_exec)(PGconn *conn, const char *command)
 {
     struct dtb_request *rq = dtb_request_current();
     int64_t t0;
@@ -119,7 +126,7 @@ PGresult *dtb_pq_exec(PGconn *conn, const char *command)
     return r;
 }
 
-PGresult *dtb_pq_exec_params(PGconn *conn, const char *command, int nParams,
+PGresult *(dtb_pq_exec_params)(PGconn *conn, const char *command, int nParams,
                              const Oid *paramTypes, const char *const *paramValues,
                              const int *paramLengths, const int *paramFormats, int resultFormat)
 {
@@ -160,7 +167,7 @@ PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query, 
     return r;
 }
 
-PGresult *dtb_pq_exec_prepared(PGconn *conn, const char *stmtName, int nParams,
+PGresult *(dtb_pq_exec_prepared)(PGconn *conn, const char *stmtName, int nParams,
                                const char *const *paramValues, const int *paramLengths,
                                const int *paramFormats, int resultFormat)
 {
@@ -305,12 +312,12 @@ done:
 
 #else /* without libpq: the API exists, nothing runs */
 
-PGresult *dtb_pq_exec(PGconn *conn, const char *command)
+PGresult *(dtb_pq_exec)(PGconn *conn, const char *command)
 {
     return NULL;
 }
 
-PGresult *dtb_pq_exec_params(PGconn *conn, const char *command, int nParams,
+PGresult *(dtb_pq_exec_params)(PGconn *conn, const char *command, int nParams,
                              const Oid *paramTypes, const char *const *paramValues,
                              const int *paramLengths, const int *paramFormats, int resultFormat)
 {
@@ -323,7 +330,7 @@ PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query, 
     return NULL;
 }
 
-PGresult *dtb_pq_exec_prepared(PGconn *conn, const char *stmtName, int nParams,
+PGresult *(dtb_pq_exec_prepared)(PGconn *conn, const char *stmtName, int nParams,
                                const char *const *paramValues, const int *paramLengths,
                                const int *paramFormats, int resultFormat)
 {

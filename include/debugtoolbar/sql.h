@@ -72,6 +72,17 @@ PGresult *dtb_pq_exec_prepared(PGconn *conn, const char *stmtName, int nParams,
                                const int *paramFormats, int resultFormat);
 /* Forgets conn's prepared statements, then PQfinish(conn). */
 void dtb_pq_finish(PGconn *conn);
+#ifndef DTB_DISABLE
+/* The calls that run a query also record the caller's file:line and function as its call site
+ * (a function-like macro is not expanded inside itself: the inner names are the functions). */
+#define dtb_pq_exec(conn, command) (dtb_sql_site(__FILE__, __LINE__, __func__), dtb_pq_exec(conn, command))
+#define dtb_pq_exec_params(conn, command, n, types, values, lengths, formats, rformat)             \
+    (dtb_sql_site(__FILE__, __LINE__, __func__),                                                   \
+     dtb_pq_exec_params(conn, command, n, types, values, lengths, formats, rformat))
+#define dtb_pq_exec_prepared(conn, name, n, values, lengths, formats, rformat)                     \
+    (dtb_sql_site(__FILE__, __LINE__, __func__),                                                   \
+     dtb_pq_exec_prepared(conn, name, n, values, lengths, formats, rformat))
+#endif
 #endif
 
 #ifdef DTB_DISABLE

@@ -129,6 +129,19 @@ START_TEST(test_pg_capture_and_actions)
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(q1, "params"), 0)), "2");
     ck_assert_int_eq(json_integer_value(json_object_get(q1, "rows")), 1);
     ck_assert_ptr_null(strstr(json_string_value(json_object_get(q1, "db")), "password"));
+    /* the call site is the app's line (the dtb_pq_* macros), the duration the toolbar's clock */
+    const char *site = json_string_value(json_object_get(q1, "call_site"));
+    ck_assert_msg(site != NULL && strstr(site, "test_pg.c:") != NULL && strstr(site, "(app)") != NULL,
+                  "call site %s", site ? site : "(none)");
+    ck_assert_int_gt(json_integer_value(json_object_get(q1, "duration_ns")), 0);
+    /* the database: engine, and the server's version */
+    json_t *db0 = json_array_get(json_object_get(sql, "databases"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(db0, "engine")), "postgresql");
+    char want[16];
+    snprintf(want, sizeof(want), "%d.", PQserverVersion(conn) / 10000);
+    const char *ver = json_string_value(json_object_get(db0, "version"));
+    ck_assert_msg(ver != NULL && strncmp(ver, want, strlen(want)) == 0, "version %s",
+                  ver ? ver : "(none)");
     int prep = find(qs, "WHERE name = $1");
     ck_assert_int_ge(prep, 0);
     int bad = find(qs, "no_such_table");
