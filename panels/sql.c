@@ -1094,24 +1094,77 @@ static int progress_cb(void *deadline)
     return dtb_now_ns() > *(int64_t *)deadline;
 }
 
-static int bind_params(sqlite3_stmt *st, const json_t *params)
+static int hex_digit(char c)
 {
-    size_t i;
-    json_t *v;
-    json_array_foreach(params, i, v)
-    {
-        int k = (int)i + 1, rc;
-        if (json_is_integer(v))
-            rc = sqlite3_bind_int64(st, k, json_integer_value(v));
-        else if (json_is_real(v))
-            rc = sqlite3_bind_double(st, k, json_real_value(v));
-        else if (json_is_string(v))
-            rc = sqlite3_bind_text(st, k, json_string_value(v), (int)json_string_length(v),
-                                   SQLITE_TRANSIENT);
-        else
-            rc = sqlite3_bind_null(st, k);
-        if (rc != SQLITE_OK)
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Binds one recorded value (as params_from_expanded wrote it) to parameter k. */
+static int bind_one(sqlite3_stmt *st, int k, const json_t *v)
+{
+    const char *hex = json_string_value(json_object_get(v, "blob"));
+    if (json_is_integer(v))
+        return sqlite3_bind_int64(st, k, json_integer_value(v));
+    if (json_is_real(v))
+        return sqlite3_bind_double(st, k, json_real_value(v));
+    if (json_is_string(v))
+        return sqlite3_bind_text(st, k, json_string_value(v), (int)json_string_length(v),
+                                 SQLITE_TRANSIENT);
+    if (hex != NULL) { /* X'..' in the expanded SQL */
+        size_t n = strlen(hex) / 2;
+        unsigned char *b = malloc(n + 1);
+        int rc = b != NULL ? SQLITE_OK : SQLITE_NOMEM;
+        for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+            int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+            if (hi < 0 || lo < 0)
+                rc = SQLITE_MISMATCH;
+            else
+                b[i] = (unsigned char)(hi * 16 + lo);
+        }
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_blob(st, k, b, (int)n, SQLITE_TRANSIENT);
+        free(b);
+        return rc;
+    }
+    return sqlite3_bind_null(st, k);
+}
+
+/* Binds the recorded values, one per parameter as it occurs in sql's text, to the parameter
+ * each occurrence names: a name used twice, or ?NNN out of order, binds its own slot (a bare ?
+ * takes the next number after the largest so far, as SQLite numbers them). */
+static int bind_params(sqlite3_stmt *st, const char *sql, const json_t *params)
+{
+    const char *t = sql;
+    size_t j = 0;
+    int largest = 0;
+    while (*t != '\0') {
+        if (*t == '\'' || *t == '"' || *t == '`') {
+            t = skip_quoted(t);
+            continue;
+        }
+        size_t tok = param_token(t);
+        if (tok == 0) {
+            t++;
+            continue;
+        }
+        int k;
+        if (t[0] == '?') {
+            k = tok > 1 ? atoi(t + 1) : largest + 1;
+        } else {
+            char name[128];
+            if (tok >= sizeof(name))
+                return -1;
+            memcpy(name, t, tok);
+            name[tok] = '\0';
+            k = sqlite3_bind_parameter_index(st, name);
+        }
+        const json_t *v = json_array_get(params, j++);
+        if (k <= 0 || v == NULL || bind_one(st, k, v) != SQLITE_OK)
             return -1;
+        if (k > largest)
+            largest = k;
+        t += tok;
     }
     return 0;
 }
@@ -1189,7 +1242,7 @@ static json_t *run_sqlite(const char *action, const char *file, const char *sql,
             goto done;
         }
     }
-    if (bind_params(st, params) != 0) {
+    if (bind_params(st, sql, params) != 0) {
         out = json_pack("{s:s}", "error", "the recorded parameters cannot be bound");
         goto done;
     }

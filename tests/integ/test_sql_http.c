@@ -83,6 +83,26 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         pthread_join(t, NULL);
         dtb_sql_record("redis", "GET <b>key</b>", NULL, 1500, 1);
     }
+    if (strcmp(url, "/rerun") == 0) { /* parameters the re-run must bind back as they were */
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2(db, "SELECT hex(b) FROM bin WHERE b = ?", -1, &st, NULL);
+        sqlite3_bind_blob(st, 1, "\x01\x02\xff", 3, SQLITE_STATIC);
+        while (dtb_sqlite3_step(st) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(st);
+        sqlite3_prepare_v2(db, "SELECT id FROM pet WHERE id = :id AND id >= :id", -1, &st, NULL);
+        sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":id"), 2);
+        while (dtb_sqlite3_step(st) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(st);
+        sqlite3_prepare_v2(db, "SELECT ?2 || ?1 || ?", -1, &st, NULL);
+        sqlite3_bind_text(st, 1, "a", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, "b", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, "c", -1, SQLITE_STATIC);
+        while (dtb_sqlite3_step(st) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(st);
+    }
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(r, "Content-Type", "text/html");
@@ -107,7 +127,8 @@ static void setup(void)
                                   "PRAGMA user_version = 7;"
                                   "CREATE TABLE pet(id INTEGER PRIMARY KEY, name TEXT);"
                                   "CREATE TABLE users(id INTEGER PRIMARY KEY, password TEXT);"
-                                  "INSERT INTO pet(name) VALUES ('a'),('b'),('c'),('d'),('e'),('f');",
+                                  "INSERT INTO pet(name) VALUES ('a'),('b'),('c'),('d'),('e'),('f');"
+                                  "CREATE TABLE bin(b BLOB); INSERT INTO bin VALUES (X'0102FF');",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     app_trace_calls = 0;
@@ -309,6 +330,32 @@ START_TEST(test_signed_actions)
 }
 END_TEST
 
+START_TEST(test_rerun_params)
+{
+    /* a blob, a name used twice, numbered parameters out of order: each re-run binds what the
+     * query ran with */
+    static const char *const want[][2] = {
+        {"SELECT hex(b) FROM bin WHERE b = ?", "\"rows\":[[\"0102FF\"]]"},
+        {"SELECT id FROM pet WHERE id = :id AND id >= :id", "\"rows\":[[2]]"},
+        {"SELECT ?2 || ?1 || ?", "\"rows\":[[\"bac\"]]"}};
+    char *id;
+    struct http_resp r;
+    json_t *rec = record_for("/rerun", &id);
+    json_t *sql = json_object_get(json_object_get(rec, "panels"), "sql");
+    ck_assert_int_eq(json_array_size(json_object_get(sql, "queries")), 3);
+    for (int i = 0; i < 3; i++) {
+        json_t *q = query(sql, (size_t)i);
+        ck_assert_str_eq(json_string_value(json_object_get(q, "sql")), want[i][0]);
+        ck_assert_int_eq(action("select", id, i, json_string_value(json_object_get(q, "sig")), &r),
+                         200);
+        ck_assert_msg(strstr(r.body, want[i][1]) != NULL, "%s: %s", want[i][0], r.body);
+        http_resp_free(&r);
+    }
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sql");
@@ -319,6 +366,7 @@ int main(void)
     tcase_add_test(tc, test_no_capture_outside_request);
     tcase_add_test(tc, test_fragment_escapes);
     tcase_add_test(tc, test_signed_actions);
+    tcase_add_test(tc, test_rerun_params);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
