@@ -72,6 +72,7 @@ struct sql_state {
     const char *last_sql; /* sqlite3_sql() of the last statement: stable per statement */
     int last_text;
     sqlite3 *last_db;
+    sqlite3_stmt *last_stmt; /* the statement of the last query recorded (st->q[n - 1]) */
     int last_dbi;
     struct sql_query *q;
     size_t n, cap;
@@ -310,6 +311,7 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
         sqlite3_free(x);
     }
     f->stmt = NULL;
+    st->last_stmt = stmt;
     st->n++;
 }
 
@@ -329,6 +331,19 @@ static struct sql_state *state_of(struct dtb_request *rq)
         tl_state.st = dtb_request_panel_state(rq, "sql");
     }
     return tl_state.st;
+}
+
+void dtb_sql_step_failed(sqlite3_stmt *stmt, int rc)
+{
+    struct dtb_request *rq = dtb_request_current();
+    struct sql_state *st = rq != NULL ? state_of(rq) : NULL;
+    /* SQLite reports the statement's end (PROFILE) inside sqlite3_step, before it returns */
+    if (st == NULL || st->n == 0 || st->last_stmt != stmt || st->q[st->n - 1].error != NULL)
+        return;
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s (%s)", sqlite3_errmsg(sqlite3_db_handle(stmt)),
+             sqlite3_errstr(rc));
+    st->q[st->n - 1].error = dtb_request_strdup(rq, msg);
 }
 
 static int trace_cb(unsigned type, void *ctx, void *p, void *x)

@@ -85,11 +85,25 @@ void dtb_pq_finish(PGconn *conn);
 #endif
 #endif
 
+/* Adds SQLite's error to the query stmt just ran (the dtb_sqlite3_step macro calls it when a
+ * step fails: SQLite's trace events do not carry the result). */
+void dtb_sql_step_failed(sqlite3_stmt *stmt, int rc);
+
 #ifdef DTB_DISABLE
 #define dtb_sqlite3_step(stmt) sqlite3_step(stmt)
 #else
-/* sqlite3_step, recording the caller's file:line and function as the query's call site. */
-#define dtb_sqlite3_step(stmt) (dtb_sql_site(__FILE__, __LINE__, __func__), sqlite3_step(stmt))
+static inline int dtb_sqlite3_step_at(sqlite3_stmt *stmt, const char *file, int line,
+                                      const char *func)
+{
+    dtb_sql_site(file, line, func);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        dtb_sql_step_failed(stmt, rc);
+    return rc;
+}
+/* sqlite3_step, recording the caller's file:line and function as the query's call site, and
+ * the error when the statement fails. */
+#define dtb_sqlite3_step(stmt) dtb_sqlite3_step_at((stmt), __FILE__, __LINE__, __func__)
 #endif
 
 #ifdef __cplusplus

@@ -83,6 +83,8 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         pthread_join(t, NULL);
         dtb_sql_record("redis", "GET <b>key</b>", NULL, 1500, 1);
     }
+    if (strcmp(url, "/fail") == 0) /* fails when it runs: a constraint */
+        exec_bound("INSERT INTO pet(id, name) VALUES (1, 'dup')", 0);
     if (strcmp(url, "/rerun") == 0) { /* parameters the re-run must bind back as they were */
         sqlite3_stmt *st;
         sqlite3_prepare_v2(db, "SELECT hex(b) FROM bin WHERE b = ?", -1, &st, NULL);
@@ -330,6 +332,20 @@ START_TEST(test_signed_actions)
 }
 END_TEST
 
+START_TEST(test_failing_statement)
+{
+    char *id;
+    json_t *rec = record_for("/fail", &id);
+    json_t *sql = json_object_get(json_object_get(rec, "panels"), "sql");
+    ck_assert_int_eq(json_array_size(json_object_get(sql, "queries")), 1);
+    const char *err = json_string_value(json_object_get(query(sql, 0), "error"));
+    ck_assert_msg(err != NULL && strstr(err, "UNIQUE constraint failed: pet.id") != NULL,
+                  "error %s", err ? err : "(none)");
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
 START_TEST(test_rerun_params)
 {
     /* a blob, a name used twice, numbered parameters out of order: each re-run binds what the
@@ -367,6 +383,7 @@ int main(void)
     tcase_add_test(tc, test_fragment_escapes);
     tcase_add_test(tc, test_signed_actions);
     tcase_add_test(tc, test_rerun_params);
+    tcase_add_test(tc, test_failing_statement);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
