@@ -976,6 +976,67 @@ static int sql_subtitle(const json_t *stats, struct dtb_buf *out)
                            ms(json_integer_value(json_object_get(stats, "total_ns"))));
 }
 
+/* One recorded value as an SQL literal. */
+static void append_literal(struct dtb_buf *b, const json_t *v)
+{
+    if (json_is_integer(v)) {
+        dtb_buf_appendf(b, "%lld", (long long)json_integer_value(v));
+    } else if (json_is_real(v)) {
+        dtb_buf_appendf(b, "%.17g", json_real_value(v));
+    } else if (json_is_string(v)) {
+        const char *s = json_string_value(v), *q;
+        dtb_buf_append_str(b, "'");
+        while ((q = strchr(s, '\'')) != NULL) {
+            dtb_buf_append(b, s, (size_t)(q - s) + 1);
+            dtb_buf_append_str(b, "'");
+            s = q + 1;
+        }
+        dtb_buf_append_str(b, s);
+        dtb_buf_append_str(b, "'");
+    } else if (json_is_string(json_object_get(v, "blob"))) {
+        dtb_buf_appendf(b, "X'%s'", json_string_value(json_object_get(v, "blob")));
+    } else if (json_is_integer(json_object_get(v, "binary_bytes"))) {
+        dtb_buf_appendf(b, "/* %lld binary bytes */",
+                        (long long)json_integer_value(json_object_get(v, "binary_bytes")));
+    } else {
+        dtb_buf_append_str(b, "NULL");
+    }
+}
+
+/* The statement with the recorded values (secrets already redacted) in place of its
+ * parameters, made when the panel is rendered; NULL when they do not line up. PostgreSQL's $N
+ * names the N-th value; SQLite's parameters took their values in the order they occur. */
+static char *expand_sql(const char *sql, const json_t *params, int positional)
+{
+    struct dtb_buf b;
+    const char *t = sql;
+    size_t j = 0;
+    dtb_buf_init(&b);
+    while (t != NULL && *t != '\0') {
+        if (*t == '\'' || *t == '"' || *t == '`') {
+            const char *end = skip_quoted(t);
+            dtb_buf_append(&b, t, (size_t)(end - t));
+            t = end;
+            continue;
+        }
+        size_t tok = param_token(t);
+        if (tok == 0) {
+            dtb_buf_append(&b, t++, 1);
+            continue;
+        }
+        const json_t *v = positional && t[0] == '$' && isdigit((unsigned char)t[1])
+                              ? json_array_get(params, (size_t)atoi(t + 1) - 1)
+                              : json_array_get(params, j++);
+        if (v == NULL) {
+            dtb_buf_free(&b);
+            return NULL;
+        }
+        append_literal(&b, v);
+        t += tok;
+    }
+    return dtb_buf_steal(&b);
+}
+
 static int sql_render(const json_t *stats, struct dtb_buf *out)
 {
     json_t *queries = json_object_get(stats, "queries"), *q;
@@ -1020,10 +1081,19 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
         render_sql(out, json_string_value(json_object_get(q, "sql")));
         if (json_array_size(params) > 0) {
             char *t = json_dumps(params, JSON_COMPACT);
+            char *x = expand_sql(json_string_value(json_object_get(q, "sql")), params,
+                                 engine != NULL && strcmp(engine, "postgresql") == 0);
             dtb_buf_append_str(out, "<div class=\"dtb-muted\">params <code>");
             dtb_buf_append_html_str(out, t ? t : "");
             dtb_buf_append_str(out, "</code></div>");
+            if (x != NULL) {
+                dtb_buf_append_str(out, "<details class=\"dtb-expanded\"><summary>with its "
+                                        "values</summary>");
+                render_sql(out, x);
+                dtb_buf_append_str(out, "</details>");
+            }
             free(t);
+            free(x);
         }
         dtb_buf_append_str(out, "<div>");
         dtb_buf_append_str(out, "<span class=\"dtb-badge\">");

@@ -265,6 +265,12 @@ START_TEST(test_fragment_escapes)
     ck_assert_ptr_nonnull(strstr(r.body, "O&#39;Brien &lt;script&gt;"));
     ck_assert_ptr_nonnull(strstr(r.body, "class=\"dtb-kw\""));
     ck_assert_ptr_nonnull(strstr(r.body, "N+1"));
+    /* each statement with its values, expanded when rendered: escaped, secrets redacted */
+    ck_assert_ptr_nonnull(strstr(r.body, "with its values"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<span class=\"dtb-str\">&#39;O&#39;&#39;Brien &lt;script&gt;"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<span class=\"dtb-str\">&#39;********&#39;</span>"));
+    ck_assert_ptr_nonnull(strcasestr(r.body, "&#39;0102ff&#39;"));
+    ck_assert_ptr_nonnull(strstr(r.body, "2.5"));
     http_resp_free(&r);
     json_decref(rec);
     free(id);
