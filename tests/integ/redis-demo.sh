@@ -28,11 +28,13 @@ curl_() { curl -s --noproxy '*' --max-time 20 "$@"; }
 redis-server --port 0 --unixsocket "$tmp/redis.sock" --save "" --appendonly no \
     --dir "$tmp" >/dev/null &
 pids+=($!)
+# ready when it answers (the socket file appears a moment before it accepts connections)
+up=no
 for _ in $(seq 1 100); do
-    [ -S "$tmp/redis.sock" ] && break
+    redis-cli -s "$tmp/redis.sock" PING 2>/dev/null | grep -q PONG && { up=yes; break; }
     sleep 0.05
 done
-[ -S "$tmp/redis.sock" ] || fail "redis-server did not start"
+[ $up = yes ] || fail "redis-server did not start"
 
 cat >"$tmp/shared.json" <<JSON
 {"enabled": true, "store": "unix:$tmp/redis.sock", "secret_key": "same-key-in-every-process",

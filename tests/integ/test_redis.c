@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,9 +60,18 @@ static void redis_start(void)
                "--save", "", "--appendonly", "no", "--dir", tmpdir, (char *)NULL);
         _exit(127);
     }
+    /* ready when it accepts a connection: the socket file appears at bind(), a moment
+     * before listen(), and a connection then is refused */
     for (int i = 0; i < 500; i++) {
-        struct stat st;
-        if (stat(sock, &st) == 0)
+        struct sockaddr_un su = {0};
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0), ok;
+        su.sun_family = AF_UNIX;
+        ck_assert_uint_lt(strlen(sock), sizeof(su.sun_path));
+        memcpy(su.sun_path, sock, strlen(sock) + 1);
+        ok = fd >= 0 && connect(fd, (struct sockaddr *)&su, sizeof(su)) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (ok)
             return;
         usleep(10000);
     }
