@@ -11,6 +11,7 @@
  * the same bytes reuses its result (a small cache keyed by length and a 64-bit hash), so an
  * unchanging page is checked once, not on every request.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -116,7 +117,67 @@ static int known_elsewhere(const char *name)
 struct collect {
     json_t *errors;
     size_t dropped;
+    endElementSAXFunc end_element; /* libxml2's own */
 };
+
+/* Elements whose end tag HTML lets a page leave out, and void elements (no end tag at all). */
+static int end_tag_optional(const char *name)
+{
+    static const char *const names[] = {
+        "html", "head", "body", "li", "dt", "dd", "p", "rt", "rp", "optgroup", "option",
+        "colgroup", "caption", "thead", "tbody", "tfoot", "tr", "td", "th", "area", "base", "br",
+        "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+        "basefont", "frame", "isindex", "keygen", "command"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether the markup just read (up to the parser's position) is name's own end tag. libxml2
+ * ends an element whose end tag is missing by itself when an outer one closes (or the page
+ * ends), without a word: then the end tag just read is another element's. */
+static int ends_with_own_end_tag(htmlParserCtxtPtr ctxt, const char *name)
+{
+    const char *base = (const char *)ctxt->input->base, *p = (const char *)ctxt->input->cur;
+    if (base == NULL || p == NULL)
+        return 1;
+    for (int back = 0; p > base + 1 && back < 256; back++, p--) {
+        if (p[-2] == '<' && p[-1] == '/') {
+            size_t n = strlen(name);
+            return strncasecmp(p, name, n) == 0 && !isalnum((unsigned char)p[n]) && p[n] != '-';
+        }
+    }
+    return 1; /* no end tag in reach: say nothing */
+}
+
+static void on_end_element(void *data, const xmlChar *name)
+{
+    htmlParserCtxtPtr ctxt = data;
+    struct collect *c = ctxt->_private;
+    const char *n = (const char *)name;
+    json_t *last = json_array_get(c->errors, json_array_size(c->errors) - 1);
+    /* libxml2 may have said it already, at this very place ("tag mismatch") */
+    int said = last != NULL &&
+               json_integer_value(json_object_get(last, "line")) == ctxt->input->line &&
+               json_integer_value(json_object_get(last, "column")) == ctxt->input->col;
+    if (n != NULL && !said && !end_tag_optional(n) && !ends_with_own_end_tag(ctxt, n)) {
+        if (json_array_size(c->errors) >= MAX_ITEMS) {
+            c->dropped++;
+        } else {
+            char msg[200];
+            int line = ctxt->node != NULL ? (int)xmlGetLineNo(ctxt->node) : ctxt->input->line;
+            snprintf(msg, sizeof(msg), "<%.80s> opened on line %d is never closed: its end tag "
+                                       "is missing",
+                     n, line);
+            json_array_append_new(c->errors,
+                                  json_pack("{s:i,s:i,s:s,s:o}", "line", ctxt->input->line,
+                                            "column", ctxt->input->col, "level", "error",
+                                            "message", dtb_json_text(msg)));
+        }
+    }
+    c->end_element(data, name);
+}
 
 static void on_error(void *data, xmlErrorPtr e)
 {
@@ -225,7 +286,33 @@ static void lints_of(htmlDocPtr doc, json_t *lints)
 
 /* libxml2 keeps an unknown entity ("&nosuch;") as text without a word: find them in the
  * text nodes and report each as a parse error. */
-static void unknown_entities(htmlDocPtr doc, json_t *errors)
+/* Line and column (from 1) of the first needle at or after line `from` of the page. */
+static void locate(const char *body, size_t len, int from, const char *needle, int *line, int *col)
+{
+    const char *p = body, *end = body + len, *ls;
+    int l = 1;
+    while (l < from && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+        l++;
+    }
+    const char *hit = memmem(p, (size_t)(end - p), needle, strlen(needle));
+    *line = from;
+    *col = 0;
+    if (hit == NULL)
+        return;
+    for (ls = p; p < hit; p++)
+        if (*p == '\n') {
+            l++;
+            ls = p + 1;
+        }
+    *line = l;
+    *col = (int)(hit - ls) + 1;
+}
+
+static void unknown_entities(htmlDocPtr doc, json_t *errors, const char *body, size_t len)
 {
     xmlXPathContextPtr xp = xmlXPathNewContext(doc);
     xmlXPathObjectPtr o = xp != NULL ? eval(xp, "//body//text()[contains(., '&')]") : NULL;
@@ -249,12 +336,14 @@ static void unknown_entities(htmlDocPtr doc, json_t *errors)
                     continue;
                 if (json_array_size(errors) >= MAX_ITEMS)
                     break;
-                char msg[120];
+                char msg[120], needle[48];
+                int line, col;
                 snprintf(msg, sizeof(msg), "unknown entity &%s;", name);
-                json_array_append_new(errors, json_pack("{s:i,s:i,s:s,s:o}", "line",
-                                                        (int)xmlGetLineNo(n), "column", 0,
-                                                        "level", "error", "message",
-                                                        dtb_json_text(msg)));
+                snprintf(needle, sizeof(needle), "&%s;", name);
+                locate(body, len, (int)xmlGetLineNo(n), needle, &line, &col);
+                json_array_append_new(errors, json_pack("{s:i,s:i,s:s,s:o}", "line", line,
+                                                        "column", col, "level", "error",
+                                                        "message", dtb_json_text(msg)));
             }
         }
     }
@@ -323,6 +412,9 @@ static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
     ctxt->_private = &c;
     ctxt->sax->initialized = XML_SAX2_MAGIC;
     ctxt->sax->serror = on_error;
+    c.end_element = ctxt->sax->endElement;
+    if (c.end_element != NULL)
+        ctxt->sax->endElement = on_end_element;
     ctxt->sax->error = NULL;
     ctxt->sax->warning = NULL;
     ctxt->vctxt.error = NULL;
@@ -334,7 +426,7 @@ static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
     json_t *lints = json_array();
     if (doc != NULL && lints != NULL) {
         lints_of(doc, lints);
-        unknown_entities(doc, c.errors);
+        unknown_entities(doc, c.errors, body, len);
     }
     if (doc != NULL)
         xmlFreeDoc(doc);

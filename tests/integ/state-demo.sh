@@ -110,7 +110,11 @@ h = p["htmlcheck"]
 msgs = [e["message"] for e in h["errors"]]
 assert any("mismatch" in m for m in msgs), msgs
 assert "unknown entity &nosuch;" in msgs, msgs
-assert all(e["line"] > 0 for e in h["errors"]), h["errors"]
+assert "<span> opened on line 14 is never closed: its end tag is missing" in msgs, msgs
+assert sum("never closed" in m for m in msgs) == 1, msgs
+assert all(e["line"] > 0 and e["column"] > 0 for e in h["errors"]), h["errors"]
+ent = [e for e in h["errors"] if e["message"] == "unknown entity &nosuch;"][0]
+assert (ent["line"], ent["column"]) == (8, 56), ent
 rules = sorted(set(l["rule"] for l in h["lints"]))
 assert rules == ["duplicate-id", "form-enctype", "html-lang", "img-alt", "label-for", "title"], rules
 '
