@@ -66,7 +66,8 @@
   }
 
   var wrap = el("div", "dtb");
-  var handle = button("dtb-handle", "DT", "Open the debug toolbar");
+  var handle = button("dtb-handle", "DT",
+    "Open the debug toolbar (drag it, or press the Up and Down arrow keys, to move it)");
   var side = el("aside", "dtb-side");
   side.setAttribute("aria-label", "Debug toolbar");
   var head = el("div", "dtb-side-head");
@@ -128,6 +129,22 @@
       b.classList.remove("dtb-active");
       b.setAttribute("aria-pressed", "false");
     });
+  }
+
+  /* Closes the open panel; when the focus was inside it (which is now hidden), it goes back to
+   * the panel's button in the sidebar, so keyboard users are not sent to the page's start. */
+  function closePanelKeepFocus() {
+    var active = list.querySelector(".dtb-active");
+    var inside = root.activeElement && content.contains(root.activeElement);
+    closePanel();
+    if (inside && active) {
+      active.focus();
+    }
+  }
+
+  /* The first button of the sidebar's panel list (the close button until they are loaded). */
+  function focusSide() {
+    (list.querySelector("button") || closeBtn).focus();
   }
 
   function layoutBars(node) {
@@ -197,6 +214,7 @@
 
   function requestRow(r, current) {
     var tr = el("tr", r.id === current ? "dtb-current" : null);
+    tr.setAttribute("data-id", r.id);
     var b = button("dtb-link", r.method + " " + r.path, "Show this request's panels");
     b.addEventListener("click", function () {
       switchTo(r.id);
@@ -216,8 +234,8 @@
     return tr;
   }
 
-  function requestTable(rows, current) {
-    var table = el("table", "dtb-table");
+  function requestTable(rows, current, cls) {
+    var table = el("table", "dtb-table " + cls);
     var head = el("tr");
     ["Request", "Status", "Type", "Time", "Queries", "Started"].forEach(function (h) {
       head.appendChild(el("th", null, h));
@@ -253,12 +271,13 @@
       }
       contentBody.appendChild(el("h4", "dtb-h", "Requests made by this page (fetch/XHR)"));
       if (pageRequests.length) {
-        contentBody.appendChild(requestTable(pageRequests.slice().reverse(), requestId));
+        contentBody.appendChild(requestTable(pageRequests.slice().reverse(), requestId,
+          "dtb-page-requests"));
       } else {
         contentBody.appendChild(el("p", "dtb-muted", "None yet."));
       }
       contentBody.appendChild(el("h4", "dtb-h", "History, newest first"));
-      contentBody.appendChild(requestTable(rows, requestId));
+      contentBody.appendChild(requestTable(rows, requestId, "dtb-history-requests"));
     }).catch(function (e) {
       contentBody.textContent = "";
       contentBody.appendChild(el("p", "dtb-error", "The history could not be loaded (" +
@@ -266,7 +285,11 @@
     });
   }
 
+  var focusAfterRender = false;
+
   function switchTo(id) {
+    /* a History row clicked by keyboard: the panel closes, so focus the new panel list */
+    focusAfterRender = !!(root.activeElement && content.contains(root.activeElement));
     requestId = id;
     store.set("panel", "");
     closePanel();
@@ -312,15 +335,38 @@
       return p;
     };
   }
-  if (window.XMLHttpRequest) {
+  /* One "load" listener per XMLHttpRequest object, however often the page reuses it: it
+   * reports the method and URL of the object's current open(). A page that calls open() again
+   * from its own load handler (which runs before ours) resets the response, so the finished
+   * request is reported by that open() first; each request is reported once. */
+  if (window.XMLHttpRequest && window.WeakMap) {
     var xhrOpen = window.XMLHttpRequest.prototype.open;
+    var xhrCalls = new window.WeakMap();
+    var noteXhr = function (xhr, call) {
+      if (call.noted || xhr.readyState !== 4 || !xhr.status) {
+        return;
+      }
+      call.noted = true;
+      notePageRequest(xhr.getResponseHeader("X-Debug-Toolbar-Id"), call.method,
+        xhr.responseURL || call.url, xhr.status);
+    };
     window.XMLHttpRequest.prototype.open = function (method, url) {
       var xhr = this;
-      xhr.addEventListener("load", function () {
-        notePageRequest(xhr.getResponseHeader("X-Debug-Toolbar-Id"), method,
-          xhr.responseURL || String(url), xhr.status);
-      });
-      return xhrOpen.apply(this, arguments);
+      var call = xhrCalls.get(xhr);
+      if (!call) {
+        call = { noted: true };
+        xhrCalls.set(xhr, call);
+        xhr.addEventListener("load", function () {
+          noteXhr(xhr, call);
+        });
+      } else {
+        noteXhr(xhr, call);
+      }
+      var r = xhrOpen.apply(this, arguments); /* may throw: then nothing changed */
+      call.method = method;
+      call.url = String(url);
+      call.noted = false;
+      return r;
     };
   }
 
@@ -367,6 +413,10 @@
     handle.textContent = "DT";
     if (t) {
       handle.appendChild(el("span", "dtb-handle-time", t));
+    }
+    if (focusAfterRender) {
+      focusAfterRender = false;
+      focusSide();
     }
   }
 
@@ -489,7 +539,7 @@
     }
   });
 
-  handle.addEventListener("click", function () {
+  handle.addEventListener("click", function (ev) {
     if (handle.dataset.dragged) {
       delete handle.dataset.dragged;
       return;
@@ -499,6 +549,9 @@
       return;
     }
     setOpen(!wrap.classList.contains("dtb-open"));
+    if (ev.detail === 0 && wrap.classList.contains("dtb-open")) {
+      focusSide(); /* opened by keyboard (Enter or Space): the handle is gone, go on inside */
+    }
   });
   closeBtn.addEventListener("click", function () {
     setOpen(false);
@@ -509,13 +562,13 @@
     setHidden(true);
     handle.focus();
   });
-  contentClose.addEventListener("click", closePanel);
+  contentClose.addEventListener("click", closePanelKeepFocus);
   document.addEventListener("keydown", function (ev) {
     if (ev.key !== "Escape") {
       return;
     }
     if (openPanel) {
-      closePanel();
+      closePanelKeepFocus();
     } else if (wrap.classList.contains("dtb-open")) {
       setOpen(false);
       handle.focus();
@@ -523,7 +576,7 @@
   });
 
   /* theme: system (prefers-color-scheme), light or dark; side: right or left; the handle's
-   * vertical position is dragged and remembered */
+   * vertical position is dragged (or moved with the arrow keys) and remembered */
   var THEMES = ["auto", "light", "dark"];
   function applyTheme(t) {
     wrap.classList.remove("dtb-theme-light", "dtb-theme-dark");
@@ -547,8 +600,31 @@
     applySide(side);
   });
   applySide(store.get("side", "right"));
-  var top = parseFloat(store.get("top", "30"));
-  handle.style.top = Math.max(0, Math.min(90, top)) + "%";
+  /* The handle's top, in % of the viewport's height: 0 to 90; when the user moves it (and it is
+   * saved), also no lower than keeps it whole in the viewport. */
+  var handleTop = 30;
+  function placeHandle(pct, save) {
+    var h = save ? handle.offsetHeight : 0; /* no layout forced while the page loads */
+    var max = 90;
+    if (h && window.innerHeight > h) {
+      max = Math.min(max, 100 * (window.innerHeight - h) / window.innerHeight);
+    }
+    handleTop = Math.max(0, Math.min(max, isNaN(pct) ? 30 : pct));
+    handle.style.top = handleTop + "%";
+    if (save) {
+      store.set("top", String(handleTop));
+    }
+  }
+  placeHandle(parseFloat(store.get("top", "30")), false);
+  /* ArrowUp and ArrowDown move the focused handle by 5% of the viewport's height */
+  handle.addEventListener("keydown", function (ev) {
+    var step = ev.key === "ArrowUp" ? -5 : (ev.key === "ArrowDown" ? 5 : 0);
+    if (!step || ev.altKey || ev.ctrlKey || ev.metaKey) {
+      return;
+    }
+    ev.preventDefault(); /* and the page does not scroll */
+    placeHandle(handleTop + step, true);
+  });
   var drag = null;
   handle.addEventListener("pointerdown", function (ev) {
     drag = { y: ev.clientY, moved: false };
@@ -559,9 +635,7 @@
       return;
     }
     drag.moved = true;
-    var pct = Math.max(0, Math.min(90, 100 * ev.clientY / window.innerHeight));
-    handle.style.top = pct + "%";
-    store.set("top", String(pct));
+    placeHandle(100 * ev.clientY / window.innerHeight, true);
   });
   handle.addEventListener("pointerup", function () {
     if (drag && drag.moved) {

@@ -1,7 +1,9 @@
 /*
  * toolbar.test.js - the toolbar in a real browser (Debian's Chromium, headless, driven by
- * playwright-core), against the demo: opening it, every panel, the SQL actions, history,
- * state kept across reloads, keyboard use, a hostile stylesheet, pixel-identical page layout
+ * playwright-core), against the demo: opening it, every panel, the SQL actions, history and
+ * switching to another request, the page's own fetch/XHR calls (/live), state kept across
+ * reloads, keyboard use (Tab from the page's start, focus ring, arrow keys moving the handle),
+ * a hostile stylesheet, pixel-identical page layout
  * with the toolbar closed versus absent, a strict CSP, no console errors; and Chromium as the
  * judge of where the injector put the toolbar in every case under tests/data/inject.
  * Run by run.sh, which starts the demo twice (toolbar on and off) and passes their URLs.
@@ -40,6 +42,68 @@ async function test(name, fn, browser) {
 const tb = (sel) => "dtb-toolbar >> " + sel;
 const panelBtn = (title) => tb('.dtb-panel-btn:has(.dtb-panel-title:text-is("' + title + '"))');
 const shot = (page, name) => page.screenshot({ path: path.join(ART, name + ".png") });
+const summaryPath = (p) => tb('.dtb-summary .dtb-path:text-is("' + p + '")');
+
+/* Waits until the open panel TITLE shows its content (not "Loading…"), and fails if it shows an
+ * error (a panel that failed to load or to render, or a failed history) instead. */
+async function panelLoaded(page, title) {
+  const h = await page.waitForFunction((title) => {
+    const r = document.getElementById("dtb-root").shadowRoot;
+    if (r.querySelector(".dtb-content-title").textContent !== title) return null;
+    const body = r.querySelector(".dtb-content-body");
+    const err = body.querySelector(".dtb-error");
+    if (err) return { error: err.textContent };
+    return body.querySelector("table, details, pre, ul, h4, p") ? { ok: true } : null;
+  }, title);
+  const v = await h.jsonValue();
+  assert.deepStrictEqual(v, { ok: true }, "the " + title + " panel");
+}
+
+/* The History panel's rows of the page's own fetch/XHR calls, newest first: "GET /path 200". */
+const pageRequestRows = (page) => page.evaluate(() => Array.from(
+  document.getElementById("dtb-root").shadowRoot.querySelectorAll(".dtb-page-requests tbody tr"),
+  (tr) => tr.querySelector(".dtb-link").textContent + " " + tr.cells[1].textContent));
+/* ... and their request ids, which must all differ */
+const pageRequestIds = (page) => page.evaluate(() => Array.from(
+  document.getElementById("dtb-root").shadowRoot.querySelectorAll(".dtb-page-requests tbody tr"),
+  (tr) => tr.getAttribute("data-id")));
+async function assertDistinctIds(page, n) {
+  const ids = await pageRequestIds(page);
+  const own = await page.evaluate(() => window.debugToolbar.requestId);
+  assert.strictEqual(new Set(ids.concat([own])).size, n + 1, "distinct request ids: " + ids);
+}
+
+/* The element focused inside the toolbar, described as the tests need it; null outside it. */
+const toolbarFocus = (page) => page.evaluate(() => {
+  const a = document.activeElement;
+  const f = a && a.id === "dtb-root" ? a.shadowRoot.activeElement : null;
+  if (!f) return null;
+  const t = f.querySelector(".dtb-panel-title");
+  return { cls: f.className, panel: t ? t.textContent : null };
+});
+
+/* Presses Tab (at most MAX times) until the toolbar's focused element has class CLS (and is the
+ * button of panel PANEL, if given); returns how many presses it took. */
+async function tabTo(page, cls, panel, max) {
+  for (let i = 1; i <= max; i++) {
+    await page.keyboard.press("Tab");
+    const f = await toolbarFocus(page);
+    if (f && f.cls.split(" ").includes(cls) && (!panel || f.panel === panel)) return i;
+  }
+  throw new Error("Tab did not reach ." + cls + (panel ? " " + panel : "") + " in " + max + " presses");
+}
+
+/* The focused toolbar element's outline, and the toolbar's accent colour as rgb() */
+const focusRing = (page) => page.evaluate(() => {
+  const r = document.getElementById("dtb-root").shadowRoot;
+  const cs = getComputedStyle(r.activeElement);
+  const hex = getComputedStyle(r.querySelector(".dtb")).getPropertyValue("--accent").trim();
+  const n = parseInt(hex.slice(1), 16);
+  return {
+    ring: cs.outlineStyle + " " + cs.outlineWidth + " " + cs.outlineColor,
+    accent: "solid 2px rgb(" + (n >> 16) + ", " + ((n >> 8) & 255) + ", " + (n & 255) + ")",
+  };
+});
 
 async function main() {
   fs.mkdirSync(ART, { recursive: true });
@@ -50,6 +114,8 @@ async function main() {
   });
 
   await test("cats: handle, panels with subtitles, SQL actions, history", async (page) => {
+    await page.goto(ON + "/dogs"); /* an older request, for the history */
+    await page.locator(tb(".dtb-handle")).waitFor({ state: "visible" });
     await page.goto(ON + "/cats");
     await page.locator(tb(".dtb-handle")).waitFor({ state: "visible" });
     await shot(page, "01-closed");
@@ -66,7 +132,7 @@ async function main() {
     await shot(page, "02-open");
     for (const t of titles) {
       await page.click(panelBtn(t));
-      await page.locator(tb(".dtb-content-body table, .dtb-content-body details, .dtb-content-body p")).first().waitFor();
+      await panelLoaded(page, t);
       await shot(page, "03-panel-" + t.toLowerCase());
     }
     await page.click(panelBtn("SQL"));
@@ -84,6 +150,120 @@ async function main() {
     await page.click(tb(".dtb-history-btn"));
     await page.locator(tb('.dtb-link:has-text("GET /cats")')).first().waitFor();
     await shot(page, "05-history");
+    /* an older request in the history: the whole toolbar shows it, then back to this page's */
+    await page.click(tb('.dtb-history-requests .dtb-link:text-is("GET /dogs") >> nth=0'));
+    await page.locator(summaryPath("/dogs")).waitFor();
+    await page.locator(tb('.dtb-summary .dtb-badge:text-is("not this page")')).waitFor();
+    assert.match(await page.locator(panelBtn("SQL") + " >> .dtb-panel-sub").textContent(), /^1 query\b/);
+    await page.click(panelBtn("Request"));
+    await panelLoaded(page, "Request");
+    await page.locator(tb('.dtb-content-body tr:has(td:text-is("Path")) code:text-is("/dogs")')).first().waitFor();
+    await shot(page, "05-history-switched");
+    await page.click(tb(".dtb-history-btn"));
+    await page.click(tb(".dtb-back"));
+    await page.locator(summaryPath("/cats")).waitFor();
+    assert.strictEqual(await page.locator(tb(".dtb-summary .dtb-badge")).count(), 0);
+    assert.match(await page.locator(panelBtn("SQL") + " >> .dtb-panel-sub").textContent(), /^11 queries/);
+  }, browser);
+
+  await test("live: the page's fetch and XHR calls are listed as they happen, each can be shown", async (page) => {
+    await page.goto(ON + "/live");
+    await page.locator(tb(".dtb-history-btn")).waitFor({ state: "attached" }); /* record loaded */
+    await page.click("#load-cats"); /* fetch */
+    await page.locator(tb('.dtb-history-sub:text-is("1 from this page")')).waitFor({ state: "attached" });
+    await page.click("#load-dogs"); /* XMLHttpRequest */
+    await page.locator(tb('.dtb-history-sub:text-is("2 from this page")')).waitFor({ state: "attached" });
+    assert.ok(await page.locator("#animals li").count() > 0, "the page showed the animals");
+    await page.click(tb(".dtb-handle"));
+    await page.click(tb(".dtb-history-btn"));
+    await panelLoaded(page, "History");
+    assert.deepStrictEqual(await pageRequestRows(page), ["GET /api/dogs 200", "GET /api/cats 200"]);
+    /* listed live, while the History panel is open */
+    const n = await page.evaluate(() => fetch("/api/cats?live=1").then((r) => r.json()).then((a) => a.length));
+    assert.ok(n > 0);
+    await page.waitForFunction(() => document.getElementById("dtb-root").shadowRoot
+      .querySelectorAll(".dtb-page-requests tbody tr").length === 3);
+    assert.deepStrictEqual(await pageRequestRows(page),
+      ["GET /api/cats?live=1 200", "GET /api/dogs 200", "GET /api/cats 200"]);
+    await assertDistinctIds(page, 3);
+    await shot(page, "13-live-history");
+    /* the XHR call: the whole toolbar switches to its panels */
+    await page.click(tb('.dtb-page-requests .dtb-link:text-is("GET /api/dogs")'));
+    await page.locator(summaryPath("/api/dogs")).waitFor();
+    await page.locator(tb('.dtb-summary .dtb-badge:text-is("not this page")')).waitFor();
+    await page.click(panelBtn("Request"));
+    await panelLoaded(page, "Request");
+    await page.locator(tb('.dtb-content-body tr:has(td:text-is("Path")) code:text-is("/api/dogs")')).first().waitFor();
+    await page.click(panelBtn("SQL"));
+    await panelLoaded(page, "SQL");
+    await page.locator(tb('.dtb-content-body :text("FROM dog")')).first().waitFor();
+    await shot(page, "14-live-switched");
+    /* the fetch call too; the list of the page's calls stays */
+    await page.click(tb(".dtb-history-btn"));
+    await panelLoaded(page, "History");
+    await page.click(tb('.dtb-page-requests .dtb-link:text-is("GET /api/cats?live=1")'));
+    await page.locator(summaryPath("/api/cats")).waitFor();
+    await page.click(panelBtn("Request"));
+    await panelLoaded(page, "Request");
+    await page.locator(tb('.dtb-content-body tr:has(td:text-is("Path")) code:text-is("/api/cats")')).first().waitFor();
+    await page.click(tb(".dtb-history-btn"));
+    await panelLoaded(page, "History");
+    assert.strictEqual((await pageRequestRows(page)).length, 3);
+    await page.click(tb(".dtb-back"));
+    await page.locator(summaryPath("/live")).waitFor();
+  }, browser);
+
+  await test("one XMLHttpRequest reused for 3 requests is listed 3 times, each as itself", async (page) => {
+    const open = async () => {
+      await page.click(tb(".dtb-handle"));
+      await page.click(tb(".dtb-history-btn"));
+      await panelLoaded(page, "History");
+    };
+    await page.goto(ON + "/live");
+    await page.locator(tb(".dtb-history-btn")).waitFor({ state: "attached" });
+    /* one request after the other, each opened once the previous one's load event is over */
+    await page.evaluate(async () => {
+      const x = new XMLHttpRequest();
+      for (const u of ["/api/cats?n=1", "/api/dogs?n=2", "/api/cats?n=3"]) {
+        await new Promise((resolve, reject) => {
+          x.onload = () => setTimeout(resolve, 0);
+          x.onerror = reject;
+          x.open("GET", u);
+          x.send();
+        });
+      }
+    });
+    await open();
+    assert.deepStrictEqual(await pageRequestRows(page),
+      ["GET /api/cats?n=3 200", "GET /api/dogs?n=2 200", "GET /api/cats?n=1 200"]);
+    await assertDistinctIds(page, 3);
+    assert.strictEqual(await page.locator(tb(".dtb-history-sub")).textContent(), "3 from this page");
+    /* the next request opened from the page's own load handler, which runs before the toolbar's */
+    await page.reload();
+    await page.locator(tb(".dtb-history-btn")).waitFor({ state: "attached" });
+    await page.evaluate(() => new Promise((resolve, reject) => {
+      const urls = ["/api/dogs?m=1", "/api/cats?m=2", "/api/dogs?m=3"];
+      const x = new XMLHttpRequest();
+      let i = 0;
+      x.onerror = reject;
+      x.onload = () => {
+        if (++i === urls.length) {
+          resolve();
+          return;
+        }
+        x.open("GET", urls[i]);
+        x.send();
+      };
+      x.open("GET", urls[0]);
+      x.send();
+    }));
+    await page.locator(tb('.dtb-history-sub:text-is("3 from this page")')).waitFor({ state: "attached" });
+    if (!(await page.locator(tb(".dtb-side")).isVisible())) await page.click(tb(".dtb-handle"));
+    if (!(await page.locator(tb(".dtb-content")).isVisible())) await page.click(tb(".dtb-history-btn"));
+    await panelLoaded(page, "History");
+    assert.deepStrictEqual(await pageRequestRows(page),
+      ["GET /api/dogs?m=3 200", "GET /api/cats?m=2 200", "GET /api/dogs?m=1 200"]);
+    await assertDistinctIds(page, 3);
   }, browser);
 
   await test("state panels: log in by the form; session, templates, logging filter, routes, HTML check", async (page) => {
@@ -138,17 +318,53 @@ async function main() {
     await page.reload();
     await page.locator(tb(".dtb-handle")).waitFor({ state: "visible" });
     assert.strictEqual(await page.locator(tb(".dtb-side")).isVisible(), false);
-    /* keyboard alone: focus the handle, Enter opens, Tab reaches the panels, Enter opens one */
-    await page.focus(tb(".dtb-handle"));
+    /* keyboard alone, from the page's start: Tab reaches the handle after the page's own links,
+     * with the toolbar's focus ring (not the browser's default one); Enter opens the toolbar and
+     * moves the focus into it; Tab reaches the panels; Enter opens one, Escape closes it and then
+     * the toolbar, and the focus is back on the handle */
+    await page.locator(tb(".dtb-panel-btn")).first().waitFor({ state: "attached" }); /* loaded */
+    assert.strictEqual(await toolbarFocus(page), null);
+    const presses = await tabTo(page, "dtb-handle", null, 60);
+    assert.ok(presses > 1, "the page's links come first: " + presses);
+    let ring = await focusRing(page);
+    assert.strictEqual(ring.ring, ring.accent, "the handle's visible focus");
     await page.keyboard.press("Enter");
     await page.locator(tb(".dtb-side")).waitFor({ state: "visible" });
-    await page.focus(panelBtn("Request"));
-    const outline = await page.locator(panelBtn("Request")).evaluate(
-      (e) => getComputedStyle(e).outlineStyle);
-    assert.notStrictEqual(outline, "none", "visible focus");
+    assert.strictEqual((await toolbarFocus(page)).panel, "Timer", "the focus moved into the toolbar");
+    await tabTo(page, "dtb-panel-btn", "Request", 20);
+    ring = await focusRing(page);
+    assert.strictEqual(ring.ring, ring.accent, "the panel button's visible focus");
     await page.keyboard.press("Enter");
-    await page.locator(tb('.dtb-content-title:has-text("Request")')).waitFor();
+    await panelLoaded(page, "Request");
+    await shot(page, "15-keyboard-panel");
+    await page.keyboard.press("Escape");
+    await page.locator(tb(".dtb-content")).waitFor({ state: "hidden" });
+    assert.strictEqual((await toolbarFocus(page)).panel, "Request");
+    await page.keyboard.press("Escape");
+    await page.locator(tb(".dtb-side")).waitFor({ state: "hidden" });
+    assert.match((await toolbarFocus(page)).cls, /\bdtb-handle\b/);
+    /* the arrow keys move the focused handle (5% of the height a press), and it is remembered */
+    const handle = page.locator(tb(".dtb-handle"));
+    assert.match(await handle.getAttribute("title"), /Up and Down arrow keys/);
+    assert.match(await handle.getAttribute("aria-label"), /Up and Down arrow keys/);
+    const y0 = (await handle.boundingBox()).y;
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    const y1 = (await handle.boundingBox()).y;
+    assert.strictEqual(Math.round(y1 - y0), 80, "moved down by 2 x 5% of 800 px");
+    assert.strictEqual(await page.evaluate(() => window.scrollY), 0, "the page did not scroll");
+    await page.reload();
+    await handle.waitFor({ state: "visible" });
+    assert.strictEqual((await handle.boundingBox()).y, y1, "the moved handle is remembered");
+    /* clamped to the viewport */
+    await handle.focus();
+    for (let i = 0; i < 25; i++) await page.keyboard.press("ArrowUp");
+    assert.strictEqual((await handle.boundingBox()).y, 0, "clamped at the top");
+    for (let i = 0; i < 25; i++) await page.keyboard.press("ArrowDown");
+    const b = await handle.boundingBox();
+    assert.ok(b.y > 600 && b.y + b.height <= 800, "clamped at the bottom: " + JSON.stringify(b));
     /* hide survives a reload */
+    await page.click(tb(".dtb-handle"));
     await page.click(tb(".dtb-side-head .dtb-btn:has-text('Hide')"));
     await page.reload();
     await page.waitForFunction(() => {
