@@ -6,6 +6,7 @@
 # and the stress and Redis tests built with ThreadSanitizer.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+started=$(date +%s)
 "$top/tools/deps.sh" --tests
 cd "$top"
 ./autogen.sh >/dev/null 2>&1 || ./autogen.sh
@@ -104,6 +105,7 @@ for l in $logs; do
 done
 [ $fail -eq 0 ] || status=1
 [ $pass -gt 0 ] || status=1
+echo "== the whole run took $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s"
 if [ $skip -gt 0 ]; then
     echo "$pass passed, $fail failed, $skip skipped"
 else
