@@ -5,7 +5,7 @@
  * recorded (text once per distinct statement, bound parameters, duration from the toolbar's
  * own monotonic clock, rows, call site). Outside a request SQLite still calls the toolbar's
  * trace hook at each statement's start and end and at each row; the hook reads one thread-local
- * pointer and returns (about 3 ns a call).
+ * pointer and returns.
  *
  *     sqlite3_open_v2(path, &db, flags, NULL);
  *     dtb_sqlite_attach(db);
