@@ -885,8 +885,13 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
                     "databases", dbs, "declared_databases", declared ? declared : json_array(),
                     "slow_ms", tb->cfg.sql_slow_ms, "n_plus_one_threshold",
                     (json_int_t)ps->n_plus_one);
-    if (out != NULL)
+    if (out != NULL) {
         json_object_set_new(out, "actions", json_boolean(tb->cfg.sql_explain));
+        /* the timeline's scale: the whole request, from its start to its completion */
+        const struct dtb_request_times *tm = dtb_request_times(rq);
+        if (tm->end_ns > tm->start_ns)
+            json_object_set_new(out, "request_ns", json_integer((json_int_t)(tm->end_ns - tm->start_ns)));
+    }
     return out;
 }
 
@@ -1042,7 +1047,11 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
     json_t *queries = json_object_get(stats, "queries"), *q;
     json_int_t total = json_integer_value(json_object_get(stats, "total_ns"));
     size_t i;
-    int64_t span = 1;
+    /* bars on the request's timeline (a query's place in the request shows where the time
+     * went); records without the request's length scale to the last query's end */
+    int64_t span = json_integer_value(json_object_get(stats, "request_ns"));
+    if (span < 1)
+        span = 1;
     json_array_foreach(queries, i, q)
     {
         int64_t end = json_integer_value(json_object_get(q, "start_ns")) +

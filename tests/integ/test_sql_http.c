@@ -365,6 +365,11 @@ START_TEST(test_rerun_params)
     json_t *rec = record_for("/rerun", &id);
     json_t *sql = json_object_get(json_object_get(rec, "panels"), "sql");
     ck_assert_int_eq(json_array_size(json_object_get(sql, "queries")), 3);
+    /* the timeline's scale is the whole request: it ends after the last query */
+    json_t *last = query(sql, 2);
+    ck_assert_int_ge(json_integer_value(json_object_get(sql, "request_ns")),
+                     json_integer_value(json_object_get(last, "start_ns")) +
+                         json_integer_value(json_object_get(last, "duration_ns")));
     for (int i = 0; i < 3; i++) {
         json_t *q = query(sql, (size_t)i);
         ck_assert_str_eq(json_string_value(json_object_get(q, "sql")), want[i][0]);
