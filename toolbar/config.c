@@ -161,7 +161,67 @@ static int find_key(const char *text, size_t *pos, const char *name, int *line, 
     return 0;
 }
 
-/* Locates a dotted path ("sql.slow_ms", "hosts[1]" -> "hosts") in text. Returns 0 or -1. */
+/* Line and column (from 1) of byte off of text. */
+static void line_col(const char *text, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t k = 0; k < off && text[k] != '\0'; k++) {
+        if (text[k] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+/* After a key (at *pos, before its ':'), finds element `index` of the array that is its value.
+ * Returns 1 with its line and column, else 0 (then the key's own place is kept). */
+static int find_element(const char *text, size_t pos, long index, int *line, int *col)
+{
+    size_t i = pos;
+    int depth = 0;
+    long at = 0;
+    while (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n' ||
+           text[i] == ':')
+        i++;
+    if (text[i] != '[')
+        return 0;
+    for (int expect = 1; text[i] != '\0'; i++) {
+        char c = text[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (depth == 1 && expect && c != ']') {
+            if (at == index) {
+                line_col(text, i, line, col);
+                return 1;
+            }
+            expect = 0;
+        }
+        if (c == '"') { /* skip the string */
+            for (i++; text[i] != '\0' && text[i] != '"'; i++)
+                if (text[i] == '\\' && text[i + 1] != '\0')
+                    i++;
+            if (text[i] == '\0')
+                return 0;
+        } else if (c == '[' || c == '{') {
+            depth++;
+            if (depth == 1)
+                expect = 1;
+        } else if (c == ']' || c == '}') {
+            if (--depth == 0)
+                return 0;
+        } else if (c == ',' && depth == 1) {
+            at++;
+            expect = 1;
+        }
+    }
+    return 0;
+}
+
+/* Locates a dotted path ("sql.slow_ms", "hosts[1]") in text: a key, or an array's element.
+ * Returns 0 or -1. */
 static int locate(const char *text, const char *path, int *line, int *col)
 {
     char comp[64];
@@ -178,8 +238,14 @@ static int locate(const char *text, const char *path, int *line, int *col)
         if (!find_key(text, &pos, comp, line, col))
             return -1;
         p += n;
-        if (*p == '[')
+        if (*p == '[') {
+            int l, c;
+            if (find_element(text, pos, strtol(p + 1, NULL, 10), &l, &c)) {
+                *line = l;
+                *col = c;
+            }
             break;
+        }
         if (*p == '.')
             p++;
     }

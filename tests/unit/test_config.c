@@ -91,8 +91,11 @@ START_TEST(test_errors_name_key_line_column)
                  "history_size", 2, 2);
     expect_error("{\"sql\": {\n   \"slow_ms\": -1}}", "sql.slow_ms", 2, 4);
     expect_error("{\"sql\": {\"fast\": 1}}", "sql.fast", 1, 10);
-    expect_error("{\"hosts\": [\"127.0.0.1\",\n \"10.0.0.0/33\"]}", "hosts[1]", 1, 2);
-    expect_error("{\"hosts\": [\"nonsense\"]}", "hosts[0]", 1, 2);
+    /* an array's bad element: its own line and column */
+    expect_error("{\"hosts\": [\"127.0.0.1\",\n \"10.0.0.0/33\"]}", "hosts[1]", 2, 2);
+    expect_error("{\"hosts\": [\"nonsense\"]}", "hosts[0]", 1, 12);
+    expect_error("{\"hosts\": [\"127.0.0.1\", [\"::1\", \"],\"],\n\n   \"::1\"]}", "hosts[1]", 1, 25);
+    expect_error("{\"hosts\": [\"127.0.0.1\", \"::1\",\n\n   \"x],\\\"y\"]}", "hosts[2]", 3, 4);
     expect_error("{\"hosts\": \"127.0.0.1\"}", "hosts", 1, 2);
     expect_error("{\"url_prefix\": \"nope\"}", "url_prefix", 1, 2);
     expect_error("{\"url_prefix\": \"/\"}", "url_prefix", 1, 2);
@@ -100,7 +103,7 @@ START_TEST(test_errors_name_key_line_column)
     expect_error("{\"secret_key\": \"short\"}", "secret_key", 1, 2);
     expect_error("{\"store\": \"mysql://x\"}", "store", 1, 2);
     expect_error("{\"store\": \"redis://host:99999\"}", "store", 1, 2);
-    expect_error("{\"panels\": [\"timer\", 3]}", "panels[1]", 1, 2);
+    expect_error("{\"panels\": [\"timer\", 3]}", "panels[1]", 1, 22);
     expect_error("{\"app\": []}", "app", 1, 2);
     expect_error("{\"panel_options\": {\"sql\": 1}}", "panel_options.sql", 1, 20);
     expect_error("{\"record_max_bytes\": 100000, \"history_max_bytes\": 65536}",
