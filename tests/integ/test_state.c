@@ -130,10 +130,20 @@ static void setup(void)
     ck_assert_int_eq(dtb_route_add("POST", "/named", "post-only"), 0);
     ck_assert_int_eq(dtb_route_add("GET", "/elsewhere", "by-name"), 0);
     ck_assert_int_eq(dtb_route_add("GET", "no-slash", "bad"), -1);
-    tb = dtb_toolbar_create_from_string("{\"enabled\": true}", "t", &err);
+    tb = dtb_toolbar_create_from_string(
+        "{\"enabled\": true, \"secret_key\": \"toolbar-secret-4f2a9c\", \"app\": "
+        "{\"db_password\": \"hunter2\", \"name\": \"shop\", \"nested\": {\"api_key\": \"k-77\"}}}",
+        "t", &err);
     ck_assert_ptr_nonnull(tb);
     ck_assert_int_eq(dtb_toolbar_add_panel(tb, &broken_panel), DTB_OK);
     ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
+    /* settings the app sets at run time join the file's */
+    json_t *v = json_string("tok-31337");
+    ck_assert_int_eq(dtb_config_set(tb, "session_token", v), DTB_OK);
+    json_decref(v);
+    v = json_integer(4);
+    ck_assert_int_eq(dtb_config_set(tb, "workers", v), DTB_OK);
+    json_decref(v);
     d = http_toolbar_daemon(tb, app, base);
     ck_assert_ptr_nonnull(d);
 }
@@ -287,6 +297,34 @@ START_TEST(test_routes)
 }
 END_TEST
 
+START_TEST(test_config_panel)
+{
+    char *id;
+    json_t *rec = record_for("/state", &id);
+    json_t *cfg = panel(rec, "config");
+    json_t *app = json_object_get(cfg, "app");
+    ck_assert_str_eq(json_string_value(json_object_get(app, "name")), "shop");
+    ck_assert_int_eq(json_integer_value(json_object_get(app, "workers")), 4);
+    ck_assert_str_eq(json_string_value(json_object_get(app, "db_password")), "********");
+    ck_assert_str_eq(json_string_value(json_object_get(app, "session_token")), "********");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(app, "nested"), "api_key")), "********");
+    /* no secret anywhere: not in the record, not in the panel's HTML */
+    char *dump = json_dumps(rec, 0);
+    char *html = fragment(id, "config");
+    const char *secrets[] = {"hunter2", "tok-31337", "k-77", "toolbar-secret-4f2a9c"};
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+        ck_assert_msg(strstr(dump, secrets[i]) == NULL, "record shows %s", secrets[i]);
+        ck_assert_msg(strstr(html, secrets[i]) == NULL, "panel shows %s", secrets[i]);
+    }
+    ck_assert_ptr_nonnull(strstr(html, "workers"));
+    free(dump);
+    free(html);
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
 START_TEST(test_outside_request)
 {
     /* no request on this thread: every call is a no-op, and nothing crashes */
@@ -341,6 +379,7 @@ int main(void)
     tcase_add_test(tc, test_cache_templates_logging);
     tcase_add_test(tc, test_routes);
     tcase_add_test(tc, test_outside_request);
+    tcase_add_test(tc, test_config_panel);
     tcase_add_test(tc, test_panel_fails_to_render);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
