@@ -65,10 +65,12 @@ snippet='s|<dtb-toolbar id="dtb-root" data-id="[0-9a-f]\{16\}" data-prefix="/_de
 
 # ---- the toolbar off: nothing changes --------------------------------------------------------
 start "$app" "$tmp/pets.db" poll 0
-for p in / /cached /legacy /json; do curl_ -o "$tmp/plain$(echo $p | tr / _).out" "$base$p"; done
+for p in / /cached /legacy /json /fd /pipe /iovec; do curl_ -o "$tmp/plain$(echo $p | tr / _).out" "$base$p"; done
+grep -q 'not a buffer' "$tmp/plain_fd.out" && cmp -s "$tmp/plain_fd.out" "$tmp/plain_pipe.out" &&
+    cmp -s "$tmp/plain_fd.out" "$tmp/plain_iovec.out" || fail "the program's fd, pipe and iovec pages"
 stop
 start "$run" -- "$app" "$tmp/pets.db" poll 0
-for p in / /cached /legacy /json; do
+for p in / /cached /legacy /json /fd /pipe /iovec; do
     curl_ -D "$tmp/h" -o "$tmp/off.out" "$base$p"
     cmp -s "$tmp/off.out" "$tmp/plain$(echo $p | tr / _).out" || fail "$p differs under dtb-run with the toolbar off"
     [ -z "$(header "$tmp/h" X-Debug-Toolbar-Id)" ] || fail "$p: toolbar header while off"
@@ -104,17 +106,43 @@ PY
     [ "$(echo $ids | tr ' ' '\n' | sort -u | wc -l)" = 3 ] || fail "$mode: the reused response got the same id twice"
     curl_ -o "$tmp/j" "$base/json"
     cmp -s "$tmp/j" "$tmp/plain_json.out" || fail "$mode: JSON changed"
+    # bodies the toolbar cannot see (a file descriptor, a pipe, an iovec) pass through untouched
+    for p in /fd /pipe /iovec; do
+        curl_ -o "$tmp/u.out" "$base$p"
+        cmp -s "$tmp/u.out" "$tmp/plain$(echo $p | tr / _).out" || fail "$mode: $p changed"
+    done
+    # the one response object queued on eight connections at once: each gets its own copy
+    cpids=()
+    for i in 1 2 3 4 5 6 7 8; do
+        curl_ -D "$tmp/ch$i" -o "$tmp/cc$i.html" "$base/cached" &
+        cpids+=($!)
+    done
+    for p in "${cpids[@]}"; do wait "$p" || fail "$mode: a concurrent /cached failed"; done
+    for i in 1 2 3 4 5 6 7 8; do
+        [ "$(grep -c '<dtb-toolbar' "$tmp/cc$i.html")" = 1 ] || fail "$mode: concurrent /cached #$i has no toolbar"
+        sed "$snippet" "$tmp/cc$i.html" | cmp -s - "$tmp/plain_cached.out" || fail "$mode: concurrent /cached #$i is not the page plus the toolbar"
+        header "$tmp/ch$i" X-Debug-Toolbar-Id
+    done >"$tmp/cids"
+    [ "$(sort -u "$tmp/cids" | wc -l)" = 8 ] || fail "$mode: concurrent /cached ids: $(cat "$tmp/cids")"
     curl_ -v -o "$tmp/legacy.html" "$base/legacy" 2>"$tmp/v"
     grep -q '^< HTTP/1.0 200' "$tmp/v" || fail "$mode: MHD_RF_HTTP_1_0_SERVER lost on the injected copy"
     grep -q '<dtb-toolbar' "$tmp/legacy.html" || fail "$mode: /legacy has no toolbar"
-    curl_ -o "$tmp/stats" "$base/stats"
-    python3 - "$tmp/stats" <<'PY' || fail "$mode: the program's own completion callback: $(cat "$tmp/stats")"
+    # its own callbacks, in their order: URI-log first (its pointer reaches the handler's first
+    # call), the handler, notify-completed last (with the handler's req_cls); 17 requests
+    # (/, /cached x 3, /json, /legacy, /fd, /pipe, /iovec, /cached x 8) then /stats
+    for _ in $(seq 1 50); do
+        curl_ -o "$tmp/stats" "$base/stats"
+        grep -q '"completions": 17,' "$tmp/stats" && break
+        sleep 0.1
+    done
+    python3 - "$tmp/stats" <<'PY' || fail "$mode: the program's own callbacks: $(cat "$tmp/stats")"
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["completions"] == 6 and s["req_cls_mismatches"] == 0, s
+assert s["completions"] == 17 and s["req_cls_mismatches"] == 0, s
+assert s["first_after_uri_log"] == s["completions"] + 1 and s["uri_logs"] >= s["first_after_uri_log"], s
 PY
     stop
-    ok "$mode: injected, SQL captured with params, history, a reused response injected per request, flags kept, JSON untouched, own callback and req_cls kept"
+    ok "$mode: injected, SQL captured with params, history, a reused response injected per request (also on 8 connections at once), flags kept, JSON, fd, pipe and iovec bodies untouched, own URI-log and completion callbacks and req_cls kept in order"
 done
 
 # ---- preload.ports and preload.bind ---------------------------------------------------------

@@ -9,17 +9,22 @@
  *   /cached   one response object built at start and queued for every request
  *   /legacy   an HTML page whose response has MHD_RF_HTTP_1_0_SERVER set
  *   /json     JSON
+ *   /fd /pipe /iovec   HTML pages from a file descriptor, a pipe and an iovec (bodies the
+ *             toolbar cannot see: they must pass through untouched)
  *   /stats    JSON: completions seen by its own notify-completed callback and whether each
- *             one got back the req_cls its handler set
+ *             one got back the req_cls its handler set; calls of its own URI-log callback and
+ *             first handler calls that found that callback's pointer (so it ran first)
  * With METRICS_PORT a second daemon there serves an HTML page at /metrics.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <sqlite3.h>
@@ -27,7 +32,9 @@
 static const char *db_path;
 static struct MHD_Response *cached;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static long completions, req_cls_mismatches;
+static long completions, req_cls_mismatches, uri_logs, first_after_uri_log;
+static int uri_tag; /* what the URI-log callback returns: the request's first req_cls */
+static char fd_path[256];
 
 static const char CACHED[] = "<!DOCTYPE html><html><head><title>Cached</title></head><body>"
                              "<p>one response object for every request</p></body></html>";
@@ -36,7 +43,7 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
     (void)con, (void)toe;
-    if (*req_cls == NULL)
+    if (*req_cls == NULL || *req_cls == &uri_tag)
         return; /* a request its handler never saw (the toolbar's own URLs) */
     pthread_mutex_lock(&lock);
     completions++;
@@ -44,6 +51,45 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
         req_cls_mismatches++;
     pthread_mutex_unlock(&lock);
     *req_cls = NULL;
+}
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    (void)cls, (void)uri, (void)con;
+    pthread_mutex_lock(&lock);
+    uri_logs++;
+    pthread_mutex_unlock(&lock);
+    return &uri_tag;
+}
+
+static const char STREAMED[] = "<!DOCTYPE html><html><body><p>not a buffer</p></body></html>";
+
+static enum MHD_Result send_unbuffered(struct MHD_Connection *con, const char *url)
+{
+    struct MHD_Response *r = NULL;
+    if (strcmp(url, "/fd") == 0) {
+        int fd = open(fd_path, O_RDONLY);
+        if (fd >= 0)
+            r = MHD_create_response_from_fd((size_t)(sizeof(STREAMED) - 1), fd);
+    } else if (strcmp(url, "/pipe") == 0) {
+        int p[2];
+        if (pipe(p) == 0) {
+            if (write(p[1], STREAMED, sizeof(STREAMED) - 1) != (ssize_t)(sizeof(STREAMED) - 1))
+                return MHD_NO;
+            close(p[1]);
+            r = MHD_create_response_from_pipe(p[0]);
+        }
+    } else {
+        static const struct MHD_IoVec parts[2] = {
+            {STREAMED, 20}, {STREAMED + 20, sizeof(STREAMED) - 1 - 20}};
+        r = MHD_create_response_from_iovec(parts, 2, NULL, NULL);
+    }
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "text/html");
+    enum MHD_Result ret = MHD_queue_response(con, 200, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static enum MHD_Result send_text(struct MHD_Connection *con, const char *type, char *text,
@@ -64,19 +110,27 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char
                                size_t *upload_size, void **req_cls)
 {
     (void)method, (void)version, (void)upload, (void)upload_size;
-    if (*req_cls == NULL) { /* first call: this program's own per-request pointer */
+    if (*req_cls == &uri_tag || *req_cls == NULL) { /* first call: its own req_cls */
+        pthread_mutex_lock(&lock);
+        if (*req_cls == &uri_tag)
+            first_after_uri_log++;
+        pthread_mutex_unlock(&lock);
         *req_cls = cls;
         return MHD_YES;
     }
+    if (strcmp(url, "/fd") == 0 || strcmp(url, "/pipe") == 0 || strcmp(url, "/iovec") == 0)
+        return send_unbuffered(con, url);
     if (strcmp(url, "/cached") == 0)
         return MHD_queue_response(con, 200, cached);
     if (strcmp(url, "/json") == 0)
         return send_text(con, "application/json", strdup("{\"ok\": true}"), 0);
     if (strcmp(url, "/stats") == 0) {
-        char buf[128];
+        char buf[256];
         pthread_mutex_lock(&lock);
-        snprintf(buf, sizeof(buf), "{\"completions\": %ld, \"req_cls_mismatches\": %ld}",
-                 completions, req_cls_mismatches);
+        snprintf(buf, sizeof(buf),
+                 "{\"completions\": %ld, \"req_cls_mismatches\": %ld, \"uri_logs\": %ld, "
+                 "\"first_after_uri_log\": %ld}",
+                 completions, req_cls_mismatches, uri_logs, first_after_uri_log);
         pthread_mutex_unlock(&lock);
         return send_text(con, "application/json", strdup(buf), 0);
     }
@@ -118,12 +172,10 @@ static struct MHD_Daemon *start(unsigned flags, unsigned pool, void *tag, const 
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sa.sin_port = htons((uint16_t)atoi(port));
-    if (pool > 0)
-        return MHD_start_daemon(flags, 0, NULL, NULL, handler, tag, MHD_OPTION_SOCK_ADDR, &sa,
-                                MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_NOTIFY_COMPLETED,
-                                completed, tag, MHD_OPTION_END);
     return MHD_start_daemon(flags, 0, NULL, NULL, handler, tag, MHD_OPTION_SOCK_ADDR, &sa,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, tag, MHD_OPTION_END);
+                            MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_URI_LOG_CALLBACK,
+                            uri_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, tag,
+                            MHD_OPTION_END);
 }
 
 int main(int argc, char **argv)
@@ -137,6 +189,10 @@ int main(int argc, char **argv)
         return 2;
     }
     db_path = argv[1];
+    snprintf(fd_path, sizeof(fd_path), "%s.page", db_path);
+    FILE *f = fopen(fd_path, "w");
+    if (f == NULL || fputs(STREAMED, f) < 0 || fclose(f) != 0)
+        return 1;
     if (strcmp(argv[2], "pool") == 0)
         pool = 3;
     else if (strcmp(argv[2], "conn") == 0)
