@@ -1,7 +1,9 @@
 #!/bin/sh
 # install-app.sh - `make install` into a temporary prefix, build examples/minimal/minimal.c
 # against it with pkg-config exactly as the README says, run it, and see the toolbar in its
-# page. Proves the installed headers, library and debugtoolbar.pc are complete.
+# page; the same with the libraries in the other order (libmicrohttpd before the toolbar: the
+# explicit API relies on no symbol interposition); and the installed dtb-run, whose shim path
+# must be where make install put it. Proves the installed files are complete.
 set -eu
 : "${TOP_BUILDDIR:?}" "${TOP_SRCDIR:?}"
 tmp=$(mktemp -d)
@@ -20,25 +22,79 @@ libdir=$(dirname "$(dirname "$pc")")
 export PKG_CONFIG_PATH="$(dirname "$pc")" PKG_CONFIG_SYSROOT_DIR="$root"
 cflags=$(pkg-config --cflags debugtoolbar)
 libs=$(pkg-config --libs debugtoolbar)
+others=$(pkg-config --libs libmicrohttpd jansson)
+
+# run_minimal NAME: starts $tmp/NAME, checks its page has the toolbar, stops it
+run_minimal() {
+    LD_LIBRARY_PATH="$libdir" DTB_ENABLED=1 "$tmp/$1" 0 >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    url=""
+    i=0
+    while [ $i -lt 100 ] && [ -z "$url" ]; do
+        url=$(sed -n 's/^minimal: serving on //p' "$tmp/out")
+        [ -n "$url" ] || sleep 0.1
+        i=$((i + 1))
+    done
+    [ -n "$url" ] || { cat "$tmp/err"; echo "install-app: $1 did not start"; exit 1; }
+    body=$(curl -s --noproxy '*' "$url")
+    case "$body" in
+    *'<dtb-toolbar id="dtb-root"'*'</body></html>') echo "install-app: $1: toolbar injected" ;;
+    *) echo "install-app: $1: no toolbar in: $body"; exit 1 ;;
+    esac
+    kill "$pid"
+    wait "$pid" || { echo "install-app: $1 did not exit cleanly"; exit 1; }
+    pid=""
+}
+
+# as the README says, then with libmicrohttpd and jansson named before the toolbar
 # shellcheck disable=SC2086
 ${CC:-cc} ${SAN_CFLAGS:-} -Wall -Wextra -Werror -Wno-unused-parameter "$TOP_SRCDIR/examples/minimal/minimal.c" \
     $cflags $libs -pthread -o "$tmp/minimal" || { echo "install-app: build failed"; exit 1; }
-LD_LIBRARY_PATH="$libdir" DTB_ENABLED=1 "$tmp/minimal" 0 >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-url=""
-i=0
-while [ $i -lt 100 ] && [ -z "$url" ]; do
-    url=$(sed -n 's/^minimal: serving on //p' "$tmp/out")
-    [ -n "$url" ] || sleep 0.1
-    i=$((i + 1))
-done
-[ -n "$url" ] || { cat "$tmp/err"; echo "install-app: minimal did not start"; exit 1; }
-body=$(curl -s --noproxy '*' "$url")
-case "$body" in
-*'<dtb-toolbar id="dtb-root"'*'</body></html>') echo "install-app: toolbar injected" ;;
-*) echo "install-app: no toolbar in: $body"; exit 1 ;;
+run_minimal minimal
+# shellcheck disable=SC2086
+${CC:-cc} ${SAN_CFLAGS:-} -Wall -Wextra -Werror -Wno-unused-parameter "$TOP_SRCDIR/examples/minimal/minimal.c" \
+    $cflags $others $libs -pthread -o "$tmp/minimal-mhd-first" || {
+    echo "install-app: build (other order) failed"; exit 1; }
+run_minimal minimal-mhd-first
+
+# the installed dtb-run: its shim path is where make install put the shim (under DESTDIR here,
+# which the path must not contain), and it runs an unmodified program with the toolbar
+runner=$(find "$root" -name dtb-run -type f | head -n 1)
+[ -n "$runner" ] && [ -x "$runner" ] || { echo "install-app: dtb-run was not installed"; exit 1; }
+shim=$(sed -n 's|^lib="${DTB_PRELOAD_LIB:-\(.*\)}"$|\1|p' "$runner")
+case "$shim" in
+/*/libdebugtoolbar-preload.so) ;;
+*) echo "install-app: dtb-run names no installed shim: '$shim'"; exit 1 ;;
 esac
-kill "$pid"
-wait "$pid" || { echo "install-app: minimal did not exit cleanly"; exit 1; }
-pid=""
+[ -f "$root$shim" ] || { echo "install-app: dtb-run's shim $shim was not installed"; exit 1; }
+app="$TOP_BUILDDIR/tests/preload/plain_app"
+if [ -x "$app" ]; then
+    python3 - "$tmp/pets.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("CREATE TABLE pet(id INTEGER PRIMARY KEY, name TEXT);"
+                "INSERT INTO pet(name) VALUES ('cat'), ('dog');")
+c.commit()
+PY
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        LD_LIBRARY_PATH="$libdir" DTB_PRELOAD_LIB="$root$shim" "$runner" --enable -- \
+        "$app" "$tmp/pets.db" poll 0 >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    port=""
+    i=0
+    while [ $i -lt 100 ] && [ -z "$port" ]; do
+        port=$(sed -n 's/^port //p' "$tmp/out")
+        [ -n "$port" ] || sleep 0.1
+        i=$((i + 1))
+    done
+    [ -n "$port" ] || { cat "$tmp/err"; echo "install-app: the installed dtb-run did not start the program"; exit 1; }
+    body=$(curl -s --noproxy '*' "http://127.0.0.1:$port/")
+    case "$body" in
+    *'2 pets; pet 2 is dog'*'<dtb-toolbar id="dtb-root"'*'</body></html>') echo "install-app: the installed dtb-run: toolbar injected" ;;
+    *) echo "install-app: the installed dtb-run: no toolbar in: $body"; exit 1 ;;
+    esac
+    kill "$pid"
+    wait "$pid" || { echo "install-app: the program under dtb-run did not exit cleanly"; exit 1; }
+    pid=""
+fi
 echo "install-app: ok"
