@@ -6,7 +6,8 @@
 #
 # For each page (/cats, /big, /api/cats) and each round it runs the modes interleaved:
 #   debugtoolbar petshop: a (built --disable-demo-toolbar), b (toolbar, {"enabled": false}),
-#                         c (toolbar enabled for 127.0.0.1)
+#                         c (toolbar enabled for 127.0.0.1), r (as c, history in a Redis
+#                         server this script starts on a Unix socket and stops by PID)
 #   Django peer:          a (no debug_toolbar app/middleware), c (django-debug-toolbar on)
 # Each run: fresh server on 127.0.0.1 port 0, warm-up `wrk -t1 -c4 -d1s`, then
 # `wrk -t1 -c4 -d${DURATION}s --latency`; peak RSS is VmHWM read before the server is killed.
@@ -40,12 +41,18 @@ WORK="$SRC/_bench"
 mkdir -p "$WORK"
 TMP=$(mktemp -d "$WORK/run.XXXXXX")
 SERVER_PID=
+REDIS_PID=
 
 cleanup() {
     if [ -n "$SERVER_PID" ]; then
         kill "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
         SERVER_PID=
+    fi
+    if [ -n "$REDIS_PID" ]; then
+        kill "$REDIS_PID" 2>/dev/null || true
+        wait "$REDIS_PID" 2>/dev/null || true
+        REDIS_PID=
     fi
     rm -rf "$TMP"
 }
@@ -79,6 +86,17 @@ CONF_B="$TMP/off.json"
 CONF_C="$TMP/on.json"
 echo '{"enabled": false}' >"$CONF_B"
 echo '{"enabled": true, "history_size": 25, "secret_key": "bench-not-secret"}' >"$CONF_C"
+CONF_R="$TMP/redis.json"
+printf '{"enabled": true, "history_size": 25, "secret_key": "bench-not-secret", "store": "unix:%s"}\n' \
+    "$TMP/redis.sock" >"$CONF_R"
+redis-server --port 0 --unixsocket "$TMP/redis.sock" --save "" --appendonly no --dir "$TMP" \
+    >"$TMP/redis.log" 2>&1 &
+REDIS_PID=$!
+for _ in $(seq 100); do
+    redis-cli -s "$TMP/redis.sock" PING 2>/dev/null | grep -q PONG && break
+    sleep 0.1
+done
+redis-cli -s "$TMP/redis.sock" PING 2>/dev/null | grep -q PONG || { log "redis-server did not start"; exit 1; }
 
 # ---- servers --------------------------------------------------------------------------------
 URL=
@@ -90,6 +108,7 @@ start_server() {
         local bin=$BIN_TB conf=$CONF_C
         [ "$mode" = a ] && bin=$BIN_A
         [ "$mode" = b ] && conf=$CONF_B
+        [ "$mode" = r ] && conf=$CONF_R
         env -u DTB_ENABLED -u DTB_CONFIG "$bin" --port 0 --bind 127.0.0.1 --db "$DB" \
             --config "$conf" --threads poll >"$logf" 2>&1 &
     else
@@ -135,6 +154,7 @@ check() { # impl mode expect-toolbar marker
 check petshop a 0 'dtb-root'
 check petshop b 0 'dtb-root'
 check petshop c 1 'dtb-root'
+check petshop r 1 'dtb-root'
 check django a 0 'djDebug'
 check django c 1 'djDebug'
 
@@ -142,11 +162,11 @@ check django c 1 'djDebug'
 RES="$TMP/results.tsv" # page impl mode round rps p50ms p99ms hwm_kb errors
 : >"$RES"
 PAGES="/cats /big /api/cats"
-total=$(( 3 * ROUNDS * 5 ))
+total=$(( 3 * ROUNDS * 6 ))
 k=0
 for page in $PAGES; do
     for r in $(seq "$ROUNDS"); do
-        for im in petshop:a petshop:b petshop:c django:a django:c; do
+        for im in petshop:a petshop:b petshop:c petshop:r django:a django:c; do
             impl=${im%%:*}; mode=${im#*:}
             k=$((k + 1))
             start_server "$impl" "$mode"
@@ -229,7 +249,7 @@ med = st.median
 head = ["page", "impl", "mode", "req/s", "p50 ms", "p99 ms", "peak RSS MB", "req/s vs a (min–max)"]
 table = []
 for page in ("/cats", "/big", "/api/cats"):
-    for impl, modes in (("debugtoolbar", "abc"), ("django", "ac")):
+    for impl, modes in (("debugtoolbar", "abcr"), ("django", "ac")):
         key = "petshop" if impl == "debugtoolbar" else "django"
         for m in modes:
             rs = [rows[(page, key, m, r)] for r in range(1, rounds + 1)]
@@ -256,7 +276,8 @@ mem = ("memory (debugtoolbar mode c, /cats): VmRSS %.1f MB after 1,000 requests,
        "%s requests, difference %+.1f MB" % (rss1 / 1024, rss2 / 1024, served, (rss2 - rss1) / 1024))
 note = ("wrk -t1 -c4 -d%ss --latency on 127.0.0.1, %d round(s); values are medians of rounds, "
         "peak RSS is the max VmHWM; ratios: median of per-round ratios (min–max). "
-        "debugtoolbar: petshop --threads poll, keep-alive. django: wsgiref, one process, one "
+        "debugtoolbar: petshop --threads poll, keep-alive; modes a bare, b linked but off, c on, "
+        "r on with the history in Redis (Unix socket). django: wsgiref, one process, one "
         "thread, HTTP/1.0 with a new connection per request." % (duration, rounds))
 print()
 print(env_info)

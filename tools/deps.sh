@@ -9,7 +9,8 @@ if [ "${1:-}" = "--tests" ]; then
     clang libclang-rt-14-dev"
 fi
 if [ "${1:-}" = "--bench" ]; then
-    pkgs="$pkgs libcurl4-openssl-dev curl python3 wrk python3-django python3-django-debug-toolbar"
+    pkgs="$pkgs libcurl4-openssl-dev curl python3 wrk python3-django python3-django-debug-toolbar
+    redis-server"
 fi
 missing=""
 for p in $pkgs; do
