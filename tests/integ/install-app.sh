@@ -24,26 +24,36 @@ cflags=$(pkg-config --cflags debugtoolbar)
 libs=$(pkg-config --libs debugtoolbar)
 others=$(pkg-config --libs libmicrohttpd jansson)
 
-# run_minimal NAME: starts $tmp/NAME, checks its page has the toolbar, stops it
-run_minimal() {
-    LD_LIBRARY_PATH="$libdir" DTB_ENABLED=1 "$tmp/$1" 0 >"$tmp/out" 2>"$tmp/err" &
+# serve_check NAME SED_EXPR URL_PREFIX WANT CMD...: starts CMD, waits for the line of its output
+# from which SED_EXPR picks its address (appended to URL_PREFIX), checks that its page matches
+# the case pattern WANT, and stops it
+serve_check() {
+    name=$1 expr=$2 prefix=$3 want=$4
+    shift 4
+    "$@" >"$tmp/out" 2>"$tmp/err" &
     pid=$!
-    url=""
+    found=""
     i=0
-    while [ $i -lt 100 ] && [ -z "$url" ]; do
-        url=$(sed -n 's/^minimal: serving on //p' "$tmp/out")
-        [ -n "$url" ] || sleep 0.1
+    while [ $i -lt 100 ] && [ -z "$found" ]; do
+        found=$(sed -n "$expr" "$tmp/out")
+        [ -n "$found" ] || sleep 0.1
         i=$((i + 1))
     done
-    [ -n "$url" ] || { cat "$tmp/err"; echo "install-app: $1 did not start"; exit 1; }
-    body=$(curl -s --noproxy '*' "$url")
+    [ -n "$found" ] || { cat "$tmp/err"; echo "install-app: $name did not start"; exit 1; }
+    body=$(curl -s --noproxy '*' "$prefix$found")
+    # shellcheck disable=SC2254
     case "$body" in
-    *'<dtb-toolbar id="dtb-root"'*'</body></html>') echo "install-app: $1: toolbar injected" ;;
-    *) echo "install-app: $1: no toolbar in: $body"; exit 1 ;;
+    $want) echo "install-app: $name: toolbar injected" ;;
+    *) echo "install-app: $name: no toolbar in: $body"; exit 1 ;;
     esac
     kill "$pid"
-    wait "$pid" || { echo "install-app: $1 did not exit cleanly"; exit 1; }
+    wait "$pid" || { echo "install-app: $name did not exit cleanly"; exit 1; }
     pid=""
+}
+page='*<dtb-toolbar id="dtb-root"*</body></html>'
+run_minimal() {
+    serve_check "$1" 's/^minimal: serving on //p' "" "$page" \
+        env LD_LIBRARY_PATH="$libdir" DTB_ENABLED=1 "$tmp/$1" 0
 }
 
 # as the README says, then with libmicrohttpd and jansson named before the toolbar
@@ -76,25 +86,9 @@ c.executescript("CREATE TABLE pet(id INTEGER PRIMARY KEY, name TEXT);"
                 "INSERT INTO pet(name) VALUES ('cat'), ('dog');")
 c.commit()
 PY
-    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    serve_check "the installed dtb-run" 's/^port //p' "http://127.0.0.1:" "*2 pets; pet 2 is dog$page" \
+        env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
         LD_LIBRARY_PATH="$libdir" DTB_PRELOAD_LIB="$root$shim" "$runner" --enable -- \
-        "$app" "$tmp/pets.db" poll 0 >"$tmp/out" 2>"$tmp/err" &
-    pid=$!
-    port=""
-    i=0
-    while [ $i -lt 100 ] && [ -z "$port" ]; do
-        port=$(sed -n 's/^port //p' "$tmp/out")
-        [ -n "$port" ] || sleep 0.1
-        i=$((i + 1))
-    done
-    [ -n "$port" ] || { cat "$tmp/err"; echo "install-app: the installed dtb-run did not start the program"; exit 1; }
-    body=$(curl -s --noproxy '*' "http://127.0.0.1:$port/")
-    case "$body" in
-    *'2 pets; pet 2 is dog'*'<dtb-toolbar id="dtb-root"'*'</body></html>') echo "install-app: the installed dtb-run: toolbar injected" ;;
-    *) echo "install-app: the installed dtb-run: no toolbar in: $body"; exit 1 ;;
-    esac
-    kill "$pid"
-    wait "$pid" || { echo "install-app: the program under dtb-run did not exit cleanly"; exit 1; }
-    pid=""
+        "$app" "$tmp/pets.db" poll 0
 fi
 echo "install-app: ok"

@@ -118,6 +118,17 @@ static size_t on_header(char *p, size_t s, size_t n, void *u)
     return len;
 }
 
+/* Sets h to collect a response's body into b and its X-Debug-Toolbar-Id into id (17 bytes). */
+static void collect_into(CURL *h, struct body *b, char *id)
+{
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)id);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+}
+
 /* The toolbar's markup, read from one reference response: before_id + the request's id +
  * after_id goes right before the page's </body>. Read-only once the clients start. */
 static const char MARKUP_START[] = "<dtb-toolbar id=\"dtb-root\" data-id=\"";
@@ -152,12 +163,7 @@ static void *client(void *arg)
     CURL *h = curl_easy_init();
     char url[128], want[1024], id[17];
     struct body b = {0};
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)id);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    collect_into(h, &b, id);
     for (long i = 0; i < c->count; i++) {
         long n = c->first + i;
         snprintf(url, sizeof(url), "http://127.0.0.1:%u/%ld", c->port, n);
@@ -342,12 +348,7 @@ static int read_markup(unsigned port)
     int ok = 0;
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/0", port);
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)id);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    collect_into(h, &b, id);
     if (curl_easy_perform(h) == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(h);
