@@ -244,6 +244,9 @@ void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode
  * Any thread, once; the request is left for the caller to destroy. Returns 0, or -1 when out
  * of memory (said once in the log). */
 int dtbi_request_materialize(struct dtb_request *rq, json_t **summary, char **text);
+/* Builds rq's record, puts it into s (saying once in the log when the store refuses it), then
+ * destroys rq. */
+void dtbi_request_put_built(struct dtbi_store *s, struct dtb_request *rq);
 /* Bytes a finished, unbuilt request holds (its arena and captured lists), for store limits. */
 size_t dtbi_request_bytes(const struct dtb_request *rq);
 void dtbi_request_destroy(struct dtb_request *rq);

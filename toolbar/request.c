@@ -364,8 +364,7 @@ static char *dump_bounded(json_t *record, size_t max_bytes)
 void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode toe)
 {
     struct dtb_toolbar *tb = rq->tb;
-    json_t *summary = NULL;
-    char *text = NULL, id[17];
+    char id[17];
     int64_t t0;
     if (!rq->active || !rq->handled || rq->toolbar_route || tb->store == NULL) {
         if (rq->resp.injected)
@@ -396,12 +395,18 @@ void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode
             dtbi_pending_remove(tb, id);
         return;
     }
-    if (dtbi_request_materialize(rq, &summary, &text) == 0 &&
-        tb->store->ops->put(tb->store, rq->id, summary, text) != DTB_OK)
-        dtbi_log_once("store-put", "could not store a request record (store '%s')",
-                      tb->store->ops->name);
+    dtbi_request_put_built(tb->store, rq);
     if (injected)
         dtbi_pending_remove(tb, id);
+}
+
+void dtbi_request_put_built(struct dtbi_store *s, struct dtb_request *rq)
+{
+    json_t *summary = NULL;
+    char *text = NULL;
+    if (dtbi_request_materialize(rq, &summary, &text) == 0 &&
+        s->ops->put(s, rq->id, summary, text) != DTB_OK)
+        dtbi_log_once("store-put", "could not store a request record (store '%s')", s->ops->name);
     free(text);
     json_decref(summary);
     dtbi_request_destroy(rq);

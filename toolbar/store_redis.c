@@ -282,8 +282,9 @@ static dtb_rc redis_put(struct dtbi_store *s, const char *id, json_t *summary, c
             }
             if (rep->type == REDIS_REPLY_ERROR)
                 ok = 0;
-            if (i == ncmds - 1 && rep->type == REDIS_REPLY_ARRAY && rep->elements == 8)
-                result = rep; /* EXEC: the eight commands' replies */
+            if (i == ncmds - 1 && rep->type == REDIS_REPLY_ARRAY &&
+                rep->elements == (size_t)ncmds - 2)
+                result = rep; /* EXEC: the replies of the commands between MULTI and EXEC */
             else
                 freeReplyObject(rep);
         }
@@ -339,15 +340,7 @@ static void *writer_main(void *arg)
         r->qbytes -= dtbi_request_bytes(rq);
         pthread_mutex_unlock(&r->qlock);
 
-        json_t *summary;
-        char *text;
-        if (dtbi_request_materialize(rq, &summary, &text) == 0) {
-            if (redis_put(&r->base, dtb_request_id(rq), summary, text) != DTB_OK)
-                dtbi_log_once("store-put", "could not store a request record (store 'redis')");
-            free(text);
-            json_decref(summary);
-        }
-        dtbi_request_destroy(rq);
+        dtbi_request_put_built(&r->base, rq);
 
         pthread_mutex_lock(&r->qlock);
         r->written++;
