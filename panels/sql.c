@@ -504,6 +504,22 @@ static size_t param_token(const char *s)
     return 0;
 }
 
+/* The next parameter at or after t outside quoted text: its start, with its length in *tok; NULL
+ * at the end of the text. */
+static const char *next_param(const char *t, size_t *tok)
+{
+    while (*t != '\0') {
+        if (*t == '\'' || *t == '"' || *t == '`') {
+            t = skip_quoted(t);
+            continue;
+        }
+        if ((*tok = param_token(t)) > 0)
+            return t;
+        t++;
+    }
+    return NULL;
+}
+
 /* Reads the literal SQLite put in place of a parameter; returns a new JSON value (or NULL on
  * a mismatch) and advances *e. */
 static json_t *read_literal(const char **e)
@@ -646,30 +662,19 @@ mismatch:
 json_t *dtbi_sql_redact_params(const struct dtb_toolbar *tb, const char *sql, const json_t *params)
 {
     json_t *out = json_deep_copy(params);
-    const char *t = sql;
+    size_t tok;
     int running = 0;
     if (!json_is_array(out))
         return out;
-    while (*t != '\0') {
-        if (*t == '\'' || *t == '"' || *t == '`') {
-            t = skip_quoted(t);
-            continue;
-        }
-        size_t tok = param_token(t);
-        if (tok > 0) {
-            int index = running;
-            if (t[0] == '?' && tok > 1)
-                index = atoi(t + 1) - 1;
-            else if (t[0] == '$' && isdigit((unsigned char)t[1]))
-                index = atoi(t + 1) - 1;
-            if (index >= 0 && (size_t)index < json_array_size(out) &&
-                param_is_secret(tb, sql, (size_t)(t - sql), index))
-                json_array_set_new(out, (size_t)index, json_string(DTB_REDACTED));
-            running++;
-            t += tok;
-            continue;
-        }
-        t++;
+    for (const char *t = sql; (t = next_param(t, &tok)) != NULL; t += tok, running++) {
+        int index = running;
+        if (t[0] == '?' && tok > 1)
+            index = atoi(t + 1) - 1;
+        else if (t[0] == '$' && isdigit((unsigned char)t[1]))
+            index = atoi(t + 1) - 1;
+        if (index >= 0 && (size_t)index < json_array_size(out) &&
+            param_is_secret(tb, sql, (size_t)(t - sql), index))
+            json_array_set_new(out, (size_t)index, json_string(DTB_REDACTED));
     }
     return out;
 }
@@ -1014,31 +1019,23 @@ static void append_literal(struct dtb_buf *b, const json_t *v)
 static char *expand_sql(const char *sql, const json_t *params, int positional)
 {
     struct dtb_buf b;
-    const char *t = sql;
-    size_t j = 0;
+    const char *t = sql, *p;
+    size_t j = 0, tok;
     dtb_buf_init(&b);
-    while (t != NULL && *t != '\0') {
-        if (*t == '\'' || *t == '"' || *t == '`') {
-            const char *end = skip_quoted(t);
-            dtb_buf_append(&b, t, (size_t)(end - t));
-            t = end;
-            continue;
-        }
-        size_t tok = param_token(t);
-        if (tok == 0) {
-            dtb_buf_append(&b, t++, 1);
-            continue;
-        }
-        const json_t *v = positional && t[0] == '$' && isdigit((unsigned char)t[1])
-                              ? json_array_get(params, (size_t)atoi(t + 1) - 1)
+    if (t == NULL)
+        return NULL;
+    for (; (p = next_param(t, &tok)) != NULL; t = p + tok) {
+        dtb_buf_append(&b, t, (size_t)(p - t)); /* the text up to the parameter */
+        const json_t *v = positional && p[0] == '$' && isdigit((unsigned char)p[1])
+                              ? json_array_get(params, (size_t)atoi(p + 1) - 1)
                               : json_array_get(params, j++);
         if (v == NULL) {
             dtb_buf_free(&b);
             return NULL;
         }
         append_literal(&b, v);
-        t += tok;
     }
+    dtb_buf_append_str(&b, t);
     return dtb_buf_steal(&b);
 }
 
@@ -1229,19 +1226,9 @@ static int bind_one(sqlite3_stmt *st, int k, const json_t *v)
  * takes the next number after the largest so far, as SQLite numbers them). */
 static int bind_params(sqlite3_stmt *st, const char *sql, const json_t *params)
 {
-    const char *t = sql;
-    size_t j = 0;
+    size_t j = 0, tok;
     int largest = 0;
-    while (*t != '\0') {
-        if (*t == '\'' || *t == '"' || *t == '`') {
-            t = skip_quoted(t);
-            continue;
-        }
-        size_t tok = param_token(t);
-        if (tok == 0) {
-            t++;
-            continue;
-        }
+    for (const char *t = sql; (t = next_param(t, &tok)) != NULL; t += tok) {
         int k;
         if (t[0] == '?') {
             k = tok > 1 ? atoi(t + 1) : largest + 1;
@@ -1258,7 +1245,6 @@ static int bind_params(sqlite3_stmt *st, const char *sql, const json_t *params)
             return -1;
         if (k > largest)
             largest = k;
-        t += tok;
     }
     return 0;
 }
