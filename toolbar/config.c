@@ -101,66 +101,6 @@ int dtbi_cidr_match(const struct dtbi_cidr *list, size_t n, const struct sockadd
 
 /* ---- locating keys in the text ------------------------------------------------------------- */
 
-/* Finds the key token `"name"` followed by optional whitespace and ':' at or after *pos.
- * Tracks line/column. Returns 1 and advances *pos past the match, else 0. */
-static int find_key(const char *text, size_t *pos, const char *name, int *line, int *col)
-{
-    size_t i = *pos, n = strlen(name);
-    int ln = 1, cl = 1;
-    /* Recompute line/column from the start: errors are rare, texts are small. */
-    for (size_t k = 0; k < i; k++) {
-        if (text[k] == '\n') {
-            ln++;
-            cl = 1;
-        } else {
-            cl++;
-        }
-    }
-    while (text[i] != '\0') {
-        if (text[i] == '"') {
-            size_t start = i;
-            int sline = ln, scol = cl;
-            i++;
-            cl++;
-            while (text[i] != '\0' && text[i] != '"') {
-                if (text[i] == '\\' && text[i + 1] != '\0') {
-                    i++;
-                    cl++;
-                }
-                if (text[i] == '\n') {
-                    ln++;
-                    cl = 0;
-                }
-                i++;
-                cl++;
-            }
-            if (text[i] == '\0')
-                return 0;
-            size_t len = i - start - 1;
-            i++;
-            cl++;
-            size_t j = i;
-            while (text[j] == ' ' || text[j] == '\t' || text[j] == '\r' || text[j] == '\n')
-                j++;
-            if (text[j] == ':' && len == n && memcmp(text + start + 1, name, n) == 0) {
-                *line = sline;
-                *col = scol;
-                *pos = i;
-                return 1;
-            }
-            continue;
-        }
-        if (text[i] == '\n') {
-            ln++;
-            cl = 1;
-        } else {
-            cl++;
-        }
-        i++;
-    }
-    return 0;
-}
-
 /* Line and column (from 1) of byte off of text. */
 static void line_col(const char *text, size_t off, int *line, int *col)
 {
@@ -174,6 +114,36 @@ static void line_col(const char *text, size_t off, int *line, int *col)
             (*col)++;
         }
     }
+}
+
+/* Finds the key token `"name"` followed by optional whitespace and ':' at or after *pos.
+ * Returns 1 with the key's line and column and advances *pos past it, else 0. */
+static int find_key(const char *text, size_t *pos, const char *name, int *line, int *col)
+{
+    size_t i = *pos, n = strlen(name);
+    while (text[i] != '\0') {
+        if (text[i] != '"') {
+            i++;
+            continue;
+        }
+        size_t start = i++;
+        while (text[i] != '\0' && text[i] != '"') {
+            if (text[i] == '\\' && text[i + 1] != '\0')
+                i++;
+            i++;
+        }
+        if (text[i] == '\0')
+            return 0;
+        size_t len = i - start - 1, j = ++i;
+        while (text[j] == ' ' || text[j] == '\t' || text[j] == '\r' || text[j] == '\n')
+            j++;
+        if (text[j] == ':' && len == n && memcmp(text + start + 1, name, n) == 0) {
+            line_col(text, start, line, col); /* errors are rare, texts are small */
+            *pos = i;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* After a key (at *pos, before its ':'), finds element `index` of the array that is its value.
