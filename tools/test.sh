@@ -27,15 +27,15 @@ run_suite() { # name, configure args...
     logs="$logs $dir/test-suite.log"
 }
 
-run_suite ""
-run_suite "-san" --enable-sanitizers
+run_suite "" --enable-werror
+run_suite "-san" --enable-werror --enable-sanitizers
 # The stress test once more, built with ThreadSanitizer.
 tsan_pass=0 tsan_fail=0
 echo "== build-tsan: the stress test under ThreadSanitizer"
 dir="$top/_build-tsan"
 rm -rf "$dir"
 mkdir -p "$dir"
-if (cd "$dir" && ../configure -q --enable-tsan && make -j"$jobs" -s >/dev/null &&
+if (cd "$dir" && ../configure -q --enable-werror --enable-tsan && make -j"$jobs" -s >/dev/null &&
     make -j"$jobs" -s tests/integ/test_stress tests/integ/test_redis >/dev/null &&
     TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./tests/integ/test_stress 8 1000); then
     tsan_pass=1
