@@ -124,6 +124,16 @@ const char *dtb_toolbar_url_prefix(const struct dtb_toolbar *tb);
 json_t *dtb_toolbar_config_json(const struct dtb_toolbar *tb);
 
 /*
+ * Where the library's log lines go: fn(cls, line) for each line, without a trailing newline
+ * and without the "debugtoolbar: " prefix that the default sink (stderr) adds. fn NULL brings
+ * back the default. fn may be called from any thread, including MHD's, and must not call back
+ * into the toolbar. The log is the process's: one sink serves every toolbar in it, and the last
+ * call wins. tb must be a toolbar (it names whose log the caller means); it may be disabled.
+ */
+typedef void (*dtb_log_fn)(void *cls, const char *line);
+void dtb_toolbar_set_logger(struct dtb_toolbar *tb, dtb_log_fn fn, void *cls);
+
+/*
  * Starts an MHD daemon with the app's handler wrapped: the same arguments as MHD_start_daemon
  * after tb. The app's own MHD_OPTION_NOTIFY_COMPLETED and MHD_OPTION_URI_LOG_CALLBACK keep
  * working (they are chained), and its per-request pointer (req_cls) is its own. With tb NULL or

@@ -1,6 +1,7 @@
 /*
  * error.c - result codes, struct dtb_error filling (first error wins) and the library's
- * once-per-cause log to stderr. Logging never fails the caller.
+ * log: to stderr, or to the sink set with dtb_toolbar_set_logger; dtbi_log_once says a cause
+ * once per process. Logging never fails the caller.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,11 +79,35 @@ static pthread_mutex_t log_once_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *log_once_seen[LOG_ONCE_MAX];
 static size_t log_once_n;
 
+/* The sink: read and set under its own lock, so a line never goes to a half-set sink. */
+static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
+static dtb_log_fn sink_fn;
+static void *sink_cls;
+
+void dtb_toolbar_set_logger(struct dtb_toolbar *tb, dtb_log_fn fn, void *cls)
+{
+    if (tb == NULL)
+        return;
+    pthread_mutex_lock(&sink_lock);
+    sink_fn = fn;
+    sink_cls = fn != NULL ? cls : NULL;
+    pthread_mutex_unlock(&sink_lock);
+}
+
 static void vlog(const char *fmt, va_list ap)
 {
     char line[512];
+    dtb_log_fn fn;
+    void *cls;
     vsnprintf(line, sizeof(line), fmt, ap);
-    fprintf(stderr, "debugtoolbar: %s\n", line);
+    pthread_mutex_lock(&sink_lock);
+    fn = sink_fn;
+    cls = sink_cls;
+    pthread_mutex_unlock(&sink_lock);
+    if (fn != NULL)
+        fn(cls, line);
+    else
+        fprintf(stderr, "debugtoolbar: %s\n", line);
 }
 
 void dtbi_log(const char *fmt, ...)

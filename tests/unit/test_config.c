@@ -202,6 +202,32 @@ START_TEST(test_cidr)
 }
 END_TEST
 
+static void collect_line(void *cls, const char *line)
+{
+    char *into = cls;
+    size_t n = strlen(into);
+    snprintf(into + n, 1024 - n, "%s\n", line);
+}
+
+/* The app's sink gets the toolbar's log lines (here: a Redis store that is not there at start),
+ * and NULL brings back stderr. */
+START_TEST(test_logger)
+{
+    char lines[1024] = "";
+    struct dtb_error err = {0};
+    struct dtb_toolbar *tb = dtb_toolbar_create_from_string(
+        "{\"enabled\": true, \"store\": \"unix:/nonexistent/dtb-test.sock\", "
+        "\"secret_key\": \"0123456789abcdef0123456789abcdef\"}", "t", &err);
+    ck_assert_ptr_nonnull(tb);
+    dtb_toolbar_set_logger(tb, collect_line, lines);
+    ck_assert_msg(dtb_toolbar_start(tb, &err) == DTB_OK, "start: %s", err.text);
+    ck_assert_msg(strstr(lines, "Redis store unavailable") != NULL, "sink got: %s", lines);
+    ck_assert_msg(strstr(lines, "debugtoolbar: ") == NULL, "the sink gets lines without prefix");
+    dtb_toolbar_set_logger(tb, NULL, NULL);
+    dtb_toolbar_destroy(tb);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -212,6 +238,7 @@ int main(void)
     tcase_add_test(tc, test_bad_json);
     tcase_add_test(tc, test_environment);
     tcase_add_test(tc, test_cidr);
+    tcase_add_test(tc, test_logger);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
