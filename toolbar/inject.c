@@ -8,11 +8,13 @@
  * noframes, noscript), RCDATA (textarea, title) and plaintext. It does not build a tree and
  * does not care about misnesting: the last real </body> end tag wins, as in browsers, where
  * content after it still goes into body. One pass, no allocation, memchr between tags.
- * libxml2 is the test oracle (tests/unit/test_inject.c) and Chromium the final judge.
+ * libxml2 is the test oracle (tests/unit/test_inject.c) and Chromium the final judge. Every
+ * state is linear: memchr searches are reused until passed, never restarted per byte.
  *
  * XHTML is different: it is XML, so libxml2 checks it is well-formed first and an XML-rules
  * scan (comments, CDATA, PIs, quoted attributes) finds the body's end tag.
  */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -128,34 +130,41 @@ static size_t skip_rawtext(const char *s, size_t len, size_t i, const char *name
     return len;
 }
 
+/* Index of the next c at or after i (len when none), reusing the last search while it is still
+ * ahead: a scan that alternates between two characters stays linear. *cache starts at
+ * SIZE_MAX (nothing searched yet). */
+static size_t next_of(const char *s, size_t len, size_t i, char c, size_t *cache)
+{
+    if (*cache == SIZE_MAX || *cache < i) {
+        const char *p = memchr(s + i, c, len - i);
+        *cache = p == NULL ? len : (size_t)(p - s);
+    }
+    return *cache;
+}
+
 /* Script data with HTML5's escaped ("<!--" ... "-->") and double-escaped ("<script" inside an
- * escaped section) states. Returns the index of the real "</script"'s '<', or len. */
+ * escaped section) states. Returns the index of the real "</script"'s '<', or len.
+ * In the escaped states only '<' and a '>' right after "--" change anything, so the scan jumps
+ * between those two characters (each searched once per stretch: linear in the page). */
 static size_t skip_script(const char *s, size_t len, size_t i)
 {
     enum { NORMAL, ESCAPED, DOUBLE } st = NORMAL;
+    size_t from = 0, lt_at = SIZE_MAX, gt_at = SIZE_MAX;
     while (i < len) {
-        char c = s[i];
-        if (c != '<' && c != '-') {
-            const char *lt = memchr(s + i, '<', len - i);
-            const char *dash = st != NORMAL ? memchr(s + i, '-', len - i) : NULL;
-            if (lt == NULL && dash == NULL)
-                return len;
-            if (lt == NULL || (dash != NULL && dash < lt))
-                i = (size_t)(dash - s);
-            else
-                i = (size_t)(lt - s);
-            continue;
-        }
-        if (c == '-') {
-            if (st != NORMAL && i + 2 < len && s[i + 1] == '-' && s[i + 2] == '>') {
-                st = NORMAL;
-                i += 3;
-            } else {
-                i++;
+        size_t lt = next_of(s, len, i, '<', &lt_at);
+        if (st != NORMAL) {
+            size_t gt = next_of(s, len, i, '>', &gt_at);
+            if (gt < lt) {
+                /* "-->" (its dashes inside the escaped text) ends both escaped states */
+                if (gt >= from + 2 && s[gt - 1] == '-' && s[gt - 2] == '-')
+                    st = NORMAL;
+                i = gt + 1;
+                continue;
             }
-            continue;
         }
-        /* c == '<' */
+        if (lt >= len)
+            return len;
+        i = lt;
         if (st == NORMAL && i + 3 < len && s[i + 1] == '!' && s[i + 2] == '-' && s[i + 3] == '-') {
             st = ESCAPED;
             i += 4;
@@ -167,6 +176,7 @@ static size_t skip_script(const char *s, size_t len, size_t i)
                 st = NORMAL;
                 i += 2;
             }
+            from = i;
             continue;
         }
         if (is_end_tag_of(s, len, i, "script")) {
@@ -190,23 +200,26 @@ static size_t skip_script(const char *s, size_t len, size_t i)
     return len;
 }
 
-/* End of a comment that starts at i ("<!--"): index just past it, or len. */
+/* End of a comment that starts at i ("<!--"): index just past it, or len. Only a '>' can end
+ * it ("-->", "--!>", or the "<!-->"/"<!--->" forms), so the scan jumps from '>' to '>'. */
 static size_t skip_comment(const char *s, size_t len, size_t i)
 {
+    size_t from;
     i += 4;
     if (i < len && s[i] == '>')
         return i + 1; /* "<!-->" */
     if (i + 1 < len && s[i] == '-' && s[i + 1] == '>')
         return i + 2; /* "<!--->" */
-    while (i + 1 < len) {
-        const char *d = memchr(s + i, '-', len - i);
-        if (d == NULL)
+    from = i;
+    while (i < len) {
+        const char *g = memchr(s + i, '>', len - i);
+        if (g == NULL)
             return len;
-        i = (size_t)(d - s);
-        if (i + 2 < len && s[i + 1] == '-' && s[i + 2] == '>')
-            return i + 3;
-        if (i + 3 < len && s[i + 1] == '-' && s[i + 2] == '!' && s[i + 3] == '>')
-            return i + 4;
+        i = (size_t)(g - s);
+        if (i >= from + 2 && s[i - 1] == '-' && s[i - 2] == '-')
+            return i + 1;
+        if (i >= from + 3 && s[i - 1] == '!' && s[i - 2] == '-' && s[i - 3] == '-')
+            return i + 1;
         i++;
     }
     return len;

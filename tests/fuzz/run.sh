@@ -4,6 +4,9 @@
 #
 #   tests/fuzz/run.sh BUILDDIR [--seconds N]      fuzz each target for N seconds (default 60)
 #   tests/fuzz/run.sh BUILDDIR --regression       run each saved case once (tests/data/fuzz)
+#   --timeout S                                   per-input time limit (default 2 s): an input
+#                                                 slower than that is a failure (a quadratic
+#                                                 path), saved like a crash
 #
 # BUILDDIR is a configured, built tree (for config.h and the embedded assets). Seeds are the
 # saved cases plus the injector's test pages; what a run finds goes to BUILDDIR/fuzz/, and a
@@ -13,11 +16,13 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:?usage: run.sh BUILDDIR [--seconds N | --regression]}" && pwd)
 shift
 seconds=60
+timeout=2
 regression=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --regression) regression=1; shift ;;
+    --timeout) timeout=$2; shift 2 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -49,7 +54,7 @@ for t in $targets; do
     clang $cflags -fsanitize=fuzzer "$top/tests/fuzz/$t.c" $objs $libs -o "$out/$t"
     saved="$top/tests/data/fuzz/$t"
     if [ $regression = 1 ]; then
-        if [ -d "$saved" ] && "$out/$t" -runs=0 "$saved" >"$out/$t.log" 2>&1; then
+        if [ -d "$saved" ] && "$out/$t" -runs=0 -timeout="$timeout" "$saved" >"$out/$t.log" 2>&1; then
             pass=$((pass + 1)); echo "fuzz: $t: every saved case passes"
         elif [ ! -d "$saved" ]; then
             echo "fuzz: $t: no saved cases"; fail=$((fail + 1))
@@ -69,7 +74,7 @@ for t in $targets; do
             { printf '\001'; cat "$f"; } >"$corpus/seed-xhtml-$i"
         done
     fi
-    if "$out/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    if "$out/$t" -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=2048 -max_len=65536 \
         -artifact_prefix="$out/crashes/$t-" -print_final_stats=1 "$corpus" >"$out/$t.log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log")
         pass=$((pass + 1)); echo "fuzz: $t: ${runs:-?} inputs in ${seconds} s, no failure"

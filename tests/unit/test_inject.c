@@ -4,12 +4,14 @@
  * where the toolbar must go); a `content-type` file marks XHTML; a `no-oracle` file names why
  * libxml2's HTML4 parser cannot judge that case. libxml2 is the oracle for the rest: every
  * expected page parses with exactly one marker element, whose parent is body.
+ * It also holds the finder to linear time on the pathological families of a quadratic scan.
  */
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
@@ -187,6 +189,91 @@ START_TEST(test_large_page)
 }
 END_TEST
 
+/* ---- linear time ---------------------------------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* n bytes: prefix, then unit repeated, then spaces. */
+static char *repeated(const char *prefix, const char *unit, size_t n)
+{
+    size_t k = strlen(prefix), u = strlen(unit);
+    char *p = malloc(n);
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, prefix, k);
+    while (k + u <= n) {
+        memcpy(p + k, unit, u);
+        k += u;
+    }
+    memset(p + k, ' ', n - k);
+    return p;
+}
+
+/* Best of several runs of the finder over a page, in ns. */
+static double best_ns(const char *page, size_t n)
+{
+    double best = 1e300;
+    for (int r = 0; r < 9; r++) {
+        int64_t t0 = now_ns();
+        volatile size_t at = dtbi_find_body_end(page, n);
+        (void)at;
+        double d = (double)(now_ns() - t0);
+        if (d < best)
+            best = d;
+    }
+    return best;
+}
+
+START_TEST(test_linear_time)
+{
+    /* The pathological families of a quadratic scanner (each '-' of "<script><!--- - - ..."
+     * once started a search over the rest of the page: 3.7 s for 1 MB), each timed against
+     * plain text of the same size. Plain text for a family that holds no '<' is letters; for
+     * one that does it is letters with as many ordinary tags ("<b>") as the family has '<',
+     * since every tokenizer must look at every '<'. Fails when a family costs more than 3
+     * times its plain twin (each figure the best of 9 runs, both measured in this run). */
+    static const char *const families[][2] = {
+        {"<script><!--", "- "},        {"<!--", "-"},
+        {"<html><body>", "</textare"}, {"<textarea>", "</textare"},
+        {"<title>", "</titl"},         {"<script>", "<script>"},
+        {"<script><!--", "<script>"},  {"<script><!--<script>", "</script"},
+        {"<svg><![CDATA[", "]]"},      {"<body>", "<svg><![CDATA["},
+        {"<p title=\"", "- <!-- "},    {"<style>", "</styl"},
+    };
+    const size_t n = 1 << 20;
+    for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+        const char *unit = families[f][1];
+        size_t u = strlen(unit);
+        char plain_unit[32];
+        ck_assert_uint_lt(u, sizeof(plain_unit));
+        memset(plain_unit, 'x', u);
+        plain_unit[u] = '\0';
+        if (strchr(unit, '<') != NULL) {
+            ck_assert_uint_ge(u, 3);
+            memcpy(plain_unit, "<b>", 3);
+        }
+        char *page = repeated(families[f][0], unit, n);
+        char *plain = repeated("<html><body>", plain_unit, n);
+        double t_plain = best_ns(plain, n), t_page = best_ns(page, n);
+        /* once more for both if the first look is over, so that a busy moment is not a failure */
+        if (t_page > 3 * t_plain) {
+            t_plain = best_ns(plain, n);
+            t_page = best_ns(page, n);
+        }
+        ck_assert_msg(t_page <= 3 * t_plain,
+                      "\"%s\" + \"%s\"... (1 MB) took %.0f us, plain text of that size %.0f us "
+                      "(ratio %.1f > 3)",
+                      families[f][0], unit, t_page / 1000, t_plain / 1000, t_page / t_plain);
+        free(page);
+        free(plain);
+    }
+}
+END_TEST
+
 int main(void)
 {
     xmlInitParser();
@@ -197,6 +284,7 @@ int main(void)
     tcase_add_test(tc, test_looks_like_html);
     tcase_add_test(tc, test_random_robust);
     tcase_add_test(tc, test_large_page);
+    tcase_add_test(tc, test_linear_time);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
