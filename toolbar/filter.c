@@ -8,7 +8,8 @@
  * Server-Timing, so JSON and fetch/XHR calls show up in the history; a response whose body we
  * cannot see (callback, fd, pipe) is queued as it is. The app's response object is never
  * changed: the app queues, reuses and destroys it as if the toolbar were not there.
- * Deliberately not here: gzip re-encoding, redirect interception (later panels/filters).
+ * An encoded body (gzip, deflate, br, zstd) is decoded, injected, and sent decoded when the
+ * client did not refuse identity, else re-encoded in the app's coding (codec.c).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -84,7 +85,19 @@ struct copy_ctx {
     struct dtb_request *rq;
     int failed;
     int page; /* to the intercepted-redirect page: only what still applies to a new body */
+    int drop_encoding; /* the body goes out decoded: the app's Content-Encoding does not apply */
+    int vary_ae;       /* set when the app's Vary already names Accept-Encoding (or is "*") */
 };
+
+/* 1 when a Vary value lists Accept-Encoding or is "*". */
+static int vary_covers_ae(const char *v)
+{
+    for (const char *p = v; p != NULL && *p != '\0'; p++) {
+        if (*p == '*' || strncasecmp(p, "accept-encoding", 15) == 0)
+            return 1;
+    }
+    return 0;
+}
 
 /* Headers of a redirect that do not go on the page that stands in for it: that page has a
  * body, a type and a cache policy of its own, and is not a redirect. */
@@ -109,8 +122,12 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const cha
     struct copy_ctx *c = cls;
     enum MHD_Result ok;
     if (key == NULL || strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0 ||
-        (c->page && (kind == MHD_FOOTER_KIND || not_for_page(key))))
+        (c->page && (kind == MHD_FOOTER_KIND || not_for_page(key))) ||
+        (c->drop_encoding && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_ENCODING) == 0))
         return MHD_YES;
+    if (kind != MHD_FOOTER_KIND && strcasecmp(key, MHD_HTTP_HEADER_VARY) == 0 &&
+        vary_covers_ae(value))
+        c->vary_ae = 1;
     if (kind == MHD_FOOTER_KIND)
         ok = MHD_add_response_footer(c->dst, key, value ? value : "");
     else
@@ -193,21 +210,24 @@ static long find_insert_point(struct dtb_request *rq, const char *body, size_t l
     return (long)dtbi_find_body_end(body, len);
 }
 
+/* The guards that need no body. *sniff is set when the response names no Content-Type, so
+ * the body decides (after decoding) whether it is HTML. */
 static const char *skip_reason(struct dtb_request *rq, struct MHD_Connection *con,
                                unsigned status, struct MHD_Response *response, const char *ct,
-                               int known, const void *body, size_t len, int *html_like)
+                               int known, int *html_like, int *sniff)
 {
     const char *v;
     *html_like = 0;
+    *sniff = 0;
     if (status < 200 || status == 204 || status == 304)
         return "status without a body";
-    if (!media_type_is(ct, "text/html") && !media_type_is(ct, "application/xhtml+xml"))
+    if (ct == NULL)
+        *sniff = 1;
+    else if (!media_type_is(ct, "text/html") && !media_type_is(ct, "application/xhtml+xml"))
         return "not an HTML content type";
-    *html_like = 1;
+    *html_like = !*sniff;
     if (status >= 300 && status < 400)
         return "redirect";
-    if (MHD_get_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING) != NULL)
-        return "Content-Encoding set";
     v = MHD_get_response_header(response, "Content-Disposition");
     if (v != NULL && strncasecmp(v, "attachment", 10) == 0)
         return "Content-Disposition: attachment";
@@ -219,10 +239,87 @@ static const char *skip_reason(struct dtb_request *rq, struct MHD_Connection *co
     if (v != NULL && strcasecmp(v, "XMLHttpRequest") == 0)
         return "X-Requested-With: XMLHttpRequest";
     if (!known)
-        return "body not visible (callback, file or streaming response)";
-    if (!dtbi_looks_like_html(body, len))
+        return "body not visible (callback or pipe)";
+    return NULL;
+}
+
+/* Bodies are decoded (and files read) up to this size; past it the response is left alone. */
+#define BODY_CAP (16u << 20)
+
+/* The page as the filter sees it: the app's bytes, or their decoded form. */
+struct page {
+    enum dtbi_coding coding; /* the app's Content-Encoding */
+    char *decoded;           /* malloc'd when the body was decoded */
+    const char *body;
+    size_t len;
+};
+
+/* Decodes the body when it is encoded, then the checks that need the bytes: sniffing for a
+ * response with no Content-Type, and a start that looks like HTML. */
+static const char *body_reason(struct MHD_Response *response, int sniff, int *html_like,
+                               struct page *pg)
+{
+    const char *ce = MHD_get_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    pg->coding = dtbi_coding_parse(ce);
+    if (pg->coding == DTBI_CODING_UNKNOWN || !dtbi_coding_available(pg->coding))
+        return "Content-Encoding not supported";
+    if (pg->coding != DTBI_CODING_IDENTITY) {
+        size_t n = 0;
+        switch (dtbi_decode(pg->coding, pg->body, pg->len, BODY_CAP, &pg->decoded, &n)) {
+        case 0:
+            break;
+        case -2:
+            return "decoded body over the size cap";
+        case -3:
+            return "out of memory while decoding";
+        default:
+            return "encoded body does not decode";
+        }
+        pg->body = pg->decoded;
+        pg->len = n;
+    }
+    if (sniff) {
+        if (!dtbi_sniffs_as_html(pg->body, pg->len))
+            return "not an HTML content type";
+        *html_like = 1;
+        const char *xcto = MHD_get_response_header(response, "X-Content-Type-Options");
+        if (xcto != NULL && strncasecmp(xcto, "nosniff", 7) == 0)
+            return "no Content-Type and nosniff";
+    }
+    if (!dtbi_looks_like_html(pg->body, pg->len))
         return "body does not start like an HTML document";
     return NULL;
+}
+
+/* Every Accept-Encoding line of the request joined (NULL when there is none). */
+struct ae_collect {
+    struct dtb_buf b;
+    int any;
+};
+
+static enum MHD_Result collect_ae(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    struct ae_collect *c = cls;
+    (void)kind;
+    if (key != NULL && strcasecmp(key, MHD_HTTP_HEADER_ACCEPT_ENCODING) == 0) {
+        if (c->any)
+            dtb_buf_append_str(&c->b, ",");
+        dtb_buf_append_str(&c->b, value != NULL ? value : "");
+        c->any = 1;
+    }
+    return MHD_YES;
+}
+
+static int client_accepts_identity(struct MHD_Connection *con)
+{
+    struct ae_collect c = {.any = 0};
+    int ok;
+    dtb_buf_init(&c.b);
+    MHD_get_connection_values(con, MHD_HEADER_KIND, collect_ae, &c);
+    ok = dtbi_accepts_identity(c.any ? (c.b.data != NULL ? c.b.data : "") : NULL);
+    dtb_buf_free(&c.b);
+    return ok;
 }
 
 /* With intercept_redirects, a 3xx answer to a browser navigation becomes a small page with the
@@ -276,7 +373,7 @@ static enum MHD_Result queue_intercepted(struct dtb_request *rq, struct MHD_Conn
     }
     /* the app's other headers still apply: above all Set-Cookie (a login answers with a
      * redirect that sets the session cookie) */
-    struct copy_ctx cc = {r, rq, 0, 1};
+    struct copy_ctx cc = {r, rq, 0, 1, 0, 0};
     MHD_get_response_headers(response, copy_header, &cc);
     dtb_buf_init(&st);
     server_timing(rq, &st);
@@ -301,13 +398,15 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     int64_t t0 = dtb_now_ns(), ti = 0;
     const void *body = NULL;
     size_t len = 0, out_len = 0;
-    int known, html_like;
+    int known, html_like, sniff;
     enum MHD_ResponseFlags flags = MHD_RF_NONE;
     char *out = NULL;
     char nonce[128];
     const char *ct = MHD_get_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE);
     const char *reason;
     struct MHD_Response *copy = NULL;
+    struct page pg = {DTBI_CODING_IDENTITY, NULL, NULL, 0};
+    int decoded_out = 0; /* the injected page goes out without the app's Content-Encoding */
     struct dtb_buf st;
     enum MHD_Result ret;
 
@@ -320,14 +419,19 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         return queue_intercepted(rq, con, status, response, t0);
     known = dtbi_respmap_lookup(response, &body, &len, &flags);
     rq->resp.body_size = known ? len : 0;
-    reason = skip_reason(rq, con, status, response, ct, known, body, len, &html_like);
-    if (html_like && known && rq->tb->wants_body &&
-        len <= (rq->tb->body_max > 0 ? rq->tb->body_max : BODY_COPY_MAX)) {
-        char *copy_of_body = dtb_request_alloc(rq, len + 1);
+    reason = skip_reason(rq, con, status, response, ct, known, &html_like, &sniff);
+    if (reason == NULL) {
+        pg.body = body;
+        pg.len = len;
+        reason = body_reason(response, sniff, &html_like, &pg);
+    }
+    if (html_like && pg.body != NULL && rq->tb->wants_body &&
+        pg.len <= (rq->tb->body_max > 0 ? rq->tb->body_max : BODY_COPY_MAX)) {
+        char *copy_of_body = dtb_request_alloc(rq, pg.len + 1);
         if (copy_of_body != NULL) {
-            memcpy(copy_of_body, body, len);
+            memcpy(copy_of_body, pg.body, pg.len);
             rq->body_copy = copy_of_body;
-            rq->body_copy_len = len;
+            rq->body_copy_len = pg.len;
         }
     }
     if (reason == NULL) {
@@ -335,13 +439,32 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         const char *csp = MHD_get_response_header(response, "Content-Security-Policy");
         int has_nonce = csp_nonce(csp, nonce, sizeof(nonce));
         ti = dtb_now_ns();
-        long at = find_insert_point(rq, body, len, xhtml, &reason);
+        long at = find_insert_point(rq, pg.body, pg.len, xhtml, &reason);
         if (at >= 0)
-            out = splice(rq, body, len, (size_t)at, has_nonce ? nonce : NULL, &out_len);
-        rq->times.inject_ns += dtb_now_ns() - ti;
+            out = splice(rq, pg.body, pg.len, (size_t)at, has_nonce ? nonce : NULL, &out_len);
         if (at >= 0 && out == NULL)
             reason = "out of memory while injecting";
+        if (out != NULL && pg.coding != DTBI_CODING_IDENTITY) {
+            /* RFC 9110: unless the client refused identity it takes the page as it is */
+            if (client_accepts_identity(con)) {
+                decoded_out = 1;
+            } else {
+                char *enc = NULL;
+                size_t enc_len = 0;
+                if (dtbi_encode(pg.coding, out, out_len, &enc, &enc_len) != 0) {
+                    reason = "out of memory while re-encoding";
+                    free(out);
+                    out = NULL;
+                } else {
+                    free(out);
+                    out = enc;
+                    out_len = enc_len;
+                }
+            }
+        }
+        rq->times.inject_ns += dtb_now_ns() - ti;
     }
+    free(pg.decoded);
     if (reason != NULL && html_like)
         dtbi_log_once(reason, "toolbar not injected into an HTML response: %s (e.g. %s %s)",
                       reason, dtb_request_method(rq), dtb_request_path(rq));
@@ -367,16 +490,23 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         copy = NULL;
     }
     if (copy != NULL) {
-        struct copy_ctx cc = {copy, rq, 0, 0};
+        struct copy_ctx cc = {copy, rq, 0, 0, rq->resp.injected && decoded_out, 0};
         MHD_get_response_headers(response, copy_header, &cc);
         dtb_buf_init(&st);
         server_timing(rq, &st);
         if (cc.failed || st.failed ||
+            (rq->resp.injected && pg.coding != DTBI_CODING_IDENTITY && !cc.vary_ae &&
+             MHD_add_response_header(copy, MHD_HTTP_HEADER_VARY,
+                                     MHD_HTTP_HEADER_ACCEPT_ENCODING) != MHD_YES) ||
             MHD_add_response_header(copy, "X-Debug-Toolbar-Id", rq->id) != MHD_YES ||
             MHD_add_response_header(copy, "Server-Timing", st.data) != MHD_YES) {
             dtbi_real()->destroy_response(copy);
             copy = NULL;
         } else if (rq->response_headers != NULL) {
+            if (rq->resp.injected && pg.coding != DTBI_CODING_IDENTITY && !cc.vary_ae)
+                json_array_append_new(rq->response_headers,
+                                      json_pack("[ss]", MHD_HTTP_HEADER_VARY,
+                                                MHD_HTTP_HEADER_ACCEPT_ENCODING));
             json_array_append_new(rq->response_headers,
                                   json_pack("[ss]", "X-Debug-Toolbar-Id", rq->id));
             json_array_append_new(rq->response_headers,

@@ -329,6 +329,36 @@ void dtbi_pending_add(struct dtb_toolbar *tb, const char *id);
 void dtbi_pending_remove(struct dtb_toolbar *tb, const char *id);
 int dtbi_pending_has(struct dtb_toolbar *tb, const char *id);
 
+/* ---- content codings and sniffing (codec.c) ---------------------------------------------- */
+
+enum dtbi_coding {
+    DTBI_CODING_IDENTITY,
+    DTBI_CODING_GZIP,
+    DTBI_CODING_DEFLATE,
+    DTBI_CODING_BR,
+    DTBI_CODING_ZSTD,
+    DTBI_CODING_UNKNOWN
+};
+/* The coding a Content-Encoding value names (case and whitespace ignored; NULL or "identity":
+ * DTBI_CODING_IDENTITY); several stacked codings or an unknown one: DTBI_CODING_UNKNOWN. */
+enum dtbi_coding dtbi_coding_parse(const char *content_encoding);
+/* "gzip", "br", ... */
+const char *dtbi_coding_name(enum dtbi_coding c);
+/* 1 when the library for c was found at configure time. */
+int dtbi_coding_available(enum dtbi_coding c);
+/* 1 when an Accept-Encoding value (NULL: header absent) leaves identity acceptable: RFC 9110
+ * 12.5.3, identity is refused only by "identity;q=0", or by "*;q=0" with no identity entry. */
+int dtbi_accepts_identity(const char *accept_encoding);
+/* Decodes in into *out (malloc'd) of at most cap bytes. Returns 0; -1 when the data is not a
+ * complete, valid stream of that coding; -2 when the decoded size passes cap (decoding stops
+ * there); -3 out of memory; -4 coding not available. */
+int dtbi_decode(enum dtbi_coding c, const void *in, size_t len, size_t cap, char **out,
+                size_t *out_len);
+/* Encodes in at a fast level into *out (malloc'd). Returns 0, -3 on failure, -4 not available. */
+int dtbi_encode(enum dtbi_coding c, const void *in, size_t len, char **out, size_t *out_len);
+/* 1 when body matches the WHATWG MIME-sniffing HTML patterns (a resource with no type). */
+int dtbi_sniffs_as_html(const char *body, size_t len);
+
 /* ---- filter (filter.c) ----------------------------------------------------------------- */
 
 enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection *con,

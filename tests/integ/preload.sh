@@ -145,6 +145,71 @@ PY
     ok "$mode: injected, SQL captured with params, history, a reused response injected per request (also on 8 connections at once), flags kept, JSON, fd, pipe and iovec bodies untouched, own URI-log and completion callbacks and req_cls kept in order"
 done
 
+# ---- one page in every form a program may serve it --------------------------------------------
+reach="$TOP_BUILDDIR/tests/preload/reach_app"
+mkdir -p "$tmp/reach"
+# the page as the program serves it alone, and the bodies that must pass through untouched
+start "$reach" "$tmp/reach" 0
+codings=$(sed -n 's/^codings *//p' "$tmp/out")
+curl_ -o "$tmp/ref.html" "$base/page"
+for p in truncated bomb nosniff; do curl_ -o "$tmp/raw-$p" "$base/page/$p"; done
+stop
+check_page() { # FILE: the page plus exactly one toolbar, right before the real </body>
+    python3 - "$1" "$tmp/ref.html" <<'PY'
+import re, sys
+got, ref = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+snip = re.compile(rb'<dtb-toolbar id="dtb-root" data-id="[0-9a-f]{16}" data-prefix="/_debug_toolbar"></dtb-toolbar><script src="/_debug_toolbar/static/toolbar.js\?v=[0-9a-f]*" async="async"></script>')
+hits = list(snip.finditer(got))
+assert len(hits) == 1, "%d toolbars" % len(hits)
+assert hits[0].start() == ref.rindex(b"</body>"), "toolbar at %d, </body> at %d" % (hits[0].start(), ref.rindex(b"</body>"))
+assert snip.sub(b"", got) == ref, "the page's own bytes changed"
+PY
+}
+reason_of() { # HEADERS-FILE: the skip reason in the request's record
+    record "$(header "$1" X-Debug-Toolbar-Id)"
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["skip_reason"])' "$tmp/rec.json"
+}
+start "$run" --enable -- "$reach" "$tmp/reach" 0
+[ -n "$codings" ] || fail "the test program was built without zlib, libbrotli and libzstd"
+for c in $codings; do
+    curl_ -H "Accept-Encoding: $c" -D "$tmp/h" -o "$tmp/enc.html" "$base/page/$c"
+    check_page "$tmp/enc.html" || fail "$c: the decoded page with the toolbar"
+    [ -z "$(header "$tmp/h" Content-Encoding)" ] || fail "$c: still says Content-Encoding"
+    [ "$(header "$tmp/h" Content-Length)" = "$(wc -c <"$tmp/enc.html")" ] || fail "$c: Content-Length"
+    [ "$(grep -ci '^Vary:.*Accept-Encoding' "$tmp/h")" = 1 ] || fail "$c: Vary: Accept-Encoding not there once"
+    # identity refused: re-encoded in the program's coding
+    curl_ -H "Accept-Encoding: $c, identity;q=0" -D "$tmp/h" -o "$tmp/enc.raw" "$base/page/$c"
+    [ "$(header "$tmp/h" Content-Encoding)" = "$c" ] || fail "$c: identity refused, but sent as $(header "$tmp/h" Content-Encoding)"
+    [ "$(header "$tmp/h" Content-Length)" = "$(wc -c <"$tmp/enc.raw")" ] || fail "$c: re-encoded Content-Length"
+    "$reach" --decode "$c" <"$tmp/enc.raw" >"$tmp/enc.html" || fail "$c: the re-encoded body does not decode"
+    check_page "$tmp/enc.html" || fail "$c: the re-encoded page"
+done
+case " $codings " in *" gzip "*)
+    curl_ -H "Accept-Encoding: GZip ; q=1, *;q=0" -D "$tmp/h" -o "$tmp/enc.raw" "$base/page/gzip"
+    [ "$(header "$tmp/h" Content-Encoding)" = gzip ] || fail "gzip: *;q=0 refuses identity too"
+    curl_ -H "Accept-Encoding: gzip, *;q=0, identity;q=0.5" -D "$tmp/h" -o "$tmp/enc.html" "$base/page/gzip"
+    [ -z "$(header "$tmp/h" Content-Encoding)" ] && check_page "$tmp/enc.html" || fail "gzip: identity named beside *;q=0"
+    for p in truncated bomb; do
+        curl_ -H "Accept-Encoding: gzip" -D "$tmp/h" -o "$tmp/u.out" "$base/page/$p"
+        cmp -s "$tmp/u.out" "$tmp/raw-$p" || fail "$p: changed"
+        [ "$(header "$tmp/h" Content-Encoding)" = gzip ] || fail "$p: lost its Content-Encoding"
+        r=$(reason_of "$tmp/h")
+        case $p in
+        truncated) [ "$r" = "encoded body does not decode" ] || fail "$p: reason $r" ;;
+        bomb) [ "$r" = "decoded body over the size cap" ] || fail "$p: reason $r" ;;
+        esac
+    done
+    ;;
+esac
+curl_ -D "$tmp/h" -o "$tmp/u.html" "$base/page/untyped"
+check_page "$tmp/u.html" || fail "untyped: the page with the toolbar"
+[ -z "$(header "$tmp/h" Content-Type)" ] || fail "untyped: a Content-Type appeared"
+curl_ -D "$tmp/h" -o "$tmp/u.out" "$base/page/nosniff"
+cmp -s "$tmp/u.out" "$tmp/raw-nosniff" || fail "nosniff: changed"
+[ "$(reason_of "$tmp/h")" = "no Content-Type and nosniff" ] || fail "nosniff: reason $(reason_of "$tmp/h")"
+stop
+ok "one page as $codings (decoded, or re-encoded when identity is refused), untyped: one toolbar before the real </body>, the page's bytes otherwise identical; truncated gzip, a 1 GiB gzip bomb and nosniff untouched with their reasons"
+
 # ---- preload.ports and preload.bind ---------------------------------------------------------
 p1=$(free_port)
 p2=$(free_port)
