@@ -40,6 +40,7 @@ static json_t *mask_id(const char *id)
 
 void dtb_session_record_info(const struct dtb_session_info *info)
 {
+    DTBI_TOOLBAR_SCOPE();
     struct dtb_request *rq;
     struct session_req *st = dtbi_current_panel_state("session", &rq);
     json_t *snap;
@@ -68,6 +69,7 @@ void dtb_session_record_info(const struct dtb_session_info *info)
 void dtb_session_record(const char *id, const json_t *data, const char *store,
                         long long ttl_seconds)
 {
+    DTBI_TOOLBAR_SCOPE();
     struct dtb_session_info info = {0};
     info.id = id;
     info.data = data;

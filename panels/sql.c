@@ -146,6 +146,7 @@ static _Thread_local struct {
 
 void dtb_sql_site(const char *file, int line, const char *func)
 {
+    DTBI_TOOLBAR_SCOPE();
     if (dtb_request_current() == NULL)
         return; /* nothing will record it: it must not stick to a later query */
     tl_site.file = file;
@@ -335,6 +336,7 @@ static struct sql_state *state_of(struct dtb_request *rq)
 
 void dtb_sql_step_failed(sqlite3_stmt *stmt, int rc)
 {
+    DTBI_TOOLBAR_SCOPE();
     struct dtb_request *rq = dtb_request_current();
     struct sql_state *st = rq != NULL ? state_of(rq) : NULL;
     /* SQLite reports the statement's end (PROFILE) inside sqlite3_step, before it returns */
@@ -351,6 +353,7 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
     struct attach *a = ctx;
     struct dtb_request *rq = dtb_request_current();
     if (rq != NULL) {
+        DTBI_TOOLBAR_SCOPE();
         struct sql_state *st = state_of(rq);
         if (st != NULL) {
             if (type == SQLITE_TRACE_STMT) {
@@ -372,6 +375,7 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
 dtb_rc dtb_sqlite_attach_with(sqlite3 *db, unsigned app_mask, dtb_sqlite_trace_fn app_cb,
                               void *app_ctx)
 {
+    DTBI_TOOLBAR_SCOPE();
     struct attach *a = NULL;
     unsigned mask = SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE | SQLITE_TRACE_ROW;
     if (db == NULL)
@@ -400,6 +404,7 @@ dtb_rc dtb_sqlite_attach(sqlite3 *db)
 
 void dtb_sqlite_detach(sqlite3 *db)
 {
+    DTBI_TOOLBAR_SCOPE();
     struct attach *found = NULL;
     pthread_mutex_lock(&attach_lock);
     for (struct attach **pp = &attached; *pp != NULL; pp = &(*pp)->next) {
@@ -456,6 +461,7 @@ void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, j
 void dtb_sql_record(const char *engine, const char *sql, const json_t *params, int64_t duration_ns,
                     int64_t rows)
 {
+    DTBI_TOOLBAR_SCOPE();
     struct dtb_request *rq = dtb_request_current();
     if (rq == NULL || sql == NULL)
         return;

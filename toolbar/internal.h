@@ -225,6 +225,7 @@ struct dtb_request {
     struct dtbi_owned_json *owned; /* references released at destroy (dtb_request_own_json) */
     size_t arena_bytes;            /* sum of the arena's chunks */
     enum MHD_RequestTerminationCode toe; /* how the request ended */
+    void *mem_ledger; /* the Memory panel's heap ledger (libdebugtoolbar-malloc.so), or NULL */
 };
 
 /* TLS current request (request.c). */
@@ -363,6 +364,26 @@ int dtbi_sniffs_as_html(const char *body, size_t len);
 
 enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection *con,
                                   unsigned status, struct MHD_Response *response);
+
+/* ---- the heap ledger (panels/memory.c, toolbar/memhooks.h) ------------------------------- */
+
+/* Around the app's handler: rq's allocations go to its heap ledger (when there is one).
+ * Returns what dtbi_mem_app_leave restores. */
+void *dtbi_mem_app_enter(struct dtb_request *rq);
+void dtbi_mem_app_leave(struct dtb_request *rq, void *previous);
+/* Around toolbar code the app's handler calls into: its allocations are the toolbar's, not the
+ * app's. Nothing happens without libdebugtoolbar-malloc.so. */
+void *dtbi_mem_toolbar_enter(void);
+void dtbi_mem_toolbar_leave(void *previous);
+static inline void dtbi_mem_scope_end(void **previous)
+{
+    dtbi_mem_toolbar_leave(*previous);
+}
+/* One line at the top of a function the app calls: until it returns, its allocations are the
+ * toolbar's. */
+#define DTBI_TOOLBAR_SCOPE()                                                                       \
+    void *dtbi_mem_scope_ __attribute__((cleanup(dtbi_mem_scope_end), unused)) =                 \
+        dtbi_mem_toolbar_enter()
 
 /* Builds the request's JSON record and summary (toolbar.c). */
 const struct dtb_panel_ops *dtbi_panel_find(const struct dtb_toolbar *tb, const char *id);

@@ -91,8 +91,10 @@ static enum MHD_Result mw_handler(void *cls, struct MHD_Connection *con, const c
     dtbi_set_current(rq);
     getrusage(RUSAGE_THREAD, &ru0);
     t0 = dtb_now_ns();
+    void *mem = dtbi_mem_app_enter(rq);
     ret = dctx->app_handler(dctx->app_handler_cls, con, url, method, version, upload_data,
                             upload_data_size, &rq->app_req_cls);
+    dtbi_mem_app_leave(rq, mem);
     t1 = dtb_now_ns();
     getrusage(RUSAGE_THREAD, &ru1);
     dtbi_set_current(prev);
@@ -261,5 +263,8 @@ enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned i
     struct dtb_request *rq = dtbi_current();
     if (rq == NULL || !rq->active || response == NULL)
         return dtbi_real()->queue_response(connection, status_code, response);
-    return dtbi_filter_queue(rq, connection, status_code, response);
+    void *mem = dtbi_mem_toolbar_enter(); /* the injected copy is the toolbar's */
+    enum MHD_Result ret = dtbi_filter_queue(rq, connection, status_code, response);
+    dtbi_mem_toolbar_leave(mem);
+    return ret;
 }

@@ -139,6 +139,7 @@ static int tracking(void)
 struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
                                               enum MHD_ResponseMemoryMode mode)
 {
+    DTBI_TOOLBAR_SCOPE();
     void *copy;
     if (!tracking())
         return dtbi_real()->from_buffer(size, buffer, mode);
@@ -177,6 +178,7 @@ struct MHD_Response *dtb_response_from_buffer_with_free_callback(size_t size, vo
 struct MHD_Response *dtb_response_from_buffer_with_free_callback_cls(
     size_t size, const void *buffer, MHD_ContentReaderFreeCallback crfc, void *crfc_cls)
 {
+    DTBI_TOOLBAR_SCOPE();
     if (!tracking())
         return dtbi_real()->from_buffer_with_free_callback_cls(size, (void *)(uintptr_t)buffer, crfc,
                                                                        crfc_cls);

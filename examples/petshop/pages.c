@@ -323,6 +323,9 @@ static void tpl_index(struct page *p, const json_t *ctx)
              "large page.</p></div>"
              "<div class=\"card\"><h3><a href=\"/nowhere\">A 404 page</a></h3><p>Errors get "
              "the toolbar too.</p></div>"
+             "<div class=\"card\"><h3><a href=\"/leaky\">Memory</a></h3><p>A page that leaks "
+             "on purpose, and <a href=\"/crumbs\">one of many small allocations</a> (with "
+             "dtb-run --memory).</p></div>"
              "</div>");
 }
 
@@ -536,6 +539,17 @@ static enum MHD_Result chaos_page(struct MHD_Connection *con)
                  "</style></head><body><div>Aggressive global CSS</div>"
                  "<p>Every element is restyled, z-index is at its maximum, and the toolbar's own "
                  "element is told to hide.</p></body></html>");
+    return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+
+/* /leaky and /crumbs, for the Memory panel (memory.c) */
+static enum MHD_Result memory_page(struct MHD_Connection *con, const char *title,
+                                   void (*body)(struct page *))
+{
+    struct page p = {0};
+    head(&p, title);
+    body(&p);
+    foot(&p);
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
 
@@ -759,6 +773,8 @@ void pages_routes(void)
         {"POST", "/logout", "logout"},
         {"GET", "/static/<path:file>", "static"},
         {"GET", "/favicon.ico", "favicon"},
+        {"GET", "/leaky", "leaky"},
+        {"GET", "/crumbs", "crumbs"},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         dtb_route_add(routes[i][0], routes[i][1], routes[i][2]);
@@ -785,6 +801,10 @@ static enum MHD_Result route(struct MHD_Connection *con, const void *arg)
         return search_page(con);
     if (strcmp(url, "/junk") == 0)
         return junk_page(con);
+    if (strcmp(url, "/leaky") == 0)
+        return memory_page(con, "A page that leaks", memory_leaky_page);
+    if (strcmp(url, "/crumbs") == 0)
+        return memory_page(con, "A page of crumbs", memory_crumbs_page);
     if (strcmp(url, "/login") == 0)
         return login_page(con, MHD_HTTP_OK, "", NULL);
     if (strncmp(url, "/cats/", 6) == 0)

@@ -53,6 +53,10 @@ enum MHD_Result pages_logout(struct MHD_Connection *con);
 /* Declares the demo's routes to the toolbar's Routes panel. */
 void pages_routes(void);
 
+/* memory.c: the bodies of /leaky (leaks on purpose) and /crumbs (many small allocations) */
+void memory_leaky_page(struct page *p);
+void memory_crumbs_page(struct page *p);
+
 /* cache.c: the page cache (in-process, timeouts in seconds; 0 = the default timeout) */
 void cache_init(const json_t *conf); /* app.cache */
 long cache_default_timeout(void);

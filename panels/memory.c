@@ -1,0 +1,464 @@
+/*
+ * memory.c - the Memory panel: what the request did to the heap, from the heap ledger in
+ * libdebugtoolbar-malloc.so (toolbar/malloc.c) when the process runs with it (dtb-run --memory,
+ * or preloaded or linked by hand).
+ *
+ * Per request: allocations, frees, reallocations and their bytes; the peak of the request's
+ * live bytes; the size histogram; the top allocation sites by bytes and by count; the blocks
+ * allocated during the request and still live at its end (leak candidates, or caches the app
+ * meant to keep) with their sites, sizes and counts; the toolbar's own allocations apart; the
+ * process's RSS (/proc/self/statm) and glibc's arena figures (mallinfo2) at start and end.
+ *
+ * The ledger is found with dlsym(RTLD_DEFAULT) at start: without it the panel says how to load
+ * it, and the request path calls nothing. Sites are return addresses until the record is
+ * built; they are named then (dladdr, and libdw for static functions and file:line).
+ */
+#include <dlfcn.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memhooks.h"
+#include "panels.h"
+
+#define TOP_SITES 20
+#define TOP_LIVE 50
+
+/* The ledger's hooks, set once when a toolbar with the Memory panel starts with the library
+ * loaded (the library can never be unloaded). */
+static const struct dtb_malloc_hooks *hooks;
+
+void *dtbi_mem_app_enter(struct dtb_request *rq)
+{
+    if (rq->mem_ledger == NULL)
+        return NULL;
+    return hooks->app_enter(rq->mem_ledger);
+}
+
+void dtbi_mem_app_leave(struct dtb_request *rq, void *previous)
+{
+    if (rq->mem_ledger != NULL)
+        hooks->app_leave(previous);
+}
+
+void *dtbi_mem_toolbar_enter(void)
+{
+    const struct dtb_malloc_hooks *h = __atomic_load_n(&hooks, __ATOMIC_RELAXED);
+    return h != NULL ? h->toolbar_enter() : NULL;
+}
+
+void dtbi_mem_toolbar_leave(void *previous)
+{
+    const struct dtb_malloc_hooks *h = __atomic_load_n(&hooks, __ATOMIC_RELAXED);
+    if (h != NULL)
+        h->toolbar_leave(previous);
+}
+
+struct mem_req {
+    void *ledger;
+    int64_t rss_start;
+    struct mallinfo2 mi_start;
+    json_t *raw; /* at the end: the report with raw site addresses (owned by the request) */
+};
+
+static int mem_init(void **panel_state, struct dtb_toolbar *tb, const json_t *conf,
+                    struct dtb_error *err)
+{
+    const struct dtb_malloc_hooks *h = dlsym(RTLD_DEFAULT, "dtb_malloc_hooks");
+    (void)tb, (void)conf, (void)err;
+    if (h != NULL && h->version == DTB_MALLOC_HOOKS_VERSION)
+        __atomic_store_n(&hooks, h, __ATOMIC_RELAXED);
+    else
+        h = NULL;
+    *panel_state = (void *)h;
+    return 0;
+}
+
+/* The process's resident set in bytes (/proc/self/statm), or -1. */
+static int64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long size, resident;
+    int ok = f != NULL && fscanf(f, "%lld %lld", &size, &resident) == 2;
+    if (f != NULL)
+        fclose(f);
+    return ok ? (int64_t)resident * sysconf(_SC_PAGESIZE) : -1;
+}
+
+static void *mem_start(void *state, struct dtb_request *rq)
+{
+    const struct dtb_malloc_hooks *h = state;
+    struct mem_req *st;
+    if (h == NULL)
+        return NULL;
+    st = dtb_request_alloc(rq, sizeof(*st));
+    if (st == NULL)
+        return NULL;
+    st->rss_start = rss_bytes();
+    st->mi_start = mallinfo2();
+    st->ledger = h->ledger_new();
+    rq->mem_ledger = st->ledger;
+    return st;
+}
+
+static json_t *arena_json(const struct mallinfo2 *mi)
+{
+    return json_pack("{s:I,s:I,s:I,s:I}", "arena", (json_int_t)mi->arena, "in_use",
+                     (json_int_t)mi->uordblks, "free", (json_int_t)mi->fordblks, "mmapped",
+                     (json_int_t)mi->hblkhd);
+}
+
+static void mem_end(void *state, struct dtb_request *rq, void *req_state)
+{
+    const struct dtb_malloc_hooks *h = state;
+    struct mem_req *st = req_state;
+    struct dtb_mem_report r;
+    if (h == NULL || st == NULL || st->ledger == NULL)
+        return;
+    rq->mem_ledger = NULL;
+    int rc = h->finish(st->ledger, &r);
+    h->ledger_free(st->ledger);
+    st->ledger = NULL;
+    if (rc != 0) {
+        h->report_free(&r);
+        return;
+    }
+    struct mallinfo2 mi_end = mallinfo2();
+    json_t *hist = json_array(), *sites = json_array(), *live = json_array();
+    for (size_t i = 0; i < DTB_MEM_HIST; i++)
+        json_array_append_new(hist, json_integer((json_int_t)r.hist[i]));
+    for (size_t i = 0; i < r.nsites; i++)
+        json_array_append_new(sites, json_pack("[I,I,I]", (json_int_t)(uintptr_t)r.sites[i].site,
+                                               (json_int_t)r.sites[i].count,
+                                               (json_int_t)r.sites[i].bytes));
+    for (size_t i = 0; i < r.nlive; i++)
+        json_array_append_new(live,
+                              json_pack("[I,I,I]", (json_int_t)(uintptr_t)r.live[i].site,
+                                        (json_int_t)r.live[i].size, (json_int_t)r.live[i].count));
+    st->raw = dtb_request_own_json(
+        rq,
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,"
+                  "s:I,s:I,s:o,s:o}",
+                  "allocs", (json_int_t)r.allocs, "frees", (json_int_t)r.frees, "reallocs",
+                  (json_int_t)r.reallocs, "bytes_allocated", (json_int_t)r.bytes_allocated,
+                  "bytes_freed", (json_int_t)r.bytes_freed, "peak_bytes", (json_int_t)r.peak_bytes,
+                  "toolbar_allocs", (json_int_t)r.toolbar_allocs, "toolbar_bytes",
+                  (json_int_t)r.toolbar_bytes, "untracked", (json_int_t)r.untracked,
+                  "freed_elsewhere", (json_int_t)r.freed_elsewhere, "other_count",
+                  (json_int_t)r.other_count, "other_bytes", (json_int_t)r.other_bytes,
+                  "live_blocks", (json_int_t)r.live_blocks, "live_bytes", (json_int_t)r.live_bytes,
+                  "hist", hist, "sites", sites, "live", live, "rss_start",
+                  (json_int_t)st->rss_start, "rss_end", (json_int_t)rss_bytes(), "arena_start",
+                  arena_json(&st->mi_start), "arena_end", arena_json(&mi_end)));
+    h->report_free(&r);
+}
+
+/* Adds function, file, line and module of a site to obj. */
+static void name_site(const struct dtb_malloc_hooks *h, json_t *obj, json_int_t addr)
+{
+    char func[256], file[512], module[256], hex[32];
+    int line = 0;
+    h->symbolize((void *)(uintptr_t)addr, func, sizeof(func), file, sizeof(file), &line, module,
+                 sizeof(module));
+    snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)addr);
+    json_object_set_new(obj, "address", json_string(hex));
+    json_object_set_new(obj, "function", dtb_json_text(func));
+    json_object_set_new(obj, "file", dtb_json_text(file));
+    json_object_set_new(obj, "line", json_integer(line));
+    json_object_set_new(obj, "module", dtb_json_text(module));
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_array_get(*(json_t *const *)a, 1));
+    json_int_t y = json_integer_value(json_array_get(*(json_t *const *)b, 1));
+    return x > y ? -1 : x < y;
+}
+
+static json_t *site_list(const struct dtb_malloc_hooks *h, json_t *const *rows, size_t n)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < n && i < TOP_SITES; i++) {
+        json_t *o = json_pack("{s:I,s:I}", "count", json_integer_value(json_array_get(rows[i], 1)),
+                              "bytes", json_integer_value(json_array_get(rows[i], 2)));
+        name_site(h, o, json_integer_value(json_array_get(rows[i], 0)));
+        json_array_append_new(out, o);
+    }
+    return out;
+}
+
+static json_t *mem_to_json(void *state, struct dtb_request *rq, void *req_state)
+{
+    const struct dtb_malloc_hooks *h = state;
+    struct mem_req *st = req_state;
+    (void)rq;
+    if (h == NULL)
+        return json_pack("{s:b}", "ledger", 0);
+    if (st == NULL || st->raw == NULL)
+        return json_pack("{s:b,s:b}", "ledger", 1, "failed", 1);
+    json_t *raw = st->raw, *out = json_object(), *v;
+    const char *key;
+    if (out == NULL)
+        return NULL;
+    void *tb = h->toolbar_enter();
+    json_object_foreach(raw, key, v)
+    {
+        if (json_is_integer(v))
+            json_object_set(out, key, v);
+    }
+    json_object_set_new(out, "ledger", json_true());
+    /* the histogram: {"max": bytes (null for the last, larger class), "count"} where count > 0 */
+    json_t *hist = json_array();
+    size_t i;
+    json_array_foreach(json_object_get(raw, "hist"), i, v)
+    {
+        if (json_integer_value(v) > 0)
+            json_array_append_new(
+                hist,
+                json_pack("{s:o,s:O}", "max",
+                          i + 1 < DTB_MEM_HIST ? json_integer((json_int_t)16 << i) : json_null(),
+                          "count", v));
+    }
+    json_object_set_new(out, "histogram", hist);
+    /* the top sites by bytes (as recorded) and by count */
+    json_t *sites = json_object_get(raw, "sites");
+    size_t n = json_array_size(sites);
+    json_t **rows = n > 0 ? malloc(n * sizeof(*rows)) : NULL;
+    for (i = 0; i < n && rows != NULL; i++)
+        rows[i] = json_array_get(sites, i);
+    json_object_set_new(out, "sites_by_bytes", site_list(h, rows, rows != NULL ? n : 0));
+    if (rows != NULL)
+        qsort(rows, n, sizeof(*rows), by_count_desc);
+    json_object_set_new(out, "sites_by_count", site_list(h, rows, rows != NULL ? n : 0));
+    json_object_set_new(out, "sites_total", json_integer((json_int_t)n));
+    free(rows);
+    /* the blocks still live at the end, grouped by site and size */
+    json_t *groups = json_array();
+    json_array_foreach(json_object_get(raw, "live"), i, v)
+    {
+        if (i >= TOP_LIVE)
+            break;
+        json_int_t size = json_integer_value(json_array_get(v, 1));
+        json_int_t count = json_integer_value(json_array_get(v, 2));
+        json_t *o = json_pack("{s:I,s:I,s:I}", "size", size, "count", count, "bytes", size * count);
+        name_site(h, o, json_integer_value(json_array_get(v, 0)));
+        json_array_append_new(groups, o);
+    }
+    json_object_set_new(out, "live", groups);
+    json_object_set_new(out, "live_groups",
+                        json_integer((json_int_t)json_array_size(json_object_get(raw, "live"))));
+    json_object_set_new(out, "arena_start", json_deep_copy(json_object_get(raw, "arena_start")));
+    json_object_set_new(out, "arena_end", json_deep_copy(json_object_get(raw, "arena_end")));
+    h->toolbar_leave(tb);
+    return out;
+}
+
+/* "1.5 KiB" */
+static void append_bytes(struct dtb_buf *out, json_int_t b)
+{
+    if (b < 0)
+        dtb_buf_append_str(out, "?");
+    else if (b < 1024)
+        dtb_buf_appendf(out, "%lld B", (long long)b);
+    else if (b < 1024 * 1024)
+        dtb_buf_appendf(out, "%.1f KiB", (double)b / 1024);
+    else
+        dtb_buf_appendf(out, "%.1f MiB", (double)b / (1024.0 * 1024));
+}
+
+static json_int_t iget(const json_t *o, const char *k)
+{
+    return json_integer_value(json_object_get(o, k));
+}
+
+static int mem_subtitle(const json_t *stats, struct dtb_buf *out)
+{
+    if (!json_is_true(json_object_get(stats, "ledger")))
+        return dtb_buf_append_str(out, "ledger not loaded");
+    if (json_is_true(json_object_get(stats, "failed")))
+        return dtb_buf_append_str(out, "not recorded");
+    json_int_t allocs = iget(stats, "allocs"), live = iget(stats, "live_blocks");
+    dtb_buf_appendf(out, "%lld alloc%s, ", (long long)allocs, allocs == 1 ? "" : "s");
+    if (live == 0)
+        return dtb_buf_append_str(out, "nothing left");
+    append_bytes(out, iget(stats, "live_bytes"));
+    return dtb_buf_appendf(out, " left in %lld block%s", (long long)live, live == 1 ? "" : "s");
+}
+
+static void render_site(struct dtb_buf *out, const json_t *s)
+{
+    const char *func = json_string_value(json_object_get(s, "function"));
+    const char *file = json_string_value(json_object_get(s, "file"));
+    const char *module = json_string_value(json_object_get(s, "module"));
+    dtb_buf_append_str(out, "<td><code>");
+    dtb_buf_append_html_str(out, func != NULL && func[0] != '\0'
+                                     ? func
+                                     : json_string_value(json_object_get(s, "address")));
+    dtb_buf_append_str(out, "</code>");
+    if (file != NULL && file[0] != '\0') {
+        dtb_buf_append_str(out, " <span class=\"dtb-muted\">");
+        dtb_buf_append_html_str(out, file);
+        dtb_buf_appendf(out, ":%lld</span>", (long long)iget(s, "line"));
+    }
+    if (module != NULL && module[0] != '\0') {
+        dtb_buf_append_str(out, " <span class=\"dtb-muted\">(");
+        dtb_buf_append_html_str(out, module);
+        dtb_buf_append_str(out, ")</span>");
+    }
+    dtb_buf_append_str(out, "</td>");
+}
+
+static void render_sites(struct dtb_buf *out, const char *title, const json_t *sites)
+{
+    const json_t *s;
+    size_t i;
+    if (json_array_size(sites) == 0)
+        return;
+    dtb_buf_appendf(out,
+                    "<h4>%s</h4><table class=\"dtb-table\"><thead><tr><th>Site</th>"
+                    "<th class=\"dtb-num\">Allocations</th><th class=\"dtb-num\">Bytes</th>"
+                    "</tr></thead><tbody>",
+                    title);
+    json_array_foreach(sites, i, s)
+    {
+        dtb_buf_append_str(out, "<tr>");
+        render_site(out, s);
+        dtb_buf_appendf(out, "<td class=\"dtb-num\">%lld</td><td class=\"dtb-num\">",
+                        (long long)iget(s, "count"));
+        append_bytes(out, iget(s, "bytes"));
+        dtb_buf_append_str(out, "</td></tr>");
+    }
+    dtb_buf_append_str(out, "</tbody></table>");
+}
+
+static int mem_render(const json_t *stats, struct dtb_buf *out)
+{
+    const json_t *live = json_object_get(stats, "live"), *g, *a0, *a1;
+    size_t i;
+    if (!json_is_true(json_object_get(stats, "ledger"))) {
+        dtb_buf_append_str(out, "<p class=\"dtb-muted\">The heap ledger is not loaded. Run the app "
+                                "with <code>dtb-run --memory</code>, or preload or link "
+                                "<code>libdebugtoolbar-malloc.so</code> (see the README).</p>");
+        return out->failed ? -1 : 0;
+    }
+    if (json_is_true(json_object_get(stats, "failed"))) {
+        dtb_buf_append_str(out, "<p class=\"dtb-muted\">This request's heap was not recorded "
+                                "(out of memory).</p>");
+        return out->failed ? -1 : 0;
+    }
+    dtb_buf_append_str(out, "<table class=\"dtb-table\"><tbody>");
+    dtb_buf_appendf(out, "<tr><th>Allocations</th><td class=\"dtb-num\">%lld</td><td>",
+                    (long long)iget(stats, "allocs"));
+    append_bytes(out, iget(stats, "bytes_allocated"));
+    dtb_buf_appendf(out, "</td></tr><tr><th>Frees</th><td class=\"dtb-num\">%lld</td><td>",
+                    (long long)iget(stats, "frees"));
+    append_bytes(out, iget(stats, "bytes_freed"));
+    dtb_buf_appendf(out,
+                    "</td></tr><tr><th>Reallocations</th><td class=\"dtb-num\">%lld</td>"
+                    "<td class=\"dtb-muted\">each also an allocation and a free</td></tr>",
+                    (long long)iget(stats, "reallocs"));
+    dtb_buf_append_str(out, "<tr><th>Peak live</th><td></td><td>");
+    append_bytes(out, iget(stats, "peak_bytes"));
+    dtb_buf_appendf(out,
+                    "</td></tr><tr><th>Left live at the end</th><td class=\"dtb-num\">%lld"
+                    "</td><td>",
+                    (long long)iget(stats, "live_blocks"));
+    append_bytes(out, iget(stats, "live_bytes"));
+    dtb_buf_appendf(out,
+                    "</td></tr><tr><th>The toolbar's own</th><td class=\"dtb-num\">%lld</td>"
+                    "<td>",
+                    (long long)iget(stats, "toolbar_allocs"));
+    append_bytes(out, iget(stats, "toolbar_bytes"));
+    dtb_buf_append_str(out, "</td></tr>");
+    if (iget(stats, "freed_elsewhere") > 0)
+        dtb_buf_appendf(out,
+                        "<tr><th>Freed by other threads</th><td class=\"dtb-num\">%lld</td>"
+                        "<td></td></tr>",
+                        (long long)iget(stats, "freed_elsewhere"));
+    dtb_buf_append_str(out, "<tr><th>Process RSS</th><td></td><td>");
+    append_bytes(out, iget(stats, "rss_start"));
+    dtb_buf_append_str(out, " &rarr; ");
+    append_bytes(out, iget(stats, "rss_end"));
+    dtb_buf_append_str(out, "</td></tr>");
+    a0 = json_object_get(stats, "arena_start");
+    a1 = json_object_get(stats, "arena_end");
+    static const char *const arena_keys[][2] = {{"arena", "malloc arena"},
+                                                {"in_use", "arena in use"},
+                                                {"free", "arena free"},
+                                                {"mmapped", "mmapped blocks"}};
+    for (i = 0; i < 4 && a0 != NULL && a1 != NULL; i++) {
+        dtb_buf_appendf(out, "<tr><th>%s</th><td></td><td>", arena_keys[i][1]);
+        append_bytes(out, iget(a0, arena_keys[i][0]));
+        dtb_buf_append_str(out, " &rarr; ");
+        append_bytes(out, iget(a1, arena_keys[i][0]));
+        dtb_buf_append_str(out, "</td></tr>");
+    }
+    dtb_buf_append_str(out, "</tbody></table>");
+
+    dtb_buf_append_str(out, "<h4>Blocks left live at the end</h4>");
+    if (json_array_size(live) == 0) {
+        dtb_buf_append_str(out, "<p class=\"dtb-muted\">Nothing the request allocated was "
+                                "still live when it ended.</p>");
+    } else {
+        dtb_buf_append_str(out, "<p class=\"dtb-muted\">Allocated during the request and not "
+                                "freed when it ended: leak candidates, or caches the app "
+                                "meant to keep.</p><table class=\"dtb-table\"><thead><tr>"
+                                "<th>Site</th><th class=\"dtb-num\">Blocks</th>"
+                                "<th class=\"dtb-num\">Size</th><th class=\"dtb-num\">Bytes</th>"
+                                "</tr></thead><tbody>");
+        json_array_foreach(live, i, g)
+        {
+            dtb_buf_append_str(out, "<tr>");
+            render_site(out, g);
+            dtb_buf_appendf(out, "<td class=\"dtb-num\">%lld</td><td class=\"dtb-num\">",
+                            (long long)iget(g, "count"));
+            append_bytes(out, iget(g, "size"));
+            dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
+            append_bytes(out, iget(g, "bytes"));
+            dtb_buf_append_str(out, "</td></tr>");
+        }
+        dtb_buf_append_str(out, "</tbody></table>");
+        if (iget(stats, "live_groups") > (json_int_t)json_array_size(live))
+            dtb_buf_appendf(
+                out, "<p class=\"dtb-muted\">and %lld more sites and sizes.</p>",
+                (long long)(iget(stats, "live_groups") - (json_int_t)json_array_size(live)));
+    }
+    render_sites(out, "Top sites by bytes", json_object_get(stats, "sites_by_bytes"));
+    render_sites(out, "Top sites by count", json_object_get(stats, "sites_by_count"));
+    const json_t *hist = json_object_get(stats, "histogram");
+    if (json_array_size(hist) > 0) {
+        dtb_buf_append_str(out, "<h4>Sizes</h4><table class=\"dtb-table\"><thead><tr>"
+                                "<th>Size</th><th class=\"dtb-num\">Allocations</th></tr></thead>"
+                                "<tbody>");
+        json_array_foreach(hist, i, g)
+        {
+            const json_t *max = json_object_get(g, "max");
+            dtb_buf_append_str(out, "<tr><td>");
+            if (json_is_integer(max)) {
+                dtb_buf_append_str(out, "&le; ");
+                append_bytes(out, json_integer_value(max));
+            } else {
+                dtb_buf_append_str(out, "&gt; 8.0 MiB");
+            }
+            dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%lld</td></tr>",
+                            (long long)iget(g, "count"));
+        }
+        dtb_buf_append_str(out, "</tbody></table>");
+    }
+    return out->failed ? -1 : 0;
+}
+
+const struct dtb_panel_ops dtb_panel_memory = {
+    .abi = DTB_PANEL_ABI,
+    .id = "memory",
+    .title = "Memory",
+    .default_on = 1,
+    .init = mem_init,
+    .on_request_start = mem_start,
+    .on_request_end = mem_end,
+    .to_json = mem_to_json,
+    .nav_subtitle = mem_subtitle,
+    .render_html = mem_render,
+};
