@@ -6,7 +6,7 @@
  * so file and environment go through the same checks. jansson keeps no positions for values,
  * so a small locator finds a key's position in the raw text for error messages (it skips over
  * string contents and only reports a key token followed by ':'); it is not a JSON parser.
- * Also here: CIDR parsing and matching for `hosts`.
+ * Also here: CIDR parsing and matching for `hosts` and `trusted_proxies`.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -345,12 +345,92 @@ static dtb_rc check_string_array(struct loader *ld, json_t *v, const char *key)
     return DTB_OK;
 }
 
+/* An array of IP addresses or CIDR ranges (`hosts`, `trusted_proxies`) into *out (calloc'd,
+ * *n entries); nothing when the key is absent. */
+static dtb_rc get_cidr_list(struct loader *ld, json_t *root, const char *name,
+                            struct dtbi_cidr **out, size_t *n)
+{
+    json_t *v = json_object_get(root, name), *item;
+    size_t i;
+    char k[80];
+    dtb_rc rc;
+    if (v == NULL)
+        return DTB_OK;
+    if ((rc = check_string_array(ld, v, name)) != DTB_OK)
+        return rc;
+    *out = calloc(json_array_size(v) + 1, sizeof(**out));
+    if (*out == NULL)
+        return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
+    json_array_foreach(v, i, item)
+    {
+        snprintf(k, sizeof(k), "%s[%zu]", name, i);
+        if (dtbi_cidr_parse(json_string_value(item), &(*out)[i]) != 0)
+            return bad(ld, k, "not an IP address or CIDR range: \"%.60s\"",
+                       json_string_value(item));
+    }
+    *n = json_array_size(v);
+    return DTB_OK;
+}
+
+/* `allowed_hosts`: host names (lower-cased) the toolbar answers besides IP literals and
+ * localhost: "name", ".domain" (the domain and its subdomains) or "*" (any). */
+static dtb_rc get_allowed_hosts(struct loader *ld, json_t *root, struct dtbi_config *cfg)
+{
+    json_t *v = json_object_get(root, "allowed_hosts"), *item;
+    size_t i;
+    char k[80];
+    dtb_rc rc;
+    cfg->allowed_hosts = json_array();
+    if (cfg->allowed_hosts == NULL)
+        return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
+    if (v == NULL)
+        return DTB_OK;
+    if ((rc = check_string_array(ld, v, "allowed_hosts")) != DTB_OK)
+        return rc;
+    json_array_foreach(v, i, item)
+    {
+        const char *s = json_string_value(item);
+        size_t len = strlen(s), dot = s[0] == '.';
+        char *low;
+        snprintf(k, sizeof(k), "allowed_hosts[%zu]", i);
+        if (strcmp(s, "*") == 0) {
+            json_array_append(cfg->allowed_hosts, item);
+            continue;
+        }
+        if (strchr(s, ':') != NULL || strchr(s, '[') != NULL)
+            return bad(ld, k,
+                       "a host name without a port, got \"%.60s\" (every port is allowed; "
+                       "IP addresses always are)",
+                       s);
+        if (s[0] == '*')
+            return bad(ld, k,
+                       "\"*\" alone allows any name; for a domain and its subdomains "
+                       "write \".example.com\", got \"%.60s\"",
+                       s);
+        if (len == dot || len > 254 ||
+            strspn(s + dot, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") !=
+                len - dot)
+            return bad(ld, k, "expected a host name, \".domain\" or \"*\", got \"%.60s\"", s);
+        low = strdup(s);
+        if (low == NULL)
+            return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
+        for (size_t j = 0; j < len; j++)
+            low[j] = (char)tolower((unsigned char)low[j]);
+        if (len > 1 + dot && low[len - 1] == '.') /* "example.com." is "example.com" */
+            low[len - 1] = '\0';
+        json_array_append_new(cfg->allowed_hosts, json_string(low));
+        free(low);
+    }
+    return DTB_OK;
+}
+
 static const char *const known_keys[] = {
     "enabled",       "hosts",          "intercept_redirects", "panels",    "url_prefix",
     "secret_key",    "history_size",   "history_max_bytes",   "record_max_bytes",
     "store",         "store_prefix",   "store_ttl",           "store_timeout_ms",
     "sql",           "insert_before",  "redact",              "panel_options", "app",
     "preload",
+    "allowed_hosts", "trusted_proxies",
 };
 static const char *const sql_keys[] = {"slow_ms", "explain", "capture_params"};
 
@@ -385,25 +465,9 @@ static dtb_rc validate(struct loader *ld, json_t *root, struct dtbi_config *cfg)
                        &cfg->intercept_redirects)) != DTB_OK)
         return rc;
 
-    v = json_object_get(root, "hosts");
-    if (v != NULL) {
-        size_t i;
-        json_t *item;
-        char k[32];
-        if ((rc = check_string_array(ld, v, "hosts")) != DTB_OK)
-            return rc;
-        cfg->hosts = calloc(json_array_size(v) + 1, sizeof(*cfg->hosts));
-        if (cfg->hosts == NULL)
-            return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
-        json_array_foreach(v, i, item)
-        {
-            snprintf(k, sizeof(k), "hosts[%zu]", i);
-            if (dtbi_cidr_parse(json_string_value(item), &cfg->hosts[i]) != 0)
-                return bad(ld, k, "not an IP address or CIDR range: \"%.60s\"",
-                           json_string_value(item));
-        }
-        cfg->nhosts = json_array_size(v);
-    } else {
+    if ((rc = get_cidr_list(ld, root, "hosts", &cfg->hosts, &cfg->nhosts)) != DTB_OK)
+        return rc;
+    if (json_object_get(root, "hosts") == NULL) {
         cfg->hosts = calloc(2, sizeof(*cfg->hosts));
         if (cfg->hosts == NULL)
             return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
@@ -411,6 +475,11 @@ static dtb_rc validate(struct loader *ld, json_t *root, struct dtbi_config *cfg)
         dtbi_cidr_parse("::1", &cfg->hosts[1]);
         cfg->nhosts = 2;
     }
+    if ((rc = get_cidr_list(ld, root, "trusted_proxies", &cfg->trusted_proxies,
+                            &cfg->ntrusted_proxies)) != DTB_OK)
+        return rc;
+    if ((rc = get_allowed_hosts(ld, root, cfg)) != DTB_OK)
+        return rc;
 
     v = json_object_get(root, "panels");
     if (v != NULL) {
@@ -643,6 +712,8 @@ static const struct env_def env_defs[] = {
     {"DTB_SQL_CAPTURE_PARAMS", "sql.capture_params", ENV_BOOL},
     {"DTB_INSERT_BEFORE", "insert_before", ENV_STRING},
     {"DTB_REDACT", "redact", ENV_LIST},
+    {"DTB_ALLOWED_HOSTS", "allowed_hosts", ENV_LIST},
+    {"DTB_TRUSTED_PROXIES", "trusted_proxies", ENV_LIST},
 };
 
 static json_t *env_value(const struct env_def *d, const char *s, struct loader *ld)
@@ -734,19 +805,26 @@ static dtb_rc apply_env(struct loader *ld, json_t *root)
 
 /* ---- loading ----------------------------------------------------------------------------------- */
 
-static json_t *effective_json(const struct dtbi_config *cfg)
+/* A CIDR list as the strings it was written as ("127.0.0.1", "10.0.0.0/8"). */
+static json_t *cidr_list_json(const struct dtbi_cidr *list, size_t n)
 {
-    json_t *hosts = json_array();
-    for (size_t i = 0; i < cfg->nhosts; i++) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n && arr != NULL; i++) {
         char a[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN + 8];
-        inet_ntop(cfg->hosts[i].family, cfg->hosts[i].addr, a, sizeof(a));
-        unsigned full = cfg->hosts[i].family == AF_INET ? 32 : 128;
-        if (cfg->hosts[i].prefix == full)
+        inet_ntop(list[i].family, list[i].addr, a, sizeof(a));
+        unsigned full = list[i].family == AF_INET ? 32 : 128;
+        if (list[i].prefix == full)
             snprintf(s, sizeof(s), "%s", a);
         else
-            snprintf(s, sizeof(s), "%s/%u", a, cfg->hosts[i].prefix);
-        json_array_append_new(hosts, json_string(s));
+            snprintf(s, sizeof(s), "%s/%u", a, list[i].prefix);
+        json_array_append_new(arr, json_string(s));
     }
+    return arr;
+}
+
+static json_t *effective_json(const struct dtbi_config *cfg)
+{
+    json_t *hosts = cidr_list_json(cfg->hosts, cfg->nhosts);
     json_t *e = json_pack(
         "{s:b,s:o,s:b,s:O?,s:s,s:I,s:I,s:I,s:s,s:s,s:I,s:I,s:{s:f,s:b,s:b},s:s,s:O,s:O?}",
         "enabled", cfg->enabled, "hosts", hosts, "intercept_redirects",
@@ -760,6 +838,13 @@ static json_t *effective_json(const struct dtbi_config *cfg)
         "panel_options", cfg->panel_options);
     if (e != NULL && cfg->secret_key_set)
         json_object_set_new(e, "secret_key", json_string(DTB_REDACTED));
+    if (e != NULL && (json_object_set(e, "allowed_hosts", cfg->allowed_hosts) != 0 ||
+                      json_object_set_new(e, "trusted_proxies",
+                                          cidr_list_json(cfg->trusted_proxies,
+                                                         cfg->ntrusted_proxies)) != 0)) {
+        json_decref(e);
+        e = NULL;
+    }
     return e;
 }
 
@@ -838,6 +923,8 @@ dtb_rc dtbi_config_load(struct dtbi_config *cfg, const char *text, const char *s
 void dtbi_config_free(struct dtbi_config *cfg)
 {
     free(cfg->hosts);
+    free(cfg->trusted_proxies);
+    json_decref(cfg->allowed_hosts);
     json_decref(cfg->panels);
     free(cfg->url_prefix);
     free(cfg->store);

@@ -40,6 +40,9 @@ struct dtbi_config {
     bool enabled;
     struct dtbi_cidr *hosts;
     size_t nhosts;
+    struct dtbi_cidr *trusted_proxies; /* peers whose Forwarded/X-Forwarded-For/X-Real-IP count */
+    size_t ntrusted_proxies;
+    json_t *allowed_hosts; /* array of lower-case names, ".domain" or "*" (Host check) */
     bool intercept_redirects;
     json_t *panels; /* array of panel ids, or NULL = defaults */
     char *url_prefix; /* no trailing slash, e.g. "/_debug_toolbar" */

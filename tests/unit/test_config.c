@@ -228,6 +228,70 @@ START_TEST(test_logger)
 }
 END_TEST
 
+/* allowed_hosts and trusted_proxies: parsed, in the effective config, errors with key, line and
+ * column, and DTB_* overrides like the other lists */
+START_TEST(test_hosts_and_proxies)
+{
+    char *dump;
+    ck_assert_int_eq(load(NULL), DTB_OK);
+    ck_assert_uint_eq(json_array_size(cfg.allowed_hosts), 0);
+    ck_assert_uint_eq(cfg.ntrusted_proxies, 0);
+    dump = json_dumps(cfg.effective, JSON_COMPACT);
+    ck_assert_ptr_nonnull(strstr(dump, "\"allowed_hosts\":[]"));
+    ck_assert_ptr_nonnull(strstr(dump, "\"trusted_proxies\":[]"));
+    free(dump);
+    dtbi_config_free(&cfg);
+
+    ck_assert_int_eq(load("{\"allowed_hosts\": [\"Dev.Example.COM\", \".corp.test\", \"*\", "
+                          "\"box.\"],\n \"trusted_proxies\": [\"10.0.0.0/8\", \"::1\"]}"),
+                     DTB_OK);
+    ck_assert_uint_eq(json_array_size(cfg.allowed_hosts), 4);
+    ck_assert_str_eq(json_string_value(json_array_get(cfg.allowed_hosts, 0)), "dev.example.com");
+    ck_assert_str_eq(json_string_value(json_array_get(cfg.allowed_hosts, 1)), ".corp.test");
+    ck_assert_str_eq(json_string_value(json_array_get(cfg.allowed_hosts, 2)), "*");
+    ck_assert_str_eq(json_string_value(json_array_get(cfg.allowed_hosts, 3)), "box");
+    ck_assert_uint_eq(cfg.ntrusted_proxies, 2);
+    ck_assert_int_eq(match4("10.0.0.0/8", "10.9.8.7"), 1);
+    dump = json_dumps(cfg.effective, JSON_COMPACT);
+    ck_assert_ptr_nonnull(strstr(dump, "\"trusted_proxies\":[\"10.0.0.0/8\",\"::1\"]"));
+    ck_assert_ptr_nonnull(
+        strstr(dump, "\"allowed_hosts\":[\"dev.example.com\",\".corp.test\",\"*\",\"box\"]"));
+    free(dump);
+    dtbi_config_free(&cfg);
+
+    expect_error("{\"trusted_proxies\": [\"10.0.0.1\",\n  \"proxy.local\"]}", "trusted_proxies[1]",
+                 2, 3);
+    expect_error("{\"trusted_proxies\": \"10.0.0.1\"}", "trusted_proxies", 1, 2);
+    expect_error("{\"trusted_proxies\": [\"10.0.0.0/40\"]}", "trusted_proxies[0]", 1, 22);
+    expect_error("{\"allowed_hosts\": \"example.com\"}", "allowed_hosts", 1, 2);
+    expect_error("{\n\"allowed_hosts\": [\"a.test\", \"example.com:8080\"]}", "allowed_hosts[1]", 2,
+                 29);
+    expect_error("{\"allowed_hosts\": [\"*.example.com\"]}", "allowed_hosts[0]", 1, 20);
+    expect_error("{\"allowed_hosts\": [\"ex ample.com\"]}", "allowed_hosts[0]", 1, 20);
+    expect_error("{\"allowed_hosts\": [\".\"]}", "allowed_hosts[0]", 1, 20);
+    expect_error("{\"allowed_hosts\": [\"\"]}", "allowed_hosts[0]", 1, 20);
+    expect_error("{\"allowed_hosts\": [7]}", "allowed_hosts[0]", 1, 20);
+
+    setenv("DTB_ALLOWED_HOSTS", " dev.test , .corp.test ", 1);
+    setenv("DTB_TRUSTED_PROXIES", "192.168.0.0/16", 1);
+    ck_assert_int_eq(load("{\"allowed_hosts\": [\"other.test\"]}"), DTB_OK);
+    ck_assert_uint_eq(json_array_size(cfg.allowed_hosts), 2);
+    ck_assert_str_eq(json_string_value(json_array_get(cfg.allowed_hosts, 1)), ".corp.test");
+    ck_assert_uint_eq(cfg.ntrusted_proxies, 1);
+    ck_assert_uint_eq(cfg.trusted_proxies[0].prefix, 16);
+    dtbi_config_free(&cfg);
+    setenv("DTB_TRUSTED_PROXIES", "192.168.0.0/16, nonsense", 1);
+    ck_assert_int_eq(load(NULL), DTB_ECONFIG);
+    ck_assert_str_eq(err.source, "environment");
+    ck_assert_str_eq(err.key, "DTB_TRUSTED_PROXIES");
+    unsetenv("DTB_TRUSTED_PROXIES");
+    setenv("DTB_ALLOWED_HOSTS", "dev.test:80", 1);
+    ck_assert_int_eq(load(NULL), DTB_ECONFIG);
+    ck_assert_str_eq(err.key, "DTB_ALLOWED_HOSTS");
+    unsetenv("DTB_ALLOWED_HOSTS");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -239,6 +303,7 @@ int main(void)
     tcase_add_test(tc, test_environment);
     tcase_add_test(tc, test_cidr);
     tcase_add_test(tc, test_logger);
+    tcase_add_test(tc, test_hosts_and_proxies);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
