@@ -82,7 +82,9 @@ void dtbi_render_site(struct dtb_buf *out, const char *site)
     size_t n = func != NULL ? (size_t)(func - site) : strlen(site), colon = n;
     while (colon > 0 && site[colon - 1] >= '0' && site[colon - 1] <= '9')
         colon--;
-    if (colon < 2 || colon == n || site[colon - 1] != ':' || n - colon > 9) {
+    /* "?:0" is what a log record without a call site says: no file, no link */
+    if (colon < 2 || colon == n || site[colon - 1] != ':' || n - colon > 9 ||
+        (colon == 2 && site[0] == '?') || strtol(site + colon, NULL, 10) <= 0) {
         dtb_buf_append_html_str(out, site);
         return;
     }

@@ -144,9 +144,21 @@ async function main() {
     await page.check(pg('input[name="has-err"]'));
     assert.deepStrictEqual(await listed(page), []);
     await page.uncheck(pg('input[name="has-err"]'));
+    /* log warnings: a failed login logs one */
+    const login = await fetch(ON + "/login", { method: "POST", redirect: "manual",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "user=eve&password=wrong" });
+    await login.arrayBuffer();
+    assert.match(login.headers.get("x-debug-toolbar-id") || "", /^[0-9a-f]{16}$/);
+    const bookmark = url;
+    await page.click(pg(".dtb-clear"));
+    await page.check(pg('input[name="has-warn"]'));
+    await waitListed(page, "POST /login");
+    assert.deepStrictEqual(await listed(page), ["POST /login"]);
+    await page.selectOption(pg('select[name="method"]'), "GET");
+    assert.deepStrictEqual(await listed(page), []);
     /* the bookmark, opened anew */
     const again = await context.newPage();
-    await again.goto(url);
+    await again.goto(bookmark);
     await again.locator(pg(".dtb-open-request")).first().waitFor();
     assert.deepStrictEqual(await listed(again), rows);
     assert.strictEqual(await again.locator(pg('input[name="path"]')).inputValue(), "/api/cats");
