@@ -417,7 +417,10 @@
       }
       row.appendChild(td);
       row.appendChild(el("td", "dtb-num", r.status));
-      row.appendChild(el("td", "dtb-muted", r.content_type || ""));
+      /* the media type without its parameters, and the start's time of day (whole in title) */
+      var type = el("td", "dtb-muted", String(r.content_type || "").split(";")[0]);
+      type.title = r.content_type || "";
+      row.appendChild(type);
       row.appendChild(el("td", "dtb-num", fmtMs(r.time_ms)));
       row.appendChild(el("td", "dtb-num", r.queries === undefined ? "" : r.queries));
       td = el("td", "dtb-flags");
@@ -428,7 +431,10 @@
       if (hasPort) {
         row.appendChild(el("td", "dtb-num", r.port || ""));
       }
-      row.appendChild(el("td", "dtb-muted", r.started_at || ""));
+      var started = el("td", "dtb-muted dtb-nowrap",
+        String(r.started_at || "").replace(/^.*T(\d\d:\d\d:\d\d).*$/, "$1"));
+      started.title = r.started_at || "";
+      row.appendChild(started);
       tbody.appendChild(row);
     });
     if (focusId) {
@@ -1005,9 +1011,10 @@
       { cells: ["A", label(a)] }, { cells: ["B", label(b)] }]));
     /* timings: the summary's and the Timer panel's numbers */
     var ta = (a.panels || {}).timer || {}, tb = (b.panels || {}).timer || {};
-    var trows = [{ cells: ["total", fmtMs(a.time_ms), fmtMs(b.time_ms),
-      typeof a.time_ms === "number" && typeof b.time_ms === "number" ?
-        (b.time_ms - a.time_ms).toFixed(1) + " ms" : ""] }];
+    var trows = typeof ta.total_ms === "number" || typeof tb.total_ms === "number" ? [] :
+      [{ cells: ["total", fmtMs(a.time_ms), fmtMs(b.time_ms),
+        typeof a.time_ms === "number" && typeof b.time_ms === "number" ?
+          (b.time_ms - a.time_ms).toFixed(1) + " ms" : ""] }];
     Object.keys(ta).concat(Object.keys(tb)).filter(function (k, i, all) {
       return all.indexOf(k) === i && (typeof ta[k] === "number" || typeof tb[k] === "number");
     }).forEach(function (k) {
