@@ -77,6 +77,12 @@
   var hideBtn = button("dtb-btn", "Hide", "Hide the toolbar");
   var closeBtn = button("dtb-btn dtb-close", "\u00d7", "Close the toolbar");
   head.appendChild(brand);
+  /* the toolbar's own page: every request, with filters and compare */
+  var pageLink = el("a", "dtb-btn dtb-icon dtb-page-link", "\u2197");
+  pageLink.href = prefix + "/";
+  pageLink.title = "All requests, on the toolbar's page";
+  pageLink.setAttribute("aria-label", pageLink.title);
+  head.appendChild(pageLink);
   head.appendChild(themeBtn);
   head.appendChild(sideBtn);
   head.appendChild(hideBtn);
@@ -156,6 +162,55 @@
     });
   }
 
+  /* Call sites (<span class="dtb-src" data-file data-line>) become links to the editor the
+   * config names (record.editor: {"template", "paths", "source_root"}); the same rules as the
+   * toolbar's page (page.js): resolved, mapped, percent-encoded, the template's scheme only. */
+  function editorUrl(ed, file, line) {
+    if (!ed || typeof ed.template !== "string" || !file) {
+      return null;
+    }
+    var norm = function (p) {
+      var out = [];
+      p.split("/").forEach(function (s) {
+        if (s === "..") {
+          out.pop();
+        } else if (s && s !== ".") {
+          out.push(s);
+        }
+      });
+      return "/" + out.join("/");
+    };
+    var path = file.charAt(0) === "/" ? norm(file) :
+      (ed.source_root ? norm(ed.source_root + "/" + file) : file);
+    (ed.paths || []).some(function (m) {
+      var from = norm(String(m.from || ""));
+      if (path === from || path.indexOf(from + "/") === 0) {
+        path = String(m.to || "") + path.slice(from.length);
+        return true;
+      }
+      return false;
+    });
+    var url = ed.template.replace(/\{file\}/g, path.split("/").map(encodeURIComponent).join("/"))
+      .replace(/\{line\}/g, /^\d{1,9}$/.test(String(line)) ? String(line) : "1");
+    var scheme = /^([a-z][a-z0-9+.\-]*):/i.exec(ed.template);
+    return scheme && !/^(javascript|data|vbscript|blob):$/i.test(scheme[0]) &&
+      url.slice(0, scheme[0].length) === scheme[0] ? url : null;
+  }
+
+  function linkSources(node) {
+    Array.prototype.forEach.call(node.querySelectorAll(".dtb-src"), function (s) {
+      var url = editorUrl(record && record.editor, s.getAttribute("data-file"),
+        s.getAttribute("data-line"));
+      if (url && s.parentNode.tagName !== "A") {
+        var a = el("a", "dtb-src-link");
+        a.href = url;
+        a.title = "Open in the editor";
+        s.parentNode.insertBefore(a, s);
+        a.appendChild(s);
+      }
+    });
+  }
+
   function showFragment(html) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     contentBody.textContent = "";
@@ -163,6 +218,7 @@
       contentBody.appendChild(document.importNode(n, true));
     });
     layoutBars(contentBody);
+    linkSources(contentBody);
     var filter = contentBody.querySelector(".dtb-log-filter");
     if (filter) {
       filter.value = store.get("logLevel", "10");

@@ -2,6 +2,7 @@
  * common.c - helpers shared by the panels that the app feeds through <debugtoolbar/state.h>.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "panels.h"
 
@@ -71,4 +72,25 @@ void dtbi_render_scalar(struct dtb_buf *out, const json_t *v)
         free(t);
     }
     dtb_buf_append_str(out, "</code>");
+}
+
+void dtbi_render_site(struct dtb_buf *out, const char *site)
+{
+    if (site == NULL)
+        return;
+    const char *func = strstr(site, " (");
+    size_t n = func != NULL ? (size_t)(func - site) : strlen(site), colon = n;
+    while (colon > 0 && site[colon - 1] >= '0' && site[colon - 1] <= '9')
+        colon--;
+    /* "?:0" is what a log record without a call site says: no file, no link */
+    if (colon < 2 || colon == n || site[colon - 1] != ':' || n - colon > 9 ||
+        (colon == 2 && site[0] == '?') || strtol(site + colon, NULL, 10) <= 0) {
+        dtb_buf_append_html_str(out, site);
+        return;
+    }
+    dtb_buf_append_str(out, "<span class=\"dtb-src\" data-file=\"");
+    dtb_buf_append_html(out, site, colon - 1);
+    dtb_buf_appendf(out, "\" data-line=\"%.*s\">", (int)(n - colon), site + colon);
+    dtb_buf_append_html_str(out, site);
+    dtb_buf_append_str(out, "</span>");
 }

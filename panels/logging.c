@@ -147,7 +147,7 @@ static int logging_render(const json_t *stats, struct dtb_buf *out)
         if (json_is_true(json_object_get(r, "cut")))
             dtb_buf_append_str(out, "\xE2\x80\xA6");
         dtb_buf_append_str(out, "</code></td><td class=\"dtb-muted\">");
-        dtb_buf_append_html_str(out, json_string_value(json_object_get(r, "site")));
+        dtbi_render_site(out, json_string_value(json_object_get(r, "site")));
         if (json_is_string(json_object_get(r, "func"))) {
             dtb_buf_append_str(out, " in ");
             dtb_buf_append_html_str(out, json_string_value(json_object_get(r, "func")));

@@ -32,6 +32,11 @@ static inline double dtbi_ms(int64_t ns)
     return (double)ns / 1e6;
 }
 
+/* Appends a call site "file:line" or "file:line (func)" escaped, inside
+ * <span class="dtb-src" data-file=".." data-line="..">, which the UI turns into a link to the
+ * configured editor; text that names no file:line is appended escaped as it is. */
+void dtbi_render_site(struct dtb_buf *out, const char *site);
+
 /* Appends "<code>value</code>" for a JSON scalar or a compact dump of anything else. */
 void dtbi_render_scalar(struct dtb_buf *out, const json_t *v);
 

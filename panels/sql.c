@@ -1126,7 +1126,7 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
         }
         if (site != NULL) {
             dtb_buf_append_str(out, " <span class=\"dtb-muted\">");
-            dtb_buf_append_html_str(out, site);
+            dtbi_render_site(out, site);
             dtb_buf_append_str(out, "</span>");
         }
         dtb_buf_append_str(out, "</div>");

@@ -429,8 +429,8 @@ static const char *const known_keys[] = {
     "secret_key",    "history_size",   "history_max_bytes",   "record_max_bytes",
     "store",         "store_prefix",   "store_ttl",           "store_timeout_ms",
     "sql",           "insert_before",  "redact",              "panel_options", "app",
-    "preload",
-    "allowed_hosts", "trusted_proxies",
+    "preload",       "allowed_hosts",  "trusted_proxies",     "editor",    "editor_paths",
+    "source_root",
 };
 static const char *const sql_keys[] = {"slow_ms", "explain", "capture_params"};
 
@@ -445,6 +445,65 @@ static int is_known(const char *key, const char *const *list, size_t n)
         if (strcmp(key, list[i]) == 0)
             return 1;
     return 0;
+}
+
+/* editor (a URL template with {file} and {line}), editor_paths ([{"from", "to"}]) and
+ * source_root (an absolute directory). The template's scheme must be a plain one: the links
+ * the UI builds from it must never run script. */
+static dtb_rc check_editor(struct loader *ld, json_t *root, struct dtbi_config *cfg)
+{
+    static const char *const refused[] = {"javascript:", "data:", "vbscript:", "blob:"};
+    json_t *v, *item;
+    size_t i;
+    char k[80];
+    dtb_rc rc;
+    if ((rc = get_string(ld, root, "editor", "editor", &cfg->editor)) != DTB_OK)
+        return rc;
+    if (cfg->editor != NULL) {
+        const char *t = cfg->editor;
+        size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+        int bad_scheme = n == 0 || !isalpha((unsigned char)t[0]) || t[n] != ':';
+        for (size_t r = 0; !bad_scheme && r < sizeof(refused) / sizeof(refused[0]); r++)
+            bad_scheme = strncasecmp(t, refused[r], strlen(refused[r])) == 0;
+        if (bad_scheme)
+            return bad(ld, "editor",
+                       "expected a URL template such as \"vscode://file/{file}:{line}\" "
+                       "(a scheme other than javascript:, data:, vbscript: or blob:)");
+        if (strstr(t, "{file}") == NULL)
+            return bad(ld, "editor", "the template must contain {file}");
+    }
+    if ((rc = get_string(ld, root, "source_root", "source_root", &cfg->source_root)) != DTB_OK)
+        return rc;
+    if (cfg->source_root != NULL && cfg->source_root[0] != '/')
+        return bad(ld, "source_root", "expected an absolute directory, got \"%.60s\"",
+                   cfg->source_root);
+    v = json_object_get(root, "editor_paths");
+    if (v == NULL)
+        return DTB_OK;
+    if (!json_is_array(v))
+        return bad(ld, "editor_paths", "expected an array of {\"from\", \"to\"}, got %s",
+                   type_name(v));
+    json_array_foreach(v, i, item)
+    {
+        const char *ik;
+        json_t *iv;
+        snprintf(k, sizeof(k), "editor_paths[%zu]", i);
+        if (!json_is_object(item))
+            return bad(ld, k,
+                       "expected {\"from\": \"/build/src\", \"to\": \"/home/me/src\"}, got %s",
+                       type_name(item));
+        json_object_foreach(item, ik, iv)
+        {
+            if (strcmp(ik, "from") != 0 && strcmp(ik, "to") != 0)
+                return bad(ld, k, "unknown key \"%.40s\" (expected \"from\" and \"to\")", ik);
+        }
+        const json_t *from = json_object_get(item, "from"), *to = json_object_get(item, "to");
+        if (!json_is_string(from) || !json_is_string(to) || json_string_value(from)[0] == '\0' ||
+            json_string_value(to)[0] == '\0')
+            return bad(ld, k, "\"from\" and \"to\" must both be non-empty strings");
+    }
+    cfg->editor_paths = json_incref(v);
+    return DTB_OK;
 }
 
 static dtb_rc validate(struct loader *ld, json_t *root, struct dtbi_config *cfg)
@@ -674,6 +733,8 @@ static dtb_rc validate(struct loader *ld, json_t *root, struct dtbi_config *cfg)
         }
         cfg->ports_set = ports != NULL;
     }
+    if ((rc = check_editor(ld, root, cfg)) != DTB_OK)
+        return rc;
     v = json_object_get(root, "app");
     if (v != NULL) {
         if (!json_is_object(v))
@@ -714,6 +775,8 @@ static const struct env_def env_defs[] = {
     {"DTB_REDACT", "redact", ENV_LIST},
     {"DTB_ALLOWED_HOSTS", "allowed_hosts", ENV_LIST},
     {"DTB_TRUSTED_PROXIES", "trusted_proxies", ENV_LIST},
+    {"DTB_EDITOR", "editor", ENV_STRING},
+    {"DTB_SOURCE_ROOT", "source_root", ENV_STRING},
 };
 
 static json_t *env_value(const struct env_def *d, const char *s, struct loader *ld)
@@ -845,6 +908,12 @@ static json_t *effective_json(const struct dtbi_config *cfg)
         json_decref(e);
         e = NULL;
     }
+    if (e != NULL && cfg->editor != NULL)
+        json_object_set_new(e, "editor", json_string(cfg->editor));
+    if (e != NULL && cfg->editor_paths != NULL)
+        json_object_set(e, "editor_paths", cfg->editor_paths);
+    if (e != NULL && cfg->source_root != NULL)
+        json_object_set_new(e, "source_root", json_string(cfg->source_root));
     return e;
 }
 
@@ -933,6 +1002,9 @@ void dtbi_config_free(struct dtbi_config *cfg)
     json_decref(cfg->redact);
     json_decref(cfg->panel_options);
     json_decref(cfg->app);
+    free(cfg->editor);
+    json_decref(cfg->editor_paths);
+    free(cfg->source_root);
     json_decref(cfg->effective);
     free(cfg->source);
     free(cfg->text);

@@ -68,6 +68,9 @@ struct dtbi_config {
     size_t nports;
     uint16_t ports[64];
     json_t *app;           /* the app's own settings from the file ("app" key), or NULL */
+    char *editor;          /* editor URL template ("vscode://file/{file}:{line}"), or NULL */
+    json_t *editor_paths;  /* array of {"from", "to"} path mappings, or NULL */
+    char *source_root;     /* relative source paths are resolved against it, or NULL */
     json_t *effective;     /* the whole effective config as JSON (secret redacted) */
     char *source;          /* the source name given to dtbi_config_load (copied) */
     char *text;            /* a copy of the config text, or NULL (for dtbi_config_locate) */
@@ -155,6 +158,7 @@ struct dtbi_daemon_ctx {
     const struct sockaddr *sock_addr; /* the app's MHD_OPTION_SOCK_ADDR, or NULL */
     struct sockaddr_storage bind_sa;  /* preload.bind with the daemon's port */
     atomic_bool off;                /* a port preload.ports does not name: pass-through */
+    atomic_uint port;               /* the listening port, once known (0 before) */
     struct dtbi_daemon_ctx *next;
 };
 
@@ -198,6 +202,7 @@ struct dtbi_owned_json {
 struct dtb_request {
     struct dtb_toolbar *tb;
     struct dtbi_daemon_ctx *dctx;
+    unsigned port; /* the daemon's listening port (0: unknown) */
     char id[17];
     bool active;        /* toolbar on and client allowed */
     bool toolbar_route; /* served by the toolbar itself, not recorded */
@@ -317,6 +322,23 @@ void dtbi_routes_upload(struct dtb_request *rq, const char *data, size_t size);
  * returns what MHD_queue_response returned. body may be NULL (empty). */
 enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *con,
                                 const char *action, const char *body, size_t body_len);
+
+/* ---- the toolbar's own page (page.c) ------------------------------------------------- */
+
+/* Serves url_prefix itself: "<prefix>/" is the page's HTML shell (it loads page.js and the
+ * stylesheets by URL, sent with a strict Content-Security-Policy); "<prefix>" redirects there.
+ * path is what follows the prefix, plen its length up to any query. */
+enum MHD_Result dtbi_page_serve(struct dtb_toolbar *tb, struct MHD_Connection *con,
+                                const char *path, size_t plen);
+/* Serves one stored record as a download (Content-Disposition: attachment). */
+enum MHD_Result dtbi_page_export(struct dtb_toolbar *tb, struct MHD_Connection *con,
+                                 const char *id);
+/* The editor settings the UI builds file:line links with: {"template", "paths",
+ * "source_root"} (new reference), or NULL when `editor` is not configured. */
+json_t *dtbi_page_editor_json(const struct dtb_toolbar *tb);
+/* Adds what the history list filters on to a request's summary: daemon port, N+1 groups,
+ * slow queries, SQL errors, log warnings and errors (taken from the panels' JSON). */
+void dtbi_page_summary_flags(const struct dtb_request *rq, const json_t *panels, json_t *summary);
 
 /* ---- signing (sign.c) ------------------------------------------------------------------- */
 

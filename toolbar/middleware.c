@@ -226,8 +226,16 @@ struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flag
         listen_port = di != NULL ? di->port : 0;
         atomic_store(&dctx->off, listen_port == 0 || !port_named(tb, listen_port));
     }
+    if (listen_port == 0) {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        listen_port = di != NULL ? di->port : 0;
+    }
+    atomic_store(&dctx->port, listen_port);
     if (atomic_load(&dctx->off))
         dtbi_log("no toolbar on port %u: preload.ports does not name it", (unsigned)listen_port);
+    else if (listen_port != 0)
+        dtbi_log("toolbar on port %u; open http://127.0.0.1:%u%s/ to see its requests",
+                 (unsigned)listen_port, (unsigned)listen_port, tb->cfg.url_prefix);
     /* where it really listens (whatever the app passed: an address, a socket, nothing) */
     struct sockaddr_storage where;
     socklen_t wlen = sizeof(where);

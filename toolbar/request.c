@@ -168,6 +168,7 @@ struct dtb_request *dtbi_request_create(struct dtbi_daemon_ctx *dctx,
         return NULL;
     rq->tb = dctx->tb;
     rq->dctx = dctx;
+    rq->port = atomic_load(&dctx->port);
     rq->times.start_ns = dtb_now_ns();
     rq->times.started_unix_ns = wall_ns();
     client_address(rq, con, &allowed);
@@ -445,6 +446,7 @@ int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char 
                         "injected", rq->resp.injected, "skip_reason", rq->resp.skip_reason);
     if (summary == NULL || panels == NULL)
         goto fail;
+    dtbi_page_summary_flags(rq, panels, summary);
     record = json_deep_copy(summary);
     if (record == NULL)
         goto fail;

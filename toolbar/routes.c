@@ -5,6 +5,8 @@
  *   GET api/requests                          the history, newest first
  *   GET api/requests/<id>                     one stored record, plus "nav" (titles, subtitles)
  *   GET api/requests/<id>/panels/<panel>      one panel as an HTML fragment
+ *   GET api/requests/<id>.json                one stored record as a download (page.c)
+ *   GET / (the prefix itself)                 the toolbar's own page (page.c)
  *
  * Everything is rendered from the stored JSON, so any process sharing the store can answer.
  * A client that is not allowed never gets here: the middleware hands its request to the app.
@@ -163,6 +165,8 @@ static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connectio
     }
     dtb_buf_free(&sub);
     json_object_set_new(rec, "nav", nav);
+    if (tb->cfg.editor != NULL) /* for the UI's file:line links (page.c) */
+        json_object_set_new(rec, "editor", dtbi_page_editor_json(tb));
     return dtbi_send_json(con, MHD_HTTP_OK, rec);
 }
 
@@ -209,6 +213,9 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
     size_t plen = strcspn(path, "?");
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
+    if (plen == 0 || (plen == 1 && path[0] == '/')) /* the page (page.c) */
+        return is_get ? dtbi_page_serve(tb, con, path, plen)
+                      : send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     if (plen >= 8 && strncmp(path, "/static/", 8) == 0) {
         char name[64];
         size_t n = plen - 8;
@@ -230,7 +237,7 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
     }
     if (plen > 14 && strncmp(path, "/api/requests/", 14) == 0) {
         const char *id = path + 14;
-        size_t idlen = strcspn(id, "/?");
+        size_t idlen = strcspn(id, "/?.");
         char idbuf[17];
         if (!is_get)
             return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
@@ -242,6 +249,8 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
         size_t rlen = plen - (size_t)(rest - path);
         if (rlen == 0)
             return serve_record(tb, con, idbuf);
+        if (rlen == 5 && strncmp(rest, ".json", 5) == 0) /* a download (page.c) */
+            return dtbi_page_export(tb, con, idbuf);
         if (rlen > 8 && strncmp(rest, "/panels/", 8) == 0) {
             char pid[64];
             size_t n = rlen - 8;

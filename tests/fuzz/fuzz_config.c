@@ -42,6 +42,8 @@ static const struct {
     {"DTB_SQL_CAPTURE_PARAMS", "sql", "capture_params", K_BOOL},
     {"DTB_INSERT_BEFORE", NULL, "insert_before", K_OTHER},
     {"DTB_REDACT", NULL, "redact", K_OTHER},
+    {"DTB_EDITOR", NULL, "editor", K_OTHER},
+    {"DTB_SOURCE_ROOT", NULL, "source_root", K_OTHER},
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 

@@ -157,6 +157,56 @@ START_TEST(test_environment)
 }
 END_TEST
 
+START_TEST(test_editor)
+{
+    const char *text =
+        "{\n"
+        "  \"editor\": \"idea://open?file={file}&line={line}\",\n"
+        "  \"editor_paths\": [{\"from\": \"/build/src\", \"to\": \"/home/me/src\"}],\n"
+        "  \"source_root\": \"/build\"\n"
+        "}";
+    ck_assert_int_eq(load(NULL), DTB_OK);
+    ck_assert_ptr_null(cfg.editor); /* no editor links unless configured */
+    ck_assert_ptr_null(json_object_get(cfg.effective, "editor"));
+    dtbi_config_free(&cfg);
+    ck_assert_int_eq(load(text), DTB_OK);
+    ck_assert_str_eq(cfg.editor, "idea://open?file={file}&line={line}");
+    ck_assert_str_eq(cfg.source_root, "/build");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(cfg.editor_paths, 0), "to")),
+                     "/home/me/src");
+    ck_assert_str_eq(json_string_value(json_object_get(cfg.effective, "editor")), cfg.editor);
+    ck_assert_uint_eq(json_array_size(json_object_get(cfg.effective, "editor_paths")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(cfg.effective, "source_root")), "/build");
+    dtbi_config_free(&cfg);
+    /* a template that could run script, none at all, or no {file} */
+    expect_error("{\"enabled\": true,\n \"editor\": \"javascript:alert(1)//{file}\"}", "editor", 2,
+                 2);
+    expect_error("{\"editor\": \"DATA:text/html,{file}\"}", "editor", 1, 2);
+    expect_error("{\"editor\": \"/open?{file}\"}", "editor", 1, 2);
+    expect_error("{\"editor\": \"vscode://file/x\"}", "editor", 1, 2);
+    expect_error("{\"editor\": 3}", "editor", 1, 2);
+    expect_error("{\"source_root\": \"src\"}", "source_root", 1, 2);
+    expect_error("{\"editor_paths\": {\"from\": \"/a\"}}", "editor_paths", 1, 2);
+    expect_error(
+        "{\"editor_paths\": [\n  {\"from\": \"/a\", \"to\": \"/b\"},\n  {\"from\": \"/a\"}]}",
+        "editor_paths[1]", 3, 3);
+    expect_error("{\"editor_paths\": [{\"from\": \"/a\", \"to\": \"/b\", \"x\": 1}]}",
+                 "editor_paths[0]", 1, 19);
+    expect_error("{\"editor_paths\": [{\"from\": \"\", \"to\": \"/b\"}]}", "editor_paths[0]", 1,
+                 19);
+    /* the environment: DTB_EDITOR overrides the file, with the same checks */
+    setenv("DTB_EDITOR", "vscode://file/{file}:{line}", 1);
+    ck_assert_int_eq(load(text), DTB_OK);
+    ck_assert_str_eq(cfg.editor, "vscode://file/{file}:{line}");
+    dtbi_config_free(&cfg);
+    setenv("DTB_EDITOR", "javascript:{file}", 1);
+    ck_assert_int_eq(load(NULL), DTB_ECONFIG);
+    ck_assert_str_eq(err.source, "environment");
+    ck_assert_str_eq(err.key, "DTB_EDITOR");
+    unsetenv("DTB_EDITOR");
+}
+END_TEST
+
 static int match4(const char *range, const char *ip)
 {
     struct dtbi_cidr c;
@@ -304,6 +354,7 @@ int main(void)
     tcase_add_test(tc, test_cidr);
     tcase_add_test(tc, test_logger);
     tcase_add_test(tc, test_hosts_and_proxies);
+    tcase_add_test(tc, test_editor);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

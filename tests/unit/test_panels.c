@@ -178,6 +178,34 @@ START_TEST(test_render_helpers)
 }
 END_TEST
 
+/* Call sites become <span class="dtb-src" data-file data-line> (the UI links them to the
+ * editor), escaped; anything that names no file:line stays plain escaped text. */
+START_TEST(test_site_spans)
+{
+    struct dtb_buf b;
+    dtb_buf_init(&b);
+    dtbi_render_site(&b, "../src/db.c:207 (collect)");
+    ck_assert_str_eq(b.data, "<span class=\"dtb-src\" data-file=\"../src/db.c\" data-line=\"207\">"
+                             "../src/db.c:207 (collect)</span>");
+    dtb_buf_reset(&b);
+    dtbi_render_site(&b, "/a dir/x.c:9");
+    ck_assert_str_eq(b.data, "<span class=\"dtb-src\" data-file=\"/a dir/x.c\" data-line=\"9\">"
+                             "/a dir/x.c:9</span>");
+    dtb_buf_reset(&b);
+    dtbi_render_site(&b, "/\"><script>x.c:12");
+    ck_assert_ptr_null(strstr(b.data, "<script"));
+    ck_assert_ptr_nonnull(strstr(b.data, "data-file=\"/&quot;&gt;&lt;script&gt;x.c\""));
+    dtb_buf_reset(&b);
+    dtbi_render_site(&b, "?:0");
+    dtbi_render_site(&b, "no site <b>");
+    dtbi_render_site(&b, "x.c:");
+    dtbi_render_site(&b, NULL);
+    ck_assert_ptr_null(strstr(b.data, "dtb-src"));
+    ck_assert_ptr_nonnull(strstr(b.data, "no site &lt;b&gt;"));
+    dtb_buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("panels");
@@ -188,6 +216,7 @@ int main(void)
     tcase_add_test(tc, test_jwt);
     tcase_add_test(tc, test_server_timing);
     tcase_add_test(tc, test_render_helpers);
+    tcase_add_test(tc, test_site_spans);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

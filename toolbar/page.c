@@ -1,0 +1,157 @@
+/*
+ * page.c - the toolbar's own page, at url_prefix itself, for allowed clients only:
+ *
+ *   GET <prefix>/                         the page: an HTML shell that loads page.js, toolbar.css
+ *                                         and page.css by URL (no inline script or style), sent
+ *                                         with a strict Content-Security-Policy
+ *   GET <prefix>                          redirects to <prefix>/
+ *   GET <prefix>/api/requests/<id>.json   one stored record as a download
+ *
+ * The page itself (history with filters, a request's panels, compare, export, editor links) is
+ * page.js, rendered from the same JSON URLs as the injected toolbar. Also here: the summary
+ * fields the page's filters use, added when a request's summary is built.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The page's policy: its own scripts, styles, images and fetches only. */
+#define PAGE_CSP                                                                                   \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+static enum MHD_Result queue(struct MHD_Connection *con, unsigned status, struct MHD_Response *r)
+{
+    enum MHD_Result ret;
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    ret = dtbi_real()->queue_response(con, status, r);
+    dtbi_real()->destroy_response(r);
+    return ret;
+}
+
+/* "<prefix>/static/<name>?v=<etag without quotes>" into out (escaped for an attribute). */
+static void asset_url(struct dtb_buf *out, const char *prefix, const char *name)
+{
+    const struct dtbi_asset *a = dtbi_asset_find(name, strlen(name));
+    dtb_buf_append_html_str(out, prefix);
+    dtb_buf_appendf(out, "/static/%s", name);
+    if (a != NULL && strlen(a->etag) > 2)
+        dtb_buf_appendf(out, "?v=%.*s", (int)(strlen(a->etag) - 2), a->etag + 1);
+}
+
+enum MHD_Result dtbi_page_serve(struct dtb_toolbar *tb, struct MHD_Connection *con,
+                                const char *path, size_t plen)
+{
+    const char *prefix = tb->cfg.url_prefix;
+    struct dtb_buf b;
+    struct MHD_Response *r;
+    (void)path;
+    if (plen == 0) {
+        char *loc = NULL;
+        if (asprintf(&loc, "%s/", prefix) < 0)
+            return MHD_NO;
+        r = dtbi_real()->from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (r != NULL)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
+        free(loc);
+        return queue(con, MHD_HTTP_MOVED_PERMANENTLY, r);
+    }
+    dtb_buf_init(&b);
+    dtb_buf_append_str(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                           "<meta name=\"viewport\" content=\"width=device-width, "
+                           "initial-scale=1\"><title>Debug toolbar: requests</title>"
+                           "<link rel=\"icon\" href=\"");
+    asset_url(&b, prefix, "icon.svg");
+    dtb_buf_append_str(&b, "\"><link rel=\"stylesheet\" href=\"");
+    asset_url(&b, prefix, "page.css");
+    dtb_buf_append_str(&b, "\"><script src=\"");
+    asset_url(&b, prefix, "page.js");
+    dtb_buf_append_str(&b, "\" defer></script></head>\n<body><dtb-page id=\"dtb-page\" "
+                           "data-prefix=\"");
+    dtb_buf_append_html_str(&b, prefix);
+    dtb_buf_append_str(&b, "\" data-css=\"");
+    asset_url(&b, prefix, "toolbar.css");
+    dtb_buf_append_str(&b, "\" data-page-css=\"");
+    asset_url(&b, prefix, "page.css");
+    dtb_buf_append_str(&b, "\"></dtb-page><noscript>This page needs JavaScript. The history "
+                           "is also at <a href=\"");
+    dtb_buf_append_html_str(&b, prefix);
+    dtb_buf_append_str(&b, "/api/requests\">api/requests</a> (JSON).</noscript></body></html>\n");
+    if (b.failed) {
+        dtb_buf_free(&b);
+        return MHD_NO;
+    }
+    size_t len = b.len;
+    r = dtbi_real()->from_buffer_with_free_callback(len, dtb_buf_steal(&b), free);
+    if (r != NULL) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+        MHD_add_response_header(r, "Content-Security-Policy", PAGE_CSP);
+        MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    }
+    return queue(con, MHD_HTTP_OK, r);
+}
+
+enum MHD_Result dtbi_page_export(struct dtb_toolbar *tb, struct MHD_Connection *con, const char *id)
+{
+    json_t *rec = dtbi_load_record(tb, id);
+    char *text, disp[80];
+    struct MHD_Response *r;
+    if (rec == NULL)
+        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
+                              json_pack("{s:s}", "error", "unknown or expired request id"));
+    text = json_dumps(rec, JSON_INDENT(2));
+    json_decref(rec);
+    if (text == NULL)
+        return dtbi_send_json(con, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+    r = dtbi_real()->from_buffer_with_free_callback(strlen(text), text, free);
+    if (r == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    /* id is 16 hex digits (checked by the caller): nothing to quote */
+    snprintf(disp, sizeof(disp), "attachment; filename=\"request-%s.json\"", id);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+    return queue(con, MHD_HTTP_OK, r);
+}
+
+void dtbi_page_summary_flags(const struct dtb_request *rq, const json_t *panels, json_t *summary)
+{
+    const json_t *sql = json_object_get(panels, "sql");
+    const json_t *counts = json_object_get(json_object_get(panels, "logging"), "counts");
+    const json_t *q;
+    json_int_t slow = 0, errors = 0;
+    size_t i;
+    json_array_foreach(json_object_get(sql, "queries"), i, q)
+    {
+        slow += json_is_true(json_object_get(q, "slow"));
+        errors += json_object_get(q, "error") != NULL;
+    }
+    if (rq->port != 0)
+        json_object_set_new(summary, "port", json_integer(rq->port));
+    json_object_set_new(
+        summary, "n_plus_one",
+        json_integer((json_int_t)json_array_size(json_object_get(sql, "n_plus_one"))));
+    json_object_set_new(summary, "slow_queries", json_integer(slow));
+    json_object_set_new(summary, "sql_errors", json_integer(errors));
+    json_object_set_new(summary, "log_warnings",
+                        json_integer(json_integer_value(json_object_get(counts, "warning"))));
+    json_object_set_new(summary, "log_errors",
+                        json_integer(json_integer_value(json_object_get(counts, "error")) +
+                                     json_integer_value(json_object_get(counts, "critical"))));
+}
+
+json_t *dtbi_page_editor_json(const struct dtb_toolbar *tb)
+{
+    if (tb->cfg.editor == NULL)
+        return NULL;
+    return json_pack("{s:s,s:O,s:s?}", "template", tb->cfg.editor, "paths",
+                     tb->cfg.editor_paths != NULL ? tb->cfg.editor_paths : json_array(),
+                     "source_root", tb->cfg.source_root);
+}
