@@ -129,7 +129,7 @@ static void *freer(void *arg)
         qhead = (qhead + 1) % QCAP;
         qlen--;
         pthread_mutex_unlock(&qlock);
-        memset(p, 0x5a, 8); /* the freer uses it: the handoff must be a happens-before */
+        *(volatile char *)p = 0x5a; /* the freer uses it: the handoff must be a happens-before */
         dtbl_free(p);
     }
 }
