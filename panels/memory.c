@@ -7,7 +7,8 @@
  * live bytes; the size histogram; the top allocation sites by bytes and by count; the blocks
  * allocated during the request and still live at its end (leak candidates, or caches the app
  * meant to keep) with their sites, sizes and counts; the toolbar's own allocations apart; the
- * process's RSS (/proc/self/statm) and glibc's arena figures (mallinfo2) at start and end.
+ * process's RSS (/proc/self/statm) and glibc's arena figures (mallinfo2) at start and end;
+ * and, across requests, how many of a route's latest requests in a row each left bytes behind.
  *
  * The ledger is found with dlsym(RTLD_DEFAULT) at start: without it the panel says how to load
  * it, and the request path calls nothing. Sites are return addresses until the record is
@@ -15,6 +16,7 @@
  */
 #include <dlfcn.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,46 @@ struct mem_req {
     struct mallinfo2 mi_start;
     json_t *raw; /* at the end: the report with raw site addresses (owned by the request) */
 };
+
+/* ---- routes that leave bytes behind on every request ------------------------------------ */
+
+#define ROUTE_SLOTS 64
+
+/* Per "METHOD path": how many of its latest requests in a row left bytes live, and how many
+ * bytes those requests left in all. A small table: a new route takes its hash's slot. */
+struct route_streak {
+    char key[160];
+    long streak;
+    uint64_t bytes;
+};
+static struct route_streak routes[ROUTE_SLOTS];
+static pthread_mutex_t routes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void route_note(struct dtb_request *rq, uint64_t live_bytes, long *streak, uint64_t *bytes)
+{
+    char key[160];
+    uint64_t h = 1469598103934665603ull;
+    snprintf(key, sizeof(key), "%s %s", dtb_request_method(rq), dtb_request_path(rq));
+    for (const char *c = key; *c != '\0'; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    pthread_mutex_lock(&routes_lock);
+    struct route_streak *r = &routes[h % ROUTE_SLOTS];
+    if (strcmp(r->key, key) != 0) {
+        snprintf(r->key, sizeof(r->key), "%s", key);
+        r->streak = 0;
+        r->bytes = 0;
+    }
+    if (live_bytes > 0) {
+        r->streak++;
+        r->bytes += live_bytes;
+    } else {
+        r->streak = 0;
+        r->bytes = 0;
+    }
+    *streak = r->streak;
+    *bytes = r->bytes;
+    pthread_mutex_unlock(&routes_lock);
+}
 
 static int mem_init(void **panel_state, struct dtb_toolbar *tb, const json_t *conf,
                     struct dtb_error *err)
@@ -126,6 +168,9 @@ static void mem_end(void *state, struct dtb_request *rq, void *req_state)
         return;
     }
     struct mallinfo2 mi_end = mallinfo2();
+    long streak;
+    uint64_t streak_bytes;
+    route_note(rq, r.live_bytes, &streak, &streak_bytes);
     json_t *hist = json_array(), *sites = json_array(), *live = json_array();
     for (size_t i = 0; i < DTB_MEM_HIST; i++)
         json_array_append_new(hist, json_integer((json_int_t)r.hist[i]));
@@ -152,6 +197,8 @@ static void mem_end(void *state, struct dtb_request *rq, void *req_state)
                   "hist", hist, "sites", sites, "live", live, "rss_start",
                   (json_int_t)st->rss_start, "rss_end", (json_int_t)rss_bytes(), "arena_start",
                   arena_json(&st->mi_start), "arena_end", arena_json(&mi_end)));
+    json_object_set_new(st->raw, "leak_streak", json_integer(streak));
+    json_object_set_new(st->raw, "leak_streak_bytes", json_integer((json_int_t)streak_bytes));
     h->report_free(&r);
 }
 
@@ -284,7 +331,10 @@ static int mem_subtitle(const json_t *stats, struct dtb_buf *out)
     if (live == 0)
         return dtb_buf_append_str(out, "nothing left");
     append_bytes(out, iget(stats, "live_bytes"));
-    return dtb_buf_appendf(out, " left in %lld block%s", (long long)live, live == 1 ? "" : "s");
+    dtb_buf_appendf(out, " left in %lld block%s", (long long)live, live == 1 ? "" : "s");
+    if (iget(stats, "leak_streak") >= 3)
+        dtb_buf_appendf(out, " (every time, %lld requests)", (long long)iget(stats, "leak_streak"));
+    return out->failed ? -1 : 0;
 }
 
 static void render_site(struct dtb_buf *out, const json_t *s)
@@ -397,6 +447,14 @@ static int mem_render(const json_t *stats, struct dtb_buf *out)
     }
     dtb_buf_append_str(out, "</tbody></table>");
 
+    if (iget(stats, "leak_streak") >= 2) {
+        dtb_buf_appendf(out,
+                        "<p class=\"dtb-warn\"><strong>The last %lld requests to this "
+                        "route each left bytes behind</strong>: ",
+                        (long long)iget(stats, "leak_streak"));
+        append_bytes(out, iget(stats, "leak_streak_bytes"));
+        dtb_buf_append_str(out, " in all. A leak, or a cache that keeps growing.</p>");
+    }
     dtb_buf_append_str(out, "<h4>Blocks left live at the end</h4>");
     if (json_array_size(live) == 0) {
         dtb_buf_append_str(out, "<p class=\"dtb-muted\">Nothing the request allocated was "

@@ -54,6 +54,21 @@
 
 #include "memhooks.h"
 
+#ifdef DTB_LEDGER_TEST
+/* tests/unit/ledger_stress.c builds the ledger into a program, under any sanitizer: the
+ * replaced functions are named dtbl_malloc... and forward to the program's own allocator */
+#define REPLACE(name) dtbl_##name
+#define __libc_malloc dtbl_real_malloc
+#define __libc_calloc dtbl_real_calloc
+#define __libc_realloc dtbl_real_realloc
+#define __libc_free dtbl_real_free
+#define __libc_memalign dtbl_real_memalign
+#define __libc_valloc dtbl_real_valloc
+#define __libc_pvalloc dtbl_real_pvalloc
+size_t dtbl_real_usable_size(void *p);
+#else
+#define REPLACE(name) name
+#endif
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
@@ -279,7 +294,8 @@ static void tracked_free(void *p, uint64_t tag, struct ctx *c)
     struct hdr *h = (struct hdr *)p - 1;
     size_t hsize = header_size(tag);
     void *base = (char *)p - hsize;
-    struct entry *e = atomic_load_explicit(&h->e, memory_order_relaxed);
+    /* acquire: a NULL set by the ledger's end (release) is ordered before this block's free */
+    struct entry *e = atomic_load_explicit(&h->e, memory_order_acquire);
     uint64_t size;
     if (e != NULL && (tag & TOKEN_MASK) == tl_token) {
         /* the owner thread, the ledger open: only this thread ends it (and clears e) */
@@ -394,7 +410,7 @@ static void *do_memalign(size_t align, size_t n, void *site)
 
 /* ---- the replaced functions ----------------------------------------------------------------- */
 
-EXPORT void *malloc(size_t n)
+EXPORT void *REPLACE(malloc)(size_t n)
 {
     struct ctx *c = tl_cur;
     if (LIKELY(c == NULL))
@@ -402,7 +418,7 @@ EXPORT void *malloc(size_t n)
     return ctx_alloc(c, n, 0, 0, __builtin_return_address(0));
 }
 
-EXPORT void free(void *p)
+EXPORT void REPLACE(free)(void *p)
 {
     uint64_t tag;
     if (p == NULL)
@@ -418,7 +434,7 @@ EXPORT void free(void *p)
     tracked_free(p, tag, tl_cur);
 }
 
-EXPORT void *calloc(size_t n, size_t m)
+EXPORT void *REPLACE(calloc)(size_t n, size_t m)
 {
     struct ctx *c = tl_cur;
     size_t total;
@@ -431,12 +447,12 @@ EXPORT void *calloc(size_t n, size_t m)
     return ctx_alloc(c, total, 0, 1, __builtin_return_address(0));
 }
 
-EXPORT void *realloc(void *p, size_t n)
+EXPORT void *REPLACE(realloc)(void *p, size_t n)
 {
     return do_realloc(p, n, __builtin_return_address(0));
 }
 
-EXPORT void *reallocarray(void *p, size_t n, size_t m)
+EXPORT void *REPLACE(reallocarray)(void *p, size_t n, size_t m)
 {
     size_t total;
     if (__builtin_mul_overflow(n, m, &total)) {
@@ -446,17 +462,17 @@ EXPORT void *reallocarray(void *p, size_t n, size_t m)
     return do_realloc(p, total, __builtin_return_address(0));
 }
 
-EXPORT void *memalign(size_t align, size_t n)
+EXPORT void *REPLACE(memalign)(size_t align, size_t n)
 {
     return do_memalign(align, n, __builtin_return_address(0));
 }
 
-EXPORT void *aligned_alloc(size_t align, size_t n)
+EXPORT void *REPLACE(aligned_alloc)(size_t align, size_t n)
 {
     return do_memalign(align, n, __builtin_return_address(0));
 }
 
-EXPORT int posix_memalign(void **out, size_t align, size_t n)
+EXPORT int REPLACE(posix_memalign)(void **out, size_t align, size_t n)
 {
     int saved = errno;
     if (align == 0 || (align & (align - 1)) != 0 || align % sizeof(void *) != 0)
@@ -469,14 +485,14 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-EXPORT void *valloc(size_t n)
+EXPORT void *REPLACE(valloc)(size_t n)
 {
     if (LIKELY(tl_cur == NULL))
         return __libc_valloc(n);
     return do_memalign((size_t)sysconf(_SC_PAGESIZE), n, __builtin_return_address(0));
 }
 
-EXPORT void *pvalloc(size_t n)
+EXPORT void *REPLACE(pvalloc)(size_t n)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     if (LIKELY(tl_cur == NULL))
@@ -489,7 +505,7 @@ EXPORT void *pvalloc(size_t n)
     return do_memalign(page, n, __builtin_return_address(0));
 }
 
-EXPORT size_t malloc_usable_size(void *p)
+EXPORT size_t REPLACE(malloc_usable_size)(void *p)
 {
     uint64_t tag;
     if (p == NULL)
@@ -560,7 +576,7 @@ static int detach(struct ledger *l, struct dtb_mem_live **live, size_t *nlive)
             uintptr_t v = atomic_load_explicit(&e->ptr, memory_order_relaxed);
             if (v == 0 || (v & 1) != 0)
                 continue;
-            atomic_store_explicit(&((struct hdr *)v - 1)->e, NULL, memory_order_relaxed);
+            atomic_store_explicit(&((struct hdr *)v - 1)->e, NULL, memory_order_release);
             if (i < n) {
                 (*live)[i].site = e->site;
                 (*live)[i].size = e->size;
@@ -793,6 +809,11 @@ static void after_fork_child(void)
 
 __attribute__((constructor)) static void ledger_init(void)
 {
+#ifdef DTB_LEDGER_TEST
+    glibc_usable_size = dtbl_real_usable_size;
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    return;
+#endif
     const char *which = &__asan_init != NULL     ? "AddressSanitizer"
                         : &__tsan_init != NULL   ? "ThreadSanitizer"
                         : &__msan_init != NULL   ? "MemorySanitizer"

@@ -43,6 +43,15 @@ else
     tsan_fail=1
     status=1
 fi
+# the heap ledger's own threading (built into a program: under TSan nothing can replace malloc)
+echo "== build-tsan: the heap ledger under ThreadSanitizer"
+if (cd "$dir" && make -s tests/unit/ledger_stress >/dev/null &&
+    TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./tests/unit/ledger_stress 8 1000); then
+    tsan_pass=$((tsan_pass + 1))
+else
+    tsan_fail=$((tsan_fail + 1))
+    status=1
+fi
 # and the Redis store with its writer thread (all its tests but the forked workers' one)
 echo "== build-tsan: the Redis store under ThreadSanitizer"
 if [ -x "$dir/tests/integ/test_redis" ] &&

@@ -1,7 +1,8 @@
 #!/bin/bash
 # memory-preload.sh - dtb-run --memory: the heap ledger in a program that was never built for
 # it (tests/preload/leaky_app.c), in each of MHD's three threading modes: /leak's record says
-# exactly 2 blocks of 24 bytes were left, at leak_two, and the Memory panel shows them; a page
+# exactly 2 blocks of 24 bytes were left, at leak_two, and the Memory panel shows them and that
+# the route left bytes behind on each of its last requests; a page
 # built from many small allocations that are all freed leaves nothing; without --memory the
 # panel says the ledger is not loaded. In a sanitizer build (the sanitizer owns malloc) the
 # ledger must refuse to run, saying why.
@@ -67,7 +68,7 @@ for mode in poll pool conn; do
         grep -q '<dtb-toolbar' "$tmp/page.html" || fail "$mode: no toolbar in /leak"
         id=$(header "$tmp/h" X-Debug-Toolbar-Id)
         record "$id"
-        python3 - "$tmp/rec.json" <<'PY' || fail "$mode: /leak's record, round $round: $(head -c 1500 "$tmp/rec.json")"
+        python3 - "$tmp/rec.json" "$round" <<'PY' || fail "$mode: /leak's record, round $round: $(head -c 1500 "$tmp/rec.json")"
 import json, sys
 m = json.load(open(sys.argv[1]))["panels"]["memory"]
 assert m["ledger"] is True, m
@@ -76,17 +77,20 @@ g = m["live"]
 assert len(g) == 1 and g[0]["function"] == "leak_two" and g[0]["count"] == 2 and g[0]["size"] == 24, g
 assert m["allocs"] >= 66 and m["frees"] >= 64, m
 assert m["toolbar_allocs"] > 0, m
+assert m["leak_streak"] == int(sys.argv[2]) and m["leak_streak_bytes"] == 48 * int(sys.argv[2]), m
 PY
     done
     curl_ -o "$tmp/panel.html" "$base/_debug_toolbar/api/requests/$id/panels/memory"
     grep -q '<code>leak_two</code>' "$tmp/panel.html" || fail "$mode: the panel does not name leak_two"
     grep -q 'Blocks left live at the end' "$tmp/panel.html" || fail "$mode: the panel's live list"
+    grep -q 'The last 3 requests to this route each left bytes behind' "$tmp/panel.html" ||
+        fail "$mode: the panel does not say the route leaks every time"
     curl_ -D "$tmp/h" -o "$tmp/page.html" "$base/"
     record "$(header "$tmp/h" X-Debug-Toolbar-Id)"
     python3 - "$tmp/rec.json" <<'PY' || fail "$mode: /'s record: $(head -c 1500 "$tmp/rec.json")"
 import json, sys
 m = json.load(open(sys.argv[1]))["panels"]["memory"]
-assert m["live_blocks"] == 0 and m["live"] == [], m
+assert m["live_blocks"] == 0 and m["live"] == [] and m["leak_streak"] == 0, m
 own = sum(s["count"] for s in m["sites_by_count"] if s["function"] == "build_page")
 assert own == 65, m["sites_by_count"]
 PY

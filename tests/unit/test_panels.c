@@ -130,6 +130,41 @@ START_TEST(test_jwt)
 }
 END_TEST
 
+START_TEST(test_memory_panel)
+{
+    extern const struct dtb_panel_ops dtb_panel_memory;
+    /* site names come from binaries' symbol tables: escaped like anything recorded */
+    json_t *site = json_pack("{s:s,s:s,s:i,s:s,s:s,s:i,s:i}", "function", EVIL, "file", EVIL,
+                             "line", 12, "module", EVIL, "address", "0x1", "count", 3, "bytes",
+                             96);
+    json_t *group = json_pack("{s:s,s:s,s:i,s:s,s:s,s:i,s:i,s:i}", "function", EVIL, "file", EVIL,
+                              "line", 12, "module", EVIL, "address", "0x1", "size", 32, "count", 3,
+                              "bytes", 96);
+    json_t *stats = json_pack(
+        "{s:b,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:[O],s:[O],s:[o],s:[{s:i,s:i}]}",
+        "ledger", 1, "allocs", 5, "frees", 2, "reallocs", 0, "bytes_allocated", 200,
+        "bytes_freed", 104, "peak_bytes", 200, "live_blocks", 3, "live_bytes", 96, "live_groups",
+        1, "toolbar_allocs", 4, "toolbar_bytes", 100, "leak_streak", 3, "sites_by_bytes", site,
+        "sites_by_count", site, "live", group, "histogram", "max", 32, "count", 3);
+    json_decref(site);
+    char *html = render(&dtb_panel_memory, stats);
+    ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;alert(1)"));
+    ck_assert_ptr_nonnull(strstr(html, "Blocks left live at the end"));
+    ck_assert_ptr_nonnull(strstr(html, "The last 3 requests to this route each left bytes"));
+    free(html);
+    struct dtb_buf b;
+    dtb_buf_init(&b);
+    stats = json_pack("{s:b}", "ledger", 0);
+    ck_assert_int_eq(dtb_panel_memory.render_html(stats, &b), 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "dtb-run --memory"));
+    dtb_buf_reset(&b);
+    ck_assert_int_eq(dtb_panel_memory.nav_subtitle(stats, &b), 0);
+    ck_assert_str_eq(b.data, "ledger not loaded");
+    json_decref(stats);
+    dtb_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_server_timing)
 {
     json_t *m;
@@ -215,6 +250,7 @@ int main(void)
     tcase_add_test(tc, test_timer_panel);
     tcase_add_test(tc, test_jwt);
     tcase_add_test(tc, test_server_timing);
+    tcase_add_test(tc, test_memory_panel);
     tcase_add_test(tc, test_render_helpers);
     tcase_add_test(tc, test_site_spans);
     suite_add_tcase(s, tc);
