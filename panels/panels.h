@@ -14,7 +14,8 @@ int dtbi_jwt_decode(const char *token, json_t **header, json_t **claims);
  * Malformed entries are skipped. Returns 0, or -1 when out of memory. */
 int dtbi_server_timing_parse(const char *header, json_t **out);
 
-/* A copy of pairs ([[name, value], ...]) with values of secret-named entries redacted.
+/* A copy of pairs ([[name, value], ...]) with values of secret-named entries redacted, and
+ * secret parameters in URL values (dtbi_redact_url).
  * New reference; NULL when out of memory. */
 json_t *dtbi_redact_pairs(const struct dtb_toolbar *tb, const json_t *pairs);
 
@@ -22,7 +23,8 @@ json_t *dtbi_redact_pairs(const struct dtb_toolbar *tb, const json_t *pairs);
  * panel is off). *rq is set to the request when not NULL. */
 void *dtbi_current_panel_state(const char *id, struct dtb_request **rq);
 
-/* A deep copy of v with the values of secret-named object keys redacted, at any depth.
+/* A deep copy of v with the values of secret-named object keys redacted, at any depth; an
+ * object or array keeps its first record_max_pairs entries and says how many more it had.
  * New reference; NULL when v is NULL or out of memory. */
 json_t *dtbi_redact_json(const struct dtb_toolbar *tb, const json_t *v);
 
@@ -36,6 +38,10 @@ static inline double dtbi_ms(int64_t ns)
  * <span class="dtb-src" data-file=".." data-line="..">, which the UI turns into a link to the
  * configured editor; text that names no file:line is appended escaped as it is. */
 void dtbi_render_site(struct dtb_buf *out, const char *site);
+
+/* Appends "N more not recorded" when n (a JSON integer, may be NULL) is above 0. Returns 0 or
+ * -1 (out of memory). */
+int dtbi_render_omitted(struct dtb_buf *out, const json_t *n);
 
 /* Appends "<code>value</code>" for a JSON scalar or a compact dump of anything else. */
 void dtbi_render_scalar(struct dtb_buf *out, const json_t *v);

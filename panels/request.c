@@ -21,10 +21,23 @@ json_t *dtbi_redact_pairs(const struct dtb_toolbar *tb, const json_t *pairs)
         return NULL;
     json_array_foreach(pairs, i, p)
     {
-        const char *name = json_string_value(json_array_get(p, 0));
-        json_t *v = dtb_toolbar_is_secret_name(tb, name) ? json_string(DTB_REDACTED)
-                                                           : json_incref(json_array_get(p, 1));
-        json_array_append_new(out, json_pack("[so]", name ? name : "", v));
+        const json_t *name = json_array_get(p, 0), *value = json_array_get(p, 1);
+        json_t *v;
+        if (dtbi_is_secret_namen(tb, json_string_value(name), json_string_length(name))) {
+            v = json_string(DTB_REDACTED);
+        } else if (json_is_string(value) && strpbrk(json_string_value(value), "?#") != NULL) {
+            /* a URL's secret parameters: Referer, Location, a "next" argument... */
+            char *u = dtbi_redact_url(tb, json_string_value(value));
+            v = u != NULL ? dtb_json_text(u) : NULL;
+            free(u);
+        } else {
+            v = json_incref((json_t *)value);
+        }
+        if (json_array_append_new(
+                out, json_pack("[Oo]", name ? name : json_string_nocheck(""), v)) != 0) {
+            json_decref(out);
+            return NULL;
+        }
     }
     return out;
 }
@@ -113,13 +126,17 @@ static json_t *jwt_info(const struct dtb_request *rq)
 static json_t *request_to_json(void *state, struct dtb_request *rq, void *req_state)
 {
     const struct dtb_toolbar *tb = dtb_request_toolbar(rq);
-    json_t *out = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "method", dtb_request_method(rq), "path",
-        dtb_request_path(rq), "url", dtb_request_url(rq), "version", dtb_request_version(rq),
-        "client", dtb_request_client(rq), "query",
-        dtbi_redact_pairs(tb, dtb_request_pairs(rq, "query")), "form",
-        dtbi_redact_pairs(tb, dtb_request_pairs(rq, "form")), "cookies",
-        dtbi_redact_pairs(tb, dtb_request_pairs(rq, "cookies")));
+    char *url = dtbi_redact_url(tb, dtb_request_url(rq));
+    json_t *out = json_pack("{s:s,s:s,s:s?,s:s,s:s,s:o,s:o,s:o,s:{s:I,s:I,s:I}}", "method",
+                            dtb_request_method(rq), "path", dtb_request_path(rq), "url", url,
+                            "version", dtb_request_version(rq), "client", dtb_request_client(rq),
+                            "query", dtbi_redact_pairs(tb, dtb_request_pairs(rq, "query")), "form",
+                            dtbi_redact_pairs(tb, dtb_request_pairs(rq, "form")), "cookies",
+                            dtbi_redact_pairs(tb, dtb_request_pairs(rq, "cookies")), "omitted",
+                            "query", (json_int_t)dtb_request_pairs_omitted(rq, "query"), "form",
+                            (json_int_t)dtb_request_pairs_omitted(rq, "form"), "cookies",
+                            (json_int_t)dtb_request_pairs_omitted(rq, "cookies"));
+    free(url);
     json_t *jwt = jwt_info(rq);
     if (out != NULL && jwt != NULL)
         json_object_set_new(out, "jwt", jwt);
@@ -184,9 +201,13 @@ static int request_render(const json_t *stats, struct dtb_buf *out)
     kv_row(out, "HTTP version", json_string_value(json_object_get(stats, "version")));
     kv_row(out, "Client address", json_string_value(json_object_get(stats, "client")));
     dtb_buf_append_str(out, "</tbody></table>");
+    const json_t *omitted = json_object_get(stats, "omitted");
     dtb_render_pairs_table(out, "Query arguments", json_object_get(stats, "query"));
+    dtbi_render_omitted(out, json_object_get(omitted, "query"));
     dtb_render_pairs_table(out, "Form fields", json_object_get(stats, "form"));
+    dtbi_render_omitted(out, json_object_get(omitted, "form"));
     dtb_render_pairs_table(out, "Cookies", json_object_get(stats, "cookies"));
+    dtbi_render_omitted(out, json_object_get(omitted, "cookies"));
     json_t *jwt = json_object_get(stats, "jwt");
     if (jwt != NULL) {
         dtb_buf_append_str(out, "<h4 class=\"dtb-h\">Bearer token (JWT) "

@@ -577,7 +577,6 @@ static json_t *read_literal(const char **e)
 static int param_is_secret(const struct dtb_toolbar *tb, const char *sql, size_t pos, int index)
 {
     const char *p = sql + pos;
-    char name[64];
     size_t n = 0;
     while (p > sql && (isspace((unsigned char)p[-1]) || strchr("=<>!", p[-1]) != NULL))
         p--;
@@ -590,12 +589,8 @@ static int param_is_secret(const struct dtb_toolbar *tb, const char *sql, size_t
     while (p > sql && is_ident((unsigned char)p[-1]))
         p--;
     n = (size_t)(end - p);
-    if (n > 0 && n < sizeof(name)) {
-        memcpy(name, p, n);
-        name[n] = '\0';
-        if (dtb_toolbar_is_secret_name(tb, name))
-            return 1;
-    }
+    if (n > 0 && dtbi_is_secret_namen(tb, p, n)) /* a name of any length */
+        return 1;
     /* INSERT INTO t (a, b, password) VALUES (?, ?, ?): the index-th column */
     const char *ins = strcasestr(sql, "INSERT");
     const char *open = ins ? strchr(ins, '(') : NULL;
@@ -611,12 +606,9 @@ static int param_is_secret(const struct dtb_toolbar *tb, const char *sql, size_t
         while (isspace((unsigned char)*c) || *c == '"' || *c == '`' || *c == '[')
             c++;
         n = 0;
-        while (is_ident((unsigned char)c[n]) && n + 1 < sizeof(name)) {
-            name[n] = c[n];
+        while (is_ident((unsigned char)c[n]))
             n++;
-        }
-        name[n] = '\0';
-        return n > 0 && dtb_toolbar_is_secret_name(tb, name);
+        return n > 0 && dtbi_is_secret_namen(tb, c, n);
     }
     return 0;
 }

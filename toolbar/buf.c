@@ -200,15 +200,11 @@ char *dtb_buf_steal(struct dtb_buf *b)
     return d;
 }
 
-json_t *dtb_json_text(const char *s)
+json_t *dtbi_json_textn(const char *s, size_t n)
 {
     struct dtb_buf b;
-    size_t n, i = 0;
-    json_t *j;
-    if (s == NULL)
-        return json_null();
-    n = strlen(s);
-    j = json_stringn(s, n);
+    size_t i = 0;
+    json_t *j = json_stringn(s, n);
     if (j != NULL)
         return j; /* valid UTF-8 (the common case) */
     dtb_buf_init(&b);
@@ -225,4 +221,9 @@ json_t *dtb_json_text(const char *s)
     j = b.failed ? NULL : json_stringn(b.data != NULL ? b.data : "", b.len);
     dtb_buf_free(&b);
     return j;
+}
+
+json_t *dtb_json_text(const char *s)
+{
+    return s == NULL ? json_null() : dtbi_json_textn(s, strlen(s));
 }

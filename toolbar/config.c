@@ -430,14 +430,46 @@ static const char *const known_keys[] = {
     "store",         "store_prefix",   "store_ttl",           "store_timeout_ms",
     "sql",           "insert_before",  "redact",              "panel_options", "app",
     "preload",       "allowed_hosts",  "trusted_proxies",     "editor",    "editor_paths",
-    "source_root",
+    "source_root",   "record_max_pairs",
 };
 static const char *const sql_keys[] = {"slow_ms", "explain", "capture_params"};
 
+/* Matched as README's "Redaction" says (toolbar/redact.c): the short ones (up to four
+ * characters) only as a whole segment of a name, the others anywhere in it. */
 static const char *const default_redact[] = {
-    "password", "passwd", "secret", "token", "api_key", "apikey", "authorization", "cookie",
-    "session", "csrf",
+    "password", "passwd",     "secret",     "token",     "api_key",     "authorization",
+    "cookie",   "session",    "csrf",       "key",       "auth",        "credential",
+    "private",  "passphrase", "pwd",        "signature", "jwt",         "bearer",
+    "sid",      "sessid",     "jsessionid", "phpsessid", "connect.sid",
 };
+
+/* Adds pattern, normalised (dtbi_redact_normalize), to list unless it is there already. key
+ * names it for errors. */
+static dtb_rc add_redact_pattern(struct loader *ld, json_t *list, const char *pattern,
+                                 const char *key)
+{
+    size_t n = strlen(pattern), i;
+    char *norm = malloc(n + 1);
+    json_t *have;
+    if (norm == NULL)
+        return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
+    n = dtbi_redact_normalize(pattern, n, norm);
+    if (n == 0) {
+        free(norm);
+        return bad(ld, key, "\"%.60s\" matches nothing: names are compared without - _ .", pattern);
+    }
+    json_array_foreach(list, i, have)
+    {
+        if (strcmp(json_string_value(have), norm) == 0) {
+            free(norm);
+            return DTB_OK;
+        }
+    }
+    int rc = json_array_append_new(list, json_string(norm));
+    free(norm);
+    return rc == 0 ? DTB_OK
+                   : dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
+}
 
 static int is_known(const char *key, const char *const *list, size_t n)
 {
@@ -594,6 +626,10 @@ static dtb_rc validate(struct loader *ld, json_t *root, struct dtbi_config *cfg)
                                                                    : "history_max_bytes",
                    "record_max_bytes (%zu) must not exceed history_max_bytes (%zu)",
                    cfg->record_max_bytes, cfg->history_max_bytes);
+    n = (long long)cfg->record_max_pairs;
+    if ((rc = get_int(ld, root, "record_max_pairs", "record_max_pairs", 1, 1000000, &n)) != DTB_OK)
+        return rc;
+    cfg->record_max_pairs = (size_t)n;
 
     if ((rc = get_string(ld, root, "store", "store", &cfg->store)) != DTB_OK)
         return rc;
@@ -661,17 +697,15 @@ static dtb_rc validate(struct loader *ld, json_t *root, struct dtbi_config *cfg)
             return rc;
         json_array_foreach(v, i, item)
         {
-            char low[128];
-            const char *s = json_string_value(item);
-            size_t k;
-            for (k = 0; s[k] != '\0' && k + 1 < sizeof(low); k++)
-                low[k] = (char)tolower((unsigned char)s[k]);
-            low[k] = '\0';
-            json_array_append_new(cfg->redact, json_string(low));
+            char k[32];
+            snprintf(k, sizeof(k), "redact[%zu]", i);
+            if ((rc = add_redact_pattern(ld, cfg->redact, json_string_value(item), k)) != DTB_OK)
+                return rc;
         }
     } else {
         for (size_t i = 0; i < sizeof(default_redact) / sizeof(default_redact[0]); i++)
-            json_array_append_new(cfg->redact, json_string(default_redact[i]));
+            if ((rc = add_redact_pattern(ld, cfg->redact, default_redact[i], "redact")) != DTB_OK)
+                return rc;
     }
 
     v = json_object_get(root, "panel_options");
@@ -764,6 +798,7 @@ static const struct env_def env_defs[] = {
     {"DTB_HISTORY_SIZE", "history_size", ENV_INT},
     {"DTB_HISTORY_MAX_BYTES", "history_max_bytes", ENV_INT},
     {"DTB_RECORD_MAX_BYTES", "record_max_bytes", ENV_INT},
+    {"DTB_RECORD_MAX_PAIRS", "record_max_pairs", ENV_INT},
     {"DTB_STORE", "store", ENV_STRING},
     {"DTB_STORE_PREFIX", "store_prefix", ENV_STRING},
     {"DTB_STORE_TTL", "store_ttl", ENV_INT},
@@ -899,6 +934,8 @@ static json_t *effective_json(const struct dtbi_config *cfg)
         "slow_ms", cfg->sql_slow_ms, "explain", cfg->sql_explain, "capture_params",
         cfg->sql_capture_params, "insert_before", cfg->insert_before, "redact", cfg->redact,
         "panel_options", cfg->panel_options);
+    if (e != NULL)
+        json_object_set_new(e, "record_max_pairs", json_integer((json_int_t)cfg->record_max_pairs));
     if (e != NULL && cfg->secret_key_set)
         json_object_set_new(e, "secret_key", json_string(DTB_REDACTED));
     if (e != NULL && (json_object_set(e, "allowed_hosts", cfg->allowed_hosts) != 0 ||
@@ -929,6 +966,7 @@ dtb_rc dtbi_config_load(struct dtbi_config *cfg, const char *text, const char *s
     cfg->history_size = 25;
     cfg->history_max_bytes = 16u << 20;
     cfg->record_max_bytes = 1u << 20;
+    cfg->record_max_pairs = 500;
     cfg->sql_slow_ms = 100;
     cfg->sql_explain = true;
     cfg->sql_capture_params = true;

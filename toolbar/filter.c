@@ -134,8 +134,9 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const cha
         ok = MHD_add_response_header(c->dst, key, value ? value : "");
     if (ok != MHD_YES)
         c->failed = 1;
-    else if (kind != MHD_FOOTER_KIND && c->rq->response_headers != NULL)
-        json_array_append_new(c->rq->response_headers, json_pack("[ss]", key, value ? value : ""));
+    else if (kind != MHD_FOOTER_KIND)
+        dtbi_record_pair(c->rq, DTBI_PAIRS_RESPONSE_HEADERS, key, strlen(key), value,
+                         value ? strlen(value) : 0);
     return MHD_YES;
 }
 
@@ -502,15 +503,14 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
             MHD_add_response_header(copy, "Server-Timing", st.data) != MHD_YES) {
             dtbi_real()->destroy_response(copy);
             copy = NULL;
-        } else if (rq->response_headers != NULL) {
+        } else {
             if (rq->resp.injected && pg.coding != DTBI_CODING_IDENTITY && !cc.vary_ae)
-                json_array_append_new(rq->response_headers,
-                                      json_pack("[ss]", MHD_HTTP_HEADER_VARY,
-                                                MHD_HTTP_HEADER_ACCEPT_ENCODING));
-            json_array_append_new(rq->response_headers,
-                                  json_pack("[ss]", "X-Debug-Toolbar-Id", rq->id));
-            json_array_append_new(rq->response_headers,
-                                  json_pack("[ss]", "Server-Timing", st.data));
+                dtbi_record_pair(rq, DTBI_PAIRS_RESPONSE_HEADERS, MHD_HTTP_HEADER_VARY, 4,
+                                 MHD_HTTP_HEADER_ACCEPT_ENCODING, 15);
+            dtbi_record_pair(rq, DTBI_PAIRS_RESPONSE_HEADERS, "X-Debug-Toolbar-Id", 18, rq->id,
+                             strlen(rq->id));
+            dtbi_record_pair(rq, DTBI_PAIRS_RESPONSE_HEADERS, "Server-Timing", 13, st.data,
+                             st.data != NULL ? strlen(st.data) : 0);
         }
         dtb_buf_free(&st);
     }

@@ -52,6 +52,7 @@ struct dtbi_config {
     size_t history_size;
     size_t history_max_bytes;
     size_t record_max_bytes;
+    size_t record_max_pairs; /* pairs kept per list (headers, query, cookies, form...) */
     char *store;
     char *store_prefix;        /* Redis key prefix, default "dtb" */
     long long store_ttl;       /* seconds a Redis record lives, default 3600 */
@@ -60,7 +61,7 @@ struct dtbi_config {
     bool sql_explain;
     bool sql_capture_params;
     char *insert_before;
-    json_t *redact;        /* array of lower-case substrings */
+    json_t *redact;        /* array of normalised patterns (dtbi_redact_normalize) */
     json_t *panel_options; /* object: panel id -> object, or NULL */
     bool bind_set;         /* preload.bind: the address daemons listen on when they name none */
     struct sockaddr_storage bind;
@@ -234,6 +235,10 @@ struct dtb_request {
     size_t arena_bytes;            /* sum of the arena's chunks */
     enum MHD_RequestTerminationCode toe; /* how the request ended */
     void *mem_ledger; /* the Memory panel's heap ledger (libdebugtoolbar-malloc.so), or NULL */
+    size_t pair_bytes;  /* JSON text of the recorded pairs (names, values, punctuation) */
+    size_t pair_count;  /* pairs recorded in all lists */
+    size_t omitted[5];  /* pairs not recorded, per enum dtbi_pairs (bounds) */
+    bool form_skipping; /* the form field being received is not recorded */
 };
 
 /* TLS current request (request.c). */
@@ -412,5 +417,44 @@ static inline void dtbi_mem_scope_end(void **previous)
 
 /* Builds the request's JSON record and summary (toolbar.c). */
 const struct dtb_panel_ops *dtbi_panel_find(const struct dtb_toolbar *tb, const char *id);
+
+/* ---- bounded recording and redaction (request.c, redact.c, buf.c) ---------------------- */
+
+/* The lists of [name, value] pairs a request records (dtb_request_pairs kinds). */
+enum dtbi_pairs {
+    DTBI_PAIRS_HEADERS,
+    DTBI_PAIRS_QUERY,
+    DTBI_PAIRS_COOKIES,
+    DTBI_PAIRS_FORM,
+    DTBI_PAIRS_RESPONSE_HEADERS,
+};
+
+/* Records [name, value] (any bytes: invalid UTF-8 becomes U+FFFD) into rq's list of that kind,
+ * while the list holds fewer than record_max_pairs and the pairs' JSON fits in their share of
+ * record_max_bytes; otherwise it is counted as not recorded. Returns the pair (borrowed), or
+ * NULL when it was not recorded. */
+json_t *dtbi_record_pair(struct dtb_request *rq, enum dtbi_pairs kind, const char *name,
+                         size_t name_len, const char *value, size_t value_len);
+
+/* A JSON string of n bytes (NULs included) where each invalid UTF-8 byte became U+FFFD.
+ * NULL only when out of memory. */
+json_t *dtbi_json_textn(const char *s, size_t n);
+
+/* Writes name in normalised form (ASCII lower case, '-', '_' and '.' removed) to out, which
+ * holds n + 1 bytes; returns the normalised length. */
+size_t dtbi_redact_normalize(const char *name, size_t n, char *out);
+/* 1 when name (n bytes) matches one of patterns (normalised strings): a pattern of up to
+ * DTBI_REDACT_SHORT characters must equal a whole segment of the name (split at - _ . and
+ * other punctuation, lower-to-upper case changes and letter/digit changes: "X-API-Key",
+ * "apiKey", "key2" have the segment "key", "monkey" has not); a longer one may appear anywhere
+ * in the normalised name. No length limit. */
+#define DTBI_REDACT_SHORT 4
+int dtbi_redact_match(const json_t *patterns, const char *name, size_t n);
+/* dtb_toolbar_is_secret_name for n bytes of name. */
+int dtbi_is_secret_namen(const struct dtb_toolbar *tb, const char *name, size_t n);
+/* A copy of text (malloc'd) in which, when it looks like a URL (it starts with '/' or holds
+ * "://"), the values of secret-named parameters in its query and fragment are DTB_REDACTED.
+ * NULL when out of memory. */
+char *dtbi_redact_url(const struct dtb_toolbar *tb, const char *text);
 
 #endif /* DTB_INTERNAL_H */

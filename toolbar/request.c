@@ -179,26 +179,143 @@ struct dtb_request *dtbi_request_create(struct dtbi_daemon_ctx *dctx,
     return rq;
 }
 
-static enum MHD_Result collect_pair(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
+/* ---- bounded recording ------------------------------------------------------------------- */
+
+/* What a recorded pair adds to the record's JSON text besides its name and value: ["",""], */
+#define PAIR_JSON_OVERHEAD 8
+/* What a recorded pair holds in memory besides its name and value (three jansson values, an
+ * array table, the allocator's headers): counted against history_max_bytes. */
+#define PAIR_MEM_OVERHEAD 256
+
+/* Bytes s takes inside a JSON string: control characters, quotes and backslashes are escaped.
+ * (What U+FFFD adds for invalid UTF-8 bytes is counted once the string is made: repair_cost.) */
+static size_t json_cost(const char *s, size_t n)
 {
-    json_t *arr = cls;
-    json_t *pair = json_pack("[ss]", key ? key : "", value ? value : "");
-    if (pair == NULL || json_array_append_new(arr, pair) != 0)
-        return MHD_NO;
+    size_t cost = n;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20)
+            cost += 5;
+        else if (c == '"' || c == '\\')
+            cost += 1;
+    }
+    return cost;
+}
+
+/* Counts the bytes U+FFFD added to a string made of n bytes; returns the string. */
+static json_t *repair_cost(struct dtb_request *rq, json_t *s, size_t n)
+{
+    if (s != NULL && json_string_length(s) > n)
+        rq->pair_bytes += json_string_length(s) - n;
+    return s;
+}
+
+static json_t **pair_list(struct dtb_request *rq, enum dtbi_pairs kind)
+{
+    switch (kind) {
+    case DTBI_PAIRS_HEADERS:
+        return &rq->headers;
+    case DTBI_PAIRS_QUERY:
+        return &rq->query;
+    case DTBI_PAIRS_COOKIES:
+        return &rq->cookies;
+    case DTBI_PAIRS_FORM:
+        return &rq->form;
+    case DTBI_PAIRS_RESPONSE_HEADERS:
+        return &rq->response_headers;
+    }
+    return NULL;
+}
+
+/* The recorded pairs may take half of record_max_bytes: the panels keep the other half. */
+static size_t pair_budget(const struct dtb_request *rq)
+{
+    return rq->tb->cfg.record_max_bytes / 2;
+}
+
+/* 1 when `cost` more bytes of pairs still fit, and counts them; else 0. */
+static int pair_bytes_take(struct dtb_request *rq, size_t cost)
+{
+    if (cost > pair_budget(rq) || rq->pair_bytes > pair_budget(rq) - cost)
+        return 0;
+    rq->pair_bytes += cost;
+    return 1;
+}
+
+/* 1 when one more pair of `cost` bytes fits in rq's list of that kind, and counts its bytes;
+ * else counts the pair as not recorded. Nothing is allocated for a pair that does not fit. */
+static int pair_admit(struct dtb_request *rq, enum dtbi_pairs kind, size_t cost)
+{
+    json_t *arr = *pair_list(rq, kind);
+    if (arr == NULL) /* not recording, or out of memory at the start */
+        return 0;
+    if (json_array_size(arr) >= rq->tb->cfg.record_max_pairs || !pair_bytes_take(rq, cost)) {
+        rq->omitted[kind]++;
+        return 0;
+    }
+    return 1;
+}
+
+/* Appends [name, value] (value stolen) to an admitted pair's list. */
+static json_t *pair_append(struct dtb_request *rq, enum dtbi_pairs kind, const char *name,
+                           size_t name_len, json_t *value)
+{
+    json_t *pair = value != NULL ? json_pack("[oo]", dtbi_json_textn(name, name_len), value) : NULL;
+    if (pair == NULL || json_array_append_new(*pair_list(rq, kind), pair) != 0) {
+        rq->degraded = true;
+        return NULL;
+    }
+    rq->pair_count++;
+    return pair;
+}
+
+json_t *dtbi_record_pair(struct dtb_request *rq, enum dtbi_pairs kind, const char *name,
+                         size_t name_len, const char *value, size_t value_len)
+{
+    if (name == NULL) {
+        name = "";
+        name_len = 0;
+    }
+    if (value == NULL) {
+        value = "";
+        value_len = 0;
+    }
+    if (!pair_admit(rq, kind,
+                    json_cost(name, name_len) + json_cost(value, value_len) + PAIR_JSON_OVERHEAD))
+        return NULL;
+    return pair_append(rq, kind, name, name_len,
+                       repair_cost(rq, dtbi_json_textn(value, value_len), value_len));
+}
+
+struct collect_ctx {
+    struct dtb_request *rq;
+    enum dtbi_pairs kind;
+};
+
+static enum MHD_Result collect_pair(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    size_t key_size, const char *value, size_t value_size)
+{
+    struct collect_ctx *c = cls;
+    (void)kind;
+    /* never stops early: a pair that cannot be recorded is counted, the rest still are */
+    dtbi_record_pair(c->rq, c->kind, key, key != NULL ? key_size : 0, value,
+                     value != NULL ? value_size : 0);
     return MHD_YES;
 }
 
-static json_t *collect(struct MHD_Connection *con, enum MHD_ValueKind kind)
+static json_t *collect(struct dtb_request *rq, struct MHD_Connection *con, enum MHD_ValueKind kind,
+                       enum dtbi_pairs list)
 {
-    json_t *arr = json_array();
-    if (arr != NULL)
-        MHD_get_connection_values(con, kind, collect_pair, arr);
-    return arr;
+    struct collect_ctx c = {rq, list};
+    *pair_list(rq, list) = json_array();
+    if (*pair_list(rq, list) != NULL)
+        MHD_get_connection_values_n(con, kind, collect_pair, &c);
+    return *pair_list(rq, list);
 }
 
 /* Form fields from urlencoded and multipart bodies (MHD's post processor). A field value is
- * kept up to FORM_VALUE_MAX bytes; a file field becomes {filename, content_type, size}. */
+ * kept up to FORM_VALUE_MAX bytes, FORM_TOTAL_MAX in all; a file field becomes {filename,
+ * content_type, size}. Fields past the pair bounds are counted, not kept. */
 #define FORM_VALUE_MAX 4096
 #define FORM_TOTAL_MAX (256 * 1024)
 
@@ -209,20 +326,31 @@ static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char 
 {
     struct dtb_request *rq = cls;
     json_t *last = NULL;
+    const char *name = key ? key : "";
     size_t n = json_array_size(rq->form);
+    if (off > 0 && rq->form_skipping)
+        return MHD_YES; /* the rest of a field that was not recorded */
     if (n > 0 && off > 0) {
         last = json_array_get(rq->form, n - 1);
-        if (strcmp(json_string_value(json_array_get(last, 0)), key ? key : "") != 0)
+        if (strcmp(json_string_value(json_array_get(last, 0)), name) != 0)
             last = NULL;
     }
     if (last == NULL) {
-        json_t *val = filename != NULL
-                          ? json_pack("{s:s,s:s,s:I}", "filename", filename, "content_type",
-                                      content_type ? content_type : "", "size", (json_int_t)0)
-                          : json_string("");
-        last = json_pack("[so]", key ? key : "", val);
-        if (last == NULL || json_array_append_new(rq->form, last) != 0)
-            return MHD_NO;
+        size_t cost = json_cost(name, strlen(name)) + PAIR_JSON_OVERHEAD;
+        if (filename != NULL)
+            cost += 48 + json_cost(filename, strlen(filename)) +
+                    (content_type ? json_cost(content_type, strlen(content_type)) : 0);
+        rq->form_skipping = !pair_admit(rq, DTBI_PAIRS_FORM, cost);
+        if (rq->form_skipping)
+            return MHD_YES;
+        json_t *val =
+            filename != NULL
+                ? json_pack("{s:o,s:o,s:I}", "filename", dtb_json_text(filename), "content_type",
+                            dtb_json_text(content_type ? content_type : ""), "size", (json_int_t)0)
+                : json_string("");
+        last = pair_append(rq, DTBI_PAIRS_FORM, name, strlen(name), val);
+        if (last == NULL)
+            return MHD_YES;
     }
     json_t *val = json_array_get(last, 1);
     if (json_is_object(val)) {
@@ -234,19 +362,19 @@ static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char 
         size_t take = size;
         if (curlen + take > FORM_VALUE_MAX)
             take = curlen >= FORM_VALUE_MAX ? 0 : FORM_VALUE_MAX - curlen;
-        if (take > 0) {
+        if (take > 0 && pair_bytes_take(rq, json_cost(data, take))) {
             char *joined = malloc(curlen + take + 1);
             if (joined == NULL)
                 return MHD_NO;
             memcpy(joined, cur, curlen);
             memcpy(joined + curlen, data, take);
             joined[curlen + take] = '\0';
-            /* Form values may be any bytes; jansson wants UTF-8, so invalid input is kept
-             * as a note rather than dropped silently. */
-            json_t *s = json_stringn(joined, curlen + take);
-            if (s == NULL)
-                s = json_string("(not UTF-8)");
-            json_array_set_new(last, 1, s);
+            /* form values may be any bytes: each invalid UTF-8 byte becomes U+FFFD */
+            json_t *s = repair_cost(rq, dtbi_json_textn(joined, curlen + take), curlen + take);
+            if (s != NULL)
+                json_array_set_new(last, 1, s);
+            else
+                rq->degraded = true;
             free(joined);
             rq->form_bytes += take;
         }
@@ -270,9 +398,9 @@ void dtbi_request_begin(struct dtb_request *rq, struct MHD_Connection *con, cons
     } else {
         rq->path = rq->url;
     }
-    rq->headers = collect(con, MHD_HEADER_KIND);
-    rq->query = collect(con, MHD_GET_ARGUMENT_KIND);
-    rq->cookies = collect(con, MHD_COOKIE_KIND);
+    collect(rq, con, MHD_HEADER_KIND, DTBI_PAIRS_HEADERS);
+    collect(rq, con, MHD_GET_ARGUMENT_KIND, DTBI_PAIRS_QUERY);
+    collect(rq, con, MHD_COOKIE_KIND, DTBI_PAIRS_COOKIES);
     rq->form = json_array();
     rq->response_headers = json_array();
     if (rq->method == NULL || rq->url == NULL || rq->headers == NULL || rq->query == NULL ||
@@ -415,7 +543,8 @@ void dtbi_request_put_built(struct dtbi_store *s, struct dtb_request *rq)
 
 size_t dtbi_request_bytes(const struct dtb_request *rq)
 {
-    return sizeof(*rq) + rq->arena_bytes + 1024;
+    return sizeof(*rq) + rq->arena_bytes + 1024 + rq->pair_bytes +
+           rq->pair_count * PAIR_MEM_OVERHEAD;
 }
 
 int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char **text_out)
@@ -450,7 +579,9 @@ int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char 
     record = json_deep_copy(summary);
     if (record == NULL)
         goto fail;
-    json_object_set_new(record, "url", dtb_json_text(rq->url ? rq->url : ""));
+    char *url = dtbi_redact_url(tb, rq->url ? rq->url : "");
+    json_object_set_new(record, "url", url != NULL ? dtb_json_text(url) : json_null());
+    free(url);
     json_object_set_new(record, "completed", json_boolean(rq->toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
     json_object_set_new(record, "degraded", json_boolean(rq->degraded));
     json_object_set_new(record, "truncated", json_array());
@@ -528,6 +659,15 @@ const json_t *dtb_request_pairs(const struct dtb_request *rq, const char *kind)
         r = rq->response_headers;
     /* Otherwise the toolbar's immutable empty array (made at create). */
     return r != NULL ? r : rq->tb->empty;
+}
+
+size_t dtb_request_pairs_omitted(const struct dtb_request *rq, const char *kind)
+{
+    static const char *const kinds[] = {"headers", "query", "cookies", "form", "response_headers"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            return rq->omitted[i];
+    return 0;
 }
 
 const struct dtb_request_times *dtb_request_times(const struct dtb_request *rq)

@@ -3,8 +3,11 @@
  *
  * Bounded two ways: by entry count (history_size) and by the bytes the records take
  * (history_max_bytes); the oldest entries go first. One mutex guards the ring. A finished
- * request is kept as it is (put_request) and its record built on first read, under the lock,
- * then kept as JSON text; a request evicted unread costs no JSON at all.
+ * request is kept as it is (put_request) and its record built on first read, then kept as JSON
+ * text; a request evicted unread costs no JSON at all. Records are built outside the ring's
+ * mutex, which the app's requests take to store theirs: a reader takes the unbuilt requests
+ * out of the ring, builds them, and puts the records back (build_lock lets one reader at a
+ * time do that, so no reader ever sees a request taken out).
  * Deliberately not shared between processes: that is what the Redis store is for.
  */
 #include <stdlib.h>
@@ -19,11 +22,14 @@ struct mem_entry {
     char *record;
     size_t bytes;
     struct dtb_request *rq; /* not built yet (then summary and record are NULL) */
+    unsigned long long seq; /* the entry's number, to find it again after a build */
 };
 
 struct mem_store {
     struct dtbi_store base;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* guards the ring; never held while a record is built */
+    pthread_mutex_t build_lock; /* held by a reader (get, list) from building to reading */
+    unsigned long long seq;
     struct mem_entry *ring; /* ring[(head + i) % cap] for i in 0..count-1, oldest first */
     size_t cap;
     size_t head;
@@ -58,37 +64,72 @@ static size_t text_bytes(size_t len)
 }
 
 /* Adds ne as the newest entry, evicting the oldest ones it needs room from. */
-static void append(struct mem_store *m, const struct mem_entry *ne)
+static void append(struct mem_store *m, struct mem_entry *ne)
 {
     pthread_mutex_lock(&m->lock);
     while (m->count > 0 && (m->count == m->cap || m->bytes + ne->bytes > m->max_bytes))
         evict_oldest(m);
+    ne->seq = ++m->seq;
     m->ring[(m->head + m->count) % m->cap] = *ne;
     m->count++;
     m->bytes += ne->bytes;
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Builds e's record if it is still a request. Lock held. Returns 0, or -1 (then e is empty). */
-static int materialize(struct mem_store *m, struct mem_entry *e)
-{
+/* Requests taken out of the ring to be built, at most BUILD_BATCH at a time. */
+#define BUILD_BATCH 64
+struct build_item {
+    unsigned long long seq;
+    struct dtb_request *rq;
     json_t *summary;
     char *text;
-    if (e->rq == NULL)
-        return e->record != NULL ? 0 : -1;
-    int rc = dtbi_request_materialize(e->rq, &summary, &text);
-    dtbi_request_destroy(e->rq);
-    e->rq = NULL;
-    m->bytes -= e->bytes;
-    if (rc != 0) {
-        e->bytes = 0;
-        return -1;
-    }
-    e->summary = summary;
-    e->record = text;
-    e->bytes = text_bytes(strlen(text));
-    m->bytes += e->bytes;
-    return 0;
+};
+
+/* Builds the records of the ring's unbuilt requests (only id's when id is not NULL), newest
+ * first, without holding the ring's lock while building. build_lock held, lock not held. */
+static void build_pending(struct mem_store *m, const char *id)
+{
+    struct build_item items[BUILD_BATCH];
+    size_t n;
+    do {
+        n = 0;
+        pthread_mutex_lock(&m->lock);
+        for (size_t i = m->count; i-- > 0 && n < BUILD_BATCH;) {
+            struct mem_entry *e = &m->ring[(m->head + i) % m->cap];
+            if (e->rq != NULL && (id == NULL || strcmp(e->id, id) == 0)) {
+                items[n].seq = e->seq;
+                items[n++].rq = e->rq;
+                e->rq = NULL; /* the entry stays, counted, until its record is back */
+            }
+        }
+        pthread_mutex_unlock(&m->lock);
+        for (size_t k = 0; k < n; k++) {
+            /* on failure both stay NULL: the entry then reads as unknown */
+            dtbi_request_materialize(items[k].rq, &items[k].summary, &items[k].text);
+            dtbi_request_destroy(items[k].rq);
+        }
+        pthread_mutex_lock(&m->lock);
+        for (size_t i = 0; i < m->count; i++) {
+            struct mem_entry *e = &m->ring[(m->head + i) % m->cap];
+            for (size_t k = 0; k < n; k++) {
+                if (items[k].seq != e->seq)
+                    continue;
+                m->bytes -= e->bytes;
+                e->bytes = items[k].text != NULL ? text_bytes(strlen(items[k].text)) : 0;
+                m->bytes += e->bytes;
+                e->summary = items[k].summary;
+                e->record = items[k].text;
+                items[k].summary = NULL;
+                items[k].text = NULL;
+                break;
+            }
+        }
+        pthread_mutex_unlock(&m->lock);
+        for (size_t k = 0; k < n; k++) { /* evicted while being built */
+            json_decref(items[k].summary);
+            free(items[k].text);
+        }
+    } while (n == BUILD_BATCH);
 }
 
 static dtb_rc mem_put_request(struct dtbi_store *s, struct dtb_request *rq)
@@ -130,16 +171,19 @@ static char *mem_get(struct dtbi_store *s, const char *id)
 {
     struct mem_store *m = (struct mem_store *)s;
     char *out = NULL;
+    pthread_mutex_lock(&m->build_lock);
+    build_pending(m, id);
     pthread_mutex_lock(&m->lock);
     for (size_t i = m->count; i-- > 0;) {
         struct mem_entry *e = &m->ring[(m->head + i) % m->cap];
         if (strcmp(e->id, id) == 0) {
-            if (materialize(m, e) == 0)
+            if (e->record != NULL)
                 out = strdup(e->record);
             break;
         }
     }
     pthread_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->build_lock);
     return out;
 }
 
@@ -149,10 +193,12 @@ static json_t *mem_list(struct dtbi_store *s)
     json_t *arr = json_array();
     if (arr == NULL)
         return NULL;
+    pthread_mutex_lock(&m->build_lock);
+    build_pending(m, NULL);
     pthread_mutex_lock(&m->lock);
     for (size_t i = m->count; i-- > 0;) {
         struct mem_entry *e = &m->ring[(m->head + i) % m->cap];
-        if (materialize(m, e) != 0)
+        if (e->summary == NULL)
             continue;
         /* a copy: the caller's thread must not share reference counts with the ring's */
         if (json_array_append_new(arr, json_deep_copy(e->summary)) != 0) {
@@ -162,6 +208,7 @@ static json_t *mem_list(struct dtbi_store *s)
         }
     }
     pthread_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->build_lock);
     return arr;
 }
 
@@ -174,6 +221,7 @@ static void mem_destroy(struct dtbi_store *s)
         evict_oldest(m);
     free(m->ring);
     pthread_mutex_destroy(&m->lock);
+    pthread_mutex_destroy(&m->build_lock);
     free(m);
 }
 
@@ -198,6 +246,7 @@ struct dtbi_store *dtbi_store_mem_create(size_t max_entries, size_t max_bytes)
     m->cap = max_entries;
     m->max_bytes = max_bytes;
     pthread_mutex_init(&m->lock, NULL);
+    pthread_mutex_init(&m->build_lock, NULL);
     return &m->base;
 fail:
     free(m);

@@ -294,26 +294,6 @@ json_t *dtb_toolbar_config_json(const struct dtb_toolbar *tb)
     return json_deep_copy(tb->cfg.effective);
 }
 
-int dtb_toolbar_is_secret_name(const struct dtb_toolbar *tb, const char *name)
-{
-    size_t i;
-    json_t *pat;
-    char lower[128];
-    size_t n;
-    if (name == NULL)
-        return 0;
-    for (n = 0; name[n] != '\0' && n + 1 < sizeof(lower); n++)
-        lower[n] = (char)tolower((unsigned char)name[n]);
-    lower[n] = '\0';
-    json_array_foreach(tb->cfg.redact, i, pat)
-    {
-        const char *p = json_string_value(pat);
-        if (p != NULL && p[0] != '\0' && strstr(lower, p) != NULL)
-            return 1;
-    }
-    return 0;
-}
-
 /* A deep copy of v with values under secret-named keys replaced by DTB_REDACTED. */
 static json_t *redacted_copy(const struct dtb_toolbar *tb, json_t *v, int depth)
 {

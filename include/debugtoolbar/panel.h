@@ -143,6 +143,9 @@ unsigned dtb_request_status(const struct dtb_request *rq);      /* 0 before queu
  * kind: "headers", "query", "cookies", "form" (url-encoded or multipart fields; a file field's
  * value is {"filename", "content_type", "size"}), "response_headers". Never NULL. */
 const json_t *dtb_request_pairs(const struct dtb_request *rq, const char *kind);
+/* How many pairs of that kind were received but not recorded: past record_max_pairs, or past
+ * the pairs' share of record_max_bytes. 0 for an unknown kind. */
+size_t dtb_request_pairs_omitted(const struct dtb_request *rq, const char *kind);
 
 /* Timings in nanoseconds. */
 struct dtb_request_times {

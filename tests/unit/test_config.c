@@ -207,6 +207,35 @@ START_TEST(test_editor)
 }
 END_TEST
 
+START_TEST(test_record_max_pairs)
+{
+    ck_assert_int_eq(load(NULL), DTB_OK);
+    ck_assert_uint_eq(cfg.record_max_pairs, 500);
+    ck_assert_int_eq(json_integer_value(json_object_get(cfg.effective, "record_max_pairs")), 500);
+    dtbi_config_free(&cfg);
+    ck_assert_int_eq(load("{\"record_max_pairs\": 20}"), DTB_OK);
+    ck_assert_uint_eq(cfg.record_max_pairs, 20);
+    ck_assert_int_eq(json_integer_value(json_object_get(cfg.effective, "record_max_pairs")), 20);
+    dtbi_config_free(&cfg);
+    setenv("DTB_RECORD_MAX_PAIRS", "7", 1);
+    ck_assert_int_eq(load("{\"record_max_pairs\": 20}"), DTB_OK);
+    ck_assert_uint_eq(cfg.record_max_pairs, 7);
+    dtbi_config_free(&cfg);
+    setenv("DTB_RECORD_MAX_PAIRS", "lots", 1);
+    ck_assert_int_eq(load(NULL), DTB_ECONFIG);
+    ck_assert_str_eq(err.key, "DTB_RECORD_MAX_PAIRS");
+    unsetenv("DTB_RECORD_MAX_PAIRS");
+    expect_error("{\n  \"record_max_pairs\": 0}", "record_max_pairs", 2, 3);
+    expect_error("{\"record_max_pairs\": \"500\"}", "record_max_pairs", 1, 2);
+    expect_error("{\"record_max_pairs\": 1000001}", "record_max_pairs", 1, 2);
+    /* redact patterns are normalised; one that normalises to nothing is refused */
+    ck_assert_int_eq(load("{\"redact\": [\"X-Api_Key\"]}"), DTB_OK);
+    ck_assert_str_eq(json_string_value(json_array_get(cfg.redact, 0)), "xapikey");
+    dtbi_config_free(&cfg);
+    expect_error("{\"redact\": [\"pin\",\n \"-\"]}", "redact[1]", 2, 2);
+}
+END_TEST
+
 static int match4(const char *range, const char *ip)
 {
     struct dtbi_cidr c;
@@ -355,6 +384,7 @@ int main(void)
     tcase_add_test(tc, test_logger);
     tcase_add_test(tc, test_hosts_and_proxies);
     tcase_add_test(tc, test_editor);
+    tcase_add_test(tc, test_record_max_pairs);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
