@@ -31,6 +31,7 @@
 
 /* ---- addresses in proxy headers ------------------------------------------------------------- */
 
+/* 1 when s is a port number: 1 to 5 digits, at most 65535. */
 static int port_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -94,6 +95,7 @@ static const char *item_end(const char *s, char sep)
     return s;
 }
 
+/* Narrows [*a, *b) to leave out spaces and tabs at both ends. */
 static void trim(const char **a, const char **b)
 {
     while (*a < *b && (**a == ' ' || **a == '\t'))
