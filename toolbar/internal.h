@@ -345,6 +345,31 @@ json_t *dtbi_page_editor_json(const struct dtb_toolbar *tb);
  * slow queries, SQL errors, log warnings and errors (taken from the panels' JSON). */
 void dtbi_page_summary_flags(const struct dtb_request *rq, const json_t *panels, json_t *summary);
 
+/* ---- who gets the toolbar (gate.c) ------------------------------------------------------- */
+
+/* At the first handler call of a request whose socket peer passed (request.c): 1 when the
+ * toolbar is for it. The client is the peer, or behind a peer in trusted_proxies the one its
+ * Forwarded / X-Forwarded-For / X-Real-IP headers name (then copied into rq->client); it must
+ * be in hosts. The Host must pass dtbi_host_allowed. Refusals are said once in the log. */
+int dtbi_gate_request(struct dtb_request *rq, struct MHD_Connection *con, const char *version);
+/* 1 when a toolbar URL asked with a method other than GET/HEAD may act: a JSON Content-Type,
+ * Origin absent or the Host's, Sec-Fetch-Site absent or same-origin. */
+int dtbi_gate_action(struct MHD_Connection *con);
+/* 1 when host (a Host header's value, NULL when absent) is an IP literal (v4, or v6 in
+ * brackets), localhost or *.localhost, or matches allowed_hosts ("name", ".domain" for the
+ * domain and its subdomains, "*"); any port. No Host passes only for HTTP/1.0 (http10). */
+int dtbi_host_allowed(const struct dtbi_config *cfg, const char *host, int http10);
+/* 1 when origin is NULL, or "http(s)://" followed by exactly host (case-insensitive). */
+int dtbi_origin_same(const char *origin, const char *host);
+/* 1 when ct is application/json, optionally with parameters. */
+int dtbi_content_type_json(const char *ct);
+enum dtbi_fwd_kind { DTBI_FWD_FORWARDED, DTBI_FWD_X_FORWARDED_FOR, DTBI_FWD_REAL_IP };
+/* The client a proxy header's value names: the rightmost address that is not in
+ * trusted_proxies (the leftmost when all are); Forwarded's for= parameters; X-Real-IP must hold
+ * one address. Returns 0 with *out filled, or -1 (an unknown or malformed address on the way). */
+int dtbi_forwarded_client(const struct dtbi_config *cfg, enum dtbi_fwd_kind kind,
+                          const char *value, struct sockaddr_storage *out);
+
 /* ---- signing (sign.c) ------------------------------------------------------------------- */
 
 /* HMAC-SHA256 (nettle) of msg under the toolbar's secret_key, as 64 lower-case hex digits

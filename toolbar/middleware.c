@@ -2,7 +2,8 @@
  * middleware.c - wraps the app's MHD access handler and hooks the request lifecycle.
  *
  *   URI_LOG_CALLBACK   earliest hook: the record is created (start time, client check)
- *   access handler     first call: method, headers, query, cookies; toolbar URLs served here;
+ *   access handler     first call: the gate (proxy headers, Host, actions' origin: gate.c),
+ *                      method, headers, query, cookies; toolbar URLs served here;
  *                      every call: the thread-local current request is set around the app's
  *                      handler, its time and thread CPU time summed; consumed upload bytes
  *                      go to the form parser
@@ -64,10 +65,18 @@ static enum MHD_Result mw_handler(void *cls, struct MHD_Connection *con, const c
                                  upload_data_size, req_cls);
     if (rq->calls++ == 0) {
         t0 = dtb_now_ns();
+        /* proxy headers, Host, and for actions Content-Type/Origin/Sec-Fetch-Site: a
+         * refused request goes to the app untouched, as for a client outside hosts */
+        if (rq->active && !dtbi_gate_request(rq, con, version))
+            rq->active = false;
         if (rq->active) {
             rq->toolbar_route = dtbi_is_toolbar_url(rq->tb, url) != 0;
-            dtbi_request_begin(rq, con, url, method, version);
+            if (rq->toolbar_route && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+                !dtbi_gate_action(con))
+                rq->active = rq->toolbar_route = false;
         }
+        if (rq->active)
+            dtbi_request_begin(rq, con, url, method, version);
         rq->times.first_handler_ns = t0;
         rq->times.toolbar_ns += dtb_now_ns() - t0;
     }

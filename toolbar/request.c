@@ -139,7 +139,9 @@ static void client_address(struct dtb_request *rq, struct MHD_Connection *con, i
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, rq->client,
                   sizeof(rq->client));
-    *allowed = dtbi_cidr_match(rq->tb->cfg.hosts, rq->tb->cfg.nhosts, sa);
+    /* a trusted proxy's requests are decided by the client its headers name (gate.c) */
+    *allowed = dtbi_cidr_match(rq->tb->cfg.hosts, rq->tb->cfg.nhosts, sa) ||
+               dtbi_cidr_match(rq->tb->cfg.trusted_proxies, rq->tb->cfg.ntrusted_proxies, sa);
 }
 
 static void make_id(char out[17])

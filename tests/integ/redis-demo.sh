@@ -72,6 +72,6 @@ code=$(curl_ -o "$tmp/sql.html" -w '%{http_code}' "$b/_debug_toolbar/api/request
 [ "$code" = 200 ] && grep -q 'N+1' "$tmp/sql.html" || fail "the second process cannot render the SQL panel"
 sig=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["panels"]["sql"]["queries"][1]["sig"])' "$tmp/rec.json")
 body="{\"request\": \"$id\", \"query\": 1, \"sig\": \"$sig\"}"
-code=$(curl_ -o "$tmp/rows.json" -w '%{http_code}' -X POST -d "$body" "$b/_debug_toolbar/sql/select")
+code=$(curl_ -o "$tmp/rows.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "$b/_debug_toolbar/sql/select")
 [ "$code" = 200 ] && grep -q '"cat-1"' "$tmp/rows.json" || fail "signed re-run in the second process: $code $(cat "$tmp/rows.json")"
 echo "redis-demo: a request served by one process is listed, rendered and re-run by another"

@@ -171,7 +171,8 @@ static long action(const char *name, const char *id, int index, const char *sig,
     snprintf(url, sizeof(url), "%s/_debug_toolbar/sql/%s", base, name);
     snprintf(body, sizeof(body), "{\"request\": \"%s\", \"query\": %d, \"sig\": \"%s\"}", id, index,
              sig ? sig : "");
-    ck_assert_int_eq(http_request("POST", url, NULL, body, r), 0);
+    const char *json[] = {"Content-Type: application/json", NULL};
+    ck_assert_int_eq(http_request("POST", url, json, body, r), 0);
     return r->status;
 }
 
