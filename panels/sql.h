@@ -7,8 +7,9 @@
 #include "panels.h"
 
 /* Records one query into rq's SQL panel; params (a JSON array, stolen) may be NULL; db is a
- * file name or connection string (no password) used by the actions; error and db_version (the
- * server's version, shown with the database) may be NULL. */
+ * file name or connection string (no password) that the toolbar registers, when the record is
+ * built, as a database this process saw (the actions only run on registered databases); error
+ * and db_version (the server's version, shown with the database) may be NULL. */
 void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, json_t *params,
                   int64_t start_ns, int64_t duration_ns, int64_t rows, const char *db,
                   const char *error, const char *db_version);

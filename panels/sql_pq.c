@@ -5,8 +5,9 @@
  *
  * Prepared statements are remembered per connection (name -> SQL) so dtb_pq_exec_prepared can
  * show the SQL; dtb_pq_finish forgets them. Parameters are recorded in text form; binary ones
- * as their size. The database is recorded as a conninfo string without the password (libpq
- * finds it again in ~/.pgpass or the environment when an action reconnects).
+ * as their size. The database is registered as a conninfo string without the password (libpq
+ * finds it again in ~/.pgpass or the environment when an action reconnects); records carry
+ * only its key.
  * Built without libpq, the wrappers exist and return NULL.
  */
 #include "config.h"
