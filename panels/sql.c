@@ -808,25 +808,16 @@ dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *
         return DTB_EINVAL;
     if (ps == NULL)
         return DTB_ESTATE;
-    char shown[512];
-    /* a DSN's password is never shown: "password=..." or "user:pass@" */
-    snprintf(shown, sizeof(shown), "%s", name_or_dsn);
-    char *pw = strcasestr(shown, "password=");
-    if (pw != NULL) {
-        char *v = pw + 9, *end = v + strcspn(v, " &;");
-        memmove(v + 8, end, strlen(end) + 1);
-        memcpy(v, DTB_REDACTED, 8);
-    }
-    char *at = strchr(shown, '@'), *scheme = strstr(shown, "://");
-    if (at != NULL && scheme != NULL && scheme < at) {
-        char *colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
-        if (colon != NULL) {
-            memmove(colon + 9, at, strlen(at) + 1);
-            memcpy(colon + 1, DTB_REDACTED, 8);
-        }
-    }
+    /* A SQLite database is a file name, shown as it is. Anything else is a connection string:
+     * libpq parses it and the display is rebuilt from its options, passwords redacted (no
+     * text of ours picks a DSN apart); one libpq rejects is not shown at all. */
+    char *shown = strncmp(engine, "sqlite", 6) == 0 ? strdup(name_or_dsn)
+                                                    : dtbi_pq_dsn_display(tb, name_or_dsn);
+    if (shown == NULL)
+        return DTB_ENOMEM;
     json_t *d = json_pack("{s:s,s:s,s:O?}", "engine", engine, "name", shown, "settings",
                           (json_t *)settings);
+    free(shown);
     if (d == NULL)
         return DTB_ENOMEM;
     pthread_mutex_lock(&ps->lock);

@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 command -v clang >/dev/null || { echo "fuzz: clang is not installed" >&2; exit 1; }
-targets="fuzz_inject fuzz_config fuzz_action fuzz_jwt fuzz_timing"
+targets="fuzz_inject fuzz_config fuzz_action fuzz_jwt fuzz_timing fuzz_dsn"
 out="$build/fuzz"
 mkdir -p "$out/obj" "$out/corpus" "$out/crashes"
 pkgs="libmicrohttpd jansson libxml-2.0 sqlite3 nettle hiredis"
