@@ -14,9 +14,14 @@
  * code, exact and nearly free), not from a backtrace: symbolizing needs debug info and costs
  * microseconds per query. Statements stepped without the macro show no call site.
  *
- * Actions take only a request id, a query index and that query's HMAC over both (sign.c), so a
- * signature opens one query only (it is made when the record is built); the SQL comes
- * from the stored record. A re-run is read-only by construction: a separate read-only
+ * Actions take only a request id, a query index and that query's signature (sign.c), made
+ * when the record is built: an HMAC over the id and index, bound to a SHA-256 of the query's
+ * SQL, parameters and database key. A signature opens one query only, and only as it was
+ * recorded: SQL or parameters changed in the store (Redis can be written by others) no longer
+ * verify. The database is a key into a registry of the databases this process saw the app use
+ * (the files and connections the capture hooks met); an action whose key this process did not
+ * register answers 404, and no path or conninfo is ever taken from a record. A re-run is
+ * read-only by construction: a separate read-only
  * connection, a single statement that sqlite3_stmt_readonly() accepts, a time limit, 100 rows.
  * PostgreSQL capture and its actions live in sql_pq.c.
  */
@@ -80,18 +85,102 @@ struct sql_state {
     size_t ntexts, texts_cap;
     struct inflight fly[MAX_INFLIGHT];
     const char *dbs[MAX_DBS];
+    const char *dbengs[MAX_DBS]; /* each database's engine ("sqlite", "postgresql", ...) */
     const char *dbvers[MAX_DBS]; /* the server's version, when the driver tells it */
     int ndbs;
+};
+
+/* A database this process saw the app use (a SQLite file, a PostgreSQL connection's conninfo
+ * without its password), under a key. Records carry only the key; an action runs on the
+ * registered target, never on a path or conninfo read from a record. */
+#define MAX_REGISTERED 64
+#define DB_KEY_LEN 32
+struct registered_db {
+    char key[DB_KEY_LEN + 1];
+    char *engine;
+    char *target;
 };
 
 struct panel_state {
     struct dtb_toolbar *tb;
     long n_plus_one;
-    pthread_mutex_t lock; /* guards databases */
+    pthread_mutex_t lock; /* guards databases and registered */
     json_t *databases;    /* declared with dtb_sql_database */
+    struct registered_db registered[MAX_REGISTERED];
+    int nregistered;
 };
 
-static struct panel_state *the_panel; /* for dtb_sql_database before a request */
+extern const struct dtb_panel_ops dtb_panel_sql;
+
+/* tb's SQL panel state, or NULL when the panel is off or tb not started. */
+static struct panel_state *panel_of(const struct dtb_toolbar *tb)
+{
+    for (size_t i = 0; tb != NULL && i < tb->nenabled; i++)
+        if (tb->enabled_panels[i] == &dtb_panel_sql)
+            return tb->panel_states[i];
+    return NULL;
+}
+
+/* Registers engine's target as a database of this process; returns its key (stable for the
+ * panel's life: the same engine and target give the same key in every process), or NULL when
+ * the registry is full. The key is the first DB_KEY_LEN hex digits of SHA-256(engine NUL
+ * target), so processes sharing a store agree on it for the databases they both use. */
+static const char *register_db(struct panel_state *ps, const char *engine, const char *target)
+{
+    size_t el = strlen(engine), tl = strlen(target);
+    char key[DB_KEY_LEN + 1];
+    char *both = malloc(el + tl + 2);
+    const char *found = NULL;
+    if (both == NULL)
+        return NULL;
+    memcpy(both, engine, el + 1);
+    memcpy(both + el + 1, target, tl + 1);
+    dtbi_sha256_hex(both, el + tl + 1, key, DB_KEY_LEN);
+    free(both);
+    pthread_mutex_lock(&ps->lock);
+    for (int i = 0; i < ps->nregistered && found == NULL; i++)
+        if (strcmp(ps->registered[i].key, key) == 0)
+            found = ps->registered[i].key;
+    if (found == NULL && ps->nregistered < MAX_REGISTERED) {
+        struct registered_db *r = &ps->registered[ps->nregistered];
+        r->engine = strdup(engine);
+        r->target = strdup(target);
+        if (r->engine != NULL && r->target != NULL) {
+            memcpy(r->key, key, sizeof(key));
+            found = r->key;
+            ps->nregistered++;
+        } else {
+            free(r->engine);
+            free(r->target);
+        }
+    }
+    pthread_mutex_unlock(&ps->lock);
+    return found;
+}
+
+/* The registered database under key: 0 with new copies of its engine and target, or -1 when
+ * this process registered no such key. */
+static int lookup_db(struct panel_state *ps, const char *key, char **engine, char **target)
+{
+    int rc = -1;
+    if (ps == NULL || key == NULL)
+        return -1;
+    pthread_mutex_lock(&ps->lock);
+    for (int i = 0; i < ps->nregistered && rc != 0; i++) {
+        if (strcmp(ps->registered[i].key, key) == 0) {
+            *engine = strdup(ps->registered[i].engine);
+            *target = strdup(ps->registered[i].target);
+            rc = 0;
+        }
+    }
+    pthread_mutex_unlock(&ps->lock);
+    if (rc == 0 && (*engine == NULL || *target == NULL)) {
+        free(*engine);
+        free(*target);
+        rc = -1;
+    }
+    return rc;
+}
 
 /* A SQLite file's schema version (PRAGMA user_version), read through a separate read-only
  * connection (never the app's, which may be busy on another thread) and cached for a few
@@ -213,17 +302,19 @@ static struct sql_query *new_query(struct dtb_request *rq, struct sql_state *st)
     return q;
 }
 
-static int intern_db(struct dtb_request *rq, struct sql_state *st, const char *name)
+static int intern_db(struct dtb_request *rq, struct sql_state *st, const char *engine,
+                     const char *name)
 {
-    if (name == NULL)
+    if (name == NULL || engine == NULL)
         return -1;
     for (int i = 0; i < st->ndbs; i++)
-        if (strcmp(st->dbs[i], name) == 0)
+        if (strcmp(st->dbs[i], name) == 0 && strcmp(st->dbengs[i], engine) == 0)
             return i;
     if (st->ndbs == MAX_DBS)
         return -1;
     st->dbs[st->ndbs] = dtb_request_strdup(rq, name);
-    return st->dbs[st->ndbs] ? st->ndbs++ : -1;
+    st->dbengs[st->ndbs] = dtb_request_strdup(rq, engine);
+    return st->dbs[st->ndbs] && st->dbengs[st->ndbs] ? st->ndbs++ : -1;
 }
 
 /* ---- SQLite capture ----------------------------------------------------------------------- */
@@ -303,7 +394,7 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
     sqlite3 *db = sqlite3_db_handle(stmt);
     if (db != st->last_db || st->last_db == NULL) {
         st->last_db = db;
-        st->last_dbi = intern_db(rq, st, sqlite3_db_filename(db, "main"));
+        st->last_dbi = intern_db(rq, st, "sqlite", sqlite3_db_filename(db, "main"));
     }
     q->db = st->last_dbi;
     if (sqlite3_bind_parameter_count(stmt) > 0 && dtb_request_toolbar(rq)->cfg.sql_capture_params) {
@@ -448,7 +539,7 @@ void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, j
     q->line = tl_site.line;
     q->func = tl_site.func;
     tl_site.file = NULL;
-    q->db = intern_db(rq, st, db);
+    q->db = intern_db(rq, st, q->engine, db);
     if (q->db >= 0 && db_version != NULL && st->dbvers[q->db] == NULL)
         st->dbvers[q->db] = dtb_request_strdup(rq, db_version);
     q->error = error != NULL ? dtb_request_strdup(rq, error) : NULL;
@@ -691,7 +782,6 @@ static int sql_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
                                                                       : N_PLUS_ONE_DEFAULT;
     ps->databases = json_array();
     pthread_mutex_init(&ps->lock, NULL);
-    the_panel = ps;
     *state = ps;
     return 0;
 }
@@ -699,8 +789,10 @@ static int sql_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
 static void sql_cleanup(void *state)
 {
     struct panel_state *ps = state;
-    if (the_panel == ps)
-        the_panel = NULL;
+    for (int i = 0; i < ps->nregistered; i++) {
+        free(ps->registered[i].engine);
+        free(ps->registered[i].target);
+    }
     json_decref(ps->databases);
     pthread_mutex_destroy(&ps->lock);
     free(ps);
@@ -709,30 +801,21 @@ static void sql_cleanup(void *state)
 dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *name_or_dsn,
                         const json_t *settings)
 {
-    struct panel_state *ps = the_panel;
-    char shown[512];
+    struct panel_state *ps = panel_of(tb);
     if (engine == NULL || name_or_dsn == NULL)
         return DTB_EINVAL;
-    if (ps == NULL || ps->tb != tb)
+    if (ps == NULL)
         return DTB_ESTATE;
-    /* a DSN's password is never shown: "password=..." or "user:pass@" */
-    snprintf(shown, sizeof(shown), "%s", name_or_dsn);
-    char *pw = strcasestr(shown, "password=");
-    if (pw != NULL) {
-        char *v = pw + 9, *end = v + strcspn(v, " &;");
-        memmove(v + 8, end, strlen(end) + 1);
-        memcpy(v, DTB_REDACTED, 8);
-    }
-    char *at = strchr(shown, '@'), *scheme = strstr(shown, "://");
-    if (at != NULL && scheme != NULL && scheme < at) {
-        char *colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
-        if (colon != NULL) {
-            memmove(colon + 9, at, strlen(at) + 1);
-            memcpy(colon + 1, DTB_REDACTED, 8);
-        }
-    }
+    /* A SQLite database is a file name, shown as it is. Anything else is a connection string:
+     * libpq parses it and the display is rebuilt from its options, passwords redacted (no
+     * text of ours picks a DSN apart); one libpq rejects is not shown at all. */
+    char *shown = strncmp(engine, "sqlite", 6) == 0 ? strdup(name_or_dsn)
+                                                    : dtbi_pq_dsn_display(tb, name_or_dsn);
+    if (shown == NULL)
+        return DTB_ENOMEM;
     json_t *d = json_pack("{s:s,s:s,s:O?}", "engine", engine, "name", shown, "settings",
                           (json_t *)settings);
+    free(shown);
     if (d == NULL)
         return DTB_ENOMEM;
     pthread_mutex_lock(&ps->lock);
@@ -773,6 +856,37 @@ static json_t *query_params(const struct dtb_toolbar *tb, const struct sql_state
     return p != NULL ? p : json_null();
 }
 
+/* The content a query's signature binds, as the record holds it: its SQL text, its
+ * parameters (compact JSON, keys sorted; empty when there are none) and its database key.
+ * Returns 0 with parts filled (*params_text to free), or -1 when the query has no SQL or no
+ * database (nothing to sign). */
+static int query_content(const json_t *q, struct dtbi_sign_part parts[3], char **params_text)
+{
+    const json_t *sql = json_object_get(q, "sql"), *db = json_object_get(q, "db");
+    const json_t *params = json_object_get(q, "params");
+    *params_text = NULL;
+    if (!json_is_string(sql) || !json_is_string(db))
+        return -1;
+    if (params != NULL) {
+        *params_text = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        if (*params_text == NULL)
+            return -1;
+    }
+    parts[0].data = json_string_value(sql);
+    parts[0].len = json_string_length(sql);
+    parts[1].data = *params_text;
+    parts[1].len = *params_text != NULL ? strlen(*params_text) : 0;
+    parts[2].data = json_string_value(db);
+    parts[2].len = json_string_length(db);
+    return 0;
+}
+
+/* What a query's signature authorizes: actions on query index of request id. */
+static void query_subject(char out[64], const char *id, size_t index)
+{
+    snprintf(out, 64, "sql:%s:%zu", id, index);
+}
+
 static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
 {
     struct panel_state *ps = state;
@@ -785,6 +899,11 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
         json_decref(queries);
         return NULL;
     }
+    /* each database the queries used is registered with this process, under a key: the
+     * records name the key, and an action runs only on a database registered here */
+    const char *dbkeys[MAX_DBS] = {NULL};
+    for (int i = 0; i < st->ndbs; i++)
+        dbkeys[i] = register_db(ps, st->dbengs[i], st->dbs[i]);
     size_t *per_text = calloc(st->ntexts + 1, sizeof(size_t));
     for (size_t i = 0; i < st->n; i++) {
         const struct sql_query *q = &st->q[i];
@@ -796,19 +915,24 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
                                 st->texts[q->text].sql, "params", params, "duration_ns",
                                 (json_int_t)q->dur_ns, "start_ns", (json_int_t)(q->start_ns - t0),
                                 "engine", q->engine, "call_site", site[0] ? site : NULL, "rows",
-                                (json_int_t)q->rows, "db", q->db >= 0 ? st->dbs[q->db] : NULL,
+                                (json_int_t)q->rows, "db", q->db >= 0 ? dbkeys[q->db] : NULL,
                                 "slow", (double)q->dur_ns / 1e6 > tb->cfg.sql_slow_ms,
                                 "duplicate", 0, "similar", 0);
         if (row != NULL && q->error != NULL)
             json_object_set_new(row, "error", json_string(q->error));
-        if (row != NULL && tb->cfg.sql_explain && q->db >= 0 &&
+        if (row != NULL && tb->cfg.sql_explain && q->db >= 0 && dbkeys[q->db] != NULL &&
             (strcmp(q->engine, "sqlite") == 0 || strcmp(q->engine, "postgresql") == 0)) {
             /* each query that offers actions gets its own signature, over the request id and
-             * its index: a signature opens that one query, and nothing else */
-            char sig[65], msg[64];
-            snprintf(msg, sizeof(msg), "sql:%s:%zu", dtb_request_id(rq), json_array_size(queries));
-            dtbi_sign(tb, msg, sig);
-            json_object_set_new(row, "sig", json_string(sig));
+             * its index, bound to its SQL, parameters and database key: a signature opens
+             * that one query as it was recorded, and nothing else */
+            char sig[65], subject[64], *params_text;
+            struct dtbi_sign_part parts[3];
+            if (query_content(row, parts, &params_text) == 0) {
+                query_subject(subject, dtb_request_id(rq), json_array_size(queries));
+                dtbi_sign(tb, subject, parts, 3, sig);
+                json_object_set_new(row, "sig", json_string(sig));
+            }
+            free(params_text);
         }
         if (row != NULL)
             json_array_append_new(queries, row);
@@ -864,11 +988,9 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
     free(per_text);
     json_t *dbs = json_array();
     for (int i = 0; i < st->ndbs; i++) {
-        const char *engine = "sqlite";
-        for (size_t k = 0; k < st->n; k++)
-            if (st->q[k].db == i)
-                engine = st->q[k].engine;
-        json_t *d = json_pack("{s:s,s:s}", "engine", engine, "name", st->dbs[i]);
+        const char *engine = st->dbengs[i];
+        json_t *d =
+            json_pack("{s:s,s:s,s:s?}", "engine", engine, "name", st->dbs[i], "key", dbkeys[i]);
         if (d != NULL && strcmp(engine, "sqlite") == 0) {
             json_object_set_new(d, "version", json_string(sqlite3_libversion()));
             int v = schema_version(st->dbs[i]);
@@ -1397,7 +1519,8 @@ enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *c
                                 const char *action, const char *body, size_t body_len)
 {
     struct dtb_toolbar *tb = rq->tb;
-    char id[17], sig[65], msg[64];
+    char id[17], sig[65], subject[64], *params_text = NULL, *engine = NULL, *target = NULL;
+    struct dtbi_sign_part parts[3];
     size_t index;
     unsigned status;
     json_t *rec, *q, *answer;
@@ -1406,47 +1529,65 @@ enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *c
                               json_pack("{s:s}", "error", "SQL actions are off (sql.explain)"));
     if (strcmp(action, "explain") != 0 && strcmp(action, "select") != 0 &&
         strcmp(action, "analyze") != 0)
-        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND, json_pack("{s:s}", "error", "no such action"));
+        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
+                              json_pack("{s:s}", "error", "no such action"));
     if (dtbi_sql_action_parse(body, body_len, id, &index, sig) != 0)
-        return dtbi_send_json(con, MHD_HTTP_BAD_REQUEST,
-                              json_pack("{s:s}", "error", "expected {\"request\", \"query\", \"sig\"}"));
-    snprintf(msg, sizeof(msg), "sql:%s:%zu", id, index);
-    if (!dtbi_sign_verify(tb, msg, sig))
-        return dtbi_send_json(con, MHD_HTTP_FORBIDDEN,
-                              json_pack("{s:s}", "error", "missing or wrong signature"));
+        return dtbi_send_json(
+            con, MHD_HTTP_BAD_REQUEST,
+            json_pack("{s:s}", "error", "expected {\"request\", \"query\", \"sig\"}"));
     rec = dtbi_load_record(tb, id);
-    q = json_array_get(json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"),
-                                       "queries"),
-                       index);
+    q = json_array_get(
+        json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"), "queries"), index);
     if (q == NULL) {
         json_decref(rec);
         return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
                               json_pack("{s:s}", "error", "unknown or expired request or query"));
     }
-    const char *engine = json_string_value(json_object_get(q, "engine"));
+    /* the database is a key to one this process registered, never a path or conninfo taken
+     * from the record (which anyone who can write the store could have changed) */
+    const char *key = json_string_value(json_object_get(q, "db"));
+    if (key != NULL && lookup_db(panel_of(tb), key, &engine, &target) != 0) {
+        json_decref(rec);
+        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
+                              json_pack("{s:s}", "error", "unknown database"));
+    }
+    /* the signature binds the SQL, the parameters and the database key as they were recorded */
+    query_subject(subject, id, index);
+    if (query_content(q, parts, &params_text) != 0 ||
+        !dtbi_sign_verify(tb, subject, parts, 3, sig)) {
+        free(params_text);
+        free(engine);
+        free(target);
+        json_decref(rec);
+        return dtbi_send_json(con, MHD_HTTP_FORBIDDEN,
+                              json_pack("{s:s}", "error", "missing or wrong signature"));
+    }
+    free(params_text);
     json_t *params = json_object_get(q, "params");
     size_t i;
     json_t *v;
     int redacted = !json_is_array(params);
     json_array_foreach(params, i, v) redacted |=
         json_is_string(v) && strcmp(json_string_value(v), DTB_REDACTED) == 0;
-    int pg = engine != NULL && strcmp(engine, "postgresql") == 0;
-    if (engine == NULL || (strcmp(engine, "sqlite") != 0 && !pg)) {
+    int pg = strcmp(engine, "postgresql") == 0;
+    if (strcmp(engine, "sqlite") != 0 && !pg) {
         status = MHD_HTTP_BAD_REQUEST;
         answer = json_pack("{s:s}", "error", "actions are available for SQLite and PostgreSQL");
     } else if (redacted && strcmp(action, "explain") != 0) {
         status = MHD_HTTP_BAD_REQUEST;
         answer = json_pack("{s:s}", "error", "a query with redacted parameters is not re-run");
     } else if (pg) {
-        answer = dtbi_pq_run(action, json_string_value(json_object_get(q, "db")),
-                             json_string_value(json_object_get(q, "sql")), params, &status);
+        answer = dtbi_pq_run(action, target, json_string_value(json_object_get(q, "sql")), params,
+                             &status);
     } else if (strcmp(action, "analyze") == 0) {
         status = MHD_HTTP_BAD_REQUEST;
         answer = json_pack("{s:s}", "error", "EXPLAIN ANALYZE is for PostgreSQL queries");
     } else {
-        answer = run_sqlite(action, json_string_value(json_object_get(q, "db")),
-                            json_string_value(json_object_get(q, "sql")), params, &status);
+        answer = run_sqlite(action, target, json_string_value(json_object_get(q, "sql")), params,
+                            &status);
     }
+    free(engine);
+    free(target);
     json_decref(rec);
     return dtbi_send_json(con, status, answer);
 }

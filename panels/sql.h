@@ -7,8 +7,9 @@
 #include "panels.h"
 
 /* Records one query into rq's SQL panel; params (a JSON array, stolen) may be NULL; db is a
- * file name or connection string (no password) used by the actions; error and db_version (the
- * server's version, shown with the database) may be NULL. */
+ * file name or connection string (no password) that the toolbar registers, when the record is
+ * built, as a database this process saw (the actions only run on registered databases); error
+ * and db_version (the server's version, shown with the database) may be NULL. */
 void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, json_t *params,
                   int64_t start_ns, int64_t duration_ns, int64_t rows, const char *db,
                   const char *error, const char *db_version);
@@ -20,6 +21,17 @@ json_t *dtbi_sql_redact_params(const struct dtb_toolbar *tb, const char *sql, co
  * transaction with a statement timeout, rolled back. Returns a new JSON answer, sets *status. */
 json_t *dtbi_pq_run(const char *action, const char *conninfo, const char *sql,
                     const json_t *params, unsigned *status);
+
+/* What a connection string is shown as when libpq rejects it, or when there is no libpq. */
+#define DTBI_DSN_UNPARSABLE "(unparsable connection string)"
+#define DTBI_DSN_NO_LIBPQ "(connection string not shown: built without libpq)"
+
+/* A connection string (key=value or postgresql:// URI) as shown: parsed by libpq's
+ * PQconninfoParse and rebuilt as key=value pairs, with the values of password options
+ * (password, sslpassword) and of secret-named options (tb's redaction list; tb may be NULL)
+ * replaced by DTB_REDACTED. DTBI_DSN_UNPARSABLE when libpq rejects it, DTBI_DSN_NO_LIBPQ in a
+ * build without libpq. A new string (free()), or NULL when out of memory. */
+char *dtbi_pq_dsn_display(const struct dtb_toolbar *tb, const char *dsn);
 
 /* Parses a signed action's body: {"request": 16 hex digits, "query": index >= 0, "sig": ...}.
  * Returns 0 with id, index and sig (empty when missing or not 64 characters) filled, or -1. */

@@ -5,8 +5,10 @@
  *
  * Prepared statements are remembered per connection (name -> SQL) so dtb_pq_exec_prepared can
  * show the SQL; dtb_pq_finish forgets them. Parameters are recorded in text form; binary ones
- * as their size. The database is recorded as a conninfo string without the password (libpq
- * finds it again in ~/.pgpass or the environment when an action reconnects).
+ * as their size. The database is registered as a conninfo string without the password (libpq
+ * finds it again in ~/.pgpass or the environment when an action reconnects); records carry
+ * only its key. A connection string the app declares (dtb_sql_database) is shown as libpq
+ * parses it, rebuilt with its password options redacted.
  * Built without libpq, the wrappers exist and return NULL.
  */
 #include "config.h"
@@ -71,8 +73,53 @@ static void conninfo(PGconn *conn, char *out, size_t cap)
     }
 }
 
-static json_t *params_json(int n, const char *const *values, const int *lengths,
-                           const int *formats)
+/* Appends one value as libpq reads it in a key=value string: bare when it has no space,
+ * quote or backslash (and is not empty), else in single quotes with ' and \ escaped. */
+static void append_conninfo_value(struct dtb_buf *b, const char *v)
+{
+    if (v[0] != '\0' && strpbrk(v, " \t\n\r\f\v'\\") == NULL) {
+        dtb_buf_append_str(b, v);
+        return;
+    }
+    dtb_buf_append_str(b, "'");
+    for (const char *c = v; *c != '\0'; c++) {
+        if (*c == '\'' || *c == '\\')
+            dtb_buf_append_str(b, "\\");
+        dtb_buf_append(b, c, 1);
+    }
+    dtb_buf_append_str(b, "'");
+}
+
+char *dtbi_pq_dsn_display(const struct dtb_toolbar *tb, const char *dsn)
+{
+    char *errmsg = NULL;
+    PQconninfoOption *opts = dsn != NULL ? PQconninfoParse(dsn, &errmsg) : NULL;
+    struct dtb_buf b;
+    PQfreemem(errmsg); /* it may quote the string, password included: never shown */
+    if (opts == NULL)
+        return strdup(DTBI_DSN_UNPARSABLE);
+    dtb_buf_init(&b);
+    for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (o->val == NULL)
+            continue;
+        /* libpq marks its password options ("password", "sslpassword") with dispchar '*' */
+        int secret = (o->dispchar != NULL && o->dispchar[0] == '*') ||
+                     (tb != NULL && dtb_toolbar_is_secret_name(tb, o->keyword));
+        if (b.len > 0)
+            dtb_buf_append_str(&b, " ");
+        dtb_buf_append_str(&b, o->keyword);
+        dtb_buf_append_str(&b, "=");
+        append_conninfo_value(&b, secret ? DTB_REDACTED : o->val);
+    }
+    PQconninfoFree(opts);
+    if (b.failed) {
+        dtb_buf_free(&b);
+        return NULL;
+    }
+    return b.data != NULL ? dtb_buf_steal(&b) : strdup("");
+}
+
+static json_t *params_json(int n, const char *const *values, const int *lengths, const int *formats)
 {
     DTBI_TOOLBAR_SCOPE();
     json_t *arr = json_array();
@@ -341,6 +388,11 @@ PGresult *(dtb_pq_exec_prepared)(PGconn *conn, const char *stmtName, int nParams
 
 void dtb_pq_finish(PGconn *conn)
 {
+}
+
+char *dtbi_pq_dsn_display(const struct dtb_toolbar *tb, const char *dsn)
+{
+    return strdup(DTBI_DSN_NO_LIBPQ); /* no libpq to parse it with: its text is never shown */
 }
 
 json_t *dtbi_pq_run(const char *action, const char *info, const char *sql, const json_t *params,

@@ -372,11 +372,23 @@ int dtbi_forwarded_client(const struct dtbi_config *cfg, enum dtbi_fwd_kind kind
 
 /* ---- signing (sign.c) ------------------------------------------------------------------- */
 
-/* HMAC-SHA256 (nettle) of msg under the toolbar's secret_key, as 64 lower-case hex digits
- * into out[65]. Can't fail. */
-void dtbi_sign(const struct dtb_toolbar *tb, const char *msg, char out[65]);
-/* 1 when sig is the signature of msg, compared in constant time; else 0. */
-int dtbi_sign_verify(const struct dtb_toolbar *tb, const char *msg, const char *sig);
+/* One piece of the content a signature binds (data may be NULL when len is 0). */
+struct dtbi_sign_part {
+    const void *data;
+    size_t len;
+};
+
+/* Signs subject (what the signature authorizes, e.g. "sql:<id>:<index>") bound to content:
+ * HMAC-SHA256 (nettle) under the toolbar's secret_key of subject and a SHA-256 of the parts
+ * (each length-prefixed), as 64 lower-case hex digits into out[65]. Can't fail. */
+void dtbi_sign(const struct dtb_toolbar *tb, const char *subject,
+               const struct dtbi_sign_part *parts, size_t nparts, char out[65]);
+/* 1 when sig is the signature of subject over exactly these parts (constant-time compare);
+ * else 0: content changed since signing does not verify. */
+int dtbi_sign_verify(const struct dtb_toolbar *tb, const char *subject,
+                     const struct dtbi_sign_part *parts, size_t nparts, const char *sig);
+/* The first hexlen (at most 64) lower-case hex digits of SHA-256(data) into out[hexlen + 1]. */
+void dtbi_sha256_hex(const void *data, size_t len, char *out, size_t hexlen);
 
 /* Requests whose page carries the toolbar but whose record is not stored yet (it is stored
  * at completion, after the last byte is sent): the UI is told "pending" (202) instead of

@@ -51,8 +51,12 @@ void dtb_sql_site(const char *file, int line, const char *func);
 void dtb_sql_record(const char *engine, const char *sql, const json_t *params, int64_t duration_ns,
                     int64_t rows);
 
-/* Declares a database for the panel: engine ("sqlite", "postgresql"), file or DSN (a password
- * in a DSN is redacted), and settings such as the pool (JSON object, borrowed, copied). */
+/* Declares a database for the panel: engine ("sqlite", "postgresql"), file or DSN, and
+ * settings such as the pool (JSON object, borrowed, copied). A SQLite file name is shown as it
+ * is; any other engine's DSN (key=value or postgresql:// URI) is parsed by libpq and shown
+ * rebuilt from its options, passwords (password, sslpassword, secret-named options) redacted;
+ * one libpq rejects shows as "(unparsable connection string)", and a build without libpq shows
+ * no DSN text at all. */
 dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *name_or_dsn,
                         const json_t *settings);
 

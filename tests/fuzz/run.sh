@@ -27,17 +27,20 @@ while [ $# -gt 0 ]; do
     esac
 done
 command -v clang >/dev/null || { echo "fuzz: clang is not installed" >&2; exit 1; }
-targets="fuzz_inject fuzz_config fuzz_action fuzz_jwt fuzz_timing fuzz_gate"
+targets="fuzz_inject fuzz_config fuzz_action fuzz_jwt fuzz_timing fuzz_gate fuzz_dsn"
 out="$build/fuzz"
 mkdir -p "$out/obj" "$out/corpus" "$out/crashes"
 pkgs="libmicrohttpd jansson libxml-2.0 sqlite3 nettle hiredis"
-pkg-config --exists libpq && pkgs="$pkgs libpq"
+for p in libpq zlib libbrotlidec libbrotlienc libzstd; do
+    pkg-config --exists $p && pkgs="$pkgs $p"
+done
 cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -fsanitize=address,undefined -fno-sanitize-recover=all
  -I$build -I$top/include -I$top/toolbar -I$top/panels $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lpthread"
 
-# the core, once, instrumented for coverage (everything but the preload shim)
-srcs=$(ls "$top"/toolbar/*.c "$top"/panels/*.c | grep -v '/preload.c$')
+# the core, once, instrumented for coverage (everything but the preload shim and the heap
+# ledger, which replaces malloc and lives in a library of its own)
+srcs=$(ls "$top"/toolbar/*.c "$top"/panels/*.c | grep -v '/preload.c$\|/malloc.c$')
 objs=""
 for s in $srcs "$build/toolbar/assets.c"; do
     o="$out/obj/$(basename "$(dirname "$s")")_$(basename "$s" .c).o"

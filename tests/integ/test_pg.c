@@ -181,12 +181,21 @@ START_TEST(test_pg_capture_and_actions)
     /* query 1's signature replayed for another query of the request */
     ck_assert_int_eq(post_action(base, "select", id, ins, sig, &r), 403);
     http_resp_free(&r);
-    ck_assert_int_eq(post_action(base, "select", "0123456789abcdef", 1, sig, &r), 403);
-    http_resp_free(&r); /* the signature of another request */
+    ck_assert_int_eq(post_action(base, "select", "0123456789abcdef", 1, sig, &r), 404);
+    http_resp_free(&r); /* a request the history never held */
     /* the sequence was not advanced by the refused re-run */
     PGresult *res = PQexec(conn, "SELECT last_value FROM counter");
     ck_assert_str_eq(PQgetvalue(res, 0, 0), "1");
     PQclear(res);
+    /* the signature of another request: refused, though its query 1 is the same */
+    ck_assert_int_eq(http_get(url, &r), 0);
+    char *other = http_header(&r, "X-Debug-Toolbar-Id");
+    http_resp_free(&r);
+    ck_assert_ptr_nonnull(other);
+    json_decref(wait_record(base, other));
+    ck_assert_int_eq(post_action(base, "select", other, 1, sig, &r), 403);
+    http_resp_free(&r);
+    free(other);
     json_decref(rec);
     free(id);
 

@@ -6,11 +6,14 @@
  * and records go back to Redis once it is restarted; a frozen Redis costs each record one
  * bounded wait; requests completing at once on a thread pool all reach Redis, each record its
  * own request's; workers forked after the toolbar started write through their own writer and
- * connection. Skips (exit 77) when redis-server is not installed, saying so loudly.
+ * connection; a record changed in Redis after its SQL query was signed opens no SQL action
+ * (other SQL or parameters are refused, a database the process did not register is unknown).
+ * Skips (exit 77) when redis-server is not installed, saying so loudly.
  */
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,9 +26,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
 #include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
+#include <debugtoolbar/sql.h>
 #include <debugtoolbar/state.h>
 
 #include "http.h"
@@ -119,6 +124,7 @@ static int redis_cleanup(void)
 }
 
 static const char PAGE[] = "<html><body><p>shared</p></body></html>";
+static sqlite3 *app_db; /* the app's SQLite database, in the tests that use one */
 
 static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
                            const char *method, const char *version, const char *upload_data,
@@ -129,6 +135,14 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         memset(line, 'x', sizeof(line) - 1);
         for (int i = 0; i < 200; i++)
             dtb_log(DTB_LOG_INFO, "%s", line);
+    }
+    if (strcmp(url, "/sql") == 0 && app_db != NULL) {
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2(app_db, "SELECT name FROM pet WHERE id = ?", -1, &st, NULL);
+        sqlite3_bind_int(st, 1, 1);
+        while (dtb_sqlite3_step(st) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(st);
     }
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(PAGE), (void *)PAGE, MHD_RESPMEM_PERSISTENT);
@@ -623,6 +637,167 @@ START_TEST(test_needs_secret_key)
 }
 END_TEST
 
+/* A SQLite file at path holding sql. */
+static void sqlite_file(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* POSTs a SQL action to n for query index of request id, with sig. */
+static long sql_action(struct node *n, const char *action, const char *id, int index,
+                       const char *sig, struct http_resp *r)
+{
+    char url[256], body[512];
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/sql/%s", n->base, action);
+    snprintf(body, sizeof(body), "{\"request\": \"%s\", \"query\": %d, \"sig\": \"%s\"}", id, index,
+             sig);
+    ck_assert_int_eq(http_request("POST", url, NULL, body, r), 0);
+    return r->status;
+}
+
+/* Replaces the stored record of id with rec, as anyone who can write the store could. */
+static void redis_put_record(redisContext *c, const char *id, const json_t *rec)
+{
+    char key[64], *text = json_dumps(rec, JSON_COMPACT);
+    ck_assert_ptr_nonnull(text);
+    snprintf(key, sizeof(key), "dtbtest:req:%s", id);
+    redisReply *reply = redisCommand(c, "SET %s %s", key, text);
+    ck_assert_ptr_nonnull(reply);
+    ck_assert_int_eq(reply->type, REDIS_REPLY_STATUS);
+    freeReplyObject(reply);
+    free(text);
+}
+
+START_TEST(test_tampered_sql_action)
+{
+    struct node a;
+    struct http_resp r;
+    char path[300], other[300], pgdir[300], pgsock[400], conninfo[600];
+    redis_start();
+    node_start(&a, NULL);
+    snprintf(path, sizeof(path), "%s/app-%d.sqlite", tmpdir, (int)getpid());
+    snprintf(other, sizeof(other), "%s/other-%d.sqlite", tmpdir, (int)getpid());
+    sqlite_file(path, "CREATE TABLE pet(id INTEGER PRIMARY KEY, name TEXT);"
+                      "INSERT INTO pet VALUES (1, 'rex'), (2, 'tom');"
+                      "CREATE TABLE secret(v TEXT); INSERT INTO secret VALUES ('top-secret-row');");
+    sqlite_file(other, "CREATE TABLE pet(id INTEGER PRIMARY KEY, name TEXT);"
+                       "INSERT INTO pet VALUES (1, 'other-db-row');");
+    ck_assert_int_eq(sqlite3_open(path, &app_db), SQLITE_OK);
+    ck_assert_int_eq(dtb_sqlite_attach(app_db), DTB_OK);
+    char url[128];
+    snprintf(url, sizeof(url), "%s/sql", a.base);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    char *id = http_header(&r, "X-Debug-Toolbar-Id");
+    http_resp_free(&r);
+    ck_assert_ptr_nonnull(id);
+    wait_record(&a, id);
+
+    redisContext *c = redisConnectUnix(sock);
+    ck_assert(c != NULL && c->err == 0);
+    char key[64];
+    snprintf(key, sizeof(key), "dtbtest:req:%s", id);
+    redisReply *reply = redisCommand(c, "GET %s", key);
+    ck_assert(reply != NULL && reply->type == REDIS_REPLY_STRING);
+    json_t *orig = json_loads(reply->str, 0, NULL);
+    freeReplyObject(reply);
+    ck_assert_ptr_nonnull(orig);
+    json_t *q = json_array_get(
+        json_object_get(json_object_get(json_object_get(orig, "panels"), "sql"), "queries"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(q, "sql")),
+                     "SELECT name FROM pet WHERE id = ?");
+    const char *sig = json_string_value(json_object_get(q, "sig"));
+    ck_assert_ptr_nonnull(sig);
+    /* the record names its database by key, not by path */
+    ck_assert_ptr_null(strstr(json_string_value(json_object_get(q, "db")), "/"));
+
+    /* untampered: the re-run works */
+    ck_assert_int_eq(sql_action(&a, "select", id, 0, sig, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"rows\":[[\"rex\"]]"));
+    http_resp_free(&r);
+
+    /* other SQL in the record, with the query's own signature: refused, not run */
+    json_t *bad = json_deep_copy(orig);
+    json_t *bq = json_array_get(
+        json_object_get(json_object_get(json_object_get(bad, "panels"), "sql"), "queries"), 0);
+    json_object_set_new(bq, "sql", json_string("SELECT v FROM secret WHERE 1 = ?"));
+    redis_put_record(c, id, bad);
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(sql_action(&a, k == 0 ? "select" : "explain", id, 0, sig, &r), 403);
+        ck_assert_ptr_null(strstr(r.body, "top-secret-row"));
+        http_resp_free(&r);
+    }
+    json_decref(bad);
+    /* other parameters: refused */
+    bad = json_deep_copy(orig);
+    bq = json_array_get(
+        json_object_get(json_object_get(json_object_get(bad, "panels"), "sql"), "queries"), 0);
+    json_object_set_new(bq, "params", json_pack("[i]", 2));
+    redis_put_record(c, id, bad);
+    ck_assert_int_eq(sql_action(&a, "select", id, 0, sig, &r), 403);
+    ck_assert_ptr_null(strstr(r.body, "tom"));
+    http_resp_free(&r);
+    json_decref(bad);
+    /* another SQLite file as the database: unknown to this process, never opened */
+    bad = json_deep_copy(orig);
+    bq = json_array_get(
+        json_object_get(json_object_get(json_object_get(bad, "panels"), "sql"), "queries"), 0);
+    json_object_set_new(bq, "db", json_string(other));
+    redis_put_record(c, id, bad);
+    ck_assert_int_eq(sql_action(&a, "select", id, 0, sig, &r), 404);
+    ck_assert_ptr_null(strstr(r.body, "other-db-row"));
+    ck_assert_ptr_nonnull(strstr(r.body, "unknown database"));
+    http_resp_free(&r);
+    json_decref(bad);
+    /* a PostgreSQL conninfo pointing at a socket of the test's: unknown, never connected to
+     * (connect_timeout bounds the attempt that the toolbar must not make) */
+    snprintf(pgdir, sizeof(pgdir), "%s/pg-%d", tmpdir, (int)getpid());
+    ck_assert_int_eq(mkdir(pgdir, 0700), 0);
+    snprintf(pgsock, sizeof(pgsock), "%s/.s.PGSQL.5999", pgdir);
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_un su = {0};
+    su.sun_family = AF_UNIX;
+    ck_assert_uint_lt(strlen(pgsock), sizeof(su.sun_path));
+    memcpy(su.sun_path, pgsock, strlen(pgsock) + 1);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&su, sizeof(su)), 0);
+    ck_assert_int_eq(listen(lfd, 4), 0);
+    snprintf(conninfo, sizeof(conninfo), "host=%s port=5999 dbname=x connect_timeout=2", pgdir);
+    bad = json_deep_copy(orig);
+    bq = json_array_get(
+        json_object_get(json_object_get(json_object_get(bad, "panels"), "sql"), "queries"), 0);
+    json_object_set_new(bq, "engine", json_string("postgresql"));
+    json_object_set_new(bq, "db", json_string(conninfo));
+    json_object_set_new(bq, "params", json_pack("[s]", "1")); /* as libpq's text parameters */
+    redis_put_record(c, id, bad);
+    ck_assert_int_eq(sql_action(&a, "select", id, 0, sig, &r), 404);
+    http_resp_free(&r);
+    int cfd = accept(lfd, NULL, NULL);
+    ck_assert_msg(cfd < 0, "the toolbar connected to a conninfo taken from the record");
+    close(lfd);
+    unlink(pgsock);
+    rmdir(pgdir);
+    json_decref(bad);
+
+    /* the record as it was signed works again */
+    redis_put_record(c, id, orig);
+    ck_assert_int_eq(sql_action(&a, "select", id, 0, sig, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "rex"));
+    http_resp_free(&r);
+    json_decref(orig);
+    redisFree(c);
+    free(id);
+    node_stop(&a);
+    dtb_sqlite_detach(app_db);
+    sqlite3_close(app_db);
+    app_db = NULL;
+    unlink(path);
+    unlink(other);
+    redis_stop();
+}
+END_TEST
+
 int main(void)
 {
     if (system("command -v redis-server >/dev/null 2>&1") != 0) {
@@ -650,6 +825,7 @@ int main(void)
         tcase_add_test(tc, test_forked_workers);
     tcase_add_test(tc, test_needs_secret_key);
     tcase_add_test(tc, test_redis_closes_mid_write);
+    tcase_add_test(tc, test_tampered_sql_action);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

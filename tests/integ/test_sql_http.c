@@ -2,6 +2,8 @@
  * test_sql_http.c - the SQL panel end to end: a wrapped MHD app runs SQLite statements on a
  * real database file; the record, the fragment and the signed actions are checked over HTTP.
  */
+#include "config.h"
+
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -234,6 +236,11 @@ START_TEST(test_capture)
     json_t *db0 = json_array_get(json_object_get(sql, "databases"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(db0, "version")), sqlite3_libversion());
     ck_assert_int_eq(json_integer_value(json_object_get(db0, "schema_version")), 7);
+    /* the database is shown by its file name; queries name it by its key only */
+    ck_assert_str_eq(json_string_value(json_object_get(db0, "name")), dbfile);
+    ck_assert_str_eq(json_string_value(json_object_get(q1, "db")),
+                     json_string_value(json_object_get(db0, "key")));
+    ck_assert_ptr_null(strstr(json_string_value(json_object_get(q1, "db")), "/"));
     json_decref(rec);
     free(id);
 }
@@ -320,6 +327,17 @@ START_TEST(test_signed_actions)
             http_resp_free(&r);
         }
     }
+    /* another request's id with this signature is refused, even for the same SQL, parameters
+     * and database: the signature names its request */
+    char *other;
+    json_t *orec = record_for("/sql", &other);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         query(json_object_get(json_object_get(orec, "panels"), "sql"), 1), "sql")),
+                     json_string_value(json_object_get(query(sql, 1), "sql")));
+    ck_assert_int_eq(action("select", other, 1, sig1, &r), 403);
+    http_resp_free(&r);
+    json_decref(orec);
+    free(other);
     /* a validly signed action for a request the history no longer holds: 404 */
     char *stale_id = strdup(id);
     for (int i = 0; i < 30; i++) {
@@ -331,8 +349,8 @@ START_TEST(test_signed_actions)
     ck_assert_int_eq(action("select", stale_id, 1, sig1, &r), 404);
     http_resp_free(&r);
     free(stale_id);
-    /* another request's id with this signature is refused too */
-    ck_assert_int_eq(action("select", "0123456789abcdef", 1, sig1, &r), 403);
+    /* a request id the history never held: nothing to authorize */
+    ck_assert_int_eq(action("select", "0123456789abcdef", 1, sig1, &r), 404);
     http_resp_free(&r);
     json_decref(rec);
     free(id);
@@ -384,6 +402,86 @@ START_TEST(test_rerun_params)
 }
 END_TEST
 
+/* The names the toolbar shows for the databases declared with dtb_sql_database. */
+static json_t *declared(void)
+{
+    char *id;
+    json_t *rec = record_for("/plain", &id);
+    json_t *d = json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"),
+                                "declared_databases");
+    json_t *names = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(d, i, v) json_array_append(names, json_object_get(v, "name"));
+    json_decref(rec);
+    free(id);
+    return names;
+}
+
+START_TEST(test_declared_dsn_redacted)
+{
+    /* a long DSN with a short password (it overflowed a fixed buffer), a quoted password with
+     * spaces, spaces around '=', the URI form with passwords in the user part and the query,
+     * one libpq rejects, and a SQLite file */
+    char long_dsn[1200], long_host[1001];
+    memset(long_host, 'h', sizeof(long_host) - 1);
+    long_host[sizeof(long_host) - 1] = '\0';
+    snprintf(long_dsn, sizeof(long_dsn), "password=x host=%s dbname=shop", long_host);
+    const char *dsns[] = {
+        long_dsn,
+        "host=db password='correct horse battery' dbname=shop",
+        "host=db password = hunter2 dbname=shop",
+        "postgresql://alice:s3cretpw@db.example:5433/shop?sslmode=require&sslpassword=keypass",
+        "host=db password='unterminated dbname=shop",
+    };
+    for (size_t i = 0; i < sizeof(dsns) / sizeof(dsns[0]); i++)
+        ck_assert_int_eq(dtb_sql_database(tb, "postgresql", dsns[i], NULL), DTB_OK);
+    ck_assert_int_eq(dtb_sql_database(tb, "sqlite", "/srv/app/shop.db", NULL), DTB_OK);
+    json_t *names = declared();
+    ck_assert_int_eq(json_array_size(names), 6);
+    char *all = json_dumps(names, 0);
+    static const char *const secrets[] = {"hunter2",  "horse",   "battery",     "correct",
+                                          "s3cretpw", "keypass", "unterminated"};
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+        ck_assert_msg(strstr(all, secrets[i]) == NULL, "%s shown in %s", secrets[i], all);
+    ck_assert_str_eq(json_string_value(json_array_get(names, 5)), "/srv/app/shop.db");
+#ifdef HAVE_LIBPQ
+    /* rebuilt from libpq's options, in libpq's order: each pair whole, nothing else */
+    char host[1010];
+    snprintf(host, sizeof(host), "host=%s", long_host);
+    const char *want[][8] = {
+        {host, "dbname=shop", "password=********"},
+        {"host=db", "dbname=shop", "password=********"},
+        {"host=db", "dbname=shop", "password=********"},
+        {"user=alice", "password=********", "host=db.example", "port=5433", "dbname=shop",
+         "sslmode=require", "sslpassword=********"},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        const char *shown = json_string_value(json_array_get(names, i));
+        size_t pairs = 0, words = 1;
+        for (; pairs < 8 && want[i][pairs] != NULL; pairs++) {
+            const char *at = strstr(shown, want[i][pairs]);
+            size_t n = strlen(want[i][pairs]);
+            ck_assert_msg(at != NULL && (at == shown || at[-1] == ' ') &&
+                              (at[n] == ' ' || at[n] == '\0'),
+                          "%s not in %s", want[i][pairs], shown);
+        }
+        for (const char *c = shown; *c != '\0'; c++)
+            words += *c == ' ';
+        ck_assert_uint_eq(words, pairs);
+    }
+    ck_assert_str_eq(json_string_value(json_array_get(names, 4)), "(unparsable connection string)");
+#else
+    /* without libpq nothing parses a DSN: none is shown */
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_str_eq(json_string_value(json_array_get(names, i)),
+                         "(connection string not shown: built without libpq)");
+#endif
+    free(all);
+    json_decref(names);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sql");
@@ -396,6 +494,7 @@ int main(void)
     tcase_add_test(tc, test_signed_actions);
     tcase_add_test(tc, test_rerun_params);
     tcase_add_test(tc, test_failing_statement);
+    tcase_add_test(tc, test_declared_dsn_redacted);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
