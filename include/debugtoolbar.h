@@ -137,8 +137,10 @@ void dtb_toolbar_set_logger(struct dtb_toolbar *tb, dtb_log_fn fn, void *cls);
  * Starts an MHD daemon with the app's handler wrapped: the same arguments as MHD_start_daemon
  * after tb. The app's own MHD_OPTION_NOTIFY_COMPLETED and MHD_OPTION_URI_LOG_CALLBACK keep
  * working (they are chained), and its per-request pointer (req_cls) is its own. With tb NULL or
- * disabled the daemon is started exactly as MHD_start_daemon would. Returns the daemon or NULL
- * (MHD refused, or an option the library does not know).
+ * disabled the daemon is started exactly as MHD_start_daemon would, and so it is, without the
+ * toolbar (said in the log), when the options hold one the library does not know outside an
+ * MHD_OPTION_ARRAY (inside one, an unknown option passes through to MHD). Returns the daemon,
+ * or NULL when MHD refused to start it.
  */
 struct MHD_Daemon *dtb_start_daemon(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
                                     MHD_AcceptPolicyCallback apc, void *apc_cls,

@@ -4,8 +4,10 @@
  *
  * MHD keeps one NOTIFY_COMPLETED and one URI_LOG_CALLBACK per daemon, so the app's are taken
  * out (to be chained by the middleware) and ours are appended. Nested MHD_OPTION_ARRAYs are
- * flattened. An option this file does not know cannot be skipped safely (its argument types
- * are unknown), so it is an error: the daemon is not started rather than misconfigured.
+ * flattened. An option this file does not know passes through unchanged when it comes in item
+ * form (an MHD_OPTION_ARRAY entry describes itself); in the va_list its argument's size is
+ * unknown, so the list cannot be read past it: the build fails, and the middleware starts the
+ * app's daemon exactly as asked, without the toolbar (said in the log).
  */
 #include <stdlib.h>
 #include <string.h>
