@@ -6,15 +6,18 @@
  * and, when the response looked like HTML, into the log once per cause). A skipped response
  * from a buffer we know is still queued as a copy carrying X-Debug-Toolbar-Id and
  * Server-Timing, so JSON and fetch/XHR calls show up in the history; a response whose body we
- * cannot see (callback, fd, pipe) is queued as it is. The app's response object is never
+ * cannot see (callback, pipe, iovec) is queued as it is. A file-descriptor response is read
+ * (pread, under the size cap) only when it may be an HTML page, and injected like a buffer. The app's response object is never
  * changed: the app queues, reuses and destroys it as if the toolbar were not there.
  * An encoded body (gzip, deflate, br, zstd) is decoded, injected, and sent decoded when the
  * client did not refuse identity, else re-encoded in the app's coding (codec.c).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -291,6 +294,32 @@ static const char *body_reason(struct MHD_Response *response, int sniff, int *ht
     return NULL;
 }
 
+/* Reads a file response's bytes with pread at its offset (the fd's own offset never moves).
+ * Returns NULL and *out (malloc'd), or why not. */
+static const char *read_file(int fd, uint64_t offset, uint64_t size, char **out)
+{
+    size_t got = 0;
+    char *buf;
+    *out = NULL;
+    if (size > BODY_CAP)
+        return "file over the size cap";
+    buf = malloc(size > 0 ? (size_t)size : 1);
+    if (buf == NULL)
+        return "out of memory while reading the file";
+    while (got < size) {
+        ssize_t n = pread(fd, buf + got, (size_t)size - got, (off_t)(offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(buf);
+            return "file could not be read";
+        }
+        got += (size_t)n;
+    }
+    *out = buf;
+    return NULL;
+}
+
 /* Every Accept-Encoding line of the request joined (NULL when there is none). */
 struct ae_collect {
     struct dtb_buf b;
@@ -407,6 +436,9 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     struct MHD_Response *copy = NULL;
     struct page pg = {DTBI_CODING_IDENTITY, NULL, NULL, 0};
     int decoded_out = 0; /* the injected page goes out without the app's Content-Encoding */
+    int is_fd = 0, fd = -1;        /* a file-descriptor response (the fd is the response's) */
+    uint64_t fd_offset = 0, fd_size = 0;
+    char *file_body = NULL;        /* its bytes, read when it may be an HTML page */
     struct dtb_buf st;
     enum MHD_Result ret;
 
@@ -418,8 +450,15 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     if (wants_intercept(rq, con, status, response))
         return queue_intercepted(rq, con, status, response, t0);
     known = dtbi_respmap_lookup(response, &body, &len, &flags);
-    rq->resp.body_size = known ? len : 0;
-    reason = skip_reason(rq, con, status, response, ct, known, &html_like, &sniff);
+    if (!known)
+        is_fd = dtbi_respmap_lookup_fd(response, &fd, &fd_offset, &fd_size, &flags);
+    rq->resp.body_size = known ? len : is_fd ? (size_t)fd_size : 0;
+    reason = skip_reason(rq, con, status, response, ct, known || is_fd, &html_like, &sniff);
+    if (reason == NULL && is_fd) {
+        reason = read_file(fd, fd_offset, fd_size, &file_body);
+        body = file_body;
+        len = (size_t)fd_size;
+    }
     if (reason == NULL) {
         pg.body = body;
         pg.len = len;
@@ -469,7 +508,8 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         dtbi_log_once(reason, "toolbar not injected into an HTML response: %s (e.g. %s %s)",
                       reason, dtb_request_method(rq), dtb_request_path(rq));
     rq->resp.skip_reason = reason;
-    if (!known) {
+    free(file_body); /* the page went into out, or is served from the file as it is */
+    if (!known && out == NULL) {
         rq->times.toolbar_ns += dtb_now_ns() - t0;
         return dtbi_real()->queue_response(con, status, response);
     }

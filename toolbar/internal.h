@@ -284,6 +284,10 @@ extern atomic_int dtbi_active_toolbars;
 /* With the flags set on it through dtb_response_set_flags (MHD_RF_NONE when none). */
 int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size,
                         enum MHD_ResponseFlags *flags);
+/* Looks up a file-descriptor response built by dtb_response_from_fd*: 1 and its fd (the
+ * response's: never closed or moved by the caller), offset, size and flags; else 0. */
+int dtbi_respmap_lookup_fd(struct MHD_Response *r, int *fd, uint64_t *offset, uint64_t *size,
+                           enum MHD_ResponseFlags *flags);
 
 /* ---- middleware (middleware.c, mhdopts.c) ---------------------------------------------- */
 

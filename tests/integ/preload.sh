@@ -3,7 +3,7 @@
 # MHD + SQLite program (tests/preload/plain_app.c) in each of MHD's three threading modes: the
 # toolbar injected, its SQL captured, its history served, one response object reused for every
 # request, its own notify-completed callback and req_cls kept, response flags carried to the
-# injected copy, JSON untouched; with the toolbar off the pages are byte-identical to a run
+# injected copy, JSON untouched, a file descriptor's page injected; with the toolbar off the pages are byte-identical to a run
 # without dtb-run; preload.ports leaves another port alone. Then a real program from Debian's
 # archive when it is installed (olad, from the ola package: its web UI is an MHD server).
 set -euo pipefail
@@ -106,8 +106,12 @@ PY
     [ "$(echo $ids | tr ' ' '\n' | sort -u | wc -l)" = 3 ] || fail "$mode: the reused response got the same id twice"
     curl_ -o "$tmp/j" "$base/json"
     cmp -s "$tmp/j" "$tmp/plain_json.out" || fail "$mode: JSON changed"
-    # bodies the toolbar cannot see (a file descriptor, a pipe, an iovec) pass through untouched
-    for p in /fd /pipe /iovec; do
+    # a file descriptor's page is read and injected; bodies the toolbar cannot see (a pipe, an
+    # iovec) pass through untouched
+    curl_ -o "$tmp/u.out" "$base/fd"
+    [ "$(grep -c '<dtb-toolbar' "$tmp/u.out")" = 1 ] || fail "$mode: /fd has no toolbar"
+    sed "$snippet" "$tmp/u.out" | cmp -s - "$tmp/plain_fd.out" || fail "$mode: /fd is not the page plus the toolbar"
+    for p in /pipe /iovec; do
         curl_ -o "$tmp/u.out" "$base$p"
         cmp -s "$tmp/u.out" "$tmp/plain$(echo $p | tr / _).out" || fail "$mode: $p changed"
     done
@@ -142,7 +146,7 @@ assert s["completions"] == 17 and s["req_cls_mismatches"] == 0, s
 assert s["first_after_uri_log"] == s["completions"] + 1 and s["uri_logs"] >= s["first_after_uri_log"], s
 PY
     stop
-    ok "$mode: injected, SQL captured with params, history, a reused response injected per request (also on 8 connections at once), flags kept, JSON, fd, pipe and iovec bodies untouched, own URI-log and completion callbacks and req_cls kept in order"
+    ok "$mode: injected, SQL captured with params, history, a reused response injected per request (also on 8 connections at once), flags kept, JSON, an fd's page injected, pipe and iovec bodies untouched, own URI-log and completion callbacks and req_cls kept in order"
 done
 
 # ---- one page in every form a program may serve it --------------------------------------------
@@ -201,6 +205,20 @@ case " $codings " in *" gzip "*)
     done
     ;;
 esac
+# a file descriptor at an offset: read with pread, the program's file offset left where it was
+for i in 1 2 3; do
+    curl_ -D "$tmp/h" -o "$tmp/u.html" "$base/page/fd"
+    check_page "$tmp/u.html" || fail "fd #$i: the page with the toolbar"
+    [ "$(header "$tmp/h" Content-Length)" = "$(wc -c <"$tmp/u.html")" ] || fail "fd: Content-Length"
+done
+for _ in $(seq 1 50); do
+    curl_ -o "$tmp/stats" "$base/stats"
+    grep -q '"fd_done": 3,' "$tmp/stats" && break
+    sleep 0.1
+done
+[ "$(cat "$tmp/stats")" = '{"fd_done": 3, "fd_moved": 0}' ] || fail "fd: the program's file offset: $(cat "$tmp/stats")"
+curl_ -D "$tmp/h" -o "$tmp/u.out" "$base/page/pipe"
+cmp -s "$tmp/u.out" "$tmp/ref.html" || fail "pipe: changed"
 curl_ -D "$tmp/h" -o "$tmp/u.html" "$base/page/untyped"
 check_page "$tmp/u.html" || fail "untyped: the page with the toolbar"
 [ -z "$(header "$tmp/h" Content-Type)" ] || fail "untyped: a Content-Type appeared"
@@ -208,7 +226,7 @@ curl_ -D "$tmp/h" -o "$tmp/u.out" "$base/page/nosniff"
 cmp -s "$tmp/u.out" "$tmp/raw-nosniff" || fail "nosniff: changed"
 [ "$(reason_of "$tmp/h")" = "no Content-Type and nosniff" ] || fail "nosniff: reason $(reason_of "$tmp/h")"
 stop
-ok "one page as $codings (decoded, or re-encoded when identity is refused), untyped: one toolbar before the real </body>, the page's bytes otherwise identical; truncated gzip, a 1 GiB gzip bomb and nosniff untouched with their reasons"
+ok "one page as $codings (decoded, or re-encoded when identity is refused), from an fd at an offset (the program's offset unmoved), untyped: one toolbar before the real </body>, the page's bytes otherwise identical; truncated gzip, a 1 GiB gzip bomb and nosniff untouched with their reasons"
 
 # ---- preload.ports and preload.bind ---------------------------------------------------------
 p1=$(free_port)
