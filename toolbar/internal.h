@@ -152,6 +152,8 @@ struct dtbi_daemon_ctx {
     const struct sockaddr *sock_addr; /* the app's MHD_OPTION_SOCK_ADDR, or NULL */
     struct sockaddr_storage bind_sa;  /* preload.bind with the daemon's port */
     atomic_bool off;                /* a port preload.ports does not name: pass-through */
+    atomic_int listen_state;        /* 0 not looked up yet, 1 listen holds it, 2 unknown */
+    char listen[128];               /* "127.0.0.1:8080", "[::1]:8080", "unix:/path" */
     struct dtbi_daemon_ctx *next;
 };
 
@@ -225,6 +227,9 @@ struct dtb_request {
     struct dtbi_owned_json *owned; /* references released at destroy (dtb_request_own_json) */
     size_t arena_bytes;            /* sum of the arena's chunks */
     enum MHD_RequestTerminationCode toe; /* how the request ended */
+    const char *why_not; /* an HTML page to a navigation not injected: the reason, sent in
+                          * X-Debug-Toolbar-Skip (filter.c) */
+    const char *daemon;  /* the serving daemon's listening address ("127.0.0.1:8080") */
 };
 
 /* TLS current request (request.c). */

@@ -173,7 +173,8 @@ reason_of() { # HEADERS-FILE: the skip reason in the request's record
     record "$(header "$1" X-Debug-Toolbar-Id)"
     python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["skip_reason"])' "$tmp/rec.json"
 }
-start "$run" --enable -- "$reach" "$tmp/reach" 0
+start "$run" --enable -- "$reach" "$tmp/reach" 0 0
+base2="http://127.0.0.1:$(sed -n 's/^port2 //p' "$tmp/out")"
 [ -n "$codings" ] || fail "the test program was built without zlib, libbrotli and libzstd"
 for c in $codings; do
     curl_ -H "Accept-Encoding: $c" -D "$tmp/h" -o "$tmp/enc.html" "$base/page/$c"
@@ -193,15 +194,31 @@ case " $codings " in *" gzip "*)
     [ "$(header "$tmp/h" Content-Encoding)" = gzip ] || fail "gzip: *;q=0 refuses identity too"
     curl_ -H "Accept-Encoding: gzip, *;q=0, identity;q=0.5" -D "$tmp/h" -o "$tmp/enc.html" "$base/page/gzip"
     [ -z "$(header "$tmp/h" Content-Encoding)" ] && check_page "$tmp/enc.html" || fail "gzip: identity named beside *;q=0"
+    # an injected page: the program's validators and cache policy do not describe it
+    curl_ -H "Accept-Encoding: gzip" -D "$tmp/h" -o "$tmp/enc.html" "$base/page/gzip"
+    [ -z "$(header "$tmp/h" ETag)$(header "$tmp/h" Last-Modified)" ] || fail "gzip: ETag or Last-Modified kept"
+    [ "$(grep -ci '^Cache-Control:' "$tmp/h")" = 1 ] && [ "$(header "$tmp/h" Cache-Control)" = no-store ] ||
+        fail "gzip: Cache-Control is not only no-store: $(grep -i '^Cache-Control:' "$tmp/h" | tr -d '\r')"
     for p in truncated bomb; do
         curl_ -H "Accept-Encoding: gzip" -D "$tmp/h" -o "$tmp/u.out" "$base/page/$p"
         cmp -s "$tmp/u.out" "$tmp/raw-$p" || fail "$p: changed"
         [ "$(header "$tmp/h" Content-Encoding)" = gzip ] || fail "$p: lost its Content-Encoding"
+        [ -z "$(header "$tmp/h" X-Debug-Toolbar-Skip)" ] || fail "$p: says why to a client that did not navigate"
         r=$(reason_of "$tmp/h")
         case $p in
         truncated) [ "$r" = "encoded body does not decode" ] || fail "$p: reason $r" ;;
         bomb) [ "$r" = "decoded body over the size cap" ] || fail "$p: reason $r" ;;
         esac
+        # a browser navigation is told why, in a header and in the history
+        curl_ -H "Accept-Encoding: gzip" -H "Accept: text/html,*/*;q=0.8" -D "$tmp/h" -o "$tmp/u.out" "$base/page/$p"
+        cmp -s "$tmp/u.out" "$tmp/raw-$p" || fail "$p: changed for a navigation"
+        [ "$(header "$tmp/h" X-Debug-Toolbar-Skip)" = "$r" ] || fail "$p: X-Debug-Toolbar-Skip: $(header "$tmp/h" X-Debug-Toolbar-Skip)"
+        id=$(header "$tmp/h" X-Debug-Toolbar-Id)
+        record "$id"
+        curl_ "$base/_debug_toolbar/api/requests" | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["id"] == sys.argv[1]]
+assert rows and rows[0]["why_not"] == sys.argv[2], rows' "$id" "$r" || fail "$p: the history does not say why"
     done
     ;;
 esac
@@ -222,11 +239,23 @@ cmp -s "$tmp/u.out" "$tmp/ref.html" || fail "pipe: changed"
 curl_ -D "$tmp/h" -o "$tmp/u.html" "$base/page/untyped"
 check_page "$tmp/u.html" || fail "untyped: the page with the toolbar"
 [ -z "$(header "$tmp/h" Content-Type)" ] || fail "untyped: a Content-Type appeared"
-curl_ -D "$tmp/h" -o "$tmp/u.out" "$base/page/nosniff"
+curl_ -H "Sec-Fetch-Dest: document" -D "$tmp/h" -o "$tmp/u.out" "$base/page/nosniff"
 cmp -s "$tmp/u.out" "$tmp/raw-nosniff" || fail "nosniff: changed"
 [ "$(reason_of "$tmp/h")" = "no Content-Type and nosniff" ] || fail "nosniff: reason $(reason_of "$tmp/h")"
+[ "$(header "$tmp/h" X-Debug-Toolbar-Skip)" = "no Content-Type and nosniff" ] || fail "nosniff: no X-Debug-Toolbar-Skip"
+# which daemon: each record names the listening address that served it
+curl_ -D "$tmp/h" -o /dev/null "$base/page"
+id1=$(header "$tmp/h" X-Debug-Toolbar-Id)
+curl_ -D "$tmp/h" -o /dev/null "$base2/page"
+id2=$(header "$tmp/h" X-Debug-Toolbar-Id)
+record "$id2"
+curl_ "$base/_debug_toolbar/api/requests" | python3 -c '
+import json, sys
+d = {r["id"]: r.get("daemon") for r in json.load(sys.stdin)}
+assert d[sys.argv[1]] == sys.argv[3] and d[sys.argv[2]] == sys.argv[4], d' "$id1" "$id2" "${base#http://}" "${base2#http://}" ||
+    fail "the records do not name their daemons"
 stop
-ok "one page as $codings (decoded, or re-encoded when identity is refused), from an fd at an offset (the program's offset unmoved), untyped: one toolbar before the real </body>, the page's bytes otherwise identical; truncated gzip, a 1 GiB gzip bomb and nosniff untouched with their reasons"
+ok "one page as $codings (decoded, or re-encoded when identity is refused), from an fd at an offset (the program's offset unmoved), untyped: one toolbar before the real </body>, the page's bytes otherwise identical; truncated gzip, a 1 GiB gzip bomb and nosniff untouched with their reasons (in X-Debug-Toolbar-Skip and the history for a navigation); injected pages no-store without validators; two daemons told apart"
 
 # ---- preload.ports and preload.bind ---------------------------------------------------------
 p1=$(free_port)
