@@ -268,7 +268,7 @@
   var pageRequests = []; /* fetch/XHR calls made by this page that the toolbar recorded */
   var pageId = requestId;
 
-  function requestRow(r, current) {
+  function requestRow(r, current, daemons) {
     var tr = el("tr", r.id === current ? "dtb-current" : null);
     tr.setAttribute("data-id", r.id);
     var b = button("dtb-link", r.method + " " + r.path, "Show this request's panels");
@@ -280,7 +280,14 @@
     if (r.store) {
       td.appendChild(el("span", "dtb-badge dtb-warn", r.store));
     }
+    if (r.why_not) {
+      /* an HTML page to a navigation that got no toolbar: why (also in X-Debug-Toolbar-Skip) */
+      td.appendChild(el("span", "dtb-badge dtb-warn dtb-why-not", "no toolbar: " + r.why_not));
+    }
     tr.appendChild(td);
+    if (daemons) {
+      tr.appendChild(el("td", "dtb-muted dtb-daemon", r.daemon || ""));
+    }
     tr.appendChild(el("td", "dtb-num", r.status));
     tr.appendChild(el("td", "dtb-muted", r.content_type || ""));
     tr.appendChild(el("td", "dtb-num",
@@ -293,7 +300,16 @@
   function requestTable(rows, current, cls) {
     var table = el("table", "dtb-table " + cls);
     var head = el("tr");
-    ["Request", "Status", "Type", "Time", "Queries", "Started"].forEach(function (h) {
+    /* the serving daemon's address, when more than one daemon recorded these requests */
+    var seen = {};
+    rows.forEach(function (r) {
+      if (r.daemon) {
+        seen[r.daemon] = true;
+      }
+    });
+    var daemons = Object.keys(seen).length > 1;
+    (daemons ? ["Request", "Daemon", "Status", "Type", "Time", "Queries", "Started"]
+      : ["Request", "Status", "Type", "Time", "Queries", "Started"]).forEach(function (h) {
       head.appendChild(el("th", null, h));
     });
     var thead = el("thead");
@@ -301,7 +317,7 @@
     table.appendChild(thead);
     var tbody = el("tbody");
     rows.forEach(function (r) {
-      tbody.appendChild(requestRow(r, current));
+      tbody.appendChild(requestRow(r, current, daemons));
     });
     table.appendChild(tbody);
     return table;

@@ -179,6 +179,15 @@ enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned i
 /* MHD_destroy_response; kept for symmetry with <debugtoolbar/mhd.h>. */
 void dtb_destroy_response(struct MHD_Response *response);
 
+/* MHD_create_response_from_fd, _fd64, _fd_at_offset, _fd_at_offset64: the same response
+ * (read with pread at the offset, the fd closed when MHD frees the response), remembered so an
+ * HTML file under the size cap gets the toolbar. While a toolbar is on MHD serves them without
+ * sendfile(). */
+struct MHD_Response *dtb_response_from_fd(size_t size, int fd);
+struct MHD_Response *dtb_response_from_fd64(uint64_t size, int fd);
+struct MHD_Response *dtb_response_from_fd_at_offset(size_t size, int fd, off_t offset);
+struct MHD_Response *dtb_response_from_fd_at_offset64(uint64_t size, int fd, uint64_t offset);
+
 /* MHD_create_response_from_data (deprecated by MHD), remembering the body like the above. */
 struct MHD_Response *dtb_response_from_data(size_t size, void *data, int must_free, int must_copy);
 

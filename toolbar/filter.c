@@ -6,15 +6,21 @@
  * and, when the response looked like HTML, into the log once per cause). A skipped response
  * from a buffer we know is still queued as a copy carrying X-Debug-Toolbar-Id and
  * Server-Timing, so JSON and fetch/XHR calls show up in the history; a response whose body we
- * cannot see (callback, fd, pipe) is queued as it is. The app's response object is never
+ * cannot see (callback, pipe, iovec) is queued as it is. A file-descriptor response is read
+ * (pread, under the size cap) only when it may be an HTML page, and injected like a buffer. The app's response object is never
  * changed: the app queues, reuses and destroys it as if the toolbar were not there.
  * An encoded body (gzip, deflate, br, zstd) is decoded, injected, and sent decoded when the
  * client did not refuse identity, else re-encoded in the app's coding (codec.c).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -87,6 +93,7 @@ struct copy_ctx {
     int page; /* to the intercepted-redirect page: only what still applies to a new body */
     int drop_encoding; /* the body goes out decoded: the app's Content-Encoding does not apply */
     int vary_ae;       /* set when the app's Vary already names Accept-Encoding (or is "*") */
+    int fresh; /* injected: the app's validators and cache policy describe other bytes */
 };
 
 /* 1 when a Vary value lists Accept-Encoding or is "*". */
@@ -123,7 +130,11 @@ static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const cha
     enum MHD_Result ok;
     if (key == NULL || strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0 ||
         (c->page && (kind == MHD_FOOTER_KIND || not_for_page(key))) ||
-        (c->drop_encoding && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_ENCODING) == 0))
+        (c->drop_encoding && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_ENCODING) == 0) ||
+        (c->fresh && kind != MHD_FOOTER_KIND &&
+         (strcasecmp(key, MHD_HTTP_HEADER_ETAG) == 0 ||
+          strcasecmp(key, MHD_HTTP_HEADER_LAST_MODIFIED) == 0 ||
+          strcasecmp(key, MHD_HTTP_HEADER_CACHE_CONTROL) == 0)))
         return MHD_YES;
     if (kind != MHD_FOOTER_KIND && strcasecmp(key, MHD_HTTP_HEADER_VARY) == 0 &&
         vary_covers_ae(value))
@@ -292,6 +303,94 @@ static const char *body_reason(struct MHD_Response *response, int sniff, int *ht
     return NULL;
 }
 
+/* Reads a file response's bytes with pread at its offset (the fd's own offset never moves).
+ * Returns NULL and *out (malloc'd), or why not. */
+static const char *read_file(int fd, uint64_t offset, uint64_t size, char **out)
+{
+    size_t got = 0;
+    char *buf;
+    *out = NULL;
+    if (size > BODY_CAP)
+        return "file over the size cap";
+    buf = malloc(size > 0 ? (size_t)size : 1);
+    if (buf == NULL)
+        return "out of memory while reading the file";
+    while (got < size) {
+        ssize_t n = pread(fd, buf + got, (size_t)size - got, (off_t)(offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(buf);
+            return "file could not be read";
+        }
+        got += (size_t)n;
+    }
+    *out = buf;
+    return NULL;
+}
+
+/* Adds a header to the queued copy and to the record's response headers. Returns 0 or -1. */
+static int add_header(struct dtb_request *rq, struct MHD_Response *r, const char *key,
+                      const char *value)
+{
+    if (MHD_add_response_header(r, key, value) != MHD_YES)
+        return -1;
+    if (rq->response_headers != NULL)
+        json_array_append_new(rq->response_headers, json_pack("[ss]", key, value));
+    return 0;
+}
+
+/* 1 for a browser navigation: Sec-Fetch-Dest: document, or an Accept naming text/html. */
+static int is_navigation(struct MHD_Connection *con)
+{
+    const char *dest = request_header(con, "Sec-Fetch-Dest");
+    const char *accept = request_header(con, MHD_HTTP_HEADER_ACCEPT);
+    if (dest != NULL)
+        return strcasecmp(dest, "document") == 0;
+    return accept != NULL && strcasestr(accept, "text/html") != NULL;
+}
+
+/* The listening address of the daemon serving rq, looked up once per daemon (getsockname on
+ * its listen socket), or NULL. */
+static const char *daemon_address(struct dtb_request *rq, struct MHD_Connection *con)
+{
+    struct dtbi_daemon_ctx *d = rq->dctx;
+    if (d == NULL)
+        return NULL;
+    if (atomic_load_explicit(&d->listen_state, memory_order_acquire) == 0) {
+        char buf[sizeof(d->listen)] = "", host[INET6_ADDRSTRLEN];
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(con, MHD_CONNECTION_INFO_DAEMON);
+        const union MHD_DaemonInfo *di =
+            ci != NULL ? MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_LISTEN_FD) : NULL;
+        if (di != NULL && di->listen_fd != MHD_INVALID_SOCKET &&
+            getsockname(di->listen_fd, (struct sockaddr *)&ss, &sl) == 0) {
+            if (ss.ss_family == AF_INET) {
+                const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+                if (inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host)) != NULL)
+                    snprintf(buf, sizeof(buf), "%s:%u", host, (unsigned)ntohs(a->sin_port));
+            } else if (ss.ss_family == AF_INET6) {
+                const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+                if (inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host)) != NULL)
+                    snprintf(buf, sizeof(buf), "[%s]:%u", host, (unsigned)ntohs(a->sin6_port));
+            } else if (ss.ss_family == AF_UNIX) {
+                const struct sockaddr_un *a = (const struct sockaddr_un *)&ss;
+                snprintf(buf, sizeof(buf), "unix:%.*s", (int)sizeof(a->sun_path), a->sun_path);
+            }
+        }
+        pthread_mutex_lock(&rq->tb->lock);
+        if (atomic_load_explicit(&d->listen_state, memory_order_relaxed) == 0) {
+            memcpy(d->listen, buf, sizeof(buf));
+            atomic_store_explicit(&d->listen_state, buf[0] != '\0' ? 1 : 2,
+                                  memory_order_release);
+        }
+        pthread_mutex_unlock(&rq->tb->lock);
+    }
+    return atomic_load_explicit(&d->listen_state, memory_order_acquire) == 1 ? d->listen : NULL;
+}
+
 /* Every Accept-Encoding line of the request joined (NULL when there is none). */
 struct ae_collect {
     struct dtb_buf b;
@@ -374,7 +473,7 @@ static enum MHD_Result queue_intercepted(struct dtb_request *rq, struct MHD_Conn
     }
     /* the app's other headers still apply: above all Set-Cookie (a login answers with a
      * redirect that sets the session cookie) */
-    struct copy_ctx cc = {r, rq, 0, 1, 0, 0};
+    struct copy_ctx cc = {r, rq, 0, 1, 0, 0, 0};
     MHD_get_response_headers(response, copy_header, &cc);
     dtb_buf_init(&st);
     server_timing(rq, &st);
@@ -408,10 +507,15 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     struct MHD_Response *copy = NULL;
     struct page pg = {DTBI_CODING_IDENTITY, NULL, NULL, 0};
     int decoded_out = 0; /* the injected page goes out without the app's Content-Encoding */
+    int is_fd = 0, fd = -1;        /* a file-descriptor response (the fd is the response's) */
+    uint64_t fd_offset = 0, fd_size = 0;
+    char *file_body = NULL;        /* its bytes, read when it may be an HTML page */
+    int why_not = 0;               /* the copy says why the page has no toolbar */
     struct dtb_buf st;
     enum MHD_Result ret;
 
     rq->times.queued_ns = t0;
+    rq->daemon = dtb_request_strdup(rq, daemon_address(rq, con));
     rq->resp.status = status;
     rq->resp.content_type = dtb_request_strdup(rq, ct);
     rq->resp.upstream_server_timing =
@@ -419,8 +523,15 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     if (wants_intercept(rq, con, status, response))
         return queue_intercepted(rq, con, status, response, t0);
     known = dtbi_respmap_lookup(response, &body, &len, &flags);
-    rq->resp.body_size = known ? len : 0;
-    reason = skip_reason(rq, con, status, response, ct, known, &html_like, &sniff);
+    if (!known)
+        is_fd = dtbi_respmap_lookup_fd(response, &fd, &fd_offset, &fd_size, &flags);
+    rq->resp.body_size = known ? len : is_fd ? (size_t)fd_size : 0;
+    reason = skip_reason(rq, con, status, response, ct, known || is_fd, &html_like, &sniff);
+    if (reason == NULL && is_fd) {
+        reason = read_file(fd, fd_offset, fd_size, &file_body);
+        body = file_body;
+        len = (size_t)fd_size;
+    }
     if (reason == NULL) {
         pg.body = body;
         pg.len = len;
@@ -470,11 +581,27 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         dtbi_log_once(reason, "toolbar not injected into an HTML response: %s (e.g. %s %s)",
                       reason, dtb_request_method(rq), dtb_request_path(rq));
     rq->resp.skip_reason = reason;
-    if (!known) {
+    free(file_body); /* the page went into out, or is served from the file as it is */
+    /* An HTML-looking answer to a navigation that still gets no toolbar says why (in a header
+     * on the copy, and in the history) */
+    why_not = reason != NULL && html_like && is_navigation(con) && (known || is_fd);
+    if (why_not)
+        rq->why_not = reason;
+    if (!known && out == NULL && why_not) {
+        /* the file as it is, through the response's own fd (duplicated: ours to close) */
+        int dfd = dup(fd);
+        copy = dfd >= 0 ? dtb_response_from_fd_at_offset64(fd_size, dfd, fd_offset) : NULL;
+        if (copy == NULL && dfd >= 0)
+            close(dfd);
+    }
+    if (!known && out == NULL && copy == NULL) {
+        rq->why_not = NULL;
         rq->times.toolbar_ns += dtb_now_ns() - t0;
         return dtbi_real()->queue_response(con, status, response);
     }
-    if (out != NULL) {
+    if (copy != NULL) {
+        /* the file's copy, made above */
+    } else if (out != NULL) {
         copy = dtbi_real()->from_buffer_with_free_callback(out_len, out, free);
         if (copy == NULL) {
             free(out);
@@ -491,11 +618,14 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         copy = NULL;
     }
     if (copy != NULL) {
-        struct copy_ctx cc = {copy, rq, 0, 0, rq->resp.injected && decoded_out, 0};
+        struct copy_ctx cc = {copy, rq, 0, 0, rq->resp.injected && decoded_out, 0,
+                              rq->resp.injected};
         MHD_get_response_headers(response, copy_header, &cc);
         dtb_buf_init(&st);
         server_timing(rq, &st);
         if (cc.failed || st.failed ||
+            (cc.fresh && add_header(rq, copy, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != 0) ||
+            (why_not && add_header(rq, copy, "X-Debug-Toolbar-Skip", reason) != 0) ||
             (rq->resp.injected && pg.coding != DTBI_CODING_IDENTITY && !cc.vary_ae &&
              MHD_add_response_header(copy, MHD_HTTP_HEADER_VARY,
                                      MHD_HTTP_HEADER_ACCEPT_ENCODING) != MHD_YES) ||
@@ -518,6 +648,7 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         /* Never fail the app's request: serve its own response untouched. */
         rq->degraded = true;
         rq->resp.injected = 0;
+        rq->why_not = NULL;
         rq->resp.skip_reason = "out of memory while copying the response";
         rq->times.toolbar_ns += dtb_now_ns() - t0;
         return dtbi_real()->queue_response(con, status, response);

@@ -160,6 +160,8 @@ struct dtbi_daemon_ctx {
     struct sockaddr_storage bind_sa;  /* preload.bind with the daemon's port */
     atomic_bool off;                /* a port preload.ports does not name: pass-through */
     atomic_uint port;               /* the listening port, once known (0 before) */
+    atomic_int listen_state;        /* 0 not looked up yet, 1 listen holds it, 2 unknown */
+    char listen[128];               /* "127.0.0.1:8080", "[::1]:8080", "unix:/path" */
     struct dtbi_daemon_ctx *next;
 };
 
@@ -239,6 +241,9 @@ struct dtb_request {
     size_t pair_count;  /* pairs recorded in all lists */
     size_t omitted[5];  /* pairs not recorded, per enum dtbi_pairs (bounds) */
     bool form_skipping; /* the form field being received is not recorded */
+    const char *why_not; /* an HTML page to a navigation not injected: the reason, sent in
+                          * X-Debug-Toolbar-Skip (filter.c) */
+    const char *daemon;  /* the serving daemon's listening address ("127.0.0.1:8080") */
 };
 
 /* TLS current request (request.c). */
@@ -298,6 +303,10 @@ extern atomic_int dtbi_active_toolbars;
 /* With the flags set on it through dtb_response_set_flags (MHD_RF_NONE when none). */
 int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size,
                         enum MHD_ResponseFlags *flags);
+/* Looks up a file-descriptor response built by dtb_response_from_fd*: 1 and its fd (the
+ * response's: never closed or moved by the caller), offset, size and flags; else 0. */
+int dtbi_respmap_lookup_fd(struct MHD_Response *r, int *fd, uint64_t *offset, uint64_t *size,
+                           enum MHD_ResponseFlags *flags);
 
 /* ---- middleware (middleware.c, mhdopts.c) ---------------------------------------------- */
 

@@ -8,6 +8,8 @@
  *                                           program's own options, callbacks and req_cls kept)
  *   MHD_create_response_from_buffer, _from_data, _with_free_callback, _with_free_callback_cls
  *                                           the body is remembered (until MHD frees the response)
+ *   MHD_create_response_from_fd, _fd64, _fd_at_offset, _fd_at_offset64
+ *                                           the file is remembered (read with pread when HTML)
  *   MHD_queue_response                      the toolbar's filter (inject, add its headers)
  *   MHD_set_response_options                the flags are remembered for the injected copy
  *   sqlite3_open, sqlite3_open_v2, sqlite3_open16, sqlite3_close, sqlite3_close_v2
@@ -31,6 +33,10 @@
 #include <debugtoolbar.h>
 #include <debugtoolbar/sql.h>
 
+/* A deprecated macro in microhttpd.h, still a function in the library programs may call */
+#undef MHD_create_response_from_fd_at_offset
+struct MHD_Response *MHD_create_response_from_fd_at_offset(size_t size, int fd, off_t offset);
+
 static struct {
     struct MHD_Daemon *(*start_daemon_va)(unsigned int, uint16_t, MHD_AcceptPolicyCallback,
                                           void *, MHD_AccessHandlerCallback, void *, va_list);
@@ -44,6 +50,10 @@ static struct {
     struct MHD_Response *(*from_buffer_with_free_callback_cls)(size_t, void *,
                                                                MHD_ContentReaderFreeCallback,
                                                                void *);
+    struct MHD_Response *(*from_fd)(size_t, int);
+    struct MHD_Response *(*from_fd64)(uint64_t, int);
+    struct MHD_Response *(*from_fd_at_offset)(size_t, int, off_t);
+    struct MHD_Response *(*from_fd_at_offset64)(uint64_t, int, uint64_t);
     int (*sqlite3_open)(const char *, sqlite3 **);
     int (*sqlite3_open_v2)(const char *, sqlite3 **, int, const char *);
     int (*sqlite3_open16)(const void *, sqlite3 **);
@@ -72,6 +82,10 @@ static void init(void)
     REAL(from_buffer_with_free_callback, "MHD_create_response_from_buffer_with_free_callback");
     REAL(from_buffer_with_free_callback_cls,
          "MHD_create_response_from_buffer_with_free_callback_cls");
+    REAL(from_fd, "MHD_create_response_from_fd");
+    REAL(from_fd64, "MHD_create_response_from_fd64");
+    REAL(from_fd_at_offset, "MHD_create_response_from_fd_at_offset");
+    REAL(from_fd_at_offset64, "MHD_create_response_from_fd_at_offset64");
     REAL(sqlite3_open, "sqlite3_open");
     REAL(sqlite3_open_v2, "sqlite3_open_v2");
     REAL(sqlite3_open16, "sqlite3_open16");
@@ -167,6 +181,43 @@ struct MHD_Response *MHD_create_response_from_buffer_with_free_callback_cls(
         return real.from_buffer_with_free_callback_cls(size, buffer, crfc, crfc_cls);
     ENTER();
     struct MHD_Response *r = dtb_response_from_buffer_with_free_callback_cls(size, buffer, crfc, crfc_cls);
+    return LEAVE(r);
+}
+
+struct MHD_Response *MHD_create_response_from_fd(size_t size, int fd)
+{
+    if (!on())
+        return real.from_fd(size, fd);
+    ENTER();
+    struct MHD_Response *r = dtb_response_from_fd(size, fd);
+    return LEAVE(r);
+}
+
+struct MHD_Response *MHD_create_response_from_fd64(uint64_t size, int fd)
+{
+    if (!on())
+        return real.from_fd64(size, fd);
+    ENTER();
+    struct MHD_Response *r = dtb_response_from_fd64(size, fd);
+    return LEAVE(r);
+}
+
+struct MHD_Response *MHD_create_response_from_fd_at_offset(size_t size, int fd, off_t offset)
+{
+    if (!on())
+        return real.from_fd_at_offset(size, fd, offset);
+    ENTER();
+    struct MHD_Response *r = dtb_response_from_fd_at_offset(size, fd, offset);
+    return LEAVE(r);
+}
+
+struct MHD_Response *MHD_create_response_from_fd_at_offset64(uint64_t size, int fd,
+                                                             uint64_t offset)
+{
+    if (!on())
+        return real.from_fd_at_offset64(size, fd, offset);
+    ENTER();
+    struct MHD_Response *r = dtb_response_from_fd_at_offset64(size, fd, offset);
     return LEAVE(r);
 }
 

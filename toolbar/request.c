@@ -578,6 +578,10 @@ int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char 
     if (summary == NULL || panels == NULL)
         goto fail;
     dtbi_page_summary_flags(rq, panels, summary);
+    if (rq->why_not != NULL) /* said in X-Debug-Toolbar-Skip (filter.c) */
+        json_object_set_new(summary, "why_not", json_string(rq->why_not));
+    if (rq->daemon != NULL) /* the listening address that served it (filter.c) */
+        json_object_set_new(summary, "daemon", json_string(rq->daemon));
     record = json_deep_copy(summary);
     if (record == NULL)
         goto fail;

@@ -6,8 +6,16 @@
  * and keeps (response -> body) in a hash table. The entry is removed by that free callback,
  * i.e. exactly when MHD destroys the response, so a stale pointer can never be looked up.
  * When no toolbar is enabled in the process the constructors are MHD's own calls.
- * Not handled here: callback, fd, iovec and pipe responses (they pass through untouched).
+ *
+ * File-descriptor responses are built as a callback response whose reader does what MHD's own
+ * does (pread at the response's offset, never moving the file offset; the fd closed when MHD
+ * frees the response), so the filter can read an HTML file's bytes the same way. The cost: MHD
+ * does not use sendfile() for them while a toolbar is on.
+ * Not handled here: callback, iovec and pipe responses (they pass through untouched).
  */
+#include <errno.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +33,8 @@ struct body_entry {
     MHD_ContentReaderFreeCallback app_cb; /* the app's own free callback, if any */
     void *app_cb_cls;
     enum MHD_ResponseFlags flags; /* set through dtb_response_set_flags */
+    int fd;                       /* a file-descriptor response's fd (ours to close), or -1 */
+    uint64_t fd_offset;
 };
 
 #define NBUCKETS 1024
@@ -37,6 +47,11 @@ static size_t bucket_of(const struct MHD_Response *r)
     p ^= p >> 17;
     p *= (uintptr_t)0x9E3779B97F4A7C15ULL;
     return (size_t)(p >> 7) % NBUCKETS;
+}
+
+static int tracking(void)
+{
+    return atomic_load_explicit(&dtbi_active_toolbars, memory_order_relaxed) > 0;
 }
 
 /* MHD calls this when it destroys the response. */
@@ -54,8 +69,20 @@ static void entry_free_cb(void *cls)
     pthread_mutex_unlock(&map_lock);
     if (e->app_cb != NULL)
         e->app_cb(e->app_cb_cls);
+    if (e->fd >= 0)
+        close(e->fd);
     free(e->to_free);
     free(e);
+}
+
+/* Adds e (response set) to the table. */
+static void entry_insert(struct body_entry *e)
+{
+    pthread_mutex_lock(&map_lock);
+    size_t b = bucket_of(e->response);
+    e->next = buckets[b];
+    buckets[b] = e;
+    pthread_mutex_unlock(&map_lock);
 }
 
 /* Builds the response and registers its body. When the entry cannot be allocated the response
@@ -74,6 +101,7 @@ static struct MHD_Response *create_tracked(size_t size, const void *data, void *
         return dtbi_real()->from_buffer_with_free_callback_cls(
             size, (void *)(uintptr_t)data, to_free != NULL ? free : NULL, to_free);
     }
+    e->fd = -1;
     e->data = data;
     e->size = size;
     e->to_free = to_free;
@@ -87,11 +115,7 @@ static struct MHD_Response *create_tracked(size_t size, const void *data, void *
         return NULL;
     }
     e->response = r;
-    pthread_mutex_lock(&map_lock);
-    size_t b = bucket_of(r);
-    e->next = buckets[b];
-    buckets[b] = e;
-    pthread_mutex_unlock(&map_lock);
+    entry_insert(e);
     return r;
 }
 
@@ -109,13 +133,92 @@ int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size,
 {
     pthread_mutex_lock(&map_lock);
     struct body_entry *e = find_entry(r);
-    if (e != NULL) {
+    if (e != NULL && e->fd < 0) {
         *data = e->data;
         *size = e->size;
         *flags = e->flags;
     }
     pthread_mutex_unlock(&map_lock);
-    return e != NULL;
+    return e != NULL && e->fd < 0;
+}
+
+int dtbi_respmap_lookup_fd(struct MHD_Response *r, int *fd, uint64_t *offset, uint64_t *size,
+                           enum MHD_ResponseFlags *flags)
+{
+    pthread_mutex_lock(&map_lock);
+    struct body_entry *e = find_entry(r);
+    int found = e != NULL && e->fd >= 0;
+    if (found) {
+        *fd = e->fd;
+        *offset = e->fd_offset;
+        *size = e->size;
+        *flags = e->flags;
+    }
+    pthread_mutex_unlock(&map_lock);
+    return found;
+}
+
+/* MHD's own file reader, on our entry: pread at the response's offset. */
+static ssize_t fd_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct body_entry *e = cls;
+    ssize_t n;
+    if (pos + e->fd_offset > (uint64_t)INT64_MAX)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (max > SSIZE_MAX)
+        max = SSIZE_MAX;
+    do
+        n = pread(e->fd, buf, max, (off_t)(pos + e->fd_offset));
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) /* the file is shorter than the response says, or unreadable */
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return n;
+}
+
+/* Block size MHD uses for its own file responses (MHD_FILE_READ_BLOCK_SIZE). */
+#define FD_BLOCK_SIZE (16 * 1024)
+
+struct MHD_Response *dtb_response_from_fd_at_offset64(uint64_t size, int fd, uint64_t offset)
+{
+    struct body_entry *e;
+    struct MHD_Response *r;
+    /* No toolbar on: MHD's own (under dtb-run the shim is then off and passes this through) */
+    if (!tracking())
+        return MHD_create_response_from_fd_at_offset64(size, fd, offset);
+    /* MHD's own checks: the response's last byte must be addressable */
+    if ((int64_t)size < 0 || (int64_t)offset < 0 || (int64_t)(size + offset) < 0)
+        return NULL;
+    e = calloc(1, sizeof(*e));
+    if (e == NULL) /* untracked: MHD's own (no toolbar in it) */
+        return MHD_create_response_from_fd_at_offset64(size, fd, offset);
+    e->fd = fd;
+    e->fd_offset = offset;
+    e->size = (size_t)size;
+    r = MHD_create_response_from_callback(size, FD_BLOCK_SIZE, fd_reader, e, entry_free_cb);
+    if (r == NULL) {
+        free(e); /* like MHD: the fd stays the app's when no response was made */
+        return NULL;
+    }
+    e->response = r;
+    entry_insert(e);
+    return r;
+}
+
+struct MHD_Response *dtb_response_from_fd_at_offset(size_t size, int fd, off_t offset)
+{
+    if (offset < 0)
+        return NULL;
+    return dtb_response_from_fd_at_offset64(size, fd, (uint64_t)offset);
+}
+
+struct MHD_Response *dtb_response_from_fd64(uint64_t size, int fd)
+{
+    return dtb_response_from_fd_at_offset64(size, fd, 0);
+}
+
+struct MHD_Response *dtb_response_from_fd(size_t size, int fd)
+{
+    return dtb_response_from_fd_at_offset64(size, fd, 0);
 }
 
 enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_ResponseFlags flags)
@@ -131,10 +234,6 @@ enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_R
     return rc;
 }
 
-static int tracking(void)
-{
-    return atomic_load_explicit(&dtbi_active_toolbars, memory_order_relaxed) > 0;
-}
 
 struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
                                               enum MHD_ResponseMemoryMode mode)

@@ -1,8 +1,8 @@
 /*
  * debugtoolbar/mhd.h - optional drop-in: include after <microhttpd.h> and <debugtoolbar.h> and
  * MHD's buffer response constructors, MHD_queue_response and MHD_destroy_response become the
- * toolbar's, which remember bodies so HTML pages get the toolbar. Callback, file-descriptor and
- * iovec responses are MHD's own and pass through untouched.
+ * toolbar's, which remember bodies (buffers, and files read at their offset) so HTML pages get
+ * the toolbar. Callback, pipe and iovec responses are MHD's own and pass through untouched.
  *
  * Compile with -DDTB_DISABLE to keep MHD's own names (no toolbar code in the app's calls).
  */
@@ -19,6 +19,11 @@
     dtb_response_from_buffer_with_free_callback
 #define MHD_create_response_from_buffer_with_free_callback_cls \
     dtb_response_from_buffer_with_free_callback_cls
+#define MHD_create_response_from_fd dtb_response_from_fd
+#define MHD_create_response_from_fd64 dtb_response_from_fd64
+#undef MHD_create_response_from_fd_at_offset /* a macro of MHD's, deprecated */
+#define MHD_create_response_from_fd_at_offset dtb_response_from_fd_at_offset
+#define MHD_create_response_from_fd_at_offset64 dtb_response_from_fd_at_offset64
 #define MHD_queue_response dtb_queue_response
 #define MHD_destroy_response dtb_destroy_response
 #endif

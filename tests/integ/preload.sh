@@ -3,7 +3,7 @@
 # MHD + SQLite program (tests/preload/plain_app.c) in each of MHD's three threading modes: the
 # toolbar injected, its SQL captured, its history served, one response object reused for every
 # request, its own notify-completed callback and req_cls kept, response flags carried to the
-# injected copy, JSON untouched; with the toolbar off the pages are byte-identical to a run
+# injected copy, JSON untouched, a file descriptor's page injected; with the toolbar off the pages are byte-identical to a run
 # without dtb-run; preload.ports leaves another port alone. Then a real program from Debian's
 # archive when it is installed (olad, from the ola package: its web UI is an MHD server).
 set -euo pipefail
@@ -106,8 +106,12 @@ PY
     [ "$(echo $ids | tr ' ' '\n' | sort -u | wc -l)" = 3 ] || fail "$mode: the reused response got the same id twice"
     curl_ -o "$tmp/j" "$base/json"
     cmp -s "$tmp/j" "$tmp/plain_json.out" || fail "$mode: JSON changed"
-    # bodies the toolbar cannot see (a file descriptor, a pipe, an iovec) pass through untouched
-    for p in /fd /pipe /iovec; do
+    # a file descriptor's page is read and injected; bodies the toolbar cannot see (a pipe, an
+    # iovec) pass through untouched
+    curl_ -o "$tmp/u.out" "$base/fd"
+    [ "$(grep -c '<dtb-toolbar' "$tmp/u.out")" = 1 ] || fail "$mode: /fd has no toolbar"
+    sed "$snippet" "$tmp/u.out" | cmp -s - "$tmp/plain_fd.out" || fail "$mode: /fd is not the page plus the toolbar"
+    for p in /pipe /iovec; do
         curl_ -o "$tmp/u.out" "$base$p"
         cmp -s "$tmp/u.out" "$tmp/plain$(echo $p | tr / _).out" || fail "$mode: $p changed"
     done
@@ -142,7 +146,7 @@ assert s["completions"] == 17 and s["req_cls_mismatches"] == 0, s
 assert s["first_after_uri_log"] == s["completions"] + 1 and s["uri_logs"] >= s["first_after_uri_log"], s
 PY
     stop
-    ok "$mode: injected, SQL captured with params, history, a reused response injected per request (also on 8 connections at once), flags kept, JSON, fd, pipe and iovec bodies untouched, own URI-log and completion callbacks and req_cls kept in order"
+    ok "$mode: injected, SQL captured with params, history, a reused response injected per request (also on 8 connections at once), flags kept, JSON, an fd's page injected, pipe and iovec bodies untouched, own URI-log and completion callbacks and req_cls kept in order"
 done
 
 # ---- one page in every form a program may serve it --------------------------------------------
@@ -169,8 +173,9 @@ reason_of() { # HEADERS-FILE: the skip reason in the request's record
     record "$(header "$1" X-Debug-Toolbar-Id)"
     python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["skip_reason"])' "$tmp/rec.json"
 }
-start "$run" --enable -- "$reach" "$tmp/reach" 0
-[ -n "$codings" ] || fail "the test program was built without zlib, libbrotli and libzstd"
+start "$run" --enable -- "$reach" "$tmp/reach" 0 0
+base2="http://127.0.0.1:$(sed -n 's/^port2 //p' "$tmp/out")"
+[ -n "$codings" ] || echo "*** SKIP part: built without zlib, libbrotli and libzstd: encoded pages NOT tested"
 for c in $codings; do
     curl_ -H "Accept-Encoding: $c" -D "$tmp/h" -o "$tmp/enc.html" "$base/page/$c"
     check_page "$tmp/enc.html" || fail "$c: the decoded page with the toolbar"
@@ -189,26 +194,68 @@ case " $codings " in *" gzip "*)
     [ "$(header "$tmp/h" Content-Encoding)" = gzip ] || fail "gzip: *;q=0 refuses identity too"
     curl_ -H "Accept-Encoding: gzip, *;q=0, identity;q=0.5" -D "$tmp/h" -o "$tmp/enc.html" "$base/page/gzip"
     [ -z "$(header "$tmp/h" Content-Encoding)" ] && check_page "$tmp/enc.html" || fail "gzip: identity named beside *;q=0"
+    # an injected page: the program's validators and cache policy do not describe it
+    curl_ -H "Accept-Encoding: gzip" -D "$tmp/h" -o "$tmp/enc.html" "$base/page/gzip"
+    [ -z "$(header "$tmp/h" ETag)$(header "$tmp/h" Last-Modified)" ] || fail "gzip: ETag or Last-Modified kept"
+    [ "$(grep -ci '^Cache-Control:' "$tmp/h")" = 1 ] && [ "$(header "$tmp/h" Cache-Control)" = no-store ] ||
+        fail "gzip: Cache-Control is not only no-store: $(grep -i '^Cache-Control:' "$tmp/h" | tr -d '\r')"
     for p in truncated bomb; do
         curl_ -H "Accept-Encoding: gzip" -D "$tmp/h" -o "$tmp/u.out" "$base/page/$p"
         cmp -s "$tmp/u.out" "$tmp/raw-$p" || fail "$p: changed"
         [ "$(header "$tmp/h" Content-Encoding)" = gzip ] || fail "$p: lost its Content-Encoding"
+        [ -z "$(header "$tmp/h" X-Debug-Toolbar-Skip)" ] || fail "$p: says why to a client that did not navigate"
         r=$(reason_of "$tmp/h")
         case $p in
         truncated) [ "$r" = "encoded body does not decode" ] || fail "$p: reason $r" ;;
         bomb) [ "$r" = "decoded body over the size cap" ] || fail "$p: reason $r" ;;
         esac
+        # a browser navigation is told why, in a header and in the history
+        curl_ -H "Accept-Encoding: gzip" -H "Accept: text/html,*/*;q=0.8" -D "$tmp/h" -o "$tmp/u.out" "$base/page/$p"
+        cmp -s "$tmp/u.out" "$tmp/raw-$p" || fail "$p: changed for a navigation"
+        [ "$(header "$tmp/h" X-Debug-Toolbar-Skip)" = "$r" ] || fail "$p: X-Debug-Toolbar-Skip: $(header "$tmp/h" X-Debug-Toolbar-Skip)"
+        id=$(header "$tmp/h" X-Debug-Toolbar-Id)
+        record "$id"
+        curl_ "$base/_debug_toolbar/api/requests" | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["id"] == sys.argv[1]]
+assert rows and rows[0]["why_not"] == sys.argv[2], rows' "$id" "$r" || fail "$p: the history does not say why"
     done
     ;;
 esac
+# a file descriptor at an offset: read with pread, the program's file offset left where it was
+for i in 1 2 3; do
+    curl_ -D "$tmp/h" -o "$tmp/u.html" "$base/page/fd"
+    check_page "$tmp/u.html" || fail "fd #$i: the page with the toolbar"
+    [ "$(header "$tmp/h" Content-Length)" = "$(wc -c <"$tmp/u.html")" ] || fail "fd: Content-Length"
+done
+for _ in $(seq 1 50); do
+    curl_ -o "$tmp/stats" "$base/stats"
+    grep -q '"fd_done": 3,' "$tmp/stats" && break
+    sleep 0.1
+done
+[ "$(cat "$tmp/stats")" = '{"fd_done": 3, "fd_moved": 0}' ] || fail "fd: the program's file offset: $(cat "$tmp/stats")"
+curl_ -D "$tmp/h" -o "$tmp/u.out" "$base/page/pipe"
+cmp -s "$tmp/u.out" "$tmp/ref.html" || fail "pipe: changed"
 curl_ -D "$tmp/h" -o "$tmp/u.html" "$base/page/untyped"
 check_page "$tmp/u.html" || fail "untyped: the page with the toolbar"
 [ -z "$(header "$tmp/h" Content-Type)" ] || fail "untyped: a Content-Type appeared"
-curl_ -D "$tmp/h" -o "$tmp/u.out" "$base/page/nosniff"
+curl_ -H "Sec-Fetch-Dest: document" -D "$tmp/h" -o "$tmp/u.out" "$base/page/nosniff"
 cmp -s "$tmp/u.out" "$tmp/raw-nosniff" || fail "nosniff: changed"
 [ "$(reason_of "$tmp/h")" = "no Content-Type and nosniff" ] || fail "nosniff: reason $(reason_of "$tmp/h")"
+[ "$(header "$tmp/h" X-Debug-Toolbar-Skip)" = "no Content-Type and nosniff" ] || fail "nosniff: no X-Debug-Toolbar-Skip"
+# which daemon: each record names the listening address that served it
+curl_ -D "$tmp/h" -o /dev/null "$base/page"
+id1=$(header "$tmp/h" X-Debug-Toolbar-Id)
+curl_ -D "$tmp/h" -o /dev/null "$base2/page"
+id2=$(header "$tmp/h" X-Debug-Toolbar-Id)
+record "$id2"
+curl_ "$base/_debug_toolbar/api/requests" | python3 -c '
+import json, sys
+d = {r["id"]: r.get("daemon") for r in json.load(sys.stdin)}
+assert d[sys.argv[1]] == sys.argv[3] and d[sys.argv[2]] == sys.argv[4], d' "$id1" "$id2" "${base#http://}" "${base2#http://}" ||
+    fail "the records do not name their daemons"
 stop
-ok "one page as $codings (decoded, or re-encoded when identity is refused), untyped: one toolbar before the real </body>, the page's bytes otherwise identical; truncated gzip, a 1 GiB gzip bomb and nosniff untouched with their reasons"
+ok "one page as $codings (decoded, or re-encoded when identity is refused), from an fd at an offset (the program's offset unmoved), untyped: one toolbar before the real </body>, the page's bytes otherwise identical; truncated gzip, a 1 GiB gzip bomb and nosniff untouched with their reasons (in X-Debug-Toolbar-Skip and the history for a navigation); injected pages no-store without validators; two daemons told apart"
 
 # ---- preload.ports and preload.bind ---------------------------------------------------------
 p1=$(free_port)
