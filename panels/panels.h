@@ -32,6 +32,11 @@ static inline double dtbi_ms(int64_t ns)
     return (double)ns / 1e6;
 }
 
+/* A duration in milliseconds for display, in the unit that shows it ("1.24 s", "12.3 ms",
+ * "2.1 ms", "410 µs", "48.2 µs", "350 ns"): never "0.0 ms" for a figure that is not zero.
+ * Writes into buf (32 bytes are enough) and returns it. */
+const char *dtbi_fmt_ms(double ms, char *buf, size_t len);
+
 /* Appends "<code>value</code>" for a JSON scalar or a compact dump of anything else. */
 void dtbi_render_scalar(struct dtb_buf *out, const json_t *v);
 

@@ -976,14 +976,14 @@ static int sql_subtitle(const json_t *stats, struct dtb_buf *out)
     json_int_t sim = 0;
     size_t i;
     json_t *q;
+    char f[32];
     json_array_foreach(json_object_get(stats, "queries"), i, q)
         sim += json_integer_value(json_object_get(q, "similar")) > 0;
+    dtbi_fmt_ms(ms(json_integer_value(json_object_get(stats, "total_ns"))), f, sizeof(f));
     if (sim > 0)
-        return dtb_buf_appendf(out, "%lld quer%s, %lld similar, %.1f ms", (long long)n,
-                               n == 1 ? "y" : "ies", (long long)sim,
-                               ms(json_integer_value(json_object_get(stats, "total_ns"))));
-    return dtb_buf_appendf(out, "%lld quer%s in %.1f ms", (long long)n, n == 1 ? "y" : "ies",
-                           ms(json_integer_value(json_object_get(stats, "total_ns"))));
+        return dtb_buf_appendf(out, "%lld quer%s, %lld similar, %s", (long long)n,
+                               n == 1 ? "y" : "ies", (long long)sim, f);
+    return dtb_buf_appendf(out, "%lld quer%s in %s", (long long)n, n == 1 ? "y" : "ies", f);
 }
 
 /* One recorded value as an SQL literal. */
@@ -1056,10 +1056,11 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
         if (end > span)
             span = end;
     }
-    dtb_buf_appendf(out, "<p><strong>%lld</strong> quer%s in <strong>%.3f ms</strong>",
+    char ftotal[32];
+    dtb_buf_appendf(out, "<p><strong>%lld</strong> quer%s in <strong>%s</strong>",
                     (long long)json_integer_value(json_object_get(stats, "count")),
                     json_integer_value(json_object_get(stats, "count")) == 1 ? "y" : "ies",
-                    ms(total));
+                    dtbi_fmt_ms(ms(total), ftotal, sizeof(ftotal)));
     dtb_buf_appendf(out, ", %lld with duplicates, %lld with similar queries.</p>",
                     (long long)json_integer_value(json_object_get(stats, "duplicates")),
                     (long long)json_integer_value(json_object_get(stats, "similar")));

@@ -1,6 +1,8 @@
 /*
  * timer.c - the Timer panel: wall time, time in the app's handler, CPU time of the handler's
- * thread (RUSAGE_THREAD summed over its calls, right under threads), the toolbar's own cost,
+ * thread (its CPU clock, exact, summed over the handler's calls; the user/system split and the
+ * context switches and page faults from RUSAGE_THREAD, whose times advance in scheduler
+ * ticks so that split is approximate), the toolbar's own cost,
  * a phase timeline, and the app's own Server-Timing metrics. It also writes the Server-Timing
  * header's app/dtb metrics at queue time.
  */
@@ -160,11 +162,24 @@ static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_stat
     json_array_append_new(phases, json_pack("{s:s,s:f,s:f}", "name", "response sent",
                                             "start_ms", ms(queued - t->start_ns), "dur_ms",
                                             ms(end - queued)));
-    return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:s,s:o,s:o}", "total_ms", ms(total),
-                     "handler_ms", ms(t->handler_ns), "cpu_user_ms", ms(t->cpu_user_ns),
-                     "cpu_sys_ms", ms(t->cpu_sys_ns), "toolbar_ms", ms(t->toolbar_ns),
-                     "inject_ms", ms(t->inject_ns), "started_at", started, "phases", phases,
-                     "upstream", upstream ? upstream : json_array());
+    json_t *stats = json_pack(
+        "{s:f,s:f,s:f,s:f,s:f,s:f,s:s,s:o,s:o}", "total_ms", ms(total), "handler_ms",
+        ms(t->handler_ns), "cpu_user_ms", ms(t->cpu_user_ns), "cpu_sys_ms", ms(t->cpu_sys_ns),
+        "toolbar_ms", ms(t->toolbar_ns), "inject_ms", ms(t->inject_ns), "started_at", started,
+        "phases", phases, "upstream", upstream ? upstream : json_array());
+    /* the thread's CPU clock, exact, less the toolbar's own share; its rusage counters */
+    int64_t app_cpu = t->cpu_ns - t->toolbar_cpu_ns;
+    if (app_cpu < 0)
+        app_cpu = 0;
+    if (stats != NULL)
+        json_object_update_new(stats, json_pack("{s:I,s:f,s:I,s:I,s:I,s:I,s:I}", "cpu_ns",
+                                                (json_int_t)app_cpu, "cpu_ms", ms(app_cpu),
+                                                "toolbar_cpu_ns", (json_int_t)t->toolbar_cpu_ns,
+                                                "ctx_voluntary", (json_int_t)t->ctx_voluntary,
+                                                "ctx_involuntary", (json_int_t)t->ctx_involuntary,
+                                                "faults_minor", (json_int_t)t->faults_minor,
+                                                "faults_major", (json_int_t)t->faults_major));
+    return stats;
 }
 
 static int timer_server_timing(void *state, struct dtb_request *rq, void *req_state,
@@ -184,17 +199,33 @@ static double num(const json_t *stats, const char *key)
     return json_number_value(json_object_get(stats, key));
 }
 
+/* The handler's CPU time: the thread's CPU clock when the record has it (older records: the
+ * rusage sum). */
+static double cpu_ms(const json_t *stats)
+{
+    if (json_object_get(stats, "cpu_ms") != NULL)
+        return num(stats, "cpu_ms");
+    return num(stats, "cpu_user_ms") + num(stats, "cpu_sys_ms");
+}
+
 static int timer_subtitle(const json_t *stats, struct dtb_buf *out)
 {
-    return dtb_buf_appendf(out, "%.1f ms (CPU %.1f ms)", num(stats, "total_ms"),
-                           num(stats, "cpu_user_ms") + num(stats, "cpu_sys_ms"));
+    char a[32], b[32];
+    return dtb_buf_appendf(out, "%s (CPU %s)", dtbi_fmt_ms(num(stats, "total_ms"), a, sizeof(a)),
+                           dtbi_fmt_ms(cpu_ms(stats), b, sizeof(b)));
 }
 
 static void row(struct dtb_buf *out, const char *name, double value, const char *unit)
 {
+    char f[32];
     dtb_buf_append_str(out, "<tr><td>");
     dtb_buf_append_html_str(out, name);
-    dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.3f %s</td></tr>", value, unit);
+    if (strcmp(unit, "ms") == 0)
+        dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%s</td></tr>",
+                        dtbi_fmt_ms(value, f, sizeof(f)));
+    else
+        dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.0f%s%s</td></tr>", value,
+                        unit[0] ? " " : "", unit);
 }
 
 static int timer_render(const json_t *stats, struct dtb_buf *out)
@@ -206,8 +237,17 @@ static int timer_render(const json_t *stats, struct dtb_buf *out)
                             "<th class=\"dtb-num\">Value</th></tr></thead><tbody>");
     row(out, "Total time", total, "ms");
     row(out, "App handler", num(stats, "handler_ms"), "ms");
-    row(out, "CPU user (handler thread)", num(stats, "cpu_user_ms"), "ms");
-    row(out, "CPU system (handler thread)", num(stats, "cpu_sys_ms"), "ms");
+    row(out, "CPU of the app's handler (its thread's CPU clock)", cpu_ms(stats), "ms");
+    row(out, "of which user (approximate: scheduler ticks)", num(stats, "cpu_user_ms"), "ms");
+    row(out, "of which system (approximate: scheduler ticks)", num(stats, "cpu_sys_ms"), "ms");
+    if (json_object_get(stats, "ctx_voluntary") != NULL) {
+        row(out, "CPU of the toolbar inside the handler (not counted above)",
+            num(stats, "toolbar_cpu_ns") / 1e6, "ms");
+        row(out, "Context switches, voluntary (waits)", num(stats, "ctx_voluntary"), "");
+        row(out, "Context switches, involuntary (preempted)", num(stats, "ctx_involuntary"), "");
+        row(out, "Page faults, minor", num(stats, "faults_minor"), "");
+        row(out, "Page faults, major (read from disk)", num(stats, "faults_major"), "");
+    }
     row(out, "Toolbar overhead (recording, filtering, injecting)", num(stats, "toolbar_ms"),
         "ms");
     row(out, "of which injection", num(stats, "inject_ms"), "ms");
@@ -220,13 +260,15 @@ static int timer_render(const json_t *stats, struct dtb_buf *out)
     json_array_foreach(json_object_get(stats, "phases"), i, p)
     {
         double start = num(p, "start_ms"), dur = num(p, "dur_ms");
+        char fs[32], fd[32];
         dtb_buf_append_str(out, "<tr><td>");
         dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "name")));
         dtb_buf_appendf(out,
-                        "</td><td class=\"dtb-num\">%.3f ms</td><td class=\"dtb-num\">%.3f ms"
+                        "</td><td class=\"dtb-num\">%s</td><td class=\"dtb-num\">%s"
                         "</td><td><div class=\"dtb-timeline\"><span class=\"dtb-bar\" "
                         "data-left=\"%.2f\" data-width=\"%.2f\"></span></div></td></tr>",
-                        start, dur, total > 0 ? 100.0 * start / total : 0.0,
+                        dtbi_fmt_ms(start, fs, sizeof(fs)), dtbi_fmt_ms(dur, fd, sizeof(fd)),
+                        total > 0 ? 100.0 * start / total : 0.0,
                         total > 0 ? 100.0 * dur / total : 0.0);
     }
     dtb_buf_append_str(out, "</tbody></table>");
@@ -242,9 +284,10 @@ static int timer_render(const json_t *stats, struct dtb_buf *out)
             dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "name")));
             dtb_buf_append_str(out, "</td><td>");
             dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "desc")));
+            char fd[32];
             if (json_object_get(p, "dur") != NULL)
-                dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.3f ms</td></tr>",
-                                num(p, "dur"));
+                dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%s</td></tr>",
+                                dtbi_fmt_ms(num(p, "dur"), fd, sizeof(fd)));
             else
                 dtb_buf_append_str(out, "</td><td class=\"dtb-num\">\xE2\x80\x94</td></tr>");
         }
