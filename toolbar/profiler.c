@@ -2,7 +2,8 @@
  * profiler.c - around each call into the app's handler: the thread's CPU clock
  * (CLOCK_THREAD_CPUTIME_ID, exact to the nanosecond) and RUSAGE_THREAD (the user/system split,
  * which advances in scheduler ticks, and the context switches and page faults), summed into
- * the request's times.
+ * the request's times; and the sampling profiler, armed for the call when the request asked
+ * to be profiled (panels/profile.c, sampler.c).
  */
 #include <sys/resource.h>
 #include <time.h>
@@ -24,6 +25,12 @@ static int64_t tv_ns(const struct timeval *tv)
 
 void dtbi_call_enter(struct dtb_request *rq, struct dtbi_call *c)
 {
+    c->profiled = NULL;
+    if (atomic_load_explicit(&dtbi_profile_live, memory_order_relaxed) > 0) {
+        struct dtbi_profile_req *pr = dtb_request_panel_state(rq, "profile");
+        if (pr != NULL && dtbi_profile_call_start(pr) == 0)
+            c->profiled = pr;
+    }
     getrusage(RUSAGE_THREAD, &c->ru0);
     c->cpu0 = dtbi_thread_cpu_ns();
 }
@@ -33,6 +40,8 @@ void dtbi_call_leave(struct dtb_request *rq, struct dtbi_call *c)
     struct rusage ru1;
     int64_t cpu1 = dtbi_thread_cpu_ns();
     getrusage(RUSAGE_THREAD, &ru1);
+    if (c->profiled != NULL)
+        dtbi_profile_call_stop(rq, c->profiled);
     struct dtb_request_times *t = &rq->times;
     t->cpu_ns += cpu1 - c->cpu0;
     t->cpu_user_ns += tv_ns(&ru1.ru_utime) - tv_ns(&c->ru0.ru_utime);

@@ -3,7 +3,7 @@
 # Usage: tools/deps.sh [--tests | --bench]
 set -eu
 pkgs="gcc make autoconf automake libtool pkg-config libmicrohttpd-dev libxml2-dev
-libjansson-dev libsqlite3-dev nettle-dev libpq-dev libhiredis-dev"
+libjansson-dev libsqlite3-dev nettle-dev libpq-dev libhiredis-dev libunwind-dev libdw-dev"
 if [ "${1:-}" = "--tests" ]; then
     pkgs="$pkgs check libcurl4-openssl-dev curl python3 postgresql redis-server chromium ola
     clang libclang-rt-14-dev"
