@@ -30,6 +30,7 @@
 
 #include "debugtoolbar/sql.h"
 #include "sql.h"
+#include "spans.h"
 
 #define N_PLUS_ONE_DEFAULT 5
 #define MAX_INFLIGHT 8
@@ -295,6 +296,7 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
     q->engine = "sqlite";
     q->start_ns = f->start_ns;
     q->dur_ns = now - f->start_ns;
+    dtbi_span_add(rq, DTBI_SPAN_SQL, st->texts[text].sql, q->start_ns, q->dur_ns);
     q->rows = f->rows;
     q->file = f->file;
     q->line = f->line;
@@ -438,6 +440,7 @@ void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, j
     q->engine = dtb_request_strdup(rq, engine ? engine : "sql");
     q->dur_ns = duration_ns;
     q->start_ns = start_ns;
+    dtbi_span_add(rq, DTBI_SPAN_SQL, st->texts[text].sql, start_ns, duration_ns);
     q->rows = rows;
     q->file = tl_site.file;
     q->line = tl_site.line;

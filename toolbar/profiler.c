@@ -3,12 +3,13 @@
  * (CLOCK_THREAD_CPUTIME_ID, exact to the nanosecond) and RUSAGE_THREAD (the user/system split,
  * which advances in scheduler ticks, and the context switches and page faults), summed into
  * the request's times; and the sampling profiler, armed for the call when the request asked
- * to be profiled (panels/profile.c, sampler.c).
+ * to be profiled (panels/profile.c, sampler.c); the thread's span context (spans.c).
  */
 #include <sys/resource.h>
 #include <time.h>
 
 #include "profiler.h"
+#include "spans.h"
 
 int64_t dtbi_thread_cpu_ns(void)
 {
@@ -25,6 +26,7 @@ static int64_t tv_ns(const struct timeval *tv)
 
 void dtbi_call_enter(struct dtb_request *rq, struct dtbi_call *c)
 {
+    c->span_prev = dtbi_spans_enter(dtbi_spans_of(rq));
     c->profiled = NULL;
     if (atomic_load_explicit(&dtbi_profile_live, memory_order_relaxed) > 0) {
         struct dtbi_profile_req *pr = dtb_request_panel_state(rq, "profile");
@@ -42,6 +44,7 @@ void dtbi_call_leave(struct dtb_request *rq, struct dtbi_call *c)
     getrusage(RUSAGE_THREAD, &ru1);
     if (c->profiled != NULL)
         dtbi_profile_call_stop(rq, c->profiled);
+    dtbi_spans_leave(c->span_prev);
     struct dtb_request_times *t = &rq->times;
     t->cpu_ns += cpu1 - c->cpu0;
     t->cpu_user_ns += tv_ns(&ru1.ru_utime) - tv_ns(&c->ru0.ru_utime);

@@ -12,12 +12,14 @@
 #include "internal.h"
 
 struct dtbi_profile_req;
+struct dtbi_spans;
 
 /* What dtbi_call_enter measured, handed back to dtbi_call_leave (on the caller's stack). */
 struct dtbi_call {
     struct rusage ru0;
     int64_t cpu0;                      /* CLOCK_THREAD_CPUTIME_ID at entry, ns */
     struct dtbi_profile_req *profiled; /* the sampling profiler was armed for this call */
+    struct dtbi_spans *span_prev;      /* the thread's span store before this call */
 };
 
 /* Before the app's handler runs for rq on this thread: takes the thread's CPU clock and
