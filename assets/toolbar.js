@@ -211,6 +211,32 @@
     });
   }
 
+  /* A panel's own script (an embedded asset the fragment names), loaded once, then run on the
+   * fragment's node. */
+  function loadModule(node) {
+    var name = node ? node.getAttribute("data-dtb-module") : "";
+    if (!name || !/^[a-z0-9-]+\.js$/.test(name)) {
+      return;
+    }
+    var run = function () {
+      var mods = window.debugToolbarModules || {};
+      if (typeof mods[name] === "function" && contentBody.contains(node)) {
+        mods[name](node);
+      }
+    };
+    if ((window.debugToolbarModules || {})[name]) {
+      run();
+      return;
+    }
+    var s = document.createElement("script");
+    s.src = prefix + "/static/" + name + (version ? "?v=" + version : "");
+    if (nonce) {
+      s.nonce = nonce;
+    }
+    s.addEventListener("load", run);
+    document.head.appendChild(s);
+  }
+
   function showFragment(html) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     contentBody.textContent = "";
@@ -219,6 +245,7 @@
     });
     layoutBars(contentBody);
     linkSources(contentBody);
+    loadModule(contentBody.querySelector("[data-dtb-module]"));
     var filter = contentBody.querySelector(".dtb-log-filter");
     if (filter) {
       filter.value = store.get("logLevel", "10");

@@ -124,3 +124,21 @@ void dtbi_render_site(struct dtb_buf *out, const char *site)
     dtb_buf_append_html_str(out, site);
     dtb_buf_append_str(out, "</span>");
 }
+
+const char *dtbi_fmt_ms(double ms, char *buf, size_t len)
+{
+    double a = ms < 0 ? -ms : ms;
+    if (a == 0.0)
+        snprintf(buf, len, "0 ms");
+    else if (a < 0.001)
+        snprintf(buf, len, "%.0f ns", ms * 1e6);
+    else if (a < 0.0995)
+        snprintf(buf, len, "%.1f \xC2\xB5s", ms * 1e3);
+    else if (a < 0.9995)
+        snprintf(buf, len, "%.0f \xC2\xB5s", ms * 1e3);
+    else if (a < 999.95)
+        snprintf(buf, len, "%.1f ms", ms);
+    else
+        snprintf(buf, len, "%.2f s", ms / 1e3);
+    return buf;
+}

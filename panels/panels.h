@@ -43,6 +43,11 @@ void dtbi_render_site(struct dtb_buf *out, const char *site);
  * -1 (out of memory). */
 int dtbi_render_omitted(struct dtb_buf *out, const json_t *n);
 
+/* A duration in milliseconds for display, in the unit that shows it ("1.24 s", "12.3 ms",
+ * "2.1 ms", "410 µs", "48.2 µs", "350 ns"): never "0.0 ms" for a figure that is not zero.
+ * Writes into buf (32 bytes are enough) and returns it. */
+const char *dtbi_fmt_ms(double ms, char *buf, size_t len);
+
 /* Appends "<code>value</code>" for a JSON scalar or a compact dump of anything else. */
 void dtbi_render_scalar(struct dtb_buf *out, const json_t *v);
 

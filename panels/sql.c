@@ -35,6 +35,7 @@
 
 #include "debugtoolbar/sql.h"
 #include "sql.h"
+#include "spans.h"
 
 #define N_PLUS_ONE_DEFAULT 5
 #define MAX_INFLIGHT 8
@@ -387,6 +388,7 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
     q->engine = "sqlite";
     q->start_ns = f->start_ns;
     q->dur_ns = now - f->start_ns;
+    dtbi_span_add(rq, DTBI_SPAN_SQL, st->texts[text].sql, q->start_ns, q->dur_ns);
     q->rows = f->rows;
     q->file = f->file;
     q->line = f->line;
@@ -534,6 +536,7 @@ void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, j
     q->engine = dtb_request_strdup(rq, engine ? engine : "sql");
     q->dur_ns = duration_ns;
     q->start_ns = start_ns;
+    dtbi_span_add(rq, DTBI_SPAN_SQL, st->texts[text].sql, start_ns, duration_ns);
     q->rows = rows;
     q->file = tl_site.file;
     q->line = tl_site.line;
@@ -1096,14 +1099,14 @@ static int sql_subtitle(const json_t *stats, struct dtb_buf *out)
     json_int_t sim = 0;
     size_t i;
     json_t *q;
+    char f[32];
     json_array_foreach(json_object_get(stats, "queries"), i, q)
         sim += json_integer_value(json_object_get(q, "similar")) > 0;
+    dtbi_fmt_ms(ms(json_integer_value(json_object_get(stats, "total_ns"))), f, sizeof(f));
     if (sim > 0)
-        return dtb_buf_appendf(out, "%lld quer%s, %lld similar, %.1f ms", (long long)n,
-                               n == 1 ? "y" : "ies", (long long)sim,
-                               ms(json_integer_value(json_object_get(stats, "total_ns"))));
-    return dtb_buf_appendf(out, "%lld quer%s in %.1f ms", (long long)n, n == 1 ? "y" : "ies",
-                           ms(json_integer_value(json_object_get(stats, "total_ns"))));
+        return dtb_buf_appendf(out, "%lld quer%s, %lld similar, %s", (long long)n,
+                               n == 1 ? "y" : "ies", (long long)sim, f);
+    return dtb_buf_appendf(out, "%lld quer%s in %s", (long long)n, n == 1 ? "y" : "ies", f);
 }
 
 /* One recorded value as an SQL literal. */
@@ -1176,10 +1179,11 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
         if (end > span)
             span = end;
     }
-    dtb_buf_appendf(out, "<p><strong>%lld</strong> quer%s in <strong>%.3f ms</strong>",
+    char ftotal[32];
+    dtb_buf_appendf(out, "<p><strong>%lld</strong> quer%s in <strong>%s</strong>",
                     (long long)json_integer_value(json_object_get(stats, "count")),
                     json_integer_value(json_object_get(stats, "count")) == 1 ? "y" : "ies",
-                    ms(total));
+                    dtbi_fmt_ms(ms(total), ftotal, sizeof(ftotal)));
     dtb_buf_appendf(out, ", %lld with duplicates, %lld with similar queries.</p>",
                     (long long)json_integer_value(json_object_get(stats, "duplicates")),
                     (long long)json_integer_value(json_object_get(stats, "similar")));

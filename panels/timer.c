@@ -1,8 +1,11 @@
 /*
  * timer.c - the Timer panel: wall time, time in the app's handler, CPU time of the handler's
- * thread (RUSAGE_THREAD summed over its calls, right under threads), the toolbar's own cost,
- * a phase timeline, and the app's own Server-Timing metrics. It also writes the Server-Timing
- * header's app/dtb metrics at queue time.
+ * thread (its CPU clock, exact, summed over the handler's calls; the user/system split and the
+ * context switches and page faults from RUSAGE_THREAD, whose times advance in scheduler
+ * ticks so that split is approximate), the toolbar's own cost,
+ * a waterfall of the request's phases, the app's spans (<debugtoolbar/span.h>) and its SQL
+ * queries on one time axis, and the app's own Server-Timing metrics. It also writes the
+ * Server-Timing header's app/dtb metrics and the top-level spans at queue time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 #include <time.h>
 
 #include "panels.h"
+#include "spans.h"
 
 static double ms(int64_t ns)
 {
@@ -133,6 +137,36 @@ int dtbi_server_timing_parse(const char *header, json_t **out)
 
 /* ---- the panel ------------------------------------------------------------------------------ */
 
+static void *timer_start(void *state, struct dtb_request *rq)
+{
+    (void)state;
+    return dtbi_spans_new(rq);
+}
+
+struct dtbi_spans *dtbi_spans_of(struct dtb_request *rq)
+{
+    return dtb_request_panel_state(rq, "timer");
+}
+
+/* The spans as [{"name", "kind", "parent", "start_ms", "dur_ms"}] from the request's start;
+ * one still open ends at end. */
+static json_t *spans_json(const struct dtbi_spans *sp, int64_t start, int64_t end)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; sp != NULL && arr != NULL && i < sp->n; i++) {
+        const struct dtbi_span *r = &sp->recs[i];
+        int64_t e = r->end_ns ? r->end_ns : end;
+        char name[121];
+        snprintf(name, sizeof(name), "%s", r->name); /* an SQL text is cut at 120 bytes */
+        json_array_append_new(
+            arr, json_pack("{s:o,s:s,s:i,s:f,s:f,s:b}", "name", dtb_json_text(name), "kind",
+                           r->kind == DTBI_SPAN_SQL ? "sql" : "span", "parent", r->parent,
+                           "start_ms", ms(r->start_ns - start), "dur_ms",
+                           ms(e > r->start_ns ? e - r->start_ns : 0), "open", r->end_ns == 0));
+    }
+    return arr;
+}
+
 static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_state)
 {
     const struct dtb_request_times *t = dtb_request_times(rq);
@@ -151,20 +185,34 @@ static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_stat
         dtbi_server_timing_parse(resp->upstream_server_timing, &upstream);
     json_t *phases = json_array();
     int64_t first = t->first_handler_ns ? t->first_handler_ns : t->start_ns;
-    json_array_append_new(phases, json_pack("{s:s,s:f,s:f}", "name", "request received",
-                                            "start_ms", 0.0, "dur_ms", ms(first - t->start_ns)));
+    json_array_append_new(phases, json_pack("{s:s,s:f,s:f}", "name", "request received", "start_ms",
+                                            0.0, "dur_ms", ms(first - t->start_ns)));
     int64_t queued = t->queued_ns ? t->queued_ns : end;
-    json_array_append_new(phases, json_pack("{s:s,s:f,s:f}", "name", "handler (to queue)",
-                                            "start_ms", ms(first - t->start_ns), "dur_ms",
-                                            ms(queued - first)));
-    json_array_append_new(phases, json_pack("{s:s,s:f,s:f}", "name", "response sent",
-                                            "start_ms", ms(queued - t->start_ns), "dur_ms",
-                                            ms(end - queued)));
-    return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:s,s:o,s:o}", "total_ms", ms(total),
-                     "handler_ms", ms(t->handler_ns), "cpu_user_ms", ms(t->cpu_user_ns),
-                     "cpu_sys_ms", ms(t->cpu_sys_ns), "toolbar_ms", ms(t->toolbar_ns),
-                     "inject_ms", ms(t->inject_ns), "started_at", started, "phases", phases,
-                     "upstream", upstream ? upstream : json_array());
+    json_array_append_new(phases,
+                          json_pack("{s:s,s:f,s:f}", "name", "handler (to queue)", "start_ms",
+                                    ms(first - t->start_ns), "dur_ms", ms(queued - first)));
+    json_array_append_new(phases, json_pack("{s:s,s:f,s:f}", "name", "response sent", "start_ms",
+                                            ms(queued - t->start_ns), "dur_ms", ms(end - queued)));
+    json_t *stats = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:s,s:o,s:o}", "total_ms", ms(total),
+                              "handler_ms", ms(t->handler_ns), "cpu_user_ms", ms(t->cpu_user_ns),
+                              "cpu_sys_ms", ms(t->cpu_sys_ns), "toolbar_ms", ms(t->toolbar_ns),
+                              "inject_ms", ms(t->inject_ns), "started_at", started, "phases",
+                              phases, "upstream", upstream ? upstream : json_array());
+    /* the thread's CPU clock, exact, less the toolbar's own share; its rusage counters */
+    int64_t app_cpu = t->cpu_ns - t->toolbar_cpu_ns;
+    if (app_cpu < 0)
+        app_cpu = 0;
+    if (stats != NULL)
+        json_object_set_new(stats, "spans", spans_json(req_state, t->start_ns, end));
+    if (stats != NULL)
+        json_object_update_new(stats, json_pack("{s:I,s:f,s:I,s:I,s:I,s:I,s:I}", "cpu_ns",
+                                                (json_int_t)app_cpu, "cpu_ms", ms(app_cpu),
+                                                "toolbar_cpu_ns", (json_int_t)t->toolbar_cpu_ns,
+                                                "ctx_voluntary", (json_int_t)t->ctx_voluntary,
+                                                "ctx_involuntary", (json_int_t)t->ctx_involuntary,
+                                                "faults_minor", (json_int_t)t->faults_minor,
+                                                "faults_major", (json_int_t)t->faults_major));
+    return stats;
 }
 
 static int timer_server_timing(void *state, struct dtb_request *rq, void *req_state,
@@ -175,8 +223,25 @@ static int timer_server_timing(void *state, struct dtb_request *rq, void *req_st
     const struct dtb_request_times *t = dtb_request_times(rq);
     int64_t now = t->queued_ns ? t->queued_ns : dtb_now_ns();
     int64_t app = (now - t->first_handler_ns) - t->toolbar_ns;
-    return dtb_buf_appendf(out, "app;dur=%.3f;desc=\"app\", dtb;dur=%.3f;desc=\"debugtoolbar\"",
-                           ms(app > 0 ? app : 0), ms(t->toolbar_ns));
+    dtb_buf_appendf(out, "app;dur=%.3f;desc=\"app\", dtb;dur=%.3f;desc=\"debugtoolbar\"",
+                    ms(app > 0 ? app : 0), ms(t->toolbar_ns));
+    /* the app's finished top-level spans, named as tokens ("load cart" -> load_cart) */
+    const struct dtbi_spans *sp = req_state;
+    int listed = 0;
+    for (size_t i = 0; sp != NULL && i < sp->n && listed < 20; i++) {
+        const struct dtbi_span *r = &sp->recs[i];
+        if (r->parent != -1 || r->kind != DTBI_SPAN_APP || r->end_ns == 0)
+            continue;
+        dtb_buf_append_str(out, ", ");
+        size_t k = 0;
+        for (const char *p = r->name; *p != '\0' && k < 40; p++, k++)
+            dtb_buf_append(out, is_tchar((unsigned char)*p) ? p : "_", 1);
+        if (k == 0)
+            dtb_buf_append_str(out, "span");
+        dtb_buf_appendf(out, ";dur=%.3f", ms(r->end_ns - r->start_ns));
+        listed++;
+    }
+    return out->failed ? -1 : 0;
 }
 
 static double num(const json_t *stats, const char *key)
@@ -184,17 +249,33 @@ static double num(const json_t *stats, const char *key)
     return json_number_value(json_object_get(stats, key));
 }
 
+/* The handler's CPU time: the thread's CPU clock when the record has it (older records: the
+ * rusage sum). */
+static double cpu_ms(const json_t *stats)
+{
+    if (json_object_get(stats, "cpu_ms") != NULL)
+        return num(stats, "cpu_ms");
+    return num(stats, "cpu_user_ms") + num(stats, "cpu_sys_ms");
+}
+
 static int timer_subtitle(const json_t *stats, struct dtb_buf *out)
 {
-    return dtb_buf_appendf(out, "%.1f ms (CPU %.1f ms)", num(stats, "total_ms"),
-                           num(stats, "cpu_user_ms") + num(stats, "cpu_sys_ms"));
+    char a[32], b[32];
+    return dtb_buf_appendf(out, "%s (CPU %s)", dtbi_fmt_ms(num(stats, "total_ms"), a, sizeof(a)),
+                           dtbi_fmt_ms(cpu_ms(stats), b, sizeof(b)));
 }
 
 static void row(struct dtb_buf *out, const char *name, double value, const char *unit)
 {
+    char f[32];
     dtb_buf_append_str(out, "<tr><td>");
     dtb_buf_append_html_str(out, name);
-    dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.3f %s</td></tr>", value, unit);
+    if (strcmp(unit, "ms") == 0)
+        dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%s</td></tr>",
+                        dtbi_fmt_ms(value, f, sizeof(f)));
+    else
+        dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.0f%s%s</td></tr>", value,
+                        unit[0] ? " " : "", unit);
 }
 
 static int timer_render(const json_t *stats, struct dtb_buf *out)
@@ -206,29 +287,76 @@ static int timer_render(const json_t *stats, struct dtb_buf *out)
                             "<th class=\"dtb-num\">Value</th></tr></thead><tbody>");
     row(out, "Total time", total, "ms");
     row(out, "App handler", num(stats, "handler_ms"), "ms");
-    row(out, "CPU user (handler thread)", num(stats, "cpu_user_ms"), "ms");
-    row(out, "CPU system (handler thread)", num(stats, "cpu_sys_ms"), "ms");
-    row(out, "Toolbar overhead (recording, filtering, injecting)", num(stats, "toolbar_ms"),
-        "ms");
+    row(out, "CPU of the app's handler (its thread's CPU clock)", cpu_ms(stats), "ms");
+    row(out, "of which user (approximate: scheduler ticks)", num(stats, "cpu_user_ms"), "ms");
+    row(out, "of which system (approximate: scheduler ticks)", num(stats, "cpu_sys_ms"), "ms");
+    if (json_object_get(stats, "ctx_voluntary") != NULL) {
+        row(out, "CPU of the toolbar inside the handler (not counted above)",
+            num(stats, "toolbar_cpu_ns") / 1e6, "ms");
+        row(out, "Context switches, voluntary (waits)", num(stats, "ctx_voluntary"), "");
+        row(out, "Context switches, involuntary (preempted)", num(stats, "ctx_involuntary"), "");
+        row(out, "Page faults, minor", num(stats, "faults_minor"), "");
+        row(out, "Page faults, major (read from disk)", num(stats, "faults_major"), "");
+    }
+    row(out, "Toolbar overhead (recording, filtering, injecting)", num(stats, "toolbar_ms"), "ms");
     row(out, "of which injection", num(stats, "inject_ms"), "ms");
     dtb_buf_append_str(out, "</tbody></table><p class=\"dtb-muted\">Started ");
     dtb_buf_append_html_str(out, json_string_value(json_object_get(stats, "started_at")));
-    dtb_buf_append_str(out, "</p><h4 class=\"dtb-h\">Timeline</h4><table class=\"dtb-table\">"
-                            "<thead><tr><th>Phase</th><th class=\"dtb-num\">Start</th>"
+    dtb_buf_append_str(out, "</p><h4 class=\"dtb-h\">Waterfall</h4><table class=\"dtb-table\">"
+                            "<thead><tr><th>Phase, span, query</th><th class=\"dtb-num\">Start</th>"
                             "<th class=\"dtb-num\">Duration</th><th>Timeline</th></tr></thead>"
                             "<tbody>");
     json_array_foreach(json_object_get(stats, "phases"), i, p)
     {
         double start = num(p, "start_ms"), dur = num(p, "dur_ms");
+        char fs[32], fd[32];
         dtb_buf_append_str(out, "<tr><td>");
         dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "name")));
         dtb_buf_appendf(out,
-                        "</td><td class=\"dtb-num\">%.3f ms</td><td class=\"dtb-num\">%.3f ms"
+                        "</td><td class=\"dtb-num\">%s</td><td class=\"dtb-num\">%s"
                         "</td><td><div class=\"dtb-timeline\"><span class=\"dtb-bar\" "
                         "data-left=\"%.2f\" data-width=\"%.2f\"></span></div></td></tr>",
-                        start, dur, total > 0 ? 100.0 * start / total : 0.0,
+                        dtbi_fmt_ms(start, fs, sizeof(fs)), dtbi_fmt_ms(dur, fd, sizeof(fd)),
+                        total > 0 ? 100.0 * start / total : 0.0,
                         total > 0 ? 100.0 * dur / total : 0.0);
     }
+    /* the spans and queries, indented under their parents, on the same axis */
+    json_t *spans = json_object_get(stats, "spans");
+    size_t nspans = json_array_size(spans);
+    int *depth = calloc(nspans ? nspans : 1, sizeof(*depth));
+    json_array_foreach(spans, i, p)
+    {
+        double start = num(p, "start_ms"), dur = num(p, "dur_ms");
+        json_int_t parent = json_integer_value(json_object_get(p, "parent"));
+        int d = 1;
+        if (depth != NULL && parent >= 0 && (size_t)parent < i)
+            d = depth[parent] + 1;
+        if (depth != NULL)
+            depth[i] = d;
+        char fs[32], fd[32];
+        dtb_buf_append_str(out, "<tr><td>");
+        for (int k = 0; k < d && k < 16; k++)
+            dtb_buf_append_str(out, "\xC2\xA0\xC2\xA0");
+        if (strcmp(json_string_value(json_object_get(p, "kind"))
+                       ? json_string_value(json_object_get(p, "kind"))
+                       : "",
+                   "sql") == 0)
+            dtb_buf_append_str(out, "<span class=\"dtb-muted\">SQL</span> <code>");
+        else
+            dtb_buf_append_str(out, "<code>");
+        dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "name")));
+        dtb_buf_append_str(out, "</code>");
+        if (json_is_true(json_object_get(p, "open")))
+            dtb_buf_append_str(out, " <span class=\"dtb-muted\">(not ended)</span>");
+        dtb_buf_appendf(out,
+                        "</td><td class=\"dtb-num\">%s</td><td class=\"dtb-num\">%s"
+                        "</td><td><div class=\"dtb-timeline\"><span class=\"dtb-bar\" "
+                        "data-left=\"%.2f\" data-width=\"%.2f\"></span></div></td></tr>",
+                        dtbi_fmt_ms(start, fs, sizeof(fs)), dtbi_fmt_ms(dur, fd, sizeof(fd)),
+                        total > 0 ? 100.0 * start / total : 0.0,
+                        total > 0 ? 100.0 * dur / total : 0.0);
+    }
+    free(depth);
     dtb_buf_append_str(out, "</tbody></table>");
     json_t *up = json_object_get(stats, "upstream");
     if (json_array_size(up) > 0) {
@@ -242,9 +370,10 @@ static int timer_render(const json_t *stats, struct dtb_buf *out)
             dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "name")));
             dtb_buf_append_str(out, "</td><td>");
             dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "desc")));
+            char fd[32];
             if (json_object_get(p, "dur") != NULL)
-                dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.3f ms</td></tr>",
-                                num(p, "dur"));
+                dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%s</td></tr>",
+                                dtbi_fmt_ms(num(p, "dur"), fd, sizeof(fd)));
             else
                 dtb_buf_append_str(out, "</td><td class=\"dtb-num\">\xE2\x80\x94</td></tr>");
         }
@@ -258,6 +387,7 @@ const struct dtb_panel_ops dtb_panel_timer = {
     .id = "timer",
     .title = "Timer",
     .default_on = 1,
+    .on_request_start = timer_start,
     .to_json = timer_to_json,
     .nav_subtitle = timer_subtitle,
     .render_html = timer_render,

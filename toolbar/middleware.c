@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 
 #include "internal.h"
+#include "profiler.h"
 
 void *dtbi_mw_uri_log(void *cls, const char *uri, struct MHD_Connection *con);
 void dtbi_mw_completed(void *cls, struct MHD_Connection *con, void **req_cls,
@@ -42,11 +43,6 @@ void *dtbi_mw_uri_log(void *cls, const char *uri, struct MHD_Connection *con)
     return rq;
 }
 
-static int64_t tv_ns(const struct timeval *tv)
-{
-    return (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000;
-}
-
 static enum MHD_Result mw_handler(void *cls, struct MHD_Connection *con, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -55,7 +51,7 @@ static enum MHD_Result mw_handler(void *cls, struct MHD_Connection *con, const c
     struct dtbi_daemon_ctx *dctx = cls;
     struct dtb_request *rq = *req_cls;
     struct dtb_request *prev;
-    struct rusage ru0, ru1;
+    struct dtbi_call call;
     enum MHD_Result ret;
     int64_t t0, t1;
     size_t before;
@@ -98,18 +94,16 @@ static enum MHD_Result mw_handler(void *cls, struct MHD_Connection *con, const c
     before = *upload_data_size;
     prev = dtbi_current();
     dtbi_set_current(rq);
-    getrusage(RUSAGE_THREAD, &ru0);
+    dtbi_call_enter(rq, &call);
     t0 = dtb_now_ns();
     void *mem = dtbi_mem_app_enter(rq);
     ret = dctx->app_handler(dctx->app_handler_cls, con, url, method, version, upload_data,
                             upload_data_size, &rq->app_req_cls);
     dtbi_mem_app_leave(rq, mem);
     t1 = dtb_now_ns();
-    getrusage(RUSAGE_THREAD, &ru1);
+    dtbi_call_leave(rq, &call);
     dtbi_set_current(prev);
     rq->times.handler_ns += t1 - t0;
-    rq->times.cpu_user_ns += tv_ns(&ru1.ru_utime) - tv_ns(&ru0.ru_utime);
-    rq->times.cpu_sys_ns += tv_ns(&ru1.ru_stime) - tv_ns(&ru0.ru_stime);
     if (before > 0 && *upload_data_size < before) {
         int64_t u0 = dtb_now_ns();
         dtbi_request_upload(rq, upload_data, before - *upload_data_size);
@@ -280,8 +274,12 @@ enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned i
     struct dtb_request *rq = dtbi_current();
     if (rq == NULL || !rq->active || response == NULL)
         return dtbi_real()->queue_response(connection, status_code, response);
-    void *mem = dtbi_mem_toolbar_enter(); /* the injected copy is the toolbar's */
+    /* the toolbar's own CPU inside the handler (filtering, injecting) is not the app's, and
+     * the injected copy's memory is the toolbar's */
+    int64_t c0 = dtbi_thread_cpu_ns();
+    void *mem = dtbi_mem_toolbar_enter();
     enum MHD_Result ret = dtbi_filter_queue(rq, connection, status_code, response);
     dtbi_mem_toolbar_leave(mem);
+    rq->times.toolbar_cpu_ns += dtbi_thread_cpu_ns() - c0;
     return ret;
 }

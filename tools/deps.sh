@@ -4,7 +4,7 @@
 set -eu
 pkgs="gcc make autoconf automake libtool pkg-config libmicrohttpd-dev libxml2-dev
 libjansson-dev libsqlite3-dev nettle-dev libpq-dev libhiredis-dev
-zlib1g-dev libbrotli-dev libzstd-dev libdw-dev"
+zlib1g-dev libbrotli-dev libzstd-dev libdw-dev libunwind-dev"
 if [ "${1:-}" = "--tests" ]; then
     pkgs="$pkgs check libcurl4-openssl-dev curl python3 postgresql redis-server chromium ola
     clang libclang-rt-14-dev"

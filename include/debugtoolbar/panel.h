@@ -155,10 +155,16 @@ struct dtb_request_times {
     int64_t queued_ns;        /* monotonic, response queued (0 if not yet) */
     int64_t end_ns;           /* monotonic, completion (0 before) */
     int64_t handler_ns;       /* summed time inside the app's handler */
-    int64_t cpu_user_ns;      /* RUSAGE_THREAD summed over the handler's calls */
+    int64_t cpu_user_ns;      /* RUSAGE_THREAD summed over the handler's calls (in ticks) */
     int64_t cpu_sys_ns;
     int64_t toolbar_ns;       /* the toolbar's own cost: recording, filtering, injecting */
     int64_t inject_ns;        /* of which: finding the body end and splicing */
+    int64_t cpu_ns;           /* CLOCK_THREAD_CPUTIME_ID summed over the handler's calls */
+    int64_t ctx_voluntary;    /* RUSAGE_THREAD context switches over the handler's calls */
+    int64_t ctx_involuntary;
+    int64_t faults_minor;     /* RUSAGE_THREAD page faults over the handler's calls */
+    int64_t faults_major;
+    int64_t toolbar_cpu_ns;   /* of cpu_ns: the toolbar's own, queueing the response */
 };
 const struct dtb_request_times *dtb_request_times(const struct dtb_request *rq);
 

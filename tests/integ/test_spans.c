@@ -1,0 +1,167 @@
+/*
+ * test_spans.c - the span API end to end: a wrapped MHD app opens nested spans (by hand and
+ * with DTB_SPAN) and runs SQLite statements inside one; the Timer panel's record must list them
+ * in the order they began with the right parents, the waterfall must show them, and the
+ * Server-Timing header must carry the top-level spans. Outside a request the calls do nothing.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <debugtoolbar.h>
+#include <debugtoolbar/mhd.h>
+#include <debugtoolbar/span.h>
+#include <debugtoolbar/sql.h>
+#include <microhttpd.h>
+#include <sqlite3.h>
+
+#include "http.h"
+
+static const char page[] = "<!DOCTYPE html><html lang=\"en\"><head><title>t</title></head>"
+                           "<body><p>spans</p></body></html>";
+
+static sqlite3 *db;
+
+static void inner_work(void)
+{
+    DTB_SPAN("inner scope");
+    int leaf = dtb_span_begin("leaf");
+    usleep(1000);
+    dtb_span_end(leaf);
+}
+
+static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
+                           const char *method, const char *version, const char *upload_data,
+                           size_t *upload_data_size, void **req_cls)
+{
+    (void)cls, (void)url, (void)method, (void)version, (void)upload_data;
+    (void)upload_data_size, (void)req_cls;
+    int outer = dtb_span_begin("load");
+    {
+        DTB_SPAN("query");
+        sqlite3_exec(db, "SELECT 1", NULL, NULL, NULL);
+    }
+    inner_work();
+    dtb_span_end(outer);
+    int second = dtb_span_begin("render");
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
+    dtb_span_end(second);
+    MHD_add_response_header(r, "Content-Type", "text/html");
+    enum MHD_Result ret = MHD_queue_response(con, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static struct dtb_toolbar *tb;
+static struct MHD_Daemon *d;
+static char base[64];
+
+static void setup(void)
+{
+    struct dtb_error err = {0};
+    tb = dtb_toolbar_create_from_string("{\"enabled\": true}", "t", &err);
+    ck_assert_ptr_nonnull(tb);
+    ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
+    ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+    dtb_sqlite_attach(db);
+    d = http_toolbar_daemon(tb, app, base);
+    ck_assert_ptr_nonnull(d);
+}
+
+static void teardown(void)
+{
+    MHD_stop_daemon(d);
+    dtb_sqlite_detach(db);
+    sqlite3_close(db);
+    dtb_toolbar_destroy(tb);
+}
+
+START_TEST(test_nested_in_order)
+{
+    char *id;
+    json_t *rec = http_record_for(base, "/", &id);
+    ck_assert_ptr_nonnull(rec);
+    json_t *spans =
+        json_object_get(json_object_get(json_object_get(rec, "panels"), "timer"), "spans");
+    static const struct {
+        const char *name;
+        int parent;
+    } want[] = {{"load", -1},       {"query", 0}, {"SELECT 1", 1},
+                {"inner scope", 0}, {"leaf", 3},  {"render", -1}};
+    ck_assert_int_eq(json_array_size(spans), 6);
+    double prev_start = -1;
+    for (size_t i = 0; i < 6; i++) {
+        json_t *s = json_array_get(spans, i);
+        ck_assert_str_eq(json_string_value(json_object_get(s, "name")), want[i].name);
+        ck_assert_int_eq(json_integer_value(json_object_get(s, "parent")), want[i].parent);
+        double start = json_number_value(json_object_get(s, "start_ms"));
+        ck_assert(start >= prev_start);
+        prev_start = start;
+        ck_assert(json_number_value(json_object_get(s, "dur_ms")) >= 0);
+    }
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(spans, 2), "kind")), "sql");
+    /* the leaf slept 1 ms, and its parents hold it */
+    ck_assert(json_number_value(json_object_get(json_array_get(spans, 4), "dur_ms")) >= 1.0);
+    ck_assert(json_number_value(json_object_get(json_array_get(spans, 0), "dur_ms")) >=
+              json_number_value(json_object_get(json_array_get(spans, 3), "dur_ms")));
+    char url[256];
+    struct http_resp r;
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s/panels/timer", base, id);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    ck_assert_ptr_nonnull(strstr(r.body, "Waterfall"));
+    ck_assert_ptr_nonnull(strstr(r.body, "inner scope"));
+    ck_assert_ptr_nonnull(strstr(r.body, "SELECT 1"));
+    ck_assert_ptr_null(strstr(r.body, "style="));
+    http_resp_free(&r);
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
+START_TEST(test_server_timing_top_level)
+{
+    char url[128];
+    struct http_resp r;
+    snprintf(url, sizeof(url), "%s/", base);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    char *st = http_header(&r, "Server-Timing");
+    ck_assert_ptr_nonnull(st);
+    ck_assert_msg(strstr(st, "load;dur=") != NULL, "%s", st);
+    ck_assert_msg(strstr(st, "render;dur=") != NULL, "%s", st);
+    ck_assert_msg(strstr(st, "leaf") == NULL, "a nested span in %s", st);
+    free(st);
+    http_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_outside_request)
+{
+    int s = dtb_span_begin("nowhere");
+    ck_assert_int_eq(s, -1);
+    dtb_span_end(s);
+    dtb_span_end(12345);
+    {
+        DTB_SPAN("scoped nowhere");
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("spans");
+    TCase *tc = tcase_create("http");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_nested_in_order);
+    tcase_add_test(tc, test_server_timing_top_level);
+    tcase_add_test(tc, test_outside_request);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,56 @@
+/*
+ * profiler.c - around each call into the app's handler: the thread's CPU clock
+ * (CLOCK_THREAD_CPUTIME_ID, exact to the nanosecond) and RUSAGE_THREAD (the user/system split,
+ * which advances in scheduler ticks, and the context switches and page faults), summed into
+ * the request's times; and the sampling profiler, armed for the call when the request asked
+ * to be profiled (panels/profile.c, sampler.c); the thread's span context (spans.c).
+ */
+#include <sys/resource.h>
+#include <time.h>
+
+#include "profiler.h"
+#include "spans.h"
+
+int64_t dtbi_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t tv_ns(const struct timeval *tv)
+{
+    return (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000;
+}
+
+void dtbi_call_enter(struct dtb_request *rq, struct dtbi_call *c)
+{
+    c->span_prev = dtbi_spans_enter(dtbi_spans_of(rq));
+    c->profiled = NULL;
+    if (atomic_load_explicit(&dtbi_profile_live, memory_order_relaxed) > 0) {
+        struct dtbi_profile_req *pr = dtb_request_panel_state(rq, "profile");
+        if (pr != NULL && dtbi_profile_call_start(pr) == 0)
+            c->profiled = pr;
+    }
+    getrusage(RUSAGE_THREAD, &c->ru0);
+    c->cpu0 = dtbi_thread_cpu_ns();
+}
+
+void dtbi_call_leave(struct dtb_request *rq, struct dtbi_call *c)
+{
+    struct rusage ru1;
+    int64_t cpu1 = dtbi_thread_cpu_ns();
+    getrusage(RUSAGE_THREAD, &ru1);
+    if (c->profiled != NULL)
+        dtbi_profile_call_stop(rq, c->profiled);
+    dtbi_spans_leave(c->span_prev);
+    struct dtb_request_times *t = &rq->times;
+    t->cpu_ns += cpu1 - c->cpu0;
+    t->cpu_user_ns += tv_ns(&ru1.ru_utime) - tv_ns(&c->ru0.ru_utime);
+    t->cpu_sys_ns += tv_ns(&ru1.ru_stime) - tv_ns(&c->ru0.ru_stime);
+    t->ctx_voluntary += ru1.ru_nvcsw - c->ru0.ru_nvcsw;
+    t->ctx_involuntary += ru1.ru_nivcsw - c->ru0.ru_nivcsw;
+    t->faults_minor += ru1.ru_minflt - c->ru0.ru_minflt;
+    t->faults_major += ru1.ru_majflt - c->ru0.ru_majflt;
+}
