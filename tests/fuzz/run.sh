@@ -31,7 +31,7 @@ targets="fuzz_inject fuzz_config fuzz_action fuzz_jwt fuzz_timing fuzz_gate fuzz
 out="$build/fuzz"
 mkdir -p "$out/obj" "$out/corpus" "$out/crashes"
 pkgs="libmicrohttpd jansson libxml-2.0 sqlite3 nettle hiredis"
-for p in libpq zlib libbrotlidec libbrotlienc libzstd; do
+for p in libpq zlib libbrotlidec libbrotlienc libzstd libunwind libdw; do
     pkg-config --exists $p && pkgs="$pkgs $p"
 done
 cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -fsanitize=address,undefined -fno-sanitize-recover=all
