@@ -26,6 +26,7 @@
  * PostgreSQL capture and its actions live in sql_pq.c.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,31 @@ static struct panel_state *panel_of(const struct dtb_toolbar *tb)
     return NULL;
 }
 
+/* Guards the attach list (SQLite capture, below) and the attached files. */
+static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The SQLite files this process attached (dtb_sqlite_attach*), so that an action on a database
+ * that another process sharing the store recorded runs here too when this process opened the
+ * same file, even before any of its own requests used it. Bounded like the registry. */
+#define MAX_ATTACHED_FILES 64
+static char *attached_files[MAX_ATTACHED_FILES];
+static int nattached_files;
+
+static void remember_attached_file(sqlite3 *db)
+{
+    const char *f = sqlite3_db_filename(db, "main");
+    if (f == NULL || f[0] == '\0')
+        return; /* in-memory and temporary databases have no file another process could open */
+    pthread_mutex_lock(&attach_lock);
+    int known = 0;
+    for (int i = 0; i < nattached_files && !known; i++)
+        known = strcmp(attached_files[i], f) == 0;
+    if (!known && nattached_files < MAX_ATTACHED_FILES &&
+        (attached_files[nattached_files] = strdup(f)) != NULL)
+        nattached_files++;
+    pthread_mutex_unlock(&attach_lock);
+}
+
 /* Registers engine's target as a database of this process; returns its key (stable for the
  * panel's life: the same engine and target give the same key in every process), or NULL when
  * the registry is full. The key is the first DB_KEY_LEN hex digits of SHA-256(engine NUL
@@ -175,6 +201,30 @@ static int lookup_db(struct panel_state *ps, const char *key, char **engine, cha
         }
     }
     pthread_mutex_unlock(&ps->lock);
+    if (rc != 0) {
+        /* not used here yet: a file this process attached, registered now if its key matches */
+        char *file = NULL;
+        pthread_mutex_lock(&attach_lock);
+        for (int i = 0; i < nattached_files && file == NULL; i++) {
+            size_t n = strlen(attached_files[i]);
+            char both[8 + PATH_MAX], k[DB_KEY_LEN + 1];
+            if (n >= PATH_MAX)
+                continue;
+            memcpy(both, "sqlite", 7);
+            memcpy(both + 7, attached_files[i], n + 1);
+            dtbi_sha256_hex(both, 7 + n, k, DB_KEY_LEN);
+            if (strcmp(k, key) == 0)
+                file = strdup(attached_files[i]);
+        }
+        pthread_mutex_unlock(&attach_lock);
+        if (file != NULL && register_db(ps, "sqlite", file) != NULL) {
+            *engine = strdup("sqlite");
+            *target = file;
+            file = NULL;
+            rc = 0;
+        }
+        free(file);
+    }
     if (rc == 0 && (*engine == NULL || *target == NULL)) {
         free(*engine);
         free(*target);
@@ -328,8 +378,8 @@ struct attach {
     struct attach *next;
 };
 
-static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct attach *attached;
+
 
 static void on_stmt(struct sql_state *st, sqlite3_stmt *stmt, const char *text)
 {
@@ -473,6 +523,7 @@ dtb_rc dtb_sqlite_attach_with(sqlite3 *db, unsigned app_mask, dtb_sqlite_trace_f
     unsigned mask = SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE | SQLITE_TRACE_ROW;
     if (db == NULL)
         return DTB_EINVAL;
+    remember_attached_file(db);
     if (app_cb != NULL) {
         a = calloc(1, sizeof(*a));
         if (a == NULL)
