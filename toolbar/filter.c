@@ -153,12 +153,14 @@ static char *splice(struct dtb_request *rq, const char *body, size_t len, size_t
     dtb_buf_init(&b);
     dtb_buf_reserve(&b, len + 512);
     dtb_buf_append(&b, body, at);
+    /* toolbar.js takes the prefix from its own src and the id from its own data-id, and uses
+     * the host right before it only when that host carries the same id */
     dtb_buf_append_str(&b, "<dtb-toolbar id=\"dtb-root\" data-id=\"");
     dtb_buf_append_str(&b, rq->id);
-    dtb_buf_append_str(&b, "\" data-prefix=\"");
-    dtb_buf_append_html_str(&b, rq->tb->cfg.url_prefix);
     dtb_buf_append_str(&b, "\"></dtb-toolbar><script src=\"");
     dtb_buf_append_html_str(&b, rq->tb->script_url);
+    dtb_buf_append_str(&b, "\" data-id=\"");
+    dtb_buf_append_str(&b, rq->id);
     dtb_buf_append_str(&b, "\"");
     if (nonce != NULL) {
         dtb_buf_append_str(&b, " nonce=\"");
