@@ -217,12 +217,14 @@ static const char *skip_reason(struct dtb_request *rq, struct MHD_Connection *co
     if (v != NULL && strcasecmp(v, "document") != 0 && strcasecmp(v, "iframe") != 0 &&
         strcasecmp(v, "frame") != 0)
         return "Sec-Fetch-Dest is not a document";
+    /* a browser navigation says so: any text/html body is then a page the browser renders */
+    int navigation = v != NULL;
     v = request_header(con, "X-Requested-With");
     if (v != NULL && strcasecmp(v, "XMLHttpRequest") == 0)
         return "X-Requested-With: XMLHttpRequest";
     if (!known)
         return "body not visible (callback, file or streaming response)";
-    if (!dtbi_looks_like_html(body, len))
+    if (!navigation && !dtbi_looks_like_html(body, len))
         return "body does not start like an HTML document";
     return NULL;
 }
