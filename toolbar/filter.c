@@ -192,7 +192,7 @@ static long find_insert_point(struct dtb_request *rq, const char *body, size_t l
                 return (long)i;
         return (long)len;
     }
-    return (long)dtbi_find_body_end(body, len);
+    return dtbi_html_insert_point(body, len, reason);
 }
 
 static const char *skip_reason(struct dtb_request *rq, struct MHD_Connection *con,
