@@ -410,9 +410,11 @@ static void scan_page(const char *s, size_t len, struct page_scan *p)
                 if (i == NOEND) {
                     p->eof_reason = "page ends inside a tag";
                     p->eof_movable = 1;
-                } else if (strcmp(name, "body") == 0) {
+                } else if (name[0] == 'b' && strcmp(name, "body") == 0) {
                     if (!p->select && p->tmpl == 0) /* ignored in select and template */
                         p->body_end = at;
+                } else if (name[0] != 's' && name[0] != 't' && p->foreign == 0) {
+                    /* no other end tag changes anything (the plain path) */
                 } else if (strcmp(name, "select") == 0) {
                     p->select = 0;
                 } else if (strcmp(name, "table") == 0) {
