@@ -1,24 +1,56 @@
 /*
  * toolbar.js - the debug toolbar's UI. No framework, no globals but window.debugToolbar.
  *
- * The server injects <dtb-toolbar id="dtb-root" data-id=ID data-prefix=PREFIX> and this script.
- * Everything lives in a Shadow DOM on that element, with the stylesheet loaded inside it, so
- * the page's CSS never reaches the toolbar and the toolbar's never reaches the page. Recorded
+ * The server injects <dtb-toolbar id="dtb-root" data-id=ID> and this script (src under the
+ * toolbar's prefix, data-id=ID); the script trusts only itself (see below). Everything lives
+ * in a Shadow DOM on that element, with the stylesheet loaded inside it, so the page's CSS
+ * never reaches the toolbar and the toolbar's never reaches the page. Recorded
  * strings reach the DOM through textContent; panel fragments (escaped by the server) are
  * parsed with DOMParser, which never runs scripts, and imported. No inline styles or scripts:
  * works under a strict Content-Security-Policy (the script's nonce is copied to the stylesheet).
  */
 (function () {
   "use strict";
-  var host = document.getElementById("dtb-root");
-  if (!host || host.shadowRoot || window.debugToolbar) {
+  /* The toolbar finds itself, never the page's elements (a page that lets users write ids and
+   * data-* attributes must not be able to point it elsewhere): its own <script> element,
+   * captured now (currentScript is only set while this runs synchronously), gives the prefix
+   * (its src, which must be a same-origin path ending in /static/toolbar.js) and the request
+   * id (its data-id). The host is the <dtb-toolbar> the server put right before it, when that
+   * is one for the same request and still unused; otherwise the toolbar makes its own. */
+  var script = null;
+  try { /* Document.prototype's getter: <img name="currentScript"> cannot stand in for it */
+    script = Object.getOwnPropertyDescriptor(Document.prototype, "currentScript").get.call(document);
+  } catch (e) { /* an old browser: no toolbar */ }
+  var prior = window.debugToolbar; /* an element with id="debugToolbar" is not a toolbar */
+  if (!(script instanceof HTMLScriptElement) || (prior && typeof prior.record === "function")) {
     return;
   }
-  var script = document.currentScript;
-  var nonce = script ? (script.nonce || script.getAttribute("nonce") || "") : "";
-  var version = script && script.src.indexOf("?v=") >= 0 ? script.src.split("?v=")[1] : "";
-  var prefix = host.getAttribute("data-prefix") || "/_debug_toolbar";
-  var requestId = host.getAttribute("data-id") || "";
+  var self = null;
+  try {
+    self = new URL(script.src);
+  } catch (e) { /* no usable src: refused below */ }
+  var suffix = "/static/toolbar.js";
+  var path = self ? self.pathname : "";
+  var prefix = path.slice(0, path.length - suffix.length);
+  if (!self || self.origin !== window.location.origin ||
+      path.slice(path.length - suffix.length) !== suffix ||
+      !/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/.test(prefix)) {
+    return; /* not a same-origin path: the toolbar does not start */
+  }
+  var requestId = script.getAttribute("data-id") || "";
+  var nonce = script.nonce || script.getAttribute("nonce") || "";
+  var version = self.searchParams.get("v") || "";
+  var host = script.previousElementSibling;
+  if (!host || host.localName !== "dtb-toolbar" || host.shadowRoot ||
+      host.getAttribute("data-id") !== requestId) {
+    host = document.createElement("dtb-toolbar");
+    host.setAttribute("data-id", requestId);
+    if (script.parentNode) {
+      script.parentNode.insertBefore(host, script);
+    } else {
+      (document.body || document.documentElement).appendChild(host);
+    }
+  }
   var store = {
     get: function (k, d) {
       try {

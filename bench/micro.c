@@ -62,8 +62,9 @@ static char *big_page(size_t *len, int xhtml)
 }
 
 static const char snippet[] =
-    "<dtb-toolbar id=\"dtb-root\" data-id=\"0123456789abcdef\" data-prefix=\"/_debug_toolbar\">"
-    "</dtb-toolbar><script src=\"/_debug_toolbar/static/toolbar.js?v=0\" async=\"async\"></script>";
+    "<dtb-toolbar id=\"dtb-root\" data-id=\"0123456789abcdef\"></dtb-toolbar><script src=\""
+    "/_debug_toolbar/static/toolbar.js?v=0\" data-id=\"0123456789abcdef\" "
+    "async=\"async\"></script>";
 
 /* Finds the body end and splices the snippet into a new buffer, as the filter does. */
 static double inject_mbps(const char *page, size_t len, int xhtml)

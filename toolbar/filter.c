@@ -182,12 +182,14 @@ static char *splice(struct dtb_request *rq, const char *body, size_t len, size_t
     dtb_buf_init(&b);
     dtb_buf_reserve(&b, len + 512);
     dtb_buf_append(&b, body, at);
+    /* toolbar.js takes the prefix from its own src and the id from its own data-id, and uses
+     * the host right before it only when that host carries the same id */
     dtb_buf_append_str(&b, "<dtb-toolbar id=\"dtb-root\" data-id=\"");
     dtb_buf_append_str(&b, rq->id);
-    dtb_buf_append_str(&b, "\" data-prefix=\"");
-    dtb_buf_append_html_str(&b, rq->tb->cfg.url_prefix);
     dtb_buf_append_str(&b, "\"></dtb-toolbar><script src=\"");
     dtb_buf_append_html_str(&b, rq->tb->script_url);
+    dtb_buf_append_str(&b, "\" data-id=\"");
+    dtb_buf_append_str(&b, rq->id);
     dtb_buf_append_str(&b, "\"");
     if (nonce != NULL) {
         dtb_buf_append_str(&b, " nonce=\"");
@@ -219,18 +221,19 @@ static long find_insert_point(struct dtb_request *rq, const char *body, size_t l
                 return (long)i;
         return (long)len;
     }
-    return (long)dtbi_find_body_end(body, len);
+    return dtbi_html_insert_point(body, len, reason);
 }
 
 /* The guards that need no body. *sniff is set when the response names no Content-Type, so
  * the body decides (after decoding) whether it is HTML. */
 static const char *skip_reason(struct dtb_request *rq, struct MHD_Connection *con,
                                unsigned status, struct MHD_Response *response, const char *ct,
-                               int known, int *html_like, int *sniff)
+                               int known, int *html_like, int *sniff, int *navigation)
 {
     const char *v;
     *html_like = 0;
     *sniff = 0;
+    *navigation = 0;
     if (status < 200 || status == 204 || status == 304)
         return "status without a body";
     if (ct == NULL)
@@ -247,6 +250,8 @@ static const char *skip_reason(struct dtb_request *rq, struct MHD_Connection *co
     if (v != NULL && strcasecmp(v, "document") != 0 && strcasecmp(v, "iframe") != 0 &&
         strcasecmp(v, "frame") != 0)
         return "Sec-Fetch-Dest is not a document";
+    /* a browser navigation says so: any text/html body is then a page the browser renders */
+    *navigation = v != NULL;
     v = request_header(con, "X-Requested-With");
     if (v != NULL && strcasecmp(v, "XMLHttpRequest") == 0)
         return "X-Requested-With: XMLHttpRequest";
@@ -268,8 +273,8 @@ struct page {
 
 /* Decodes the body when it is encoded, then the checks that need the bytes: sniffing for a
  * response with no Content-Type, and a start that looks like HTML. */
-static const char *body_reason(struct MHD_Response *response, int sniff, int *html_like,
-                               struct page *pg)
+static const char *body_reason(struct MHD_Response *response, int sniff, int navigation,
+                               int *html_like, struct page *pg)
 {
     const char *ce = MHD_get_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING);
     pg->coding = dtbi_coding_parse(ce);
@@ -298,7 +303,8 @@ static const char *body_reason(struct MHD_Response *response, int sniff, int *ht
         if (xcto != NULL && strncasecmp(xcto, "nosniff", 7) == 0)
             return "no Content-Type and nosniff";
     }
-    if (!dtbi_looks_like_html(pg->body, pg->len))
+    /* a navigation renders any text/html body as a page; otherwise it must start like one */
+    if (!(navigation && !sniff) && !dtbi_looks_like_html(pg->body, pg->len))
         return "body does not start like an HTML document";
     return NULL;
 }
@@ -498,7 +504,7 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     int64_t t0 = dtb_now_ns(), ti = 0;
     const void *body = NULL;
     size_t len = 0, out_len = 0;
-    int known, html_like, sniff;
+    int known, html_like, sniff, navigation;
     enum MHD_ResponseFlags flags = MHD_RF_NONE;
     char *out = NULL;
     char nonce[128];
@@ -526,7 +532,8 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     if (!known)
         is_fd = dtbi_respmap_lookup_fd(response, &fd, &fd_offset, &fd_size, &flags);
     rq->resp.body_size = known ? len : is_fd ? (size_t)fd_size : 0;
-    reason = skip_reason(rq, con, status, response, ct, known || is_fd, &html_like, &sniff);
+    reason = skip_reason(rq, con, status, response, ct, known || is_fd, &html_like, &sniff,
+                         &navigation);
     if (reason == NULL && is_fd) {
         reason = read_file(fd, fd_offset, fd_size, &file_body);
         body = file_body;
@@ -535,7 +542,7 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     if (reason == NULL) {
         pg.body = body;
         pg.len = len;
-        reason = body_reason(response, sniff, &html_like, &pg);
+        reason = body_reason(response, sniff, navigation, &html_like, &pg);
     }
     if (html_like && pg.body != NULL && rq->tb->wants_body &&
         pg.len <= (rq->tb->body_max > 0 ? rq->tb->body_max : BODY_COPY_MAX)) {

@@ -5,9 +5,17 @@
  * is a real end tag: data, tags and their attribute values (quoted and unquoted), comments
  * (with "<!-->", "<!--->" and "--!>"), bogus comments ("<!...>", "<?...>", "</" + non-letter),
  * raw text (script with its escaped and double-escaped states, style, xmp, iframe, noembed,
- * noframes, noscript), RCDATA (textarea, title) and plaintext. It does not build a tree and
- * does not care about misnesting: the last real </body> end tag wins, as in browsers, where
- * content after it still goes into body. One pass, no allocation, memchr between tags.
+ * noframes, noscript), RCDATA (textarea, title), plaintext, and CDATA inside SVG/MathML. It
+ * does not build a tree and does not care about misnesting: the last real </body> end tag wins,
+ * as in browsers, where content after it still goes into body. It does count the few open
+ * elements that change where appended markup goes (select, template, svg/math, table): a
+ * </body> inside select or template is ignored, and a page without a real </body> that ends
+ * inside one of them, or inside a comment, script, raw text or tag, is not injected, with an
+ * exact reason (dtbi_html_insert_point); an unclosed comment or tag at the end of the body is
+ * a safe place before it. Known limits: HTML integration points inside SVG/MathML
+ * (foreignObject, desc, title, mi...) are not followed, and formatting elements still open at
+ * the insert point are reconstructed around the toolbar by browsers (as for any content
+ * there). One pass, no allocation, memchr between tags.
  * libxml2 is the test oracle (tests/unit/test_inject.c) and Chromium the final judge. Every
  * state is linear: memchr searches are reused until passed, never restarted per byte.
  *
@@ -50,8 +58,11 @@ static int starts_ci(const char *s, size_t len, const char *w)
     return 1;
 }
 
+/* What the skip functions return for a construct that the page never closes. */
+#define NOEND SIZE_MAX
+
 /* Skips a tag's attributes from i (just after the tag name) to just past its '>'.
- * Returns len when the tag never closes. */
+ * Returns NOEND when the tag never closes. */
 static size_t skip_attributes(const char *s, size_t len, size_t i)
 {
     while (i < len) {
@@ -76,7 +87,7 @@ static size_t skip_attributes(const char *s, size_t len, size_t i)
             if (i < len && (s[i] == '"' || s[i] == '\'')) {
                 const char *q = memchr(s + i + 1, s[i], len - i - 1);
                 if (q == NULL)
-                    return len;
+                    return NOEND;
                 i = (size_t)(q - s) + 1;
             } else {
                 while (i < len && !is_space((unsigned char)s[i]) && s[i] != '>')
@@ -84,7 +95,7 @@ static size_t skip_attributes(const char *s, size_t len, size_t i)
             }
         }
     }
-    return len;
+    return NOEND;
 }
 
 /* Reads a tag name starting at i (a letter) into name (lower-cased, truncated); returns the
@@ -200,7 +211,7 @@ static size_t skip_script(const char *s, size_t len, size_t i)
     return len;
 }
 
-/* End of a comment that starts at i ("<!--"): index just past it, or len. Only a '>' can end
+/* End of a comment that starts at i ("<!--"): index just past it, or NOEND. Only a '>' can end
  * it ("-->", "--!>", or the "<!-->"/"<!--->" forms), so the scan jumps from '>' to '>'. */
 static size_t skip_comment(const char *s, size_t len, size_t i)
 {
@@ -214,7 +225,7 @@ static size_t skip_comment(const char *s, size_t len, size_t i)
     while (i < len) {
         const char *g = memchr(s + i, '>', len - i);
         if (g == NULL)
-            return len;
+            return NOEND;
         i = (size_t)(g - s);
         if (i >= from + 2 && s[i - 1] == '-' && s[i - 2] == '-')
             return i + 1;
@@ -222,66 +233,300 @@ static size_t skip_comment(const char *s, size_t len, size_t i)
             return i + 1;
         i++;
     }
-    return len;
+    return NOEND;
+}
+
+/* End of a CDATA section that starts at i ("<![CDATA["): just past its "]]>", or NOEND.
+ * Jumps from '>' to '>' (a search for "]]>" slows down on runs of ']'). */
+static size_t skip_cdata(const char *s, size_t len, size_t i)
+{
+    size_t from = i + 9;
+    for (i = from; i < len;) {
+        const char *g = memchr(s + i, '>', len - i);
+        if (g == NULL)
+            return NOEND;
+        i = (size_t)(g - s);
+        if (i >= from + 2 && s[i - 1] == ']' && s[i - 2] == ']')
+            return i + 1;
+        i++;
+    }
+    return NOEND;
 }
 
 static size_t skip_to_gt(const char *s, size_t len, size_t i)
 {
-    const char *gt = memchr(s + i, '>', len - i);
-    return gt == NULL ? len : (size_t)(gt - s) + 1;
+    const char *gt = i < len ? memchr(s + i, '>', len - i) : NULL;
+    return gt == NULL ? NOEND : (size_t)(gt - s) + 1;
 }
 
-size_t dtbi_find_body_end(const char *s, size_t len)
+/* Start tags that end SVG/MathML content when they appear inside it (HTML's "breakout"
+ * list, font aside). */
+static int breaks_out_of_foreign(const char *name)
 {
-    size_t i = 0, last = len;
+    static const char *const names[] = {
+        "b",      "big",  "blockquote", "body",  "br",   "center", "code",    "dd",   "div",
+        "dl",     "dt",   "em",         "embed", "h1",   "h2",     "h3",      "h4",   "h5",
+        "h6",     "head", "hr",         "i",     "img",  "li",     "listing", "menu", "meta",
+        "nobr",   "ol",   "p",          "pre",   "ruby", "s",      "small",   "span", "strong",
+        "strike", "sub",  "sup",        "table", "tt",   "u",      "ul",      "var"};
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+        if (strcmp(name, names[k]) == 0)
+            return 1;
+    return 0;
+}
+
+enum tag_kind {
+    T_OTHER,
+    T_SCRIPT,
+    T_RAWTEXT,
+    T_PLAINTEXT,
+    T_BODY,
+    T_SELECT,
+    T_ENDS_SELECT,
+    T_TABLE,
+    T_TEMPLATE,
+    T_FOREIGN
+};
+
+/* What a start tag's (lower-case) name does to the scan; most names are told apart by their
+ * first letter alone (the plain path's speed). */
+static enum tag_kind tag_kind(const char *n)
+{
+    switch (n[0]) {
+    case 'b':
+        return strcmp(n, "body") == 0 ? T_BODY : T_OTHER;
+    case 'i':
+        return strcmp(n, "iframe") == 0  ? T_RAWTEXT
+               : strcmp(n, "input") == 0 ? T_ENDS_SELECT
+                                         : T_OTHER;
+    case 'k':
+        return strcmp(n, "keygen") == 0 ? T_ENDS_SELECT : T_OTHER;
+    case 'm':
+        return strcmp(n, "math") == 0 ? T_FOREIGN : T_OTHER;
+    case 'n':
+        return strcmp(n, "noembed") == 0 || strcmp(n, "noframes") == 0 || strcmp(n, "noscript") == 0
+                   ? T_RAWTEXT
+                   : T_OTHER;
+    case 'p':
+        return n[1] != '\0' && strcmp(n, "plaintext") == 0 ? T_PLAINTEXT : T_OTHER;
+    case 's':
+        if (strcmp(n, "script") == 0)
+            return T_SCRIPT;
+        if (strcmp(n, "style") == 0)
+            return T_RAWTEXT;
+        if (strcmp(n, "select") == 0)
+            return T_SELECT;
+        return strcmp(n, "svg") == 0 ? T_FOREIGN : T_OTHER;
+    case 't':
+        if (strcmp(n, "textarea") == 0)
+            return T_RAWTEXT; /* RCDATA, which ends the same way */
+        if (strcmp(n, "title") == 0)
+            return T_RAWTEXT;
+        if (strcmp(n, "table") == 0)
+            return T_TABLE;
+        return strcmp(n, "template") == 0 ? T_TEMPLATE : T_OTHER;
+    case 'x':
+        return strcmp(n, "xmp") == 0 ? T_RAWTEXT : T_OTHER;
+    default:
+        return T_OTHER;
+    }
+}
+
+/* Exact reasons for a page that ends where appended markup is lost or misplaced. */
+static const char *inside_element(const char *name)
+{
+    static const char *const names[][2] = {
+        {"script", "page ends inside <script>"},     {"style", "page ends inside <style>"},
+        {"xmp", "page ends inside <xmp>"},           {"iframe", "page ends inside <iframe>"},
+        {"noembed", "page ends inside <noembed>"},   {"noframes", "page ends inside <noframes>"},
+        {"noscript", "page ends inside <noscript>"}, {"textarea", "page ends inside <textarea>"},
+        {"title", "page ends inside <title>"},       {"plaintext", "page ends inside <plaintext>"},
+        {"select", "page ends inside <select>"},     {"template", "page ends inside <template>"},
+        {"svg", "page ends inside <svg>"},           {"math", "page ends inside <math>"},
+        {"table", "page ends inside <table>"}};
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+        if (strcmp(name, names[k][0]) == 0)
+            return names[k][1];
+    return "page ends inside an element that hides appended markup";
+}
+
+/* What one pass over a page finds: the last real </body> ('<' offset, or len), and how the
+ * page ends: the open elements that change where appended markup goes, the tokenizer state
+ * at the end (eof_reason: NULL when it is data) and where the unclosed construct starts. */
+struct page_scan {
+    size_t body_end;
+    int seen_body;     /* a <body> start tag */
+    int select, table; /* open <select> (0/1), <table> depth */
+    int tmpl, foreign; /* <template> depth; <svg>/<math> depth */
+    const char *foreign_name;
+    const char *eof_reason; /* the page ends inside ... (tokenizer state) */
+    int eof_movable;        /* a comment or tag in data: the markup may go before it */
+    size_t eof_at;          /* '<' of that construct */
+};
+
+static void scan_page(const char *s, size_t len, struct page_scan *p)
+{
+    size_t i = 0;
     char name[16];
+    memset(p, 0, sizeof(*p));
+    p->body_end = len;
     while (i < len) {
         const char *lt = memchr(s + i, '<', len - i);
         if (lt == NULL)
             break;
         i = (size_t)(lt - s);
         if (i + 1 >= len)
-            break;
+            break; /* a lone '<' at the end is text */
+        size_t at = i;
         unsigned char c = (unsigned char)s[i + 1];
         if (c == '!') {
-            if (i + 3 < len && s[i + 2] == '-' && s[i + 3] == '-')
+            if (i + 3 < len && s[i + 2] == '-' && s[i + 3] == '-') {
                 i = skip_comment(s, len, i);
-            else
+                if (i == NOEND) {
+                    p->eof_reason = "page ends inside a comment";
+                    p->eof_movable = 1;
+                }
+            } else if (p->foreign > 0 && len - i >= 9 && memcmp(s + i, "<![CDATA[", 9) == 0) {
+                i = skip_cdata(s, len, i); /* a real CDATA section in SVG/MathML */
+                if (i == NOEND)
+                    p->eof_reason = "page ends inside a CDATA section";
+            } else {
                 i = skip_to_gt(s, len, i + 2); /* DOCTYPE, CDATA in HTML: bogus comment */
+                if (i == NOEND) {
+                    p->eof_reason = "page ends inside a comment";
+                    p->eof_movable = 1;
+                }
+            }
         } else if (c == '?') {
             i = skip_to_gt(s, len, i + 2);
+            if (i == NOEND) {
+                p->eof_reason = "page ends inside a comment";
+                p->eof_movable = 1;
+            }
         } else if (c == '/') {
             if (i + 2 < len && is_alpha((unsigned char)s[i + 2])) {
-                size_t start = i;
                 size_t j = read_name(s, len, i + 2, name, sizeof(name));
                 i = skip_attributes(s, len, j);
-                if (strcmp(name, "body") == 0)
-                    last = start;
+                if (i == NOEND) {
+                    p->eof_reason = "page ends inside a tag";
+                    p->eof_movable = 1;
+                } else if (name[0] == 'b' && strcmp(name, "body") == 0) {
+                    if (!p->select && p->tmpl == 0) /* ignored in select and template */
+                        p->body_end = at;
+                } else if (name[0] != 's' && name[0] != 't' && p->foreign == 0) {
+                    /* no other end tag changes anything (the plain path) */
+                } else if (strcmp(name, "select") == 0) {
+                    p->select = 0;
+                } else if (strcmp(name, "table") == 0) {
+                    p->table -= p->table > 0;
+                } else if (strcmp(name, "template") == 0) {
+                    p->tmpl -= p->tmpl > 0;
+                } else if (p->foreign > 0 &&
+                           (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0)) {
+                    p->foreign--;
+                } else if (p->foreign > 0 && (strcmp(name, "p") == 0 || strcmp(name, "br") == 0)) {
+                    p->foreign = 0;
+                }
             } else if (i + 2 < len && s[i + 2] == '>') {
                 i += 3; /* "</>" is dropped */
             } else {
                 i = skip_to_gt(s, len, i + 2); /* bogus comment */
+                if (i == NOEND) {
+                    p->eof_reason = "page ends inside a comment";
+                    p->eof_movable = 1;
+                }
             }
         } else if (is_alpha(c)) {
             size_t j = read_name(s, len, i + 1, name, sizeof(name));
             i = skip_attributes(s, len, j);
-            if (i >= len)
+            if (i == NOEND) {
+                p->eof_reason = "page ends inside a tag";
+                p->eof_movable = 1;
+                p->eof_at = at;
                 break;
-            if (strcmp(name, "script") == 0) {
+            }
+            int self_closing = s[i - 2] == '/';
+            if (p->foreign > 0) {
+                if (breaks_out_of_foreign(name))
+                    p->foreign = 0;
+                else {
+                    if (!self_closing && (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0))
+                        p->foreign++;
+                    continue; /* no raw text in SVG/MathML */
+                }
+            }
+            enum tag_kind k = tag_kind(name);
+            if (k == T_OTHER)
+                continue;
+            if (k == T_SCRIPT) {
                 i = skip_script(s, len, i);
-            } else if (strcmp(name, "style") == 0 || strcmp(name, "xmp") == 0 ||
-                       strcmp(name, "iframe") == 0 || strcmp(name, "noembed") == 0 ||
-                       strcmp(name, "noframes") == 0 || strcmp(name, "noscript") == 0 ||
-                       strcmp(name, "textarea") == 0 || strcmp(name, "title") == 0) {
+            } else if (k == T_RAWTEXT) {
+                if (name[0] == 't' && name[1] == 'e')
+                    p->select = 0; /* <textarea> closes a <select> */
                 i = skip_rawtext(s, len, i, name);
-            } else if (strcmp(name, "plaintext") == 0) {
-                break; /* everything after is text */
+            } else if (k == T_PLAINTEXT) {
+                p->eof_reason = inside_element(name); /* everything after is text */
+                break;
+            } else {
+                if (k == T_BODY)
+                    p->seen_body = 1;
+                else if (k == T_SELECT)
+                    p->select = !p->select; /* a <select> inside one closes it */
+                else if (k == T_ENDS_SELECT)
+                    p->select = 0;
+                else if (k == T_TABLE)
+                    p->table++;
+                else if (k == T_TEMPLATE)
+                    p->tmpl++;
+                else if (k == T_FOREIGN && !self_closing) {
+                    p->foreign = 1;
+                    p->foreign_name = name[0] == 's' ? "svg" : "math";
+                }
+                continue;
+            }
+            /* raw text: its end tag must be there and finished, else the page ends inside */
+            if (i >= len || skip_attributes(s, len, i + 2 + strlen(name)) == NOEND) {
+                p->eof_reason = inside_element(name);
+                break;
             }
         } else {
             i++; /* a '<' that starts nothing is text */
         }
+        if (i == NOEND) {
+            p->eof_at = at;
+            break;
+        }
     }
-    return last;
+}
+
+size_t dtbi_find_body_end(const char *s, size_t len)
+{
+    struct page_scan p;
+    scan_page(s, len, &p);
+    return p.body_end;
+}
+
+long dtbi_html_insert_point(const char *s, size_t len, const char **why)
+{
+    struct page_scan p;
+    scan_page(s, len, &p);
+    *why = NULL;
+    if (p.body_end < len)
+        return (long)p.body_end;
+    /* appended: only where the parser puts it into body, as an HTML element */
+    if (p.select)
+        *why = "page ends inside <select>";
+    else if (p.tmpl > 0)
+        *why = "page ends inside <template>";
+    else if (p.foreign > 0)
+        *why = inside_element(p.foreign_name);
+    else if (p.table > 0)
+        *why = "page ends inside <table>";
+    else if (p.eof_reason != NULL && p.eof_movable && p.seen_body)
+        return (long)p.eof_at; /* before the unclosed comment or tag, in body */
+    else
+        *why = p.eof_reason;
+    return *why != NULL ? -1 : (long)len;
 }
 
 int dtbi_looks_like_html(const char *body, size_t len)
@@ -296,6 +541,8 @@ int dtbi_looks_like_html(const char *body, size_t len)
         if (i + 3 < len && body[i] == '<' && body[i + 1] == '!' && body[i + 2] == '-' &&
             body[i + 3] == '-') {
             i = skip_comment(body, len, i);
+            if (i == NOEND)
+                return 0;
             continue;
         }
         break;
@@ -347,6 +594,8 @@ static long xml_body_end(const char *s, size_t len)
                 (j + 4 == len || is_space((unsigned char)s[j + 4]) || s[j + 4] == '>'))
                 last = (long)start;
             i = skip_attributes(s, len, j);
+            if (i == NOEND)
+                break;
         }
     }
     return last;

@@ -106,6 +106,13 @@ int dtbi_cidr_match(const struct dtbi_cidr *list, size_t n, const struct sockadd
  */
 size_t dtbi_find_body_end(const char *html, size_t len);
 
+/* Where the toolbar goes in an HTML document, or -1 when the page ends where appended markup
+ * would be swallowed, dropped or made foreign: *why then says where ("page ends inside a
+ * comment", "page ends inside <select>", ...; a static string). The last real </body> wins
+ * (one inside an open <select> or <template> is ignored, as browsers do); without one the
+ * toolbar is appended, or goes before an unclosed comment or tag at the end of the body. */
+long dtbi_html_insert_point(const char *html, size_t len, const char **why);
+
 /* Same for an XHTML document, after checking it is well-formed XML with libxml2: offset of the
  * '<' of the body element's end tag; -1 when not well-formed or there is no body element. */
 long dtbi_xhtml_body_end(const char *doc, size_t len);

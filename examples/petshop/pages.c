@@ -553,6 +553,23 @@ static enum MHD_Result memory_page(struct MHD_Connection *con, const char *title
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
 
+/* A page that lets its users write HTML with ids and data-* attributes (as a comment or a
+ * profile might): elements that claim to be the toolbar's, placed before it. The toolbar must
+ * ignore them and load from its own prefix only. */
+static enum MHD_Result clobber_page(struct MHD_Connection *con)
+{
+    struct page p = {0};
+    page_add(&p, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                 "<title>User HTML</title></head><body><h1>User HTML</h1>"
+                 "<div id=\"dtb-root\" data-prefix=\"//evil.example/\" "
+                 "data-id=\"0000000000000000\">a user's div</div>"
+                 "<dtb-toolbar id=\"dtb-root\" data-prefix=\"//evil.example/\"></dtb-toolbar>"
+                 "<img name=\"currentScript\" alt=\"\">"
+                 "<form id=\"debugToolbar\"></form>"
+                 "<p>Markup a user wrote, claiming to be the toolbar.</p></body></html>");
+    return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+
 static void tpl_login(struct page *p, const json_t *ctx)
 {
     page_add(p, "<h1>Log in</h1>");
@@ -763,6 +780,7 @@ void pages_routes(void)
         {"GET", "/live", "live"},
         {"GET", "/csp", "csp"},
         {"GET", "/chaos", "chaos"},
+        {"GET", "/clobber", "clobber"},
         {"GET", "/broken", "broken"},
         {"GET", "/search", "search"},
         {"GET", "/junk", "junk"},
@@ -795,6 +813,8 @@ static enum MHD_Result route(struct MHD_Connection *con, const void *arg)
         return csp_page(con);
     if (strcmp(url, "/chaos") == 0)
         return chaos_page(con);
+    if (strcmp(url, "/clobber") == 0)
+        return clobber_page(con);
     if (strcmp(url, "/broken") == 0)
         return broken_page(con);
     if (strcmp(url, "/search") == 0)

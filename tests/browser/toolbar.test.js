@@ -3,7 +3,7 @@
  * playwright-core), against the demo: opening it, every panel, the SQL actions, history and
  * switching to another request, the page's own fetch/XHR calls (/live), state kept across
  * reloads, keyboard use (Tab from the page's start, focus ring, arrow keys moving the handle),
- * a hostile stylesheet, pixel-identical page layout
+ * a hostile stylesheet, elements that claim to be the toolbar's, pixel-identical page layout
  * with the toolbar closed versus absent, a strict CSP, no console errors; and Chromium as the
  * judge of where the injector put the toolbar in every case under tests/data/inject.
  * Run by run.sh, which starts the demo twice (toolbar on and off) and passes their URLs.
@@ -450,6 +450,31 @@ async function main() {
     await shot(page, "07-csp");
   }, browser);
 
+  await test("elements that claim to be the toolbar's do not steer it (DOM clobbering)", async (page) => {
+    const requests = [];
+    page.on("request", (r) => requests.push(r.url()));
+    const resp = await page.goto(ON + "/clobber");
+    const id = resp.headers()["x-debug-toolbar-id"];
+    assert.match(id || "", /^[0-9a-f]{16}$/);
+    await page.click(tb(".dtb-handle"));
+    await page.click(panelBtn("Timer"));
+    await page.locator(tb(".dtb-content-body table")).first().waitFor();
+    const hosts = await page.evaluate(() => Array.from(document.querySelectorAll("#dtb-root"),
+      (e) => ({ tag: e.localName, shadow: !!e.shadowRoot, id: e.getAttribute("data-id"),
+                nextIsScript: !!e.nextElementSibling && e.nextElementSibling.localName === "script" })));
+    assert.deepStrictEqual(hosts, [
+      { tag: "div", shadow: false, id: "0000000000000000", nextIsScript: false },
+      { tag: "dtb-toolbar", shadow: false, id: null, nextIsScript: false },
+      { tag: "dtb-toolbar", shadow: true, id: id, nextIsScript: true }]);
+    assert.strictEqual(await page.evaluate(() => window.debugToolbar.requestId), id);
+    const origin = new URL(ON).origin;
+    const elsewhere = requests.filter((u) => new URL(u).origin !== origin);
+    assert.deepStrictEqual(elsewhere, [], "fetched from another origin");
+    const toolbar = requests.filter((u) => new URL(u).pathname.indexOf("/_debug_toolbar/") === 0);
+    assert.ok(toolbar.some((u) => u.indexOf("/_debug_toolbar/api/requests/" + id) >= 0),
+      "the toolbar loaded its request from its own prefix: " + toolbar.join(" "));
+  }, browser);
+
   await test("Chromium places the toolbar as the injector says, in every injection case", async (page) => {
     let n = 0, html = "";
     /* the case's page itself; anything else it asks for (a favicon) is empty */
@@ -460,6 +485,7 @@ async function main() {
     for (const c of fs.readdirSync(path.join(DATA, "inject")).sort()) {
       const dir = path.join(DATA, "inject", c);
       if (fs.existsSync(path.join(dir, "content-type"))) continue;
+      if (fs.existsSync(path.join(dir, "skip-reason"))) continue; /* not injected, by design */
       html = fs.readFileSync(path.join(dir, "expected.html"));
       await page.goto("http://case.test/");
       const r = await page.evaluate(() => {

@@ -1,7 +1,8 @@
 /*
  * fuzz_inject.c - any bytes as a response body with any content type: the HTML5 body-end finder,
  * the document sniffing and the XHTML path (libxml2) must never read out of bounds, and the
- * place they name must be inside the body, right before a "</body" when there is one.
+ * place they name must be inside the body, right before a "</body" when there is one; the
+ * insert point is -1 exactly when a reason is given, else a '<' or the end of the body.
  * The first byte picks the content type.
  */
 #include <stdint.h>
@@ -22,6 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (at > len)
         __builtin_trap();
     if (at < len && (len - at < 6 || strncasecmp(body + at, "</body", 6) != 0))
+        __builtin_trap();
+    const char *why = NULL;
+    long ip = dtbi_html_insert_point(body, len, &why);
+    if (ip < -1 || ip > (long)len || (ip < 0) != (why != NULL))
+        __builtin_trap();
+    if (ip >= 0 && (size_t)ip < len && body[ip] != '<')
         __builtin_trap();
     if (xhtml) {
         long x = dtbi_xhtml_body_end(body, len);

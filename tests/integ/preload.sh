@@ -61,7 +61,7 @@ stop() {
     wait "$pid" || fail "the program did not exit cleanly"
     pid=""
 }
-snippet='s|<dtb-toolbar id="dtb-root" data-id="[0-9a-f]\{16\}" data-prefix="/_debug_toolbar"></dtb-toolbar><script src="/_debug_toolbar/static/toolbar.js?v=[0-9a-f]*" async="async"></script>||'
+snippet='s|<dtb-toolbar id="dtb-root" data-id="\([0-9a-f]\{16\}\)"></dtb-toolbar><script src="/_debug_toolbar/static/toolbar.js?v=[0-9a-f]*" data-id="\1" async="async"></script>||'
 
 # ---- the toolbar off: nothing changes --------------------------------------------------------
 start "$app" "$tmp/pets.db" poll 0

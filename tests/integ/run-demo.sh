@@ -28,7 +28,7 @@ name=run-demo
 start() { start_petshop "$@"; }
 wait_record() { record "$@"; }
 
-snippet_re='<dtb-toolbar id="dtb-root" data-id="[0-9a-f]\{16\}" data-prefix="/_debug_toolbar"></dtb-toolbar><script src="/_debug_toolbar/static/toolbar.js?v=[0-9a-f]*" async="async"></script>'
+snippet_re='<dtb-toolbar id="dtb-root" data-id="\([0-9a-f]\{16\}\)"></dtb-toolbar><script src="/_debug_toolbar/static/toolbar.js?v=[0-9a-f]*" data-id="\1" async="async"></script>'
 
 # ---- enabled ----------------------------------------------------------------------------------
 printf '{"enabled": true}\n' >"$tmp/on.json"

@@ -97,6 +97,8 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         return reply(con, 200, "application/json", JSON_BODY, NULL, NULL);
     if (strcmp(url, "/fragment") == 0)
         return reply(con, 200, "text/html", "<p>fragment</p>", NULL, NULL);
+    if (strcmp(url, "/textfirst") == 0)
+        return reply(con, 200, "text/html", "</div>Hello, <b>world</b>", NULL, NULL);
     if (strcmp(url, "/gzip") == 0)
         return reply(con, 200, "text/html", "<html><body>x</body></html>", "Content-Encoding",
                      "gzip");
@@ -340,6 +342,28 @@ START_TEST(test_guards)
     ck_assert_int_eq(get(&s, "/fragment", &r), 0);
     ck_assert_uint_eq(http_count(&r, ROOT_TAG), 1); /* a document request: appended */
     http_resp_free(&r);
+    /* text first (and a stray end tag): a browser navigation renders it as a page, so with
+     * Sec-Fetch-Dest: document (or iframe) it gets the toolbar; without the header it is not
+     * taken for a document */
+    const char *nav[] = {"Sec-Fetch-Dest: document", NULL};
+    const char *frame[] = {"Sec-Fetch-Dest: iframe", NULL};
+    ck_assert_int_eq(req(&s, "GET", "/textfirst", nav, NULL, &r), 0);
+    ck_assert_uint_eq(http_count(&r, ROOT_TAG), 1);
+    ck_assert_ptr_nonnull(strstr(r.body, "</div>Hello, <b>world</b>" ROOT_TAG));
+    http_resp_free(&r);
+    ck_assert_int_eq(req(&s, "GET", "/textfirst", frame, NULL, &r), 0);
+    ck_assert_uint_eq(http_count(&r, ROOT_TAG), 1);
+    http_resp_free(&r);
+    ck_assert_int_eq(get(&s, "/textfirst", &r), 0);
+    ck_assert_str_eq(r.body, "</div>Hello, <b>world</b>");
+    char *tid = http_header(&r, "X-Debug-Toolbar-Id");
+    ck_assert_ptr_nonnull(tid);
+    http_resp_free(&r);
+    struct http_resp trec;
+    ck_assert_int_eq(get_record(&s, tid, &trec), 0);
+    ck_assert_ptr_nonnull(strstr(trec.body, "body does not start like an HTML document"));
+    http_resp_free(&trec);
+    free(tid);
     ck_assert_int_eq(get(&s, "/gzip", &r), 0);
     ck_assert_str_eq(r.body, "<html><body>x</body></html>");
     http_resp_free(&r);

@@ -129,13 +129,15 @@ static void collect_into(CURL *h, struct body *b, char *id)
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
 }
 
-/* The toolbar's markup, read from one reference response: before_id + the request's id +
- * after_id goes right before the page's </body>. Read-only once the clients start. */
+/* The toolbar's markup, read from one reference response: MARKUP_START + the request's id +
+ * after_id + the id again + MARKUP_END goes right before the page's </body>. Read-only once
+ * the clients start. */
 static const char MARKUP_START[] = "<dtb-toolbar id=\"dtb-root\" data-id=\"";
-static const char MARKUP_MIDDLE[] = "\" data-prefix=\"/_debug_toolbar\"></dtb-toolbar>"
+static const char MARKUP_MIDDLE[] = "\"></dtb-toolbar>"
                                     "<script src=\"/_debug_toolbar/static/toolbar.js?v=";
+static const char MARKUP_ID_AGAIN[] = "\" data-id=\"";
 static const char MARKUP_END[] = "\" async=\"async\"></script>";
-static char after_id[256]; /* MARKUP_MIDDLE + the script's version + MARKUP_END */
+static char after_id[256]; /* MARKUP_MIDDLE + the script's version + MARKUP_ID_AGAIN */
 static char reference_id[17]; /* the reference request's (/0) */
 
 struct client {
@@ -152,8 +154,8 @@ static size_t expected_body(long n, const char *id, char *want, size_t cap)
     char page[256];
     page_of(n, page, sizeof(page));
     const char *end = strstr(page, "</body>");
-    int w = snprintf(want, cap, "%.*s%s%s%s%s", (int)(end - page), page, MARKUP_START, id,
-                     after_id, end);
+    int w = snprintf(want, cap, "%.*s%s%s%s%s%s%s", (int)(end - page), page, MARKUP_START, id,
+                     after_id, id, MARKUP_END, end);
     return w > 0 && (size_t)w < cap ? (size_t)w : 0;
 }
 
@@ -365,21 +367,21 @@ static int read_markup(unsigned port)
                code, id, b.data ? b.data : "(none)");
         goto out;
     }
-    /* the script's version: what lies between MARKUP_MIDDLE and MARKUP_END, hex only */
+    /* the script's version (hex), then the same id on the script and the tag's end */
     const char *v = b.data + strlen(want_head);
-    size_t vlen = b.len - tail - strlen(want_head);
-    if (vlen <= strlen(MARKUP_END) ||
-        strncmp(v + vlen - strlen(MARKUP_END), MARKUP_END, strlen(MARKUP_END)) != 0 ||
-        strspn(v, "0123456789abcdef") != vlen - strlen(MARKUP_END) ||
-        vlen - strlen(MARKUP_END) < 8) {
+    size_t rest = b.len - tail - strlen(want_head), vlen = strspn(v, "0123456789abcdef");
+    char want_rest[128];
+    snprintf(want_rest, sizeof(want_rest), "%s%s%s", MARKUP_ID_AGAIN, id, MARKUP_END);
+    if (vlen < 8 || rest != vlen + strlen(want_rest) ||
+        strncmp(v + vlen, want_rest, strlen(want_rest)) != 0) {
         printf("stress: the reference page's script tag is not the toolbar's: %.600s\n", b.data);
         goto out;
     }
-    snprintf(after_id, sizeof(after_id), "%s%.*s", MARKUP_MIDDLE, (int)vlen, v);
+    snprintf(after_id, sizeof(after_id), "%s%.*s%s", MARKUP_MIDDLE, (int)vlen, v,
+             MARKUP_ID_AGAIN);
     memcpy(reference_id, id, sizeof(reference_id));
     /* the script the tag names is served */
-    snprintf(path, sizeof(path), "/_debug_toolbar/static/toolbar.js?v=%.*s",
-             (int)(vlen - strlen(MARKUP_END)), v);
+    snprintf(path, sizeof(path), "/_debug_toolbar/static/toolbar.js?v=%.*s", (int)vlen, v);
     code = fetch(port, path, &js, ctype, sizeof(ctype));
     if (code != 200 || js == NULL || strlen(js) < 1000 || strstr(ctype, "javascript") == NULL) {
         printf("stress: the toolbar's script %s answered %ld (%s)\n", path, code, ctype);

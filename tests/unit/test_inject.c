@@ -2,9 +2,11 @@
  * test_inject.c - the injector's body-end finder, data-driven: every folder under
  * tests/data/inject/ holds input.html and expected.html (the input with the marker spliced
  * where the toolbar must go); a `content-type` file marks XHTML; a `no-oracle` file names why
- * libxml2's HTML4 parser cannot judge that case. libxml2 is the oracle for the rest: every
- * expected page parses with exactly one marker element, whose parent is body.
- * It also holds the finder to linear time on the pathological families of a quadratic scan.
+ * libxml2's HTML4 parser cannot judge that case; a `skip-reason` file marks a page that must not
+ * get the toolbar and holds the exact reason (expected.html is then the input). libxml2 is the
+ * oracle for the rest: every expected page parses with exactly one marker element, whose parent
+ * is body. It also holds the finder to linear time on the pathological families of a quadratic
+ * scan.
  */
 #include <check.h>
 #include <dirent.h>
@@ -93,7 +95,22 @@ START_TEST(test_cases)
         char *exp = slurp(path, &exp_len);
         ck_assert_msg(in != NULL && exp != NULL, "%s: missing input or expected", e->d_name);
         int xhtml = exists(dir, "content-type");
-        long at = xhtml ? dtbi_xhtml_body_end(in, in_len) : (long)dtbi_find_body_end(in, in_len);
+        const char *why = NULL;
+        long at =
+            xhtml ? dtbi_xhtml_body_end(in, in_len) : dtbi_html_insert_point(in, in_len, &why);
+        size_t reason_len = 0;
+        snprintf(path, sizeof(path), "%s/skip-reason", dir);
+        char *reason = slurp(path, &reason_len);
+        if (reason != NULL) {
+            while (reason_len > 0 && reason[reason_len - 1] == '\n')
+                reason[--reason_len] = '\0';
+            ck_assert_msg(at < 0 && why != NULL && strcmp(why, reason) == 0,
+                          "%s: want a skip for \"%s\", got %ld (%s)", e->d_name, reason, at,
+                          why ? why : "no reason");
+            free(reason);
+        } else {
+            ck_assert_msg(why == NULL, "%s: skipped: %s", e->d_name, why);
+        }
         char *got;
         size_t got_len;
         if (at < 0) { /* not injected */
@@ -112,7 +129,7 @@ START_TEST(test_cases)
         ck_assert_msg(got_len == exp_len && memcmp(got, exp, exp_len) == 0,
                       "%s: toolbar placed at %ld; got\n%s\nexpected\n%s", e->d_name, at, got,
                       exp);
-        if (!xhtml && !exists(dir, "no-oracle"))
+        if (!xhtml && !exists(dir, "no-oracle") && !exists(dir, "skip-reason"))
             oracle(e->d_name, exp, exp_len);
         free(in);
         free(exp);
