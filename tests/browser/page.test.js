@@ -15,6 +15,7 @@ const { chromium } = require("playwright-core");
 const assert = require("assert");
 const fs = require("fs");
 const path = require("path");
+const http = require("http");
 
 const ON = process.env.DTB_URL_ON;
 const OUTSIDE = process.env.DTB_URL_OUTSIDE;
@@ -289,6 +290,31 @@ async function main() {
     const j = await fetch(OUTSIDE + "/_debug_toolbar/api/requests");
     assert.strictEqual(j.status, 404);
     assert.doesNotMatch(await j.text(), /"id"/);
+  }, browser, true);
+
+  await test("a foreign Host (a rebound DNS name) gets the app's own 404 for the page", async () => {
+    /* a browser cannot be made to send another Host to 127.0.0.1 without a DNS server: ask as
+     * it would after a rebinding, with node's http client, and compare with an unknown path */
+    const get = (p, host) => new Promise((resolve, reject) => {
+      const u = new URL(ON);
+      const rq = http.get({ host: u.hostname, port: u.port, path: p, headers: { Host: host } }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => { body += c; });
+        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
+      });
+      rq.on("error", reject);
+    });
+    const own = await get("/_debug_toolbar/", new URL(ON).host);
+    assert.strictEqual(own.status, 200, "the page answers its own host");
+    for (const p of ["/_debug_toolbar/", "/_debug_toolbar/api/requests"]) {
+      const r = await get(p, "attacker.example:" + new URL(ON).port);
+      const app = await get("/no-such-page-" + p.length, "attacker.example:" + new URL(ON).port);
+      assert.strictEqual(r.status, 404, p);
+      assert.strictEqual(r.status, app.status, "the app's own answer");
+      assert.strictEqual(r.headers["content-security-policy"], undefined);
+      assert.doesNotMatch(r.body, /dtb-page|"id"/);
+    }
   }, browser, true);
 
   await browser.close();
