@@ -7,7 +7,9 @@
 # For each page (/cats, /big, /api/cats) and each round it runs the modes interleaved:
 #   debugtoolbar petshop: a (built --disable-demo-toolbar), b (toolbar, {"enabled": false}),
 #                         c (toolbar enabled for 127.0.0.1), r (as c, history in a Redis
-#                         server this script starts on a Unix socket and stops by PID)
+#                         server this script starts on a Unix socket and stops by PID),
+#                         m (as c, with the heap ledger libdebugtoolbar-malloc.so preloaded),
+#                         p (as c, the profiler sampling every request at 1 kHz)
 #   Django peer:          a (no debug_toolbar app/middleware), c (django-debug-toolbar on)
 # Each run: fresh server on 127.0.0.1 port 0, warm-up `wrk -t1 -c4 -d1s`, then
 # `wrk -t1 -c4 -d${DURATION}s --latency`; peak RSS is VmHWM read before the server is killed.
@@ -77,6 +79,8 @@ build() { # dir [configure args]
 log "building (bare and toolbar) under $WORK"
 build "$WORK/build-bare" --disable-demo-toolbar
 build "$WORK/build-toolbar"
+(cd "$WORK/build-toolbar" && make -j2 -s libdebugtoolbar-malloc.la >/dev/null)
+LEDGER="$WORK/build-toolbar/.libs/libdebugtoolbar-malloc.so"
 BIN_A="$WORK/build-bare/examples/petshop/petshop"
 BIN_TB="$WORK/build-toolbar/examples/petshop/petshop"
 
@@ -86,6 +90,8 @@ CONF_B="$TMP/off.json"
 CONF_C="$TMP/on.json"
 echo '{"enabled": false}' >"$CONF_B"
 echo '{"enabled": true, "history_size": 25, "secret_key": "bench-not-secret"}' >"$CONF_C"
+CONF_P="$TMP/profile.json"
+echo '{"enabled": true, "history_size": 25, "secret_key": "bench-not-secret", "panel_options": {"profile": {"always": true}}}' >"$CONF_P"
 CONF_R="$TMP/redis.json"
 printf '{"enabled": true, "history_size": 25, "secret_key": "bench-not-secret", "store": "unix:%s"}\n' \
     "$TMP/redis.sock" >"$CONF_R"
@@ -109,8 +115,11 @@ start_server() {
         [ "$mode" = a ] && bin=$BIN_A
         [ "$mode" = b ] && conf=$CONF_B
         [ "$mode" = r ] && conf=$CONF_R
-        env -u DTB_ENABLED -u DTB_CONFIG "$bin" --port 0 --bind 127.0.0.1 --db "$DB" \
-            --config "$conf" --threads poll >"$logf" 2>&1 &
+        [ "$mode" = p ] && conf=$CONF_P
+        local preload=
+        [ "$mode" = m ] && preload=$LEDGER
+        env -u DTB_ENABLED -u DTB_CONFIG ${preload:+LD_PRELOAD=$preload} "$bin" --port 0 \
+            --bind 127.0.0.1 --db "$DB" --config "$conf" --threads poll >"$logf" 2>&1 &
     else
         local tb=0
         [ "$mode" = c ] && tb=1
@@ -143,7 +152,16 @@ to_ms() { awk -v v="$1" 'BEGIN { u = v; sub(/^[0-9.]+/, "", u); n = v + 0;
 check() { # impl mode expect-toolbar marker
     local impl=$1 mode=$2 want=$3 marker=$4 body="$TMP/body" n
     start_server "$impl" "$mode"
-    n=$(curl -s -o "$body" -w '%{size_download}' "${URL}cats")
+    n=$(curl -s -D "$TMP/hdr" -o "$body" -w '%{size_download}' "${URL}cats")
+    # modes m and p must really run the ledger and the profiler: their panels say so
+    local id want_json=
+    [ "$mode" = m ] && want_json='"memory": *{[^}]*"ledger": *true'
+    [ "$mode" = p ] && want_json='"profile": *{[^}]*"on": *true'
+    if [ -n "$want_json" ]; then
+        id=$(sed -n 's/^X-Debug-Toolbar-Id: *\([0-9a-f]*\).*/\1/ip' "$TMP/hdr")
+        curl -s "${URL}_debug_toolbar/api/requests/$id" | tr -d '\n' | grep -q "$want_json" ||
+            { log "$impl mode $mode: the record does not show it running ($want_json)"; exit 1; }
+    fi
     if grep -q "$marker" "$body"; then got=1; else got=0; fi
     [ "$got" = "$want" ] || { log "$impl mode $mode: toolbar marker '$marker' present=$got, want $want"; exit 1; }
     curl -s "${URL}api/cats" | grep -q "$marker" && { log "$impl mode $mode: toolbar in /api/cats"; exit 1; }
@@ -155,6 +173,8 @@ check petshop a 0 'dtb-root'
 check petshop b 0 'dtb-root'
 check petshop c 1 'dtb-root'
 check petshop r 1 'dtb-root'
+check petshop m 1 'dtb-root'
+check petshop p 1 'dtb-root'
 check django a 0 'djDebug'
 check django c 1 'djDebug'
 
@@ -162,11 +182,11 @@ check django c 1 'djDebug'
 RES="$TMP/results.tsv" # page impl mode round rps p50ms p99ms hwm_kb errors
 : >"$RES"
 PAGES="/cats /big /api/cats"
-total=$(( 3 * ROUNDS * 6 ))
+total=$(( 3 * ROUNDS * 8 ))
 k=0
 for page in $PAGES; do
     for r in $(seq "$ROUNDS"); do
-        for im in petshop:a petshop:b petshop:c petshop:r django:a django:c; do
+        for im in petshop:a petshop:b petshop:c petshop:r petshop:m petshop:p django:a django:c; do
             impl=${im%%:*}; mode=${im#*:}
             k=$((k + 1))
             start_server "$impl" "$mode"
@@ -249,7 +269,7 @@ med = st.median
 head = ["page", "impl", "mode", "req/s", "p50 ms", "p99 ms", "peak RSS MB", "req/s vs a (min–max)"]
 table = []
 for page in ("/cats", "/big", "/api/cats"):
-    for impl, modes in (("debugtoolbar", "abcr"), ("django", "ac")):
+    for impl, modes in (("debugtoolbar", "abcrmp"), ("django", "ac")):
         key = "petshop" if impl == "debugtoolbar" else "django"
         for m in modes:
             rs = [rows[(page, key, m, r)] for r in range(1, rounds + 1)]
@@ -277,7 +297,8 @@ mem = ("memory (debugtoolbar mode c, /cats): VmRSS %.1f MB after 1,000 requests,
 note = ("wrk -t1 -c4 -d%ss --latency on 127.0.0.1, %d round(s); values are medians of rounds, "
         "peak RSS is the max VmHWM; ratios: median of per-round ratios (min–max). "
         "debugtoolbar: petshop --threads poll, keep-alive; modes a bare, b linked but off, c on, "
-        "r on with the history in Redis (Unix socket). django: wsgiref, one process, one "
+        "r on with the history in Redis (Unix socket), m on with the heap ledger preloaded, p on "
+        "with the profiler sampling every request. django: wsgiref, one process, one "
         "thread, HTTP/1.0 with a new connection per request." % (duration, rounds))
 print()
 print(env_info)
