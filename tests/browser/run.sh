@@ -29,6 +29,7 @@ trap cleanup EXIT
 # start NAME ENABLED: sets $url; run in this shell (not in $(...)) so that the PID is kept
 start() {
     url=""
+    : >"$tmp/$1.out" # before the server starts: sed below must find it, even if empty
     printf '{"enabled": %s, "app": {"database": {"pool_size": 5}}}\n' "$2" >"$tmp/$1.json"
     "$bin" --port 0 --db "$tmp/p.db" --config "$tmp/$1.json" >"$tmp/$1.out" 2>"$tmp/$1.err" &
     pids+=($!)

@@ -43,6 +43,7 @@ JSON
 # start NAME: sets $url; run in this shell (not in $(...)) so that the PID is kept for cleanup
 start() {
     url=""
+    : >"$tmp/$1.out" # before the server starts: sed below must find it, even if empty
     "$bin" --port 0 --db "$tmp/p.db" --config "$tmp/shared.json" >"$tmp/$1.out" 2>"$tmp/$1.err" &
     pids+=($!)
     for _ in $(seq 1 100); do

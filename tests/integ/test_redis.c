@@ -654,7 +654,8 @@ static long sql_action(struct node *n, const char *action, const char *id, int i
     snprintf(url, sizeof(url), "%s/_debug_toolbar/sql/%s", n->base, action);
     snprintf(body, sizeof(body), "{\"request\": \"%s\", \"query\": %d, \"sig\": \"%s\"}", id, index,
              sig);
-    ck_assert_int_eq(http_request("POST", url, NULL, body, r), 0);
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    ck_assert_int_eq(http_request("POST", url, json, body, r), 0);
     return r->status;
 }
 
