@@ -329,6 +329,12 @@ web=$(free_port)
 rpc=$(free_port)
 printf '{"enabled": true, "preload": {"bind": "127.0.0.1"}}\n' >"$tmp/ola.json"
 chmod 644 "$tmp/ola.json"
+# nobody must reach dtb-run and the shim: a build under a private folder (mode 0700, as
+# mktemp -d makes) hides them from it
+if [ ${#as[@]} -gt 0 ] && ! "${as[@]}" test -x "$run"; then
+    echo "*** SKIP part: user nobody cannot reach $run (a folder above it is private); olad under dtb-run NOT tested"
+    exit 0
+fi
 "${as[@]}" env DTB_PRELOAD_LIB="$DTB_PRELOAD_LIB" LD_LIBRARY_PATH="$LD_LIBRARY_PATH" \
     ASAN_OPTIONS="$ASAN_OPTIONS" "$run" --config "$tmp/ola.json" -- \
     olad -c "$tmp/ola" -p "$web" -r "$rpc" --no-register-with-dns-sd --no-http-quit \
