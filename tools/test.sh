@@ -2,7 +2,7 @@
 # test.sh - builds everything and runs the whole test suite: once plain, once under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then `make distcheck`. Ends with one line
 # "N passed, N failed[, N skipped]" summed from automake's test-suite.log files and the fuzzers
-# (each fuzz target runs FUZZ_SECONDS, default 60, under ASan + UBSan; DTB_SKIP_FUZZ=1 skips)
+# (each fuzz target runs FUZZ_SECONDS, default 40, under ASan + UBSan; DTB_SKIP_FUZZ=1 skips)
 # and the stress and Redis tests built with ThreadSanitizer.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,8 +67,8 @@ fi
 
 fuzz_pass=0 fuzz_fail=0
 if [ "${DTB_SKIP_FUZZ:-0}" != 1 ]; then
-    echo "== fuzz: each target ${FUZZ_SECONDS:-60} s, then the saved cases"
-    "$top/tests/fuzz/run.sh" "$top/_build" --seconds "${FUZZ_SECONDS:-60}" | tee "$top/_build/fuzz.log" || status=1
+    echo "== fuzz: each target ${FUZZ_SECONDS:-40} s, then the saved cases"
+    "$top/tests/fuzz/run.sh" "$top/_build" --seconds "${FUZZ_SECONDS:-40}" | tee "$top/_build/fuzz.log" || status=1
     "$top/tests/fuzz/run.sh" "$top/_build" --regression | tee -a "$top/_build/fuzz.log" || status=1
     fuzz_pass=$(grep -c ': no failure$\|: every saved case passes$' "$top/_build/fuzz.log" || true)
     fuzz_fail=$(grep -c ': FAILED\|: no saved cases$' "$top/_build/fuzz.log" || true)
