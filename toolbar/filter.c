@@ -175,6 +175,27 @@ static void server_timing(struct dtb_request *rq, struct dtb_buf *out)
 }
 
 /* Builds the body with the toolbar snippet at offset at. Returns malloc'd bytes or NULL. */
+/* Appends the toolbar's markup (the host element and its script) to b. */
+static void append_markup(struct dtb_request *rq, struct dtb_buf *b, const char *nonce)
+{
+    /* toolbar.js takes the prefix from its own src and the id from its own data-id, and uses
+     * the host right before it only when that host carries the same id */
+    dtb_buf_append_str(b, "<dtb-toolbar id=\"dtb-root\" data-id=\"");
+    dtb_buf_append_str(b, rq->id);
+    dtb_buf_append_str(b, "\"></dtb-toolbar><script src=\"");
+    dtb_buf_append_html_str(b, rq->tb->script_url);
+    dtb_buf_append_str(b, "\" data-id=\"");
+    dtb_buf_append_str(b, rq->id);
+    dtb_buf_append_str(b, "\"");
+    if (nonce != NULL) {
+        dtb_buf_append_str(b, " nonce=\"");
+        dtb_buf_append_html_str(b, nonce);
+        dtb_buf_append_str(b, "\"");
+    }
+    dtb_buf_append_str(b, " async=\"async\"></script>");
+}
+
+/* The page with the toolbar's markup at byte at, in one new buffer (NULL when out of memory). */
 static char *splice(struct dtb_request *rq, const char *body, size_t len, size_t at,
                     const char *nonce, size_t *out_len)
 {
@@ -182,24 +203,51 @@ static char *splice(struct dtb_request *rq, const char *body, size_t len, size_t
     dtb_buf_init(&b);
     dtb_buf_reserve(&b, len + 512);
     dtb_buf_append(&b, body, at);
-    /* toolbar.js takes the prefix from its own src and the id from its own data-id, and uses
-     * the host right before it only when that host carries the same id */
-    dtb_buf_append_str(&b, "<dtb-toolbar id=\"dtb-root\" data-id=\"");
-    dtb_buf_append_str(&b, rq->id);
-    dtb_buf_append_str(&b, "\"></dtb-toolbar><script src=\"");
-    dtb_buf_append_html_str(&b, rq->tb->script_url);
-    dtb_buf_append_str(&b, "\" data-id=\"");
-    dtb_buf_append_str(&b, rq->id);
-    dtb_buf_append_str(&b, "\"");
-    if (nonce != NULL) {
-        dtb_buf_append_str(&b, " nonce=\"");
-        dtb_buf_append_html_str(&b, nonce);
-        dtb_buf_append_str(&b, "\"");
-    }
-    dtb_buf_append_str(&b, " async=\"async\"></script>");
+    append_markup(rq, &b, nonce);
     dtb_buf_append(&b, body + at, len - at);
     *out_len = b.len;
     return dtb_buf_steal(&b);
+}
+
+/* A page sent from the app's own bytes, held (respmap) until MHD frees the response that sends
+ * them, with the markup between its two parts. */
+struct held_page {
+    void *hold;
+    char markup[];
+};
+
+static void held_page_free(void *cls)
+{
+    struct held_page *hp = cls;
+    dtbi_respmap_release(hp->hold);
+    free(hp);
+}
+
+/* The injected page as an iovec response over the app's held body: the page's bytes are not
+ * copied (a 1 MB page would cost a fresh 1 MB, page-faulted in, per request). On success the
+ * response owns the hold; on failure (NULL) the caller keeps it. */
+static struct MHD_Response *held_page_response(struct dtb_request *rq, void *hold,
+                                               const char *body, size_t len, size_t at,
+                                               const char *nonce, size_t *out_len)
+{
+    struct dtb_buf m;
+    struct held_page *hp;
+    struct MHD_Response *r;
+    dtb_buf_init(&m);
+    append_markup(rq, &m, nonce);
+    if (m.failed || (hp = malloc(sizeof(*hp) + m.len)) == NULL) {
+        dtb_buf_free(&m);
+        return NULL;
+    }
+    hp->hold = hold;
+    memcpy(hp->markup, m.data, m.len);
+    struct MHD_IoVec iov[3] = {{body, at}, {hp->markup, m.len}, {body + at, len - at}};
+    *out_len = len + m.len;
+    dtb_buf_free(&m);
+    r = dtbi_real()->from_iovec(iov, 3, held_page_free, hp);
+    if (r == NULL)
+        free(hp);
+    return r;
 }
 
 /* Where the toolbar goes, or -1 to skip (reason set). */
@@ -517,6 +565,8 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     uint64_t fd_offset = 0, fd_size = 0;
     char *file_body = NULL;        /* its bytes, read when it may be an HTML page */
     int why_not = 0;               /* the copy says why the page has no toolbar */
+    void *hold = NULL;             /* on the app's body, while a response of ours may send it */
+    int held = 0;                  /* copy is the injected page over the app's held body */
     struct dtb_buf st;
     enum MHD_Result ret;
 
@@ -528,7 +578,8 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         dtb_request_strdup(rq, MHD_get_response_header(response, "Server-Timing"));
     if (wants_intercept(rq, con, status, response))
         return queue_intercepted(rq, con, status, response, t0);
-    known = dtbi_respmap_lookup(response, &body, &len, &flags);
+    hold = dtbi_respmap_hold(response, &body, &len, &flags);
+    known = hold != NULL;
     if (!known)
         is_fd = dtbi_respmap_lookup_fd(response, &fd, &fd_offset, &fd_size, &flags);
     rq->resp.body_size = known ? len : is_fd ? (size_t)fd_size : 0;
@@ -559,9 +610,17 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         int has_nonce = csp_nonce(csp, nonce, sizeof(nonce));
         ti = dtb_now_ns();
         long at = find_insert_point(rq, pg.body, pg.len, xhtml, &reason);
-        if (at >= 0)
+        if (at >= 0 && known && pg.coding == DTBI_CODING_IDENTITY) {
+            /* the app's bytes as they are, with the markup between: no copy */
+            copy = held_page_response(rq, hold, pg.body, pg.len, (size_t)at,
+                                      has_nonce ? nonce : NULL, &out_len);
+            held = copy != NULL;
+            if (held)
+                hold = NULL; /* the response's now */
+        } else if (at >= 0) {
             out = splice(rq, pg.body, pg.len, (size_t)at, has_nonce ? nonce : NULL, &out_len);
-        if (at >= 0 && out == NULL)
+        }
+        if (at >= 0 && out == NULL && !held)
             reason = "out of memory while injecting";
         if (out != NULL && pg.coding != DTBI_CODING_IDENTITY) {
             /* RFC 9110: unless the client refused identity it takes the page as it is */
@@ -606,7 +665,10 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         rq->times.toolbar_ns += dtb_now_ns() - t0;
         return dtbi_real()->queue_response(con, status, response);
     }
-    if (copy != NULL) {
+    if (held) {
+        rq->resp.injected = 1;
+        dtbi_pending_add(rq->tb, rq->id);
+    } else if (copy != NULL) {
         /* the file's copy, made above */
     } else if (out != NULL) {
         copy = dtbi_real()->from_buffer_with_free_callback(out_len, out, free);
@@ -617,7 +679,11 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
             dtbi_pending_add(rq->tb, rq->id);
         }
     } else {
-        copy = dtbi_real()->from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+        /* the app's bytes, held: the copy owns the hold once it exists */
+        copy = dtbi_real()->from_buffer_with_free_callback_cls(len, (void *)(uintptr_t)body,
+                                                               dtbi_respmap_release, hold);
+        if (copy != NULL)
+            hold = NULL;
     }
     if (copy != NULL && flags != MHD_RF_NONE &&
         dtbi_real()->set_response_options(copy, flags, MHD_RO_END) != MHD_YES) {
@@ -658,10 +724,12 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         rq->why_not = NULL;
         rq->resp.skip_reason = "out of memory while copying the response";
         rq->times.toolbar_ns += dtb_now_ns() - t0;
+        dtbi_respmap_release(hold);
         return dtbi_real()->queue_response(con, status, response);
     }
     rq->times.toolbar_ns += dtb_now_ns() - t0;
     ret = dtbi_real()->queue_response(con, status, copy);
     dtbi_real()->destroy_response(copy);
+    dtbi_respmap_release(hold); /* when the copy is not the app's bytes (NULL then is a no-op) */
     return ret;
 }

@@ -294,6 +294,8 @@ struct dtbi_real_api {
     struct MHD_Response *(*from_buffer_with_free_callback_cls)(size_t, void *,
                                                                MHD_ContentReaderFreeCallback,
                                                                void *);
+    struct MHD_Response *(*from_iovec)(const struct MHD_IoVec *, unsigned int,
+                                       MHD_ContentReaderFreeCallback, void *);
     void (*destroy_response)(struct MHD_Response *);
     enum MHD_Result (*set_response_options)(struct MHD_Response *, enum MHD_ResponseFlags, ...);
     int (*sqlite3_open_v2)(const char *, sqlite3 **, int, const char *);
@@ -305,11 +307,15 @@ const struct dtbi_real_api *dtbi_real(void);
 
 /* Count of started, enabled toolbars in the process (fast path check). */
 extern atomic_int dtbi_active_toolbars;
-/* Looks up the body of a response built by a dtb_ constructor. Returns 1 and fills
- * data/size when known, else 0. The body stays valid while the app's response lives. */
-/* With the flags set on it through dtb_response_set_flags (MHD_RF_NONE when none). */
-int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size,
+/* Takes a hold on the body of a response built by a dtb_ buffer constructor: returns the hold
+ * and fills data/size/flags (flags as set through dtb_response_set_flags, MHD_RF_NONE when
+ * none), or NULL when the response is not one of those. The bytes stay valid until the hold is
+ * released, even after the app's response is destroyed: a response the toolbar queues in its
+ * place can send them without a copy. */
+void *dtbi_respmap_hold(struct MHD_Response *r, const void **data, size_t *size,
                         enum MHD_ResponseFlags *flags);
+/* Releases a hold (NULL is a no-op); the last one, after the app's response is gone, frees. */
+void dtbi_respmap_release(void *hold);
 /* Looks up a file-descriptor response built by dtb_response_from_fd*: 1 and its fd (the
  * response's: never closed or moved by the caller), offset, size and flags; else 0. */
 int dtbi_respmap_lookup_fd(struct MHD_Response *r, int *fd, uint64_t *offset, uint64_t *size,

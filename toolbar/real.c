@@ -23,6 +23,7 @@ static struct dtbi_real_api lib = {
     .from_buffer = MHD_create_response_from_buffer,
     .from_buffer_with_free_callback = MHD_create_response_from_buffer_with_free_callback,
     .from_buffer_with_free_callback_cls = MHD_create_response_from_buffer_with_free_callback_cls,
+    .from_iovec = MHD_create_response_from_iovec,
     .destroy_response = MHD_destroy_response,
     .set_response_options = MHD_set_response_options,
     .sqlite3_open_v2 = sqlite3_open_v2,
@@ -85,6 +86,15 @@ static struct MHD_Response *g_from_buffer_with_free_callback_cls(size_t size, vo
     return r;
 }
 
+static struct MHD_Response *g_from_iovec(const struct MHD_IoVec *iov, unsigned int n,
+                                         MHD_ContentReaderFreeCallback cb, void *cls)
+{
+    depth++;
+    struct MHD_Response *r = lib.from_iovec(iov, n, cb, cls);
+    depth--;
+    return r;
+}
+
 static void g_destroy_response(struct MHD_Response *r)
 {
     depth++;
@@ -124,6 +134,7 @@ static const struct dtbi_real_api guarded = {
     .from_buffer = g_from_buffer,
     .from_buffer_with_free_callback = g_from_buffer_with_free_callback,
     .from_buffer_with_free_callback_cls = g_from_buffer_with_free_callback_cls,
+    .from_iovec = g_from_iovec,
     .destroy_response = g_destroy_response,
     .set_response_options = g_set_response_options,
     .sqlite3_open_v2 = g_sqlite3_open_v2,
@@ -157,6 +168,7 @@ static void resolve(void)
     TAKE(mhd, from_buffer_with_free_callback, "MHD_create_response_from_buffer_with_free_callback");
     TAKE(mhd, from_buffer_with_free_callback_cls,
          "MHD_create_response_from_buffer_with_free_callback_cls");
+    TAKE(mhd, from_iovec, "MHD_create_response_from_iovec");
     TAKE(mhd, destroy_response, "MHD_destroy_response");
     TAKE(mhd, set_response_options, "MHD_set_response_options");
     TAKE(sq, sqlite3_open_v2, "sqlite3_open_v2");

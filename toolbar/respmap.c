@@ -35,6 +35,8 @@ struct body_entry {
     enum MHD_ResponseFlags flags; /* set through dtb_response_set_flags */
     int fd;                       /* a file-descriptor response's fd (ours to close), or -1 */
     uint64_t fd_offset;
+    unsigned holds; /* responses of the filter that send these bytes too (map_lock) */
+    int gone;       /* the app's response is destroyed; the last hold frees (map_lock) */
 };
 
 #define NBUCKETS 1024
@@ -54,10 +56,23 @@ static int tracking(void)
     return atomic_load_explicit(&dtbi_active_toolbars, memory_order_relaxed) > 0;
 }
 
-/* MHD calls this when it destroys the response. */
+/* Frees what the entry owns: the body (through the app's callback or ours), the fd, itself. */
+static void entry_free(struct body_entry *e)
+{
+    if (e->app_cb != NULL)
+        e->app_cb(e->app_cb_cls);
+    if (e->fd >= 0)
+        close(e->fd);
+    free(e->to_free);
+    free(e);
+}
+
+/* MHD calls this when it destroys the response. The body outlives it while a copy the filter
+ * queued still sends those bytes (dtbi_respmap_hold). */
 static void entry_free_cb(void *cls)
 {
     struct body_entry *e = cls;
+    int held;
     pthread_mutex_lock(&map_lock);
     for (struct body_entry **pp = &buckets[bucket_of(e->response)]; *pp != NULL;
          pp = &(*pp)->next) {
@@ -66,13 +81,24 @@ static void entry_free_cb(void *cls)
             break;
         }
     }
+    e->gone = 1;
+    held = e->holds > 0;
     pthread_mutex_unlock(&map_lock);
-    if (e->app_cb != NULL)
-        e->app_cb(e->app_cb_cls);
-    if (e->fd >= 0)
-        close(e->fd);
-    free(e->to_free);
-    free(e);
+    if (!held)
+        entry_free(e);
+}
+
+void dtbi_respmap_release(void *hold)
+{
+    struct body_entry *e = hold;
+    int last;
+    if (e == NULL)
+        return;
+    pthread_mutex_lock(&map_lock);
+    last = --e->holds == 0 && e->gone;
+    pthread_mutex_unlock(&map_lock);
+    if (last)
+        entry_free(e);
 }
 
 /* Adds e (response set) to the table. */
@@ -128,7 +154,7 @@ static struct body_entry *find_entry(const struct MHD_Response *r)
     return NULL;
 }
 
-int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size,
+void *dtbi_respmap_hold(struct MHD_Response *r, const void **data, size_t *size,
                         enum MHD_ResponseFlags *flags)
 {
     pthread_mutex_lock(&map_lock);
@@ -137,9 +163,12 @@ int dtbi_respmap_lookup(struct MHD_Response *r, const void **data, size_t *size,
         *data = e->data;
         *size = e->size;
         *flags = e->flags;
+        e->holds++;
+    } else {
+        e = NULL;
     }
     pthread_mutex_unlock(&map_lock);
-    return e != NULL && e->fd < 0;
+    return e;
 }
 
 int dtbi_respmap_lookup_fd(struct MHD_Response *r, int *fd, uint64_t *offset, uint64_t *size,

@@ -22,6 +22,7 @@
 
 #include "http.h"
 
+#define LARGE_LINES 200000 /* a 3.6 MB page */
 #define ROOT_TAG "<dtb-toolbar id=\"dtb-root\""
 
 static const char PAGE[] = "<!DOCTYPE html><html><head><title>T</title></head>"
@@ -114,6 +115,20 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
                      "/page");
     if (strcmp(url, "/reused") == 0)
         return MHD_queue_response(con, 200, reused);
+    if (strcmp(url, "/large") == 0) {
+        /* a page of LARGE_LINES numbered lines, handed over MUST_FREE and destroyed at once:
+         * the toolbar's response sends these bytes long after the app let go of them */
+        char *big = malloc((size_t)LARGE_LINES * 18 + 64); /* "<p>%010d</p>\n" is 18 bytes */
+        size_t n = (size_t)sprintf(big, "<html><body>");
+        for (int i = 0; i < LARGE_LINES; i++)
+            n += (size_t)sprintf(big + n, "<p>%010d</p>\n", i);
+        n += (size_t)sprintf(big + n, "</body></html>");
+        struct MHD_Response *r = MHD_create_response_from_buffer(n, big, MHD_RESPMEM_MUST_FREE);
+        MHD_add_response_header(r, "Content-Type", "text/html");
+        enum MHD_Result ret = MHD_queue_response(con, 200, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     if (strcmp(url, "/stream") == 0) {
         struct MHD_Response *r =
             MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, stream_cb, NULL, NULL);
@@ -427,6 +442,35 @@ START_TEST(test_reused_response)
 }
 END_TEST
 
+/* The injected page is sent from the app's own bytes (no copy): they must stay intact until
+ * the last byte is sent, though the app destroyed its response right after queueing it. Under
+ * AddressSanitizer a body freed too early is a use after free. */
+START_TEST(test_large_page_intact)
+{
+    struct server s;
+    struct http_resp r;
+    char line[32];
+    server_start(&s, ENABLED, _i);
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(get(&s, "/large", &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_uint_eq(http_count(&r, ROOT_TAG), 1);
+        const char *at = strstr(r.body, ROOT_TAG);
+        ck_assert_ptr_nonnull(strstr(at, "</body></html>"));
+        /* every line, in order, before the toolbar */
+        const char *p = r.body + strlen("<html><body>");
+        for (int i = 0; i < LARGE_LINES; i++) {
+            snprintf(line, sizeof(line), "<p>%010d</p>\n", i);
+            ck_assert_msg(strncmp(p, line, strlen(line)) == 0, "line %d differs", i);
+            p += strlen(line);
+        }
+        ck_assert_ptr_eq(p, at);
+        http_resp_free(&r);
+    }
+    server_stop(&s);
+}
+END_TEST
+
 START_TEST(test_csp_nonce)
 {
     struct server s;
@@ -637,6 +681,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_guards);
     tcase_add_test(tc, test_head_same_length);
     tcase_add_test(tc, test_reused_response);
+    tcase_add_loop_test(tc, test_large_page_intact, 0, 3);
     tcase_add_test(tc, test_csp_nonce);
     tcase_add_test(tc, test_form_recorded_and_redacted);
     tcase_add_test(tc, test_toolbar_urls);
