@@ -45,6 +45,13 @@ void dtbi_mem_app_leave(struct dtb_request *rq, void *previous)
         hooks->app_leave(previous);
 }
 
+void dtbi_mem_handover(void *p)
+{
+    const struct dtb_malloc_hooks *h = __atomic_load_n(&hooks, __ATOMIC_RELAXED);
+    if (h != NULL)
+        h->handover(p);
+}
+
 void *dtbi_mem_toolbar_enter(void)
 {
     const struct dtb_malloc_hooks *h = __atomic_load_n(&hooks, __ATOMIC_RELAXED);
@@ -198,6 +205,8 @@ static void mem_end(void *state, struct dtb_request *rq, void *req_state)
                   (json_int_t)st->rss_start, "rss_end", (json_int_t)rss_bytes(), "arena_start",
                   arena_json(&st->mi_start), "arena_end", arena_json(&mi_end)));
     json_object_set_new(st->raw, "leak_streak", json_integer(streak));
+    json_object_set_new(st->raw, "handed_blocks", json_integer((json_int_t)r.handed_blocks));
+    json_object_set_new(st->raw, "handed_bytes", json_integer((json_int_t)r.handed_bytes));
     json_object_set_new(st->raw, "leak_streak_bytes", json_integer((json_int_t)streak_bytes));
     h->report_free(&r);
 }
@@ -422,6 +431,14 @@ static int mem_render(const json_t *stats, struct dtb_buf *out)
                     (long long)iget(stats, "toolbar_allocs"));
     append_bytes(out, iget(stats, "toolbar_bytes"));
     dtb_buf_append_str(out, "</td></tr>");
+    if (iget(stats, "handed_blocks") > 0) {
+        dtb_buf_appendf(out,
+                        "<tr><th>Response bodies handed to libmicrohttpd</th>"
+                        "<td class=\"dtb-num\">%lld</td><td>",
+                        (long long)iget(stats, "handed_blocks"));
+        append_bytes(out, iget(stats, "handed_bytes"));
+        dtb_buf_append_str(out, " <span class=\"dtb-muted\">(freed once sent)</span></td></tr>");
+    }
     if (iget(stats, "freed_elsewhere") > 0)
         dtb_buf_appendf(out,
                         "<tr><th>Freed by other threads</th><td class=\"dtb-num\">%lld</td>"

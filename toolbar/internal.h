@@ -463,6 +463,9 @@ void dtbi_mem_app_leave(struct dtb_request *rq, void *previous);
 /* Around toolbar code the app's handler calls into: its allocations are the toolbar's, not the
  * app's. Nothing happens without libdebugtoolbar-malloc.so. */
 void *dtbi_mem_toolbar_enter(void);
+/* p, a malloc block the app hands to libmicrohttpd as a response body (MUST_FREE): the
+ * request's heap ledger no longer lists it as left live (nothing without the ledger). */
+void dtbi_mem_handover(void *p);
 void dtbi_mem_toolbar_leave(void *previous);
 static inline void dtbi_mem_scope_end(void **previous)
 {

@@ -125,6 +125,7 @@ struct ledger {
     uint64_t allocs, frees, reallocs, bytes_allocated, bytes_freed;
     uint64_t live, peak; /* bytes of the request's tracked blocks */
     uint64_t tb_allocs, tb_bytes, untracked;
+    uint64_t handed_blocks, handed_bytes;
     uint64_t hist[DTB_MEM_HIST];
     struct dtb_mem_site sites[NSITES];
     size_t nsites;
@@ -227,6 +228,17 @@ static void account(struct ledger *l, size_t n, void *site)
     count_site(l, site, n);
 }
 
+/* The peak of live bytes: the request's tracked bytes less what other threads freed of them. */
+static void raise_peak(struct ledger *l)
+{
+    if (l->live > l->peak) {
+        uint64_t remote = atomic_load_explicit(&l->remote_bytes, memory_order_relaxed);
+        uint64_t live = l->live > remote ? l->live - remote : 0;
+        if (live > l->peak)
+            l->peak = live;
+    }
+}
+
 /* Puts the header in front of a block glibc returned (base, with hsize bytes of room) and
  * tracks it in l. Returns the app's pointer. */
 static void *track(struct ledger *l, void *base, size_t hsize, size_t n, void *site)
@@ -241,12 +253,7 @@ static void *track(struct ledger *l, void *base, size_t hsize, size_t n, void *s
         e->site = site;
         e->l = l;
         l->live += n;
-        if (l->live > l->peak) {
-            uint64_t remote = atomic_load_explicit(&l->remote_bytes, memory_order_relaxed);
-            uint64_t live = l->live > remote ? l->live - remote : 0;
-            if (live > l->peak)
-                l->peak = live;
-        }
+        raise_peak(l);
     } else {
         l->untracked++;
     }
@@ -350,6 +357,30 @@ static void do_free(void *p, struct ctx *c)
         __libc_free(p);
 }
 
+/* realloc of a block of l's, tracked with a 16-byte header, on l's owner thread (n > 0).
+ * Counted as the old block freed and a new one allocated, as any realloc in a request is. */
+static void *tracked_realloc(struct ledger *l, struct entry *e, void *p, size_t n, void *site)
+{
+    if (n > SIZE_MAX - 16) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    char *base = __libc_realloc((char *)p - 16, n + 16);
+    if (base == NULL)
+        return NULL; /* the old block is untouched, still tracked */
+    uint64_t old = e->size;
+    l->frees++;
+    l->bytes_freed += old;
+    l->reallocs++;
+    account(l, n, site);
+    atomic_store_explicit(&e->ptr, (uintptr_t)(base + 16), memory_order_relaxed);
+    e->size = n;
+    e->site = site;
+    l->live = l->live - old + n;
+    raise_peak(l);
+    return base + 16;
+}
+
 static void *do_realloc(void *p, size_t n, void *site)
 {
     struct ctx *c = tl_cur;
@@ -367,6 +398,15 @@ static void *do_realloc(void *p, size_t n, void *site)
         c->l->tb_allocs++;
         c->l->tb_bytes += n;
         return __libc_realloc(p, n);
+    }
+    if (tracked && c != NULL && !c->toolbar && header_size(tag) == 16 &&
+        (tag & TOKEN_MASK) == tl_token) {
+        /* the request's own block, on its thread: glibc's realloc, header and all (it grows in
+         * place or moves with mremap where it can, as it would without the ledger) */
+        struct hdr *h = (struct hdr *)p - 1;
+        struct entry *e = atomic_load_explicit(&h->e, memory_order_relaxed);
+        if (e != NULL && e->l == c->l)
+            return tracked_realloc(c->l, e, p, n, site);
     }
     /* a new block (tracked when the app runs), the contents, the old block freed */
     size_t old = tracked ? usable((char *)p - header_size(tag)) - header_size(tag) : usable(p);
@@ -632,6 +672,8 @@ static int finish(void *ledger, struct dtb_mem_report *out)
     out->toolbar_bytes = l->tb_bytes;
     out->untracked = l->untracked;
     out->freed_elsewhere = atomic_load(&l->remote_frees);
+    out->handed_blocks = l->handed_blocks;
+    out->handed_bytes = l->handed_bytes;
     memcpy(out->hist, l->hist, sizeof(out->hist));
     out->other_count = l->other_count;
     out->other_bytes = l->other_bytes;
@@ -664,6 +706,26 @@ static int finish(void *ledger, struct dtb_mem_report *out)
     }
     tl_cur = saved;
     return rc;
+}
+
+static void handover(void *p)
+{
+    uint64_t tag;
+    if (p == NULL || !is_tracked(p, &tag) || (tag & TOKEN_MASK) != tl_token)
+        return;
+    struct hdr *h = (struct hdr *)p - 1;
+    struct entry *e = atomic_load_explicit(&h->e, memory_order_relaxed);
+    if (e == NULL)
+        return; /* its ledger has ended */
+    /* the owner thread, the ledger open: only this thread changes the entry */
+    struct ledger *l = e->l;
+    l->live -= e->size;
+    l->handed_blocks++;
+    l->handed_bytes += e->size;
+    atomic_store_explicit(&e->ptr, (uintptr_t)l->freelist | 1, memory_order_relaxed);
+    l->freelist = e;
+    /* release: as when the ledger ends, its later free (any thread) sees no entry */
+    atomic_store_explicit(&h->e, NULL, memory_order_release);
 }
 
 static void report_free(struct dtb_mem_report *r)
@@ -777,6 +839,7 @@ EXPORT const struct dtb_malloc_hooks dtb_malloc_hooks = {
     .toolbar_leave = ctx_restore,
     .finish = finish,
     .report_free = report_free,
+    .handover = handover,
     .ledger_free = ledger_free,
     .symbolize = symbolize,
 };

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DTB_MALLOC_HOOKS_VERSION 1
+#define DTB_MALLOC_HOOKS_VERSION 2
 #define DTB_MEM_HIST 21 /* size classes: <=16, <=32, ..., <=8 MiB, larger */
 
 struct dtb_mem_site {
@@ -48,6 +48,7 @@ struct dtb_mem_report {
     uint64_t live_blocks, live_bytes;  /* allocated in the request, live at its end */
     size_t nlive;                      /* grouped by (site, size), by bytes (largest first) */
     struct dtb_mem_live *live;
+    uint64_t handed_blocks, handed_bytes; /* given to libmicrohttpd as response bodies */
 };
 
 struct dtb_malloc_hooks {
@@ -68,6 +69,12 @@ struct dtb_malloc_hooks {
     void (*report_free)(struct dtb_mem_report *r);
     /* Frees the ledger (ending it first when it was not). Owner thread. */
     void (*ledger_free)(void *ledger);
+    /* The block (the calling thread's, allocated in its open ledger) now belongs to
+     * libmicrohttpd: a response body it frees once the response is sent, which may be after
+     * the request's end. It is counted as handed over, never listed as left live. Any other
+     * pointer (not a tracked block of this thread's open ledger) is ignored; p must come from
+     * malloc. */
+    void (*handover)(void *p);
     /* Names addr: function, source file and line (0 when unknown), module. Empty strings
      * when unknown. Any thread. */
     void (*symbolize)(void *addr, char *func, size_t funclen, char *file, size_t filelen, int *line,

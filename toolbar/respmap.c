@@ -142,6 +142,8 @@ static struct MHD_Response *create_tracked(size_t size, const void *data, void *
     }
     e->response = r;
     entry_insert(e);
+    if (to_free != NULL)
+        dtbi_mem_handover(to_free); /* freed by MHD, once sent, perhaps after the request */
     return r;
 }
 
