@@ -9,6 +9,13 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifdef HAVE_ZLIB
+#include <zlib.h>
+#endif
+
 #include "petshop.h"
 #ifndef DTB_DISABLE
 #include <debugtoolbar.h>
@@ -233,24 +240,125 @@ static void filler(struct page *p, size_t target)
     page_add(p, tail);
 }
 
-static enum MHD_Result cats_bench(struct MHD_Connection *con)
+/* The /cats page of WORKLOAD.md, into p. */
+static void cats_bench_page(struct page *p)
 {
-    struct page p = {0};
     long long count = 0;
     db_count(KIND_CAT, &count);
-    page_add(&p, "<!DOCTYPE html><html><head><title>Cats</title></head><body>");
-    page_addf(&p, "<h1>%lld cats</h1><table><tr><th>id</th><th>name</th><th>age</th></tr>", count);
+    page_add(p, "<!DOCTYPE html><html><head><title>Cats</title></head><body>");
+    page_addf(p, "<h1>%lld cats</h1><table><tr><th>id</th><th>name</th><th>age</th></tr>", count);
     for (long long id = 1; id <= 10; id++) { /* N+1 on purpose: one query per row */
         struct animal a;
         if (db_get(KIND_CAT, id, &a) == 1) {
-            page_addf(&p, "<tr><td>%lld</td><td>", a.id);
-            page_esc(&p, a.name);
-            page_addf(&p, "</td><td>%d</td></tr>", a.age);
+            page_addf(p, "<tr><td>%lld</td><td>", a.id);
+            page_esc(p, a.name);
+            page_addf(p, "</td><td>%d</td></tr>", a.age);
         }
     }
-    page_add(&p, "</table>");
-    filler(&p, 20000);
+    page_add(p, "</table>");
+    filler(p, 20000);
+}
+
+static enum MHD_Result cats_bench(struct MHD_Connection *con)
+{
+    struct page p = {0};
+    cats_bench_page(&p);
     return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+
+/* /gz/cats: the /cats page as an app that compresses its pages sends it: gzip (zlib at its
+ * default level) when the request's Accept-Encoding names gzip, else as it is. */
+static enum MHD_Result cats_gzip(struct MHD_Connection *con)
+{
+    struct page p = {0};
+    cats_bench_page(&p);
+#ifdef HAVE_ZLIB
+    const char *ae = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (!p.failed && ae != NULL && strstr(ae, "gzip") != NULL) {
+        z_stream z = {0};
+        uLong cap = compressBound((uLong)p.len) + 32;
+        unsigned char *out = malloc(cap);
+        /* windowBits 15 + 16: a gzip wrapper */
+        if (out != NULL && deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                                        Z_DEFAULT_STRATEGY) == Z_OK) {
+            z.next_in = (unsigned char *)p.data;
+            z.avail_in = (uInt)p.len;
+            z.next_out = out;
+            z.avail_out = (uInt)cap;
+            int rc = deflate(&z, Z_FINISH);
+            size_t n = z.total_out;
+            deflateEnd(&z);
+            if (rc == Z_STREAM_END) {
+                free(p.data);
+                struct MHD_Response *r =
+                    MHD_create_response_from_buffer(n, out, MHD_RESPMEM_MUST_FREE);
+                if (r == NULL) {
+                    free(out);
+                    return MHD_NO;
+                }
+                MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, HTML);
+                MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+                MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+                enum MHD_Result ret = MHD_queue_response(con, MHD_HTTP_OK, r);
+                MHD_destroy_response(r);
+                return ret;
+            }
+        }
+        free(out);
+    }
+#endif
+    return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+
+/* /chunked/cats: the /cats page streamed by a content reader in chunks of 1 to 4096 bytes
+ * (a fixed sequence), its size unknown: sent chunked. */
+struct stream_page {
+    struct page p;
+    size_t step;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream_page *sp = cls;
+    if (pos >= sp->p.len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = 1 + (sp->step++ * 2654435761u) % 4096;
+    if (n > max)
+        n = max;
+    if (n > sp->p.len - pos)
+        n = sp->p.len - pos;
+    memcpy(buf, sp->p.data + pos, n);
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream_page *sp = cls;
+    free(sp->p.data);
+    free(sp);
+}
+
+static enum MHD_Result cats_chunked(struct MHD_Connection *con)
+{
+    struct stream_page *sp = calloc(1, sizeof(*sp));
+    if (sp == NULL)
+        return MHD_NO;
+    cats_bench_page(&sp->p);
+    if (sp->p.failed) {
+        stream_free(sp);
+        return MHD_NO;
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, sp, stream_free);
+    if (r == NULL) {
+        stream_free(sp);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, HTML);
+    enum MHD_Result ret = MHD_queue_response(con, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static enum MHD_Result big(struct MHD_Connection *con)
@@ -694,6 +802,7 @@ static enum MHD_Result junk_page(struct MHD_Connection *con)
 static int wants_session(const char *url)
 {
     return strcmp(url, "/cats") != 0 && strcmp(url, "/big") != 0 &&
+           strcmp(url, "/gz/cats") != 0 && strcmp(url, "/chunked/cats") != 0 &&
            strncmp(url, "/api/", 5) != 0 && strncmp(url, "/static/", 8) != 0 &&
            strcmp(url, "/favicon.ico") != 0 && strcmp(url, "/fragment") != 0;
 }
@@ -792,6 +901,8 @@ void pages_routes(void)
         {"GET", "/static/<path:file>", "static"},
         {"GET", "/favicon.ico", "favicon"},
         {"GET", "/leaky", "leaky"},
+        {"GET", "/gz/cats", "cats_gzip"},
+        {"GET", "/chunked/cats", "cats_chunked"},
         {"GET", "/crumbs", "crumbs"},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
@@ -805,6 +916,10 @@ static enum MHD_Result route(struct MHD_Connection *con, const void *arg)
         return index_page(con);
     if (strcmp(url, "/cats") == 0)
         return cats_bench(con);
+    if (strcmp(url, "/gz/cats") == 0)
+        return cats_gzip(con);
+    if (strcmp(url, "/chunked/cats") == 0)
+        return cats_chunked(con);
     if (strcmp(url, "/dogs") == 0)
         return dogs_page(con);
     if (strcmp(url, "/live") == 0)

@@ -499,6 +499,29 @@ async function main() {
     assert.ok(n >= 25, "cases checked: " + n);
   }, browser);
 
+  await test("a page the app gzips gets the toolbar in Chromium, and its bytes arrive intact", async (page) => {
+    const plain = await (await page.request.get(ON + "/cats", { headers: { "Accept-Encoding": "identity" } })).text();
+    const resp = await page.goto(ON + "/gz/cats"); /* Chromium sends Accept-Encoding: gzip, br */
+    const h = resp.headers();
+    assert.ok(!h["content-encoding"], "sent decoded (the browser accepts identity): " + h["content-encoding"]);
+    assert.ok(/accept-encoding/i.test(h["vary"] || ""), "Vary kept: " + h["vary"]);
+    await page.locator(tb(".dtb-handle")).waitFor({ state: "visible" });
+    const r = await page.evaluate(() => ({
+      n: document.querySelectorAll("dtb-toolbar").length,
+      inBody: !!document.querySelector("dtb-toolbar").closest("body"),
+      rows: document.querySelectorAll("table tr").length,
+    }));
+    assert.deepStrictEqual(r, { n: 1, inBody: true, rows: 11 });
+    /* the same page as /cats, apart from the toolbar's markup */
+    const body = await resp.text();
+    const strip = (s) => s.replace(/<dtb-toolbar[^]*?<\/script>/, "");
+    assert.strictEqual(strip(body), strip(plain));
+    /* when the browser refuses identity, the page goes out gzipped again, with the toolbar */
+    const re = await page.request.get(ON + "/gz/cats", { headers: { "Accept-Encoding": "gzip, identity;q=0" } });
+    assert.strictEqual(re.headers()["content-encoding"], "gzip");
+    assert.strictEqual((await re.text()).split("<dtb-toolbar").length, 2, "one toolbar in the re-encoded page");
+  }, browser);
+
   await browser.close();
   console.log(passed + " passed, " + failed + " failed");
   process.exit(failed === 0 ? 0 : 1);
