@@ -392,6 +392,23 @@ static void render_sites(struct dtb_buf *out, const char *title, const json_t *s
     dtb_buf_append_str(out, "</tbody></table>");
 }
 
+/* A row of the summary table: a count (count_key; none when NULL), bytes (bytes_key; none when
+ * NULL) and a muted note (when not NULL). */
+static void count_row(struct dtb_buf *out, const json_t *stats, const char *title,
+                      const char *count_key, const char *bytes_key, const char *note)
+{
+    dtb_buf_appendf(out, "<tr><th>%s</th><td class=\"dtb-num\">", title);
+    if (count_key != NULL)
+        dtb_buf_appendf(out, "%lld", (long long)iget(stats, count_key));
+    dtb_buf_append_str(out, "</td><td>");
+    if (bytes_key != NULL)
+        append_bytes(out, iget(stats, bytes_key));
+    if (note != NULL)
+        dtb_buf_appendf(out, "%s<span class=\"dtb-muted\">%s</span>", bytes_key ? " " : "",
+                        note);
+    dtb_buf_append_str(out, "</td></tr>");
+}
+
 static int mem_render(const json_t *stats, struct dtb_buf *out)
 {
     const json_t *live = json_object_get(stats, "live"), *g, *a0, *a1;
@@ -408,37 +425,15 @@ static int mem_render(const json_t *stats, struct dtb_buf *out)
         return out->failed ? -1 : 0;
     }
     dtb_buf_append_str(out, "<table class=\"dtb-table\"><tbody>");
-    dtb_buf_appendf(out, "<tr><th>Allocations</th><td class=\"dtb-num\">%lld</td><td>",
-                    (long long)iget(stats, "allocs"));
-    append_bytes(out, iget(stats, "bytes_allocated"));
-    dtb_buf_appendf(out, "</td></tr><tr><th>Frees</th><td class=\"dtb-num\">%lld</td><td>",
-                    (long long)iget(stats, "frees"));
-    append_bytes(out, iget(stats, "bytes_freed"));
-    dtb_buf_appendf(out,
-                    "</td></tr><tr><th>Reallocations</th><td class=\"dtb-num\">%lld</td>"
-                    "<td class=\"dtb-muted\">each also an allocation and a free</td></tr>",
-                    (long long)iget(stats, "reallocs"));
-    dtb_buf_append_str(out, "<tr><th>Peak live</th><td></td><td>");
-    append_bytes(out, iget(stats, "peak_bytes"));
-    dtb_buf_appendf(out,
-                    "</td></tr><tr><th>Left live at the end</th><td class=\"dtb-num\">%lld"
-                    "</td><td>",
-                    (long long)iget(stats, "live_blocks"));
-    append_bytes(out, iget(stats, "live_bytes"));
-    dtb_buf_appendf(out,
-                    "</td></tr><tr><th>The toolbar's own</th><td class=\"dtb-num\">%lld</td>"
-                    "<td>",
-                    (long long)iget(stats, "toolbar_allocs"));
-    append_bytes(out, iget(stats, "toolbar_bytes"));
-    dtb_buf_append_str(out, "</td></tr>");
-    if (iget(stats, "handed_blocks") > 0) {
-        dtb_buf_appendf(out,
-                        "<tr><th>Response bodies handed to libmicrohttpd</th>"
-                        "<td class=\"dtb-num\">%lld</td><td>",
-                        (long long)iget(stats, "handed_blocks"));
-        append_bytes(out, iget(stats, "handed_bytes"));
-        dtb_buf_append_str(out, " <span class=\"dtb-muted\">(freed once sent)</span></td></tr>");
-    }
+    count_row(out, stats, "Allocations", "allocs", "bytes_allocated", NULL);
+    count_row(out, stats, "Frees", "frees", "bytes_freed", NULL);
+    count_row(out, stats, "Reallocations", "reallocs", NULL, "each also an allocation and a free");
+    count_row(out, stats, "Peak live", NULL, "peak_bytes", NULL);
+    count_row(out, stats, "Left live at the end", "live_blocks", "live_bytes", NULL);
+    count_row(out, stats, "The toolbar's own", "toolbar_allocs", "toolbar_bytes", NULL);
+    if (iget(stats, "handed_blocks") > 0)
+        count_row(out, stats, "Response bodies handed to libmicrohttpd", "handed_blocks",
+                  "handed_bytes", "freed once sent");
     if (iget(stats, "freed_elsewhere") > 0)
         dtb_buf_appendf(out,
                         "<tr><th>Freed by other threads</th><td class=\"dtb-num\">%lld</td>"
