@@ -85,6 +85,10 @@ PY
     curl_ -o "$tmp/panel.html" "$base/_debug_toolbar/api/requests/$id/panels/memory"
     grep -q '<code>leak_two</code>' "$tmp/panel.html" || fail "$mode: the panel does not name leak_two"
     grep -q 'Blocks left live at the end' "$tmp/panel.html" || fail "$mode: the panel's live list"
+    grep -q '<th>Left live at the end</th><td class="dtb-num">2</td><td>48 B</td>' "$tmp/panel.html" ||
+        fail "$mode: the panel's summary row of blocks left live"
+    grep -q '<th>Response bodies handed to libmicrohttpd</th><td class="dtb-num">1</td>' "$tmp/panel.html" ||
+        fail "$mode: the panel's row of response bodies handed over"
     grep -q 'The last 3 requests to this route each left bytes behind' "$tmp/panel.html" ||
         fail "$mode: the panel does not say the route leaks every time"
     curl_ -D "$tmp/h" -o "$tmp/page.html" "$base/"
