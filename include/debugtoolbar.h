@@ -34,6 +34,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include <debugtoolbar/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,7 +48,7 @@ extern "C" {
 #define DTB_AT_LEAST_VERSION(x, y, z) (DTB_VERSION_HEX >= (((x) << 16) | ((y) << 8) | (z)))
 
 /* The library's run-time version, e.g. "0.1.0". Can't fail; the string is static. */
-const char *dtb_version(void);
+DTB_EXPORT const char *dtb_version(void);
 
 /* Result codes. Append-only: a code's number never changes and is never reused. */
 typedef enum dtb_rc {
@@ -63,7 +65,7 @@ typedef enum dtb_rc {
 } dtb_rc;
 
 /* A static English description of rc. Can't fail. */
-const char *dtb_strerror(dtb_rc rc);
+DTB_EXPORT const char *dtb_strerror(dtb_rc rc);
 
 /*
  * Error details, owned by the caller. Every function taking one accepts NULL. The first error
@@ -82,10 +84,10 @@ struct dtb_error {
 };
 
 /* Resets err to "no error". err may be NULL. */
-void dtb_error_clear(struct dtb_error *err);
+DTB_EXPORT void dtb_error_clear(struct dtb_error *err);
 
 /* Formats err as one line ("file:3:14: key 'hosts': ...") into out. Returns out. */
-const char *dtb_error_format(const struct dtb_error *err, char *out, size_t outlen);
+DTB_EXPORT const char *dtb_error_format(const struct dtb_error *err, char *out, size_t outlen);
 
 struct dtb_toolbar;
 struct dtb_request;
@@ -97,10 +99,10 @@ struct dtb_request;
  * Returns a new toolbar (destroy with dtb_toolbar_destroy) or NULL with err filled: a malformed
  * or invalid config names the key, line and column.
  */
-struct dtb_toolbar *dtb_toolbar_create(const char *path, struct dtb_error *err);
+DTB_EXPORT struct dtb_toolbar *dtb_toolbar_create(const char *path, struct dtb_error *err);
 
 /* Same as dtb_toolbar_create, from a JSON text; source names it in errors (may be NULL). */
-struct dtb_toolbar *dtb_toolbar_create_from_string(const char *json_text, const char *source,
+DTB_EXPORT struct dtb_toolbar *dtb_toolbar_create_from_string(const char *json_text, const char *source,
                                                    struct dtb_error *err);
 
 /*
@@ -109,19 +111,19 @@ struct dtb_toolbar *dtb_toolbar_create_from_string(const char *json_text, const 
  * too and then does nothing. Returns DTB_OK, or an error with err filled; a toolbar that failed
  * to start stays disabled. Call once, before starting the daemon.
  */
-dtb_rc dtb_toolbar_start(struct dtb_toolbar *tb, struct dtb_error *err);
+DTB_EXPORT dtb_rc dtb_toolbar_start(struct dtb_toolbar *tb, struct dtb_error *err);
 
 /* Stops and frees the toolbar. Call after MHD_stop_daemon. NULL is a no-op. */
-void dtb_toolbar_destroy(struct dtb_toolbar *tb);
+DTB_EXPORT void dtb_toolbar_destroy(struct dtb_toolbar *tb);
 
 /* 1 when the toolbar is enabled by its config and started, else 0. Can't fail. */
-int dtb_toolbar_enabled(const struct dtb_toolbar *tb);
+DTB_EXPORT int dtb_toolbar_enabled(const struct dtb_toolbar *tb);
 
 /* The toolbar's URL prefix ("/_debug_toolbar"); borrowed while tb lives. */
-const char *dtb_toolbar_url_prefix(const struct dtb_toolbar *tb);
+DTB_EXPORT const char *dtb_toolbar_url_prefix(const struct dtb_toolbar *tb);
 
 /* The effective config (file + environment) as JSON, secrets redacted. New reference. */
-json_t *dtb_toolbar_config_json(const struct dtb_toolbar *tb);
+DTB_EXPORT json_t *dtb_toolbar_config_json(const struct dtb_toolbar *tb);
 
 /*
  * Where the library's log lines go: fn(cls, line) for each line, without a trailing newline
@@ -131,7 +133,7 @@ json_t *dtb_toolbar_config_json(const struct dtb_toolbar *tb);
  * call wins. tb must be a toolbar (it names whose log the caller means); it may be disabled.
  */
 typedef void (*dtb_log_fn)(void *cls, const char *line);
-void dtb_toolbar_set_logger(struct dtb_toolbar *tb, dtb_log_fn fn, void *cls);
+DTB_EXPORT void dtb_toolbar_set_logger(struct dtb_toolbar *tb, dtb_log_fn fn, void *cls);
 
 /*
  * Starts an MHD daemon with the app's handler wrapped: the same arguments as MHD_start_daemon
@@ -142,12 +144,12 @@ void dtb_toolbar_set_logger(struct dtb_toolbar *tb, dtb_log_fn fn, void *cls);
  * MHD_OPTION_ARRAY (inside one, an unknown option passes through to MHD). Returns the daemon,
  * or NULL when MHD refused to start it.
  */
-struct MHD_Daemon *dtb_start_daemon(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
+DTB_EXPORT struct MHD_Daemon *dtb_start_daemon(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
                                     MHD_AcceptPolicyCallback apc, void *apc_cls,
                                     MHD_AccessHandlerCallback dh, void *dh_cls, ...);
 
 /* va_list form of dtb_start_daemon. */
-struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
+DTB_EXPORT struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
                                        MHD_AcceptPolicyCallback apc, void *apc_cls,
                                        MHD_AccessHandlerCallback dh, void *dh_cls, va_list ap);
 
@@ -156,13 +158,13 @@ struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flag
  * body so that dtb_queue_response() can inject the toolbar into a copy. When no toolbar is
  * enabled in the process they are MHD's own calls and cost nothing more.
  */
-struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
+DTB_EXPORT struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
                                               enum MHD_ResponseMemoryMode mode);
-struct MHD_Response *dtb_response_from_buffer_static(size_t size, const void *buffer);
-struct MHD_Response *dtb_response_from_buffer_copy(size_t size, const void *buffer);
-struct MHD_Response *dtb_response_from_buffer_with_free_callback(size_t size, void *buffer,
+DTB_EXPORT struct MHD_Response *dtb_response_from_buffer_static(size_t size, const void *buffer);
+DTB_EXPORT struct MHD_Response *dtb_response_from_buffer_copy(size_t size, const void *buffer);
+DTB_EXPORT struct MHD_Response *dtb_response_from_buffer_with_free_callback(size_t size, void *buffer,
                                                                  MHD_ContentReaderFreeCallback crfc);
-struct MHD_Response *dtb_response_from_buffer_with_free_callback_cls(
+DTB_EXPORT struct MHD_Response *dtb_response_from_buffer_with_free_callback_cls(
     size_t size, const void *buffer, MHD_ContentReaderFreeCallback crfc, void *crfc_cls);
 
 /*
@@ -173,59 +175,54 @@ struct MHD_Response *dtb_response_from_buffer_with_free_callback_cls(
  * Anything else is MHD_queue_response(connection, status_code, response).
  * Returns what MHD_queue_response returns.
  */
-enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned int status_code,
+DTB_EXPORT enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned int status_code,
                                    struct MHD_Response *response);
 
 /* MHD_destroy_response; kept for symmetry with <debugtoolbar/mhd.h>. */
-void dtb_destroy_response(struct MHD_Response *response);
+DTB_EXPORT void dtb_destroy_response(struct MHD_Response *response);
 
 /* MHD_create_response_from_fd, _fd64, _fd_at_offset, _fd_at_offset64: the same response
  * (read with pread at the offset, the fd closed when MHD frees the response), remembered so an
  * HTML file under the size cap gets the toolbar. While a toolbar is on MHD serves them without
  * sendfile(). */
-struct MHD_Response *dtb_response_from_fd(size_t size, int fd);
-struct MHD_Response *dtb_response_from_fd64(uint64_t size, int fd);
-struct MHD_Response *dtb_response_from_fd_at_offset(size_t size, int fd, off_t offset);
-struct MHD_Response *dtb_response_from_fd_at_offset64(uint64_t size, int fd, uint64_t offset);
+DTB_EXPORT struct MHD_Response *dtb_response_from_fd(size_t size, int fd);
+DTB_EXPORT struct MHD_Response *dtb_response_from_fd64(uint64_t size, int fd);
+DTB_EXPORT struct MHD_Response *dtb_response_from_fd_at_offset(size_t size, int fd, off_t offset);
+DTB_EXPORT struct MHD_Response *dtb_response_from_fd_at_offset64(uint64_t size, int fd, uint64_t offset);
 
 /* MHD_create_response_from_data (deprecated by MHD), remembering the body like the above. */
-struct MHD_Response *dtb_response_from_data(size_t size, void *data, int must_free, int must_copy);
+DTB_EXPORT struct MHD_Response *dtb_response_from_data(size_t size, void *data, int must_free, int must_copy);
 
 /*
  * MHD_set_response_options(response, flags, MHD_RO_END), remembering the flags so that the copy
  * the toolbar queues in place of a response (to inject or to add its headers) carries them too:
  * MHD has no way to read them back. Returns what MHD returns.
  */
-enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_ResponseFlags flags);
-
-/* For the dtb-run shim (libdebugtoolbar-preload.so): 1 while this thread is inside a
- * libmicrohttpd or SQLite function the toolbar itself called, so that the shim passes calls the
- * library makes to itself straight through. Apps have no use for it. */
-int dtb_preload_passthrough(void);
+DTB_EXPORT enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_ResponseFlags flags);
 
 /*
  * The request being served on this thread, or NULL (toolbar off for this client, or not inside
  * the app's handler). Borrowed: valid only until the handler returns.
  */
-struct dtb_request *dtb_request_current(void);
+DTB_EXPORT struct dtb_request *dtb_request_current(void);
 
 /*
  * For apps that serve a request from their own thread (MHD_suspend_connection): attach the
  * request to the calling thread before recording, detach after. Returns the previous current
  * request, to be passed to dtb_request_detach. rq may be NULL (then nothing is recorded).
  */
-struct dtb_request *dtb_request_attach(struct dtb_request *rq);
-void dtb_request_detach(struct dtb_request *previous);
+DTB_EXPORT struct dtb_request *dtb_request_attach(struct dtb_request *rq);
+DTB_EXPORT void dtb_request_detach(struct dtb_request *previous);
 
 /* The request's id (16 hex digits). Borrowed for the request's lifetime. */
-const char *dtb_request_id(const struct dtb_request *rq);
+DTB_EXPORT const char *dtb_request_id(const struct dtb_request *rq);
 
 /*
  * Declares a piece of the app's own config for the Config panel. value is copied; keys named
  * like secrets (password, token, ...) are shown redacted. Call before or after start; any
  * thread. Returns DTB_OK, DTB_EINVAL or DTB_ENOMEM.
  */
-dtb_rc dtb_config_set(struct dtb_toolbar *tb, const char *key, const json_t *value);
+DTB_EXPORT dtb_rc dtb_config_set(struct dtb_toolbar *tb, const char *key, const json_t *value);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,7 @@ void *dtbi_current_panel_state(const char *id, struct dtb_request **rq)
     return dtb_request_panel_state(cur, id);
 }
 
-int dtb_recording(void)
+DTB_EXPORT int dtb_recording(void) /* declared in debugtoolbar/state.h */
 {
     return dtb_request_current() != NULL;
 }

@@ -27,16 +27,18 @@ typedef unsigned int Oid;
 
 #include "sql.h"
 
-PGresult *(dtb_pq_exec)(PGconn *conn, const char *command);
-PGresult *(dtb_pq_exec_params)(PGconn *conn, const char *command, int nParams,
-                             const Oid *paramTypes, const char *const *paramValues,
-                             const int *paramLengths, const int *paramFormats, int resultFormat);
-PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
-                         const Oid *paramTypes);
-PGresult *(dtb_pq_exec_prepared)(PGconn *conn, const char *stmtName, int nParams,
-                               const char *const *paramValues, const int *paramLengths,
-                               const int *paramFormats, int resultFormat);
-void dtb_pq_finish(PGconn *conn);
+DTB_EXPORT PGresult *(dtb_pq_exec)(PGconn *conn, const char *command);
+DTB_EXPORT PGresult *(dtb_pq_exec_params)(PGconn *conn, const char *command, int nParams,
+                                        const Oid *paramTypes, const char *const *paramValues,
+                                        const int *paramLengths, const int *paramFormats,
+                                        int resultFormat);
+DTB_EXPORT PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query,
+                                    int nParams, const Oid *paramTypes);
+DTB_EXPORT PGresult *(dtb_pq_exec_prepared)(PGconn *conn, const char *stmtName, int nParams,
+                                          const char *const *paramValues,
+                                          const int *paramLengths, const int *paramFormats,
+                                          int resultFormat);
+DTB_EXPORT void dtb_pq_finish(PGconn *conn);
 
 #ifdef HAVE_LIBPQ
 

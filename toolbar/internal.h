@@ -302,6 +302,11 @@ struct dtbi_real_api {
     int (*sqlite3_close)(sqlite3 *);
 };
 const struct dtbi_real_api *dtbi_real(void);
+/* For the dtb-run shim (libdebugtoolbar-preload.so, toolbar/preload.c): 1 while this thread is
+ * inside a libmicrohttpd or SQLite function the toolbar itself called, so that the shim passes
+ * calls the library makes to itself straight through. Exported for the shim only: declared
+ * here, not in the app's headers (check-exports.sh knows it). */
+DTB_EXPORT int dtb_preload_passthrough(void);
 
 /* ---- response bodies (respmap.c) ------------------------------------------------------- */
 

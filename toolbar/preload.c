@@ -33,6 +33,8 @@
 #include <debugtoolbar.h>
 #include <debugtoolbar/sql.h>
 
+#include "internal.h" /* dtb_preload_passthrough, exported by the library for this shim only */
+
 /* A deprecated macro in microhttpd.h, still a function in the library programs may call */
 #undef MHD_create_response_from_fd_at_offset
 struct MHD_Response *MHD_create_response_from_fd_at_offset(size_t size, int fd, off_t offset);

@@ -42,22 +42,22 @@ struct dtb_buf {
     int failed;
 };
 
-void dtb_buf_init(struct dtb_buf *b);
-void dtb_buf_free(struct dtb_buf *b);
-void dtb_buf_reset(struct dtb_buf *b); /* len = 0, keeps memory */
+DTB_EXPORT void dtb_buf_init(struct dtb_buf *b);
+DTB_EXPORT void dtb_buf_free(struct dtb_buf *b);
+DTB_EXPORT void dtb_buf_reset(struct dtb_buf *b); /* len = 0, keeps memory */
 /* Each returns 0 on success, -1 when out of memory (and b->failed is set). */
-int dtb_buf_reserve(struct dtb_buf *b, size_t extra);
-int dtb_buf_append(struct dtb_buf *b, const void *data, size_t n);
-int dtb_buf_append_str(struct dtb_buf *b, const char *s);
-int dtb_buf_appendf(struct dtb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+DTB_EXPORT int dtb_buf_reserve(struct dtb_buf *b, size_t extra);
+DTB_EXPORT int dtb_buf_append(struct dtb_buf *b, const void *data, size_t n);
+DTB_EXPORT int dtb_buf_append_str(struct dtb_buf *b, const char *s);
+DTB_EXPORT int dtb_buf_appendf(struct dtb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s HTML-escaped (& < > " ' escaped); invalid UTF-8 bytes become U+FFFD. */
-int dtb_buf_append_html(struct dtb_buf *b, const char *s, size_t n);
-int dtb_buf_append_html_str(struct dtb_buf *b, const char *s);
+DTB_EXPORT int dtb_buf_append_html(struct dtb_buf *b, const char *s, size_t n);
+DTB_EXPORT int dtb_buf_append_html_str(struct dtb_buf *b, const char *s);
 /* A JSON string of s (any bytes): invalid UTF-8 bytes become U+FFFD, so text from the app or
  * the network can always be stored. NULL s gives JSON null; NULL only when out of memory. */
-json_t *dtb_json_text(const char *s);
+DTB_EXPORT json_t *dtb_json_text(const char *s);
 /* Takes ownership of the bytes: returns data (caller frees) and resets b. NULL if failed. */
-char *dtb_buf_steal(struct dtb_buf *b);
+DTB_EXPORT char *dtb_buf_steal(struct dtb_buf *b);
 
 /* ---- panels --------------------------------------------------------------------------- */
 
@@ -107,45 +107,45 @@ struct dtb_panel_ops {
  * Returns DTB_OK, DTB_EINVAL (ABI mismatch, no id or to_json, duplicate id), DTB_ESTATE
  * (already started) or DTB_ENOMEM.
  */
-dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb_panel_ops *ops);
+DTB_EXPORT dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb_panel_ops *ops);
 
 /* From a DTB_PANEL_WANTS_BODY panel's init: keep bodies up to max_bytes (the largest asked for
  * wins; without a call, 4 MiB). Larger pages are passed without a copy: dtb_request_body then
  * gives NULL, and dtb_request_response()->body_size the page's size. */
-void dtb_toolbar_want_body(struct dtb_toolbar *tb, size_t max_bytes);
+DTB_EXPORT void dtb_toolbar_want_body(struct dtb_toolbar *tb, size_t max_bytes);
 
 /* The panel's per-request state for rq (what on_request_start returned), or NULL when the
  * panel is not enabled. Borrowed. */
-void *dtb_request_panel_state(struct dtb_request *rq, const char *panel_id);
+DTB_EXPORT void *dtb_request_panel_state(struct dtb_request *rq, const char *panel_id);
 
 /* ---- the request record, for panels --------------------------------------------------- */
 
 /* Allocates n bytes (zeroed, 16-aligned) from the request's arena, freed at completion.
  * Returns NULL when out of memory. */
-void *dtb_request_alloc(struct dtb_request *rq, size_t n);
+DTB_EXPORT void *dtb_request_alloc(struct dtb_request *rq, size_t n);
 /* Copies s into the arena; NULL when out of memory or s is NULL. */
-char *dtb_request_strdup(struct dtb_request *rq, const char *s);
+DTB_EXPORT char *dtb_request_strdup(struct dtb_request *rq, const char *s);
 
 /* Hands one reference of value to the request, released when the request's record is freed
  * (whether or not to_json ran). Returns value, or NULL when value is NULL or out of memory
  * (value is then released). Not for values shared with other requests. */
-json_t *dtb_request_own_json(struct dtb_request *rq, json_t *value);
+DTB_EXPORT json_t *dtb_request_own_json(struct dtb_request *rq, json_t *value);
 
-struct dtb_toolbar *dtb_request_toolbar(const struct dtb_request *rq);
-const char *dtb_request_method(const struct dtb_request *rq);
-const char *dtb_request_path(const struct dtb_request *rq);     /* URL without the query */
-const char *dtb_request_url(const struct dtb_request *rq);      /* as received, with query */
-const char *dtb_request_version(const struct dtb_request *rq);  /* "HTTP/1.1" */
-const char *dtb_request_client(const struct dtb_request *rq);   /* "127.0.0.1" */
-unsigned dtb_request_status(const struct dtb_request *rq);      /* 0 before queueing */
+DTB_EXPORT struct dtb_toolbar *dtb_request_toolbar(const struct dtb_request *rq);
+DTB_EXPORT const char *dtb_request_method(const struct dtb_request *rq);
+DTB_EXPORT const char *dtb_request_path(const struct dtb_request *rq);     /* URL without the query */
+DTB_EXPORT const char *dtb_request_url(const struct dtb_request *rq);      /* as received, with query */
+DTB_EXPORT const char *dtb_request_version(const struct dtb_request *rq);  /* "HTTP/1.1" */
+DTB_EXPORT const char *dtb_request_client(const struct dtb_request *rq);   /* "127.0.0.1" */
+DTB_EXPORT unsigned dtb_request_status(const struct dtb_request *rq);      /* 0 before queueing */
 
 /* Lists of [name, value] pairs, in the order received; borrowed until completion.
  * kind: "headers", "query", "cookies", "form" (url-encoded or multipart fields; a file field's
  * value is {"filename", "content_type", "size"}), "response_headers". Never NULL. */
-const json_t *dtb_request_pairs(const struct dtb_request *rq, const char *kind);
+DTB_EXPORT const json_t *dtb_request_pairs(const struct dtb_request *rq, const char *kind);
 /* How many pairs of that kind were received but not recorded: past record_max_pairs, or past
  * the pairs' share of record_max_bytes. 0 for an unknown kind. */
-size_t dtb_request_pairs_omitted(const struct dtb_request *rq, const char *kind);
+DTB_EXPORT size_t dtb_request_pairs_omitted(const struct dtb_request *rq, const char *kind);
 
 /* Timings in nanoseconds. */
 struct dtb_request_times {
@@ -166,7 +166,7 @@ struct dtb_request_times {
     int64_t faults_major;
     int64_t toolbar_cpu_ns;   /* of cpu_ns: the toolbar's own, queueing the response */
 };
-const struct dtb_request_times *dtb_request_times(const struct dtb_request *rq);
+DTB_EXPORT const struct dtb_request_times *dtb_request_times(const struct dtb_request *rq);
 
 /* The response as the filter saw it. */
 struct dtb_request_response {
@@ -177,30 +177,30 @@ struct dtb_request_response {
     const char *skip_reason;  /* why it was not injected, or NULL */
     const char *upstream_server_timing; /* app's own Server-Timing header, or NULL */
 };
-const struct dtb_request_response *dtb_request_response(const struct dtb_request *rq);
+DTB_EXPORT const struct dtb_request_response *dtb_request_response(const struct dtb_request *rq);
 
 /* The HTML body as the app built it (before injection), kept only when an enabled panel has
  * DTB_PANEL_WANTS_BODY and the response was an HTML document from a known buffer; else NULL.
  * Borrowed until completion (valid in on_request_end and to_json). */
-const char *dtb_request_body(const struct dtb_request *rq, size_t *len);
+DTB_EXPORT const char *dtb_request_body(const struct dtb_request *rq, size_t *len);
 
 /* Monotonic clock in nanoseconds. Can't fail. */
-int64_t dtb_now_ns(void);
+DTB_EXPORT int64_t dtb_now_ns(void);
 
 /* The app's settings (the config file's "app" object merged with dtb_config_set() values), secrets
  * redacted. New reference; never NULL unless out of memory. */
-json_t *dtb_toolbar_app_config(const struct dtb_toolbar *tb);
+DTB_EXPORT json_t *dtb_toolbar_app_config(const struct dtb_toolbar *tb);
 
 /* Redaction: 1 when name matches the toolbar's redaction patterns (password, token, ...). */
-int dtb_toolbar_is_secret_name(const struct dtb_toolbar *tb, const char *name);
+DTB_EXPORT int dtb_toolbar_is_secret_name(const struct dtb_toolbar *tb, const char *name);
 #define DTB_REDACTED "********"
 
 /* Renders helpers shared by panels: a two-column table of [name, value] pairs, escaped.
  * title may be NULL. Returns 0 or -1. */
-int dtb_render_pairs_table(struct dtb_buf *out, const char *title, const json_t *pairs);
+DTB_EXPORT int dtb_render_pairs_table(struct dtb_buf *out, const char *title, const json_t *pairs);
 
 /* Appends a JSON value as an escaped, collapsible tree (<details>/<ul>). Returns 0 or -1. */
-int dtb_render_json_tree(struct dtb_buf *out, const json_t *value);
+DTB_EXPORT int dtb_render_json_tree(struct dtb_buf *out, const json_t *value);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,8 @@
 #ifndef DEBUGTOOLBAR_SPAN_H
 #define DEBUGTOOLBAR_SPAN_H
 
+#include <debugtoolbar/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -30,10 +32,10 @@ extern "C" {
 
 /* Opens a span named name on this thread's request. Returns its handle for dtb_span_end, or
  * -1 when nothing is recorded (no request, or the request's span limit reached). */
-int dtb_span_begin(const char *name);
+DTB_EXPORT int dtb_span_begin(const char *name);
 /* Closes the span (and, when it was not the innermost one, makes its parent the open one).
  * -1 or a handle of another request is ignored. */
-void dtb_span_end(int span);
+DTB_EXPORT void dtb_span_end(int span);
 
 #else
 

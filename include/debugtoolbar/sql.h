@@ -37,18 +37,18 @@ typedef int (*dtb_sqlite_trace_fn)(unsigned type, void *ctx, void *p, void *x);
  * the events in its mask. Returns DTB_OK, DTB_EINVAL (db NULL) or DTB_ENOMEM. Any thread;
  * call once per connection, before use.
  */
-dtb_rc dtb_sqlite_attach(sqlite3 *db);
-dtb_rc dtb_sqlite_attach_with(sqlite3 *db, unsigned app_mask, dtb_sqlite_trace_fn app_cb,
+DTB_EXPORT dtb_rc dtb_sqlite_attach(sqlite3 *db);
+DTB_EXPORT dtb_rc dtb_sqlite_attach_with(sqlite3 *db, unsigned app_mask, dtb_sqlite_trace_fn app_cb,
                               void *app_ctx);
 /* Stops recording db (restoring the app's own callback, if any). Call before sqlite3_close. */
-void dtb_sqlite_detach(sqlite3 *db);
+DTB_EXPORT void dtb_sqlite_detach(sqlite3 *db);
 
 /* Sets the call site recorded for the next statement run on this thread (see the macro). */
-void dtb_sql_site(const char *file, int line, const char *func);
+DTB_EXPORT void dtb_sql_site(const char *file, int line, const char *func);
 
 /* A query from any other driver. params is a JSON array (borrowed, copied) or NULL;
  * duration_ns from the caller's clock; rows -1 when unknown. No-op without a current request. */
-void dtb_sql_record(const char *engine, const char *sql, const json_t *params, int64_t duration_ns,
+DTB_EXPORT void dtb_sql_record(const char *engine, const char *sql, const json_t *params, int64_t duration_ns,
                     int64_t rows);
 
 /* Declares a database for the panel: engine ("sqlite", "postgresql"), file or DSN, and
@@ -57,7 +57,7 @@ void dtb_sql_record(const char *engine, const char *sql, const json_t *params, i
  * rebuilt from its options, passwords (password, sslpassword, secret-named options) redacted;
  * one libpq rejects shows as "(unparsable connection string)", and a build without libpq shows
  * no DSN text at all. */
-dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *name_or_dsn,
+DTB_EXPORT dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *name_or_dsn,
                         const json_t *settings);
 
 /*
@@ -67,17 +67,17 @@ dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *
  * without libpq still exports them; they then return NULL.
  */
 #ifdef LIBPQ_FE_H
-PGresult *dtb_pq_exec(PGconn *conn, const char *command);
-PGresult *dtb_pq_exec_params(PGconn *conn, const char *command, int nParams,
+DTB_EXPORT PGresult *dtb_pq_exec(PGconn *conn, const char *command);
+DTB_EXPORT PGresult *dtb_pq_exec_params(PGconn *conn, const char *command, int nParams,
                              const Oid *paramTypes, const char *const *paramValues,
                              const int *paramLengths, const int *paramFormats, int resultFormat);
-PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
+DTB_EXPORT PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
                          const Oid *paramTypes);
-PGresult *dtb_pq_exec_prepared(PGconn *conn, const char *stmtName, int nParams,
+DTB_EXPORT PGresult *dtb_pq_exec_prepared(PGconn *conn, const char *stmtName, int nParams,
                                const char *const *paramValues, const int *paramLengths,
                                const int *paramFormats, int resultFormat);
 /* Forgets conn's prepared statements, then PQfinish(conn). */
-void dtb_pq_finish(PGconn *conn);
+DTB_EXPORT void dtb_pq_finish(PGconn *conn);
 #ifndef DTB_DISABLE
 /* The calls that run a query also record the caller's file:line and function as its call site
  * (a function-like macro is not expanded inside itself: the inner names are the functions). */
@@ -93,7 +93,7 @@ void dtb_pq_finish(PGconn *conn);
 
 /* Adds SQLite's error to the query stmt just ran (the dtb_sqlite3_step macro calls it when a
  * step fails: SQLite's trace events do not carry the result). */
-void dtb_sql_step_failed(sqlite3_stmt *stmt, int rc);
+DTB_EXPORT void dtb_sql_step_failed(sqlite3_stmt *stmt, int rc);
 
 #ifdef DTB_DISABLE
 #define dtb_sqlite3_step(stmt) sqlite3_step(stmt)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <debugtoolbar/export.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,34 +48,34 @@ struct dtb_session_info {
 #ifndef DTB_DISABLE
 
 /* 1 when recording calls on this thread are kept (a request is current), else 0. */
-int dtb_recording(void);
+DTB_EXPORT int dtb_recording(void);
 
 /*
  * Session: call when the session is loaded and again after the request changed it (or at the
  * end). The first snapshot of a request is "before", the last one "after": the panel shows the
  * data, the store and TTL of the last one, and what changed between the two.
  */
-void dtb_session_record(const char *id, const json_t *data, const char *store,
+DTB_EXPORT void dtb_session_record(const char *id, const json_t *data, const char *store,
                         long long ttl_seconds);
-void dtb_session_record_info(const struct dtb_session_info *info);
+DTB_EXPORT void dtb_session_record_info(const struct dtb_session_info *info);
 
 /*
  * Cache: one call per cache operation. op: "get", "set", "delete", ...; hit: 1 hit, 0 miss,
  * -1 not a lookup; timeout_s: the entry's timeout in seconds, -1 none or unknown; duration_ns
  * measured by the caller (dtb_now_ns), -1 unknown.
  */
-void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s,
+DTB_EXPORT void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s,
                       int64_t duration_ns);
 
 /*
  * Templates: the template's name and the context it was rendered with (every variable; a JSON
  * object, borrowed, copied). dtb_template_record_timed adds the render time.
  */
-void dtb_template_record(const char *name, const json_t *context);
-void dtb_template_record_timed(const char *name, const json_t *context, int64_t duration_ns);
+DTB_EXPORT void dtb_template_record(const char *name, const json_t *context);
+DTB_EXPORT void dtb_template_record_timed(const char *name, const json_t *context, int64_t duration_ns);
 
 /* Logging: a message at level (enum dtb_log_level) with the caller's file, line and function. */
-void dtb_log_at(const char *file, int line, const char *func, int level, const char *fmt, ...)
+DTB_EXPORT void dtb_log_at(const char *file, int line, const char *func, int level, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 #define dtb_log(level, ...) dtb_log_at(__FILE__, __LINE__, __func__, (level), __VA_ARGS__)
 
@@ -85,10 +86,10 @@ void dtb_log_at(const char *file, int line, const char *func, int level, const c
  * first route matching the request, unless the app says which one with dtb_route_matched.
  * Returns 0, or -1 (bad argument or out of memory).
  */
-int dtb_route_add(const char *method, const char *pattern, const char *name);
-void dtb_route_matched(const char *name);
+DTB_EXPORT int dtb_route_add(const char *method, const char *pattern, const char *name);
+DTB_EXPORT void dtb_route_matched(const char *name);
 /* Forgets every route (tests, or an app that rebuilds its routing). */
-void dtb_routes_clear(void);
+DTB_EXPORT void dtb_routes_clear(void);
 
 #else /* DTB_DISABLE: no-ops the compiler removes; arguments still count as used */
 
