@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # bench/run.sh - the WORKLOAD macro-benchmark (/work/shared/WORKLOAD.md).
 #
-#   bench/run.sh [--duration S] [--rounds N] [--out FILE]
-#                (defaults: 5 s, 3 rounds, bench/RESULTS.md; --out - writes no file)
+#   bench/run.sh [--duration S] [--rounds N] [--out FILE] [--pages "P ..."] [--modes "M ..."]
+#                [--no-memory]
+#                (defaults: 5 s, 3 rounds, bench/RESULTS.md; --out - writes no file; every page
+#                and mode; --no-memory skips the 100,000-request memory check)
 #
-# For each page (/cats, /big, /api/cats) and each round it runs the modes interleaved:
+# For each page (/cats, /big, /api/cats, and /gz/cats, the /cats page gzipped by the app, asked
+# for with Accept-Encoding: gzip, and /chunked/cats, streamed by a content reader in chunks of
+# unknown total size) and each round it runs the modes interleaved:
 #   debugtoolbar petshop: a (built --disable-demo-toolbar), b (toolbar, {"enabled": false}),
 #                         c (toolbar enabled for 127.0.0.1), r (as c, history in a Redis
 #                         server this script starts on a Unix socket and stops by PID),
 #                         m (as c, with the heap ledger libdebugtoolbar-malloc.so preloaded),
 #                         p (as c, the profiler sampling every request at 1 kHz)
 #   Django peer:          a (no debug_toolbar app/middleware), c (django-debug-toolbar on)
+#                         (on /cats, /big and /api/cats: it has no gzip or chunked page)
+# --modes takes petshop's letters; django's two run when the list has a and c.
 # Each run: fresh server on 127.0.0.1 port 0, warm-up `wrk -t1 -c4 -d1s`, then
 # `wrk -t1 -c4 -d${DURATION}s --latency`; peak RSS is VmHWM read before the server is killed.
 # Then a memory check: petshop mode c, VmRSS after ~1,000 and after >= 100,000 /cats requests,
@@ -20,17 +26,31 @@ set -eu
 
 DURATION=5
 ROUNDS=3
+PAGES="/cats /big /api/cats /gz/cats /chunked/cats"
+MODES="a b c r m p"
+MEMORY=1
 OUT=$(cd "$(dirname "$0")" && pwd)/RESULTS.md
 while [ $# -gt 0 ]; do
     case "$1" in
     --duration) DURATION=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) echo "usage: $0 [--duration S] [--rounds N] [--out FILE]" >&2; exit 2 ;;
+    --pages) PAGES=$2; shift 2 ;;
+    --modes) MODES=$2; shift 2 ;;
+    --no-memory) MEMORY=0; shift ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "usage: $0 [--duration S] [--rounds N] [--out FILE] [--pages \"P ...\"] [--modes \"M ...\"] [--no-memory]" >&2; exit 2 ;;
     esac
 done
 case "$DURATION$ROUNDS" in *[!0-9]*) echo "run.sh: --duration and --rounds take integers" >&2; exit 2 ;; esac
+for m in $MODES; do
+    case "$m" in a | b | c | r | m | p) ;; *) echo "run.sh: unknown mode $m (a b c r m p)" >&2; exit 2 ;; esac
+done
+case " $MODES " in *" a "*) ;; *) echo "run.sh: --modes must include a (ratios are to it)" >&2; exit 2 ;; esac
+for pg in $PAGES; do
+    case "$pg" in /cats | /big | /api/cats | /gz/cats | /chunked/cats) ;;
+    *) echo "run.sh: unknown page $pg" >&2; exit 2 ;; esac
+done
 [ "$DURATION" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || { echo "run.sh: need duration, rounds >= 1" >&2; exit 2; }
 if [ -n "$OUT" ]; then
     case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
@@ -166,33 +186,49 @@ check() { # impl mode expect-toolbar marker
     [ "$got" = "$want" ] || { log "$impl mode $mode: toolbar marker '$marker' present=$got, want $want"; exit 1; }
     curl -s "${URL}api/cats" | grep -q "$marker" && { log "$impl mode $mode: toolbar in /api/cats"; exit 1; }
     curl -sf -o /dev/null "${URL}big" || { log "$impl mode $mode: /big failed"; exit 1; }
+    if [ "$impl" = petshop ] && [ "$want" = 1 ]; then # the gzip page: decoded, injected
+        curl -s -H 'Accept-Encoding: gzip' "${URL}gz/cats" | grep -q "$marker" ||
+            { log "$impl mode $mode: no toolbar in /gz/cats"; exit 1; }
+    fi
     log "$impl mode $mode: /cats $n bytes, toolbar marker present=$got"
     stop_server
 }
-check petshop a 0 'dtb-root'
-check petshop b 0 'dtb-root'
-check petshop c 1 'dtb-root'
-check petshop r 1 'dtb-root'
-check petshop m 1 'dtb-root'
-check petshop p 1 'dtb-root'
-check django a 0 'djDebug'
-check django c 1 'djDebug'
+for m in $MODES; do
+    want=1
+    case "$m" in a | b) want=0 ;; esac
+    check petshop "$m" "$want" 'dtb-root'
+done
+DJANGO=0
+case " $MODES " in *" c "*) DJANGO=1 ;; esac
+if [ "$DJANGO" = 1 ]; then
+    check django a 0 'djDebug'
+    check django c 1 'djDebug'
+fi
 
 # ---- the runs -------------------------------------------------------------------------------
 RES="$TMP/results.tsv" # page impl mode round rps p50ms p99ms hwm_kb errors
 : >"$RES"
-PAGES="/cats /big /api/cats"
-total=$(( 3 * ROUNDS * 8 ))
+runs=()
+total=0
+for page in $PAGES; do
+    for m in $MODES; do total=$((total + ROUNDS)); done
+    case "$page" in /gz/* | /chunked/*) ;; *) [ "$DJANGO" = 1 ] && total=$((total + 2 * ROUNDS)) ;; esac
+done
 k=0
 for page in $PAGES; do
+    ims=""
+    for m in $MODES; do ims="$ims petshop:$m"; done
+    case "$page" in /gz/* | /chunked/*) ;; *) [ "$DJANGO" = 1 ] && ims="$ims django:a django:c" ;; esac
+    hdr=()
+    case "$page" in /gz/*) hdr=(-H "Accept-Encoding: gzip") ;; esac
     for r in $(seq "$ROUNDS"); do
-        for im in petshop:a petshop:b petshop:c petshop:r petshop:m petshop:p django:a django:c; do
+        for im in $ims; do
             impl=${im%%:*}; mode=${im#*:}
             k=$((k + 1))
             start_server "$impl" "$mode"
             u="${URL%/}$page"
-            wrk -t1 -c4 -d1s "$u" >/dev/null
-            wrk -t1 -c4 -d"${DURATION}s" --latency "$u" >"$TMP/wrk.out"
+            wrk -t1 -c4 -d1s "${hdr[@]}" "$u" >/dev/null
+            wrk -t1 -c4 -d"${DURATION}s" --latency "${hdr[@]}" "$u" >"$TMP/wrk.out"
             hwm=$(status_kb "$SERVER_PID" VmHWM)
             stop_server
             rps=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk.out")
@@ -220,6 +256,8 @@ function response(status, headers, body)
     if n >= limit then wrk.thread:stop() end
 end
 EOF
+RSS1=0 RSS2=0 served=0
+if [ "$MEMORY" = 1 ]; then
 start_server petshop c
 u="${URL}cats"
 STOP_AFTER=1000 wrk -t1 -c1 -d60s -s "$TMP/stop.lua" "$u" >"$TMP/wrk.out"
@@ -239,6 +277,7 @@ done
 RSS2=$(status_kb "$SERVER_PID" VmRSS)
 stop_server
 log "memory: VmRSS $RSS1 kB after 1000, $RSS2 kB after $served"
+fi
 
 # ---- in-process micro-benchmarks (make bench) ----------------------------------------------------
 log "micro-benchmarks (make bench)"
@@ -268,9 +307,10 @@ rounds = int(rounds)
 med = st.median
 head = ["page", "impl", "mode", "req/s", "p50 ms", "p99 ms", "peak RSS MB", "req/s vs a (min–max)"]
 table = []
-for page in ("/cats", "/big", "/api/cats"):
-    for impl, modes in (("debugtoolbar", "abcrmp"), ("django", "ac")):
-        key = "petshop" if impl == "debugtoolbar" else "django"
+pages = list(dict.fromkeys(k[0] for k in rows))
+for page in pages:
+    for impl, key in (("debugtoolbar", "petshop"), ("django", "django")):
+        modes = [m for m in "abcrmp" if (page, key, m, 1) in rows]
         for m in modes:
             rs = [rows[(page, key, m, r)] for r in range(1, rounds + 1)]
             rps = med(x[0] for x in rs)
@@ -293,12 +333,16 @@ widths = [max(len(str(r[i])) for r in [head] + table) for i in range(len(head))]
 lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head] + table]
 rss1, rss2 = int(rss1), int(rss2)
 mem = ("memory (debugtoolbar mode c, /cats): VmRSS %.1f MB after 1,000 requests, %.1f MB after "
-       "%s requests, difference %+.1f MB" % (rss1 / 1024, rss2 / 1024, served, (rss2 - rss1) / 1024))
+       "%s requests, difference %+.1f MB" % (rss1 / 1024, rss2 / 1024, served, (rss2 - rss1) / 1024)
+       if int(served) > 0 else "memory: not measured (--no-memory)")
 note = ("wrk -t1 -c4 -d%ss --latency on 127.0.0.1, %d round(s); values are medians of rounds, "
         "peak RSS is the max VmHWM; ratios: median of per-round ratios (min–max). "
         "debugtoolbar: petshop --threads poll, keep-alive; modes a bare, b linked but off, c on, "
         "r on with the history in Redis (Unix socket), m on with the heap ledger preloaded, p on "
-        "with the profiler sampling every request. django: wsgiref, one process, one "
+        "with the profiler sampling every request. /gz/cats: the /cats page gzipped by the app, "
+        "asked for with Accept-Encoding: gzip (the toolbar decodes, injects and sends it "
+        "decoded); /chunked/cats: the /cats page from a content reader, size unknown (chunked). "
+        "django: wsgiref, one process, one "
         "thread, HTTP/1.0 with a new connection per request." % (duration, rounds))
 print()
 print(env_info)
