@@ -1001,6 +1001,8 @@
   var COMPARED = { timer: 1, sql: 1, headers: 1, session: 1, logging: 1 };
 
   function renderCompare(a, b) {
+    current = null;
+    editor = a.editor || b.editor || null;
     detail.textContent = "";
     detail.appendChild(detailHead("Compare", []));
     var body = el("div", "dtb-content-body dtb-page-panel dtb-compare");
@@ -1058,9 +1060,35 @@
     Object.keys(a.panels || {}).concat(Object.keys(b.panels || {})).forEach(function (k) {
       ids[k] = true;
     });
+    /* a panel's own compare view when it has one (the server renders it from both records),
+     * else a line diff of its JSON */
+    var navs = {};
+    (a.nav || []).concat(b.nav || []).forEach(function (n) {
+      if (n && n.id && (!navs[n.id] || n.compare)) {
+        navs[n.id] = n;
+      }
+    });
     Object.keys(ids).filter(function (k) { return !COMPARED[k]; }).sort().forEach(function (k) {
       var d = diffBlock(jsonLines((a.panels || {})[k]), jsonLines((b.panels || {})[k]));
-      section(body, "Panel " + k + " (JSON)", d.node, d.changed);
+      if (!navs[k] || !navs[k].compare) {
+        section(body, "Panel " + k + " (JSON)", d.node, d.changed);
+        return;
+      }
+      var box = el("div", "dtb-cmp-panel", "Loading\u2026");
+      box.setAttribute("data-panel", k);
+      section(body, navs[k].title || k, box);
+      fetch(prefix + "/api/compare/" + encodeURIComponent(a.id) + "/" + encodeURIComponent(b.id) +
+        "/panels/" + encodeURIComponent(k), { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) {
+          throw new Error("HTTP " + r.status);
+        }
+        return r.text();
+      }).then(function (html) {
+        showFragment(box, html);
+      }).catch(function () { /* the view failed: the plain text diff instead */
+        box.textContent = "";
+        box.appendChild(d.node);
+      });
     });
     detail.appendChild(body);
   }

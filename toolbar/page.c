@@ -6,6 +6,9 @@
  *                                         with a strict Content-Security-Policy
  *   GET <prefix>                          redirects to <prefix>/
  *   GET <prefix>/api/requests/<id>.json   one stored record as a download
+ *   GET <prefix>/api/compare/<a>/<b>/panels/<panel>
+ *                                         one panel's own comparison of two stored records
+ *                                         (its compare_html), an HTML fragment
  *
  * The page itself (history with filters, a request's panels, compare, export, editor links) is
  * page.js, rendered from the same JSON URLs as the injected toolbar. Also here: the summary
@@ -118,6 +121,58 @@ enum MHD_Result dtbi_page_export(struct dtb_toolbar *tb, struct MHD_Connection *
     snprintf(disp, sizeof(disp), "attachment; filename=\"request-%s.json\"", id);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+    return queue(con, MHD_HTTP_OK, r);
+}
+
+/* A panel's stats in a record, or NULL; *dropped is set when the record kept only a marker
+ * (the panel's data was over record_max_bytes). */
+static const json_t *panel_stats(const json_t *rec, const char *panel_id, int *dropped)
+{
+    const json_t *stats = json_object_get(json_object_get(rec, "panels"), panel_id);
+    if (json_is_true(json_object_get(stats, "truncated"))) {
+        *dropped = 1;
+        return NULL;
+    }
+    return stats;
+}
+
+enum MHD_Result dtbi_page_compare(struct dtb_toolbar *tb, struct MHD_Connection *con, const char *a,
+                                  const char *b, const char *panel_id)
+{
+    const struct dtb_panel_ops *p = dtbi_panel_find(tb, panel_id);
+    json_t *ra, *rb;
+    struct dtb_buf out;
+    struct MHD_Response *r;
+    int dropped = 0;
+    if (p == NULL || !dtbi_panel_has_compare(p))
+        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
+                              json_pack("{s:s}", "error", "no compare view for this panel"));
+    ra = dtbi_load_record(tb, a);
+    rb = ra != NULL ? dtbi_load_record(tb, b) : NULL;
+    if (rb == NULL) {
+        json_decref(ra);
+        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
+                              json_pack("{s:s}", "error", "unknown or expired request id"));
+    }
+    const json_t *sa = panel_stats(ra, panel_id, &dropped);
+    const json_t *sb = panel_stats(rb, panel_id, &dropped);
+    dtb_buf_init(&out);
+    if (dropped)
+        dtb_buf_append_str(&out, "<p class=\"dtb-warn\">This panel's data was dropped from one "
+                                 "of the records (it was larger than record_max_bytes).</p>");
+    if (p->compare_html(sa, sb, &out) != 0 || out.failed) {
+        dtb_buf_free(&out);
+        json_decref(ra);
+        json_decref(rb);
+        return dtbi_send_json(con, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                              json_pack("{s:s}", "error", "this panel failed to compare"));
+    }
+    json_decref(ra);
+    json_decref(rb);
+    size_t len = out.len;
+    r = dtbi_real()->from_buffer_with_free_callback(len, dtb_buf_steal(&out), free);
+    if (r != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
     return queue(con, MHD_HTTP_OK, r);
 }
 

@@ -3,10 +3,11 @@
  * headless, driven by playwright-core), against the demo: requests made by a JSON-only client
  * (node's fetch, no browser) are listed, updated live and filtered; a bookmarked filter URL
  * reproduces its view; a request's panels open beside the list; two requests compared show the
- * query one added; a record downloads as JSON and a permalink opens it; call sites link to the
- * configured editor with the mapped path (on the page and in the injected toolbar); keyboard
- * use; all under the page's own strict CSP with no violation and no console error; a client
- * outside "hosts" gets the app's own 404.
+ * query one added, and a panel's own compare view (the Cache panel's) where it has one; a
+ * record downloads as JSON and a permalink opens it; call sites link to the configured editor
+ * with the mapped path (on the page and in the injected toolbar); keyboard use; all under the
+ * page's own strict CSP with no violation and no console error; a client outside "hosts" gets
+ * the app's own 404.
  * Run by page-run.sh, which starts the demo (toolbar on, editor links configured) and a second
  * one whose "hosts" exclude this client, and passes their URLs.
  */
@@ -198,6 +199,32 @@ async function main() {
     await page.reload();
     await page.locator(pg('.dtb-cmp-sql tr[data-change="added"]')).waitFor();
   }, browser);
+
+  await test("compare: a panel's own view (Cache), escaped; the text diff when it fails", async (page) => {
+    /* the same search twice: the first misses the demo's page cache, the second hits it */
+    const q = "<img src=x onerror=alert(1)>" + Date.now();
+    const a = await client("/search?q=" + encodeURIComponent(q));
+    const b = await client("/search?q=" + encodeURIComponent(q));
+    await page.goto(PAGE + "#cmp=" + a + "," + b);
+    const view = page.locator(pg('.dtb-cmp-panel[data-panel="cache"] .dtb-cmp-cache'));
+    await view.waitFor();
+    assert.match(await page.locator(pg('.dtb-cmp-section:has(.dtb-cmp-panel[data-panel="cache"]) > summary')).textContent(), /^Cache/);
+    const get = view.locator('.dtb-cmp-keys tr[data-change="changed"]');
+    assert.strictEqual(await get.count(), 1);
+    const cells = await get.locator("td").allTextContents();
+    assert.deepStrictEqual(cells.slice(1), ["get", "search:" + q, "miss", "hit"]);
+    assert.match(await view.locator('.dtb-cmp-figures tr:has(th:text-is("hits"))').textContent(), /01\+1$/);
+    assert.strictEqual(await page.locator(pg(".dtb-compare img")).count(), 0, "the key stays text");
+    /* panels without a view keep the text diff of their JSON */
+    await page.locator(pg('.dtb-cmp-section > summary:has-text("Panel templates (JSON)")')).waitFor();
+    await shot(page, "05-compare-panel");
+    /* a view that cannot be had (here: the server says so) falls back to the text diff */
+    await page.route("**/api/compare/**", (route) => route.fulfill({ status: 404, contentType: "application/json", body: "{}" }));
+    await page.reload();
+    const box = page.locator(pg('.dtb-cmp-panel[data-panel="cache"] pre.dtb-diff'));
+    await box.waitFor();
+    assert.match(await box.textContent(), /"hits": 0[\s\S]*"hits": 1/);
+  }, browser, true);
 
   await test("export: the record downloads as JSON; a permalink opens the request", async (page) => {
     const id = ids["/api/cats?page=2"];
