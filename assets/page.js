@@ -1020,8 +1020,16 @@
     Object.keys(ta).concat(Object.keys(tb)).filter(function (k, i, all) {
       return all.indexOf(k) === i && (typeof ta[k] === "number" || typeof tb[k] === "number");
     }).forEach(function (k) {
-      trows.push({ cells: [k, fmtMs(ta[k]), fmtMs(tb[k]), typeof ta[k] === "number" &&
-        typeof tb[k] === "number" ? (tb[k] - ta[k]).toFixed(1) + " ms" : ""] });
+      /* each figure in its own unit: *_ms and *_ns are times, the rest are counts */
+      var show = function (v) {
+        if (typeof v !== "number") {
+          return "";
+        }
+        return /_ms$/.test(k) ? v.toFixed(1) + " ms" : (/_ns$/.test(k) ?
+          (v / 1e6).toFixed(3) + " ms" : String(v));
+      };
+      trows.push({ cells: [k, show(ta[k]), show(tb[k]), typeof ta[k] === "number" &&
+        typeof tb[k] === "number" ? show(tb[k] - ta[k]) : ""] });
     });
     section(body, "Timings", kvTable("dtb-cmp-timings", ["", "A", "B", "B \u2212 A"], trows));
     var sql = compareSql(a, b);

@@ -188,6 +188,9 @@ async function main() {
     assert.match(await changed.textContent(), /FROM cat WHERE id = \?\s*110/);
     assert.strictEqual(await page.locator(pg('.dtb-cmp-sql tr[data-change="removed"]')).count(), 0);
     assert.ok(await page.locator(pg(".dtb-cmp-timings tbody tr")).count() >= 2);
+    /* each timing in its unit: nanoseconds shown as ms, counts as counts */
+    assert.match(await page.locator(pg('.dtb-cmp-timings tr:has(td:text-is("cpu_ns"))')).textContent(), /^cpu_ns\d+\.\d{3} ms\d+\.\d{3} ms-?\d+\.\d{3} ms$/);
+    assert.match(await page.locator(pg('.dtb-cmp-timings tr:has(td:text-is("faults_minor"))')).textContent(), /^faults_minor\d+\d+-?\d+$/);
     /* the request header that differs, and one that does not */
     const hdr = page.locator(pg('.dtb-cmp-headers tr[data-change="changed"]:has-text("x-trace")'));
     assert.match(await hdr.textContent(), /x-traceonetwo/);
