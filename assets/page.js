@@ -594,6 +594,33 @@
     });
   }
 
+  /* A panel's own script (an embedded asset the fragment names, e.g. the Profile panel's flame
+   * graph), loaded once, then run on the fragment's node with the page's editor links. */
+  var version = "";
+  try {
+    version = new URL(document.currentScript.src).searchParams.get("v") || "";
+  } catch (e) { /* no version: the asset's URL without it */ }
+  function loadModule(node) {
+    var name = node ? node.getAttribute("data-dtb-module") : "";
+    if (!name || !/^[a-z0-9-]+\.js$/.test(name)) {
+      return;
+    }
+    var run = function () {
+      var mods = window.debugToolbarModules || {};
+      if (typeof mods[name] === "function" && detail.contains(node)) {
+        mods[name](node, { linkSources: function (n) { linkSources(n, editor); } });
+      }
+    };
+    if ((window.debugToolbarModules || {})[name]) {
+      run();
+      return;
+    }
+    var s = document.createElement("script");
+    s.src = prefix + "/static/" + name + (version ? "?v=" + version : "");
+    s.addEventListener("load", run);
+    document.head.appendChild(s);
+  }
+
   function showFragment(body, html) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     body.textContent = "";
@@ -602,6 +629,7 @@
     });
     layoutBars(body);
     linkSources(body, editor);
+    loadModule(body.querySelector("[data-dtb-module]"));
     var filter = body.querySelector(".dtb-log-filter");
     if (filter) {
       filter.value = store.get("logLevel", "10") || "10";

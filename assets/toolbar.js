@@ -244,7 +244,7 @@
   }
 
   /* A panel's own script (an embedded asset the fragment names), loaded once, then run on the
-   * fragment's node. */
+   * fragment's node, with what the toolbar offers it (the editor links of file:line). */
   function loadModule(node) {
     var name = node ? node.getAttribute("data-dtb-module") : "";
     if (!name || !/^[a-z0-9-]+\.js$/.test(name)) {
@@ -253,7 +253,7 @@
     var run = function () {
       var mods = window.debugToolbarModules || {};
       if (typeof mods[name] === "function" && contentBody.contains(node)) {
-        mods[name](node);
+        mods[name](node, { linkSources: linkSources });
       }
     };
     if ((window.debugToolbarModules || {})[name]) {

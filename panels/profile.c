@@ -7,9 +7,9 @@
  * The kernel checks CPU-time timers at its scheduler tick, so at a rate above HZ one signal
  * stands for several intervals (its overrun): each stack carries that weight. The
  * addresses are symbolized (symbols.c) and stored aggregated: a frame table and the distinct
- * stacks with their counts. The fragment has a top-functions table, a flame graph drawn by
- * profile.js from the stored stacks, and downloads in the collapsed-stack format
- * (flamegraph.pl, inferno) and speedscope's JSON format.
+ * stacks with their counts. The fragment has a top-functions table (file:line as editor
+ * links), a flame graph drawn by profile.js from the stored stacks, and downloads in the
+ * collapsed-stack format (flamegraph.pl, inferno) and speedscope's JSON format.
  *
  * Config, panel_options.profile: rate_hz (1..10000, default 1000), mode ("cpu" or "wall"),
  * max_depth (frames per sample, 1..512, default 128), signal (a real-time signal number; 0 =
@@ -519,10 +519,10 @@ static int profile_render(const json_t *stats, struct dtb_buf *out)
             dtb_buf_append_str(out, "<tr><td><code>");
             dtb_buf_append_html_str(out, json_string_value(json_object_get(f, "name")));
             dtb_buf_append_str(out, "</code></td><td>");
-            if (json_object_get(f, "file") != NULL) {
-                dtb_buf_append_html_str(out, json_string_value(json_object_get(f, "file")));
-                dtb_buf_appendf(out, ":%lld ",
-                                (long long)json_integer_value(json_object_get(f, "line")));
+            if (json_object_get(f, "file") != NULL) { /* an editor link in the UI */
+                dtbi_render_file_line(out, json_string_value(json_object_get(f, "file")),
+                                      (long long)json_integer_value(json_object_get(f, "line")));
+                dtb_buf_append_str(out, " ");
             }
             dtb_buf_append_str(out, "<span class=\"dtb-muted\">");
             dtb_buf_append_html_str(out, json_string_value(json_object_get(f, "module")));
