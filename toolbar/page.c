@@ -1,9 +1,10 @@
 /*
  * page.c - the toolbar's own page, at url_prefix itself, for allowed clients only:
  *
- *   GET <prefix>/                         the page: an HTML shell that loads page.js, toolbar.css
- *                                         and page.css by URL (no inline script or style), sent
- *                                         with a strict Content-Security-Policy
+ *   GET <prefix>/                         the page: an HTML shell that loads common.js, page.js,
+ *                                         toolbar.css and page.css by URL (no inline script
+ *                                         or style), sent with a strict
+ *                                         Content-Security-Policy
  *   GET <prefix>                          redirects to <prefix>/
  *   GET <prefix>/api/requests/<id>.json   one stored record as a download
  *   GET <prefix>/api/compare/<a>/<b>/panels/<panel>
@@ -74,6 +75,8 @@ enum MHD_Result dtbi_page_serve(struct dtb_toolbar *tb, struct MHD_Connection *c
     dtb_buf_append_str(&b, "\"><link rel=\"stylesheet\" href=\"");
     asset_url(&b, prefix, "page.css");
     dtb_buf_append_str(&b, "\"><script src=\"");
+    asset_url(&b, prefix, "common.js"); /* what page.js shares with toolbar.js, run first */
+    dtb_buf_append_str(&b, "\" defer></script><script src=\"");
     asset_url(&b, prefix, "page.js");
     dtb_buf_append_str(&b, "\" defer></script></head>\n<body><dtb-page id=\"dtb-page\" "
                            "data-prefix=\"");
