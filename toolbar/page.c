@@ -209,7 +209,9 @@ json_t *dtbi_page_editor_json(const struct dtb_toolbar *tb)
 {
     if (tb->cfg.editor == NULL)
         return NULL;
-    return json_pack("{s:s,s:O,s:s?}", "template", tb->cfg.editor, "paths",
-                     tb->cfg.editor_paths != NULL ? tb->cfg.editor_paths : json_array(),
+    /* "o" takes the reference: the config's array gets one more, a new empty one is given */
+    return json_pack("{s:s,s:o,s:s?}", "template", tb->cfg.editor, "paths",
+                     tb->cfg.editor_paths != NULL ? json_incref(tb->cfg.editor_paths)
+                                                  : json_array(),
                      "source_root", tb->cfg.source_root);
 }

@@ -276,7 +276,9 @@ static const struct dtb_panel_ops old_panel = {
 START_TEST(test_http)
 {
     struct dtb_error err = {0};
-    struct dtb_toolbar *tb = dtb_toolbar_create_from_string("{\"enabled\": true}", "t", &err);
+    /* editor links without path mappings: the record still says how to build them */
+    struct dtb_toolbar *tb = dtb_toolbar_create_from_string(
+        "{\"enabled\": true, \"editor\": \"vscode://file/{file}:{line}\"}", "t", &err);
     char base[64], url[512];
     struct http_resp r;
     char *a, *b;
@@ -306,6 +308,11 @@ START_TEST(test_http)
         seen += strcmp(id, "cache") == 0 || strcmp(id, "old") == 0;
     }
     ck_assert_uint_eq(seen, 2);
+    json_t *ed = json_object_get(rec, "editor");
+    ck_assert_str_eq(json_string_value(json_object_get(ed, "template")),
+                     "vscode://file/{file}:{line}");
+    ck_assert(json_is_array(json_object_get(ed, "paths")));
+    ck_assert_uint_eq(json_array_size(json_object_get(ed, "paths")), 0);
     json_decref(rec);
     http_resp_free(&r);
 
