@@ -51,6 +51,16 @@ static char *row_with(const char *html, const char *needle)
     return strndup(start, (size_t)(end - start));
 }
 
+/* Checks the row that holds needle: its data-change is change, and it holds has (unless NULL). */
+static void expect_row(const char *html, const char *needle, const char *change, const char *has)
+{
+    char *r = row_with(html, needle), want[64];
+    snprintf(want, sizeof(want), "data-change=\"%s\"", change);
+    ck_assert_msg(strstr(r, want) != NULL, "%s in %s", want, r);
+    ck_assert_msg(has == NULL || strstr(r, has) != NULL, "%s in %s", has, r);
+    free(r);
+}
+
 static json_t *cache_call(const char *op, const char *key, int hit)
 {
     return json_pack("{s:s,s:s,s:o,s:i,s:i,s:f}", "op", op, "key", key, "hit",
@@ -74,47 +84,26 @@ START_TEST(test_cache_view)
     char *html = compare(&dtb_panel_cache, a, b);
     ck_assert_ptr_nonnull(strstr(html, "dtb-cmp-cache"));
     /* the figures: A, B and B - A */
-    char *r = row_with(html, ">hits<");
-    ck_assert_ptr_nonnull(strstr(r, "data-change=\"changed\""));
-    ck_assert_ptr_nonnull(
-        strstr(r, ">0</td><td class=\"dtb-num\">2</td><td class=\"dtb-num\">+2<"));
-    free(r);
-    r = row_with(html, ">misses<");
-    ck_assert_ptr_nonnull(
-        strstr(r, ">2</td><td class=\"dtb-num\">1</td><td class=\"dtb-num\">-1<"));
-    free(r);
-    r = row_with(html, ">calls<");
-    ck_assert_ptr_nonnull(strstr(r, "data-change=\"same\""));
-    ck_assert_ptr_nonnull(strstr(r, ">3</td><td class=\"dtb-num\">3</td><td class=\"dtb-num\">0<"));
-    free(r);
-    r = row_with(html, ">hit ratio<");
-    ck_assert_ptr_nonnull(strstr(r, ">0.0%</td><td class=\"dtb-num\">66.7%</td>"));
-    free(r);
-    r = row_with(html, ">time in the cache<");
-    ck_assert_ptr_nonnull(strstr(r, ">3.0 ms</td><td class=\"dtb-num\">1.0 ms</td><td "
-                                    "class=\"dtb-num\">-2.0 ms<"));
-    free(r);
+    expect_row(html, ">hits<", "changed",
+               ">0</td><td class=\"dtb-num\">2</td><td class=\"dtb-num\">+2<");
+    expect_row(html, ">misses<", "changed",
+               ">2</td><td class=\"dtb-num\">1</td><td class=\"dtb-num\">-1<");
+    expect_row(html, ">calls<", "same",
+               ">3</td><td class=\"dtb-num\">3</td><td class=\"dtb-num\">0<");
+    expect_row(html, ">hit ratio<", "changed", ">0.0%</td><td class=\"dtb-num\">66.7%</td>");
+    expect_row(html, ">time in the cache<", "changed",
+               ">3.0 ms</td><td class=\"dtb-num\">1.0 ms</td><td class=\"dtb-num\">-2.0 ms<");
     /* per key, escaped: the hostile key's get went from a miss to two hits */
     const char *esc = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;";
     char needle[128];
     snprintf(needle, sizeof(needle), "<td>get</td><td><code>%s</code>", esc);
-    r = row_with(html, needle);
-    ck_assert_ptr_nonnull(strstr(r, "data-change=\"changed\""));
-    ck_assert_ptr_nonnull(strstr(r, "<td>miss</td><td>2 hits</td>"));
-    free(r);
+    expect_row(html, needle, "changed", "<td>miss</td><td>2 hits</td>");
     snprintf(needle, sizeof(needle), "<td>set</td><td><code>%s</code>", esc);
-    r = row_with(html, needle);
-    ck_assert_ptr_nonnull(strstr(r, "data-change=\"removed\""));
-    free(r);
+    expect_row(html, needle, "removed", "<td>done</td><td>\xE2\x80\x94</td>");
     snprintf(needle, sizeof(needle), "<code>gone:%s</code>", esc);
-    r = row_with(html, needle);
-    ck_assert_ptr_nonnull(strstr(r, "data-change=\"removed\""));
-    ck_assert_ptr_nonnull(strstr(r, "<td>miss</td><td>\xE2\x80\x94</td>"));
-    free(r);
+    expect_row(html, needle, "removed", "<td>miss</td><td>\xE2\x80\x94</td>");
     snprintf(needle, sizeof(needle), "<code>new:%s</code>", esc);
-    r = row_with(html, needle);
-    ck_assert_ptr_nonnull(strstr(r, "data-change=\"added\""));
-    free(r);
+    expect_row(html, needle, "added", "<td>\xE2\x80\x94</td><td>miss</td>");
     free(html);
     /* nothing recorded on either side */
     html = compare(&dtb_panel_cache, NULL, json_pack("{s:[]}", "calls"));
@@ -151,41 +140,33 @@ START_TEST(test_profile_view)
     char *html = compare(&dtb_panel_profile, a, b);
     ck_assert_ptr_nonnull(strstr(html, "<li>A: 100 samples of CPU time at 1000 Hz</li>"));
     ck_assert_ptr_nonnull(strstr(html, "<li>B: 100 samples"));
-    /* work: self 60% -> 20% */
-    char *r = row_with(html, "<code>work</code>");
-    ck_assert_ptr_nonnull(strstr(r, "data-change=\"changed\""));
-    ck_assert_ptr_nonnull(strstr(r, ">60.0%</td><td class=\"dtb-num\">20.0%</td><td "
-                                    "class=\"dtb-num\">-40.0</td>"));
-    /* its file:line is an editor link's source */
-    ck_assert_ptr_nonnull(
-        strstr(r, "<span class=\"dtb-src\" data-file=\"/src/work.c\" data-line=\"12\">"
-                  "/src/work.c:12</span>"));
+    /* work: self 60% -> 20%; its file:line is an editor link's source */
+    expect_row(html, "<code>work</code>", "changed",
+               ">60.0%</td><td class=\"dtb-num\">20.0%</td><td class=\"dtb-num\">-40.0</td>");
+    expect_row(html, "<code>work</code>", "changed",
+               "<span class=\"dtb-src\" data-file=\"/src/work.c\" data-line=\"12\">"
+               "/src/work.c:12</span>");
     /* the largest change of self time first: cache_fill (+50), work (-40), ..., main (0) */
     ck_assert(strstr(html, "<code>cache_fill</code>") < strstr(html, "<code>work</code>"));
     ck_assert(strstr(html, "<code>work</code>") < strstr(html, "<code>main</code>"));
-    free(r);
-    r = row_with(html, "<code>cache_fill</code>");
-    ck_assert_ptr_nonnull(strstr(r, "data-change=\"added\""));
-    ck_assert_ptr_nonnull(strstr(r, "<td class=\"dtb-num\"></td><td class=\"dtb-num\">50.0%</td>"
-                                    "<td class=\"dtb-num\">+50.0</td>"));
-    ck_assert_ptr_null(strstr(r, "dtb-src")); /* no file: no link */
+    /* only in B, and no file: no link */
+    expect_row(html, "<code>cache_fill</code>", "added",
+               "<td class=\"dtb-num\"></td><td class=\"dtb-num\">50.0%</td>"
+               "<td class=\"dtb-num\">+50.0</td>");
+    char *r = row_with(html, "<code>cache_fill</code>");
+    ck_assert_ptr_null(strstr(r, "dtb-src"));
     free(r);
     /* main: total 100% on both sides, self 0: the same */
-    r = row_with(html, "<code>main</code>");
-    ck_assert_ptr_nonnull(strstr(r, "data-change=\"same\""));
-    ck_assert_ptr_nonnull(strstr(r, ">100.0%</td><td class=\"dtb-num\">100.0%</td><td "
-                                    "class=\"dtb-num\">+0.0</td>"));
-    free(r);
+    expect_row(html, "<code>main</code>", "same",
+               ">100.0%</td><td class=\"dtb-num\">100.0%</td><td class=\"dtb-num\">+0.0</td>");
     /* the hostile frame, matched across records by name and module, escaped everywhere */
     const char *esc = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;";
-    char needle[160];
+    char needle[160], file[160];
     snprintf(needle, sizeof(needle), "<code>%s</code>", esc);
-    r = row_with(html, needle);
-    ck_assert_ptr_nonnull(strstr(r, ">40.0%</td><td class=\"dtb-num\">30.0%</td><td "
-                                    "class=\"dtb-num\">-10.0</td>"));
-    snprintf(needle, sizeof(needle), "data-file=\"/src/%s.c\" data-line=\"7\"", esc);
-    ck_assert_ptr_nonnull(strstr(r, needle));
-    free(r);
+    expect_row(html, needle, "changed",
+               ">40.0%</td><td class=\"dtb-num\">30.0%</td><td class=\"dtb-num\">-10.0</td>");
+    snprintf(file, sizeof(file), "data-file=\"/src/%s.c\" data-line=\"7\"", esc);
+    expect_row(html, needle, "changed", file);
     free(html);
     /* one side not profiled, with a hostile reason; the other without samples */
     html = compare(&dtb_panel_profile, json_pack("{s:b,s:s}", "on", 0, "reason", EVIL),
@@ -324,10 +305,8 @@ START_TEST(test_http)
     ck_assert_str_eq(ct, "text/html; charset=utf-8");
     free(ct);
     ck_assert_ptr_null(strstr(r.body, "<script"));
-    char *row = row_with(r.body, "<td>get</td><td><code>&lt;script&gt;alert(1)");
-    ck_assert_ptr_nonnull(strstr(row, "data-change=\"changed\""));
-    ck_assert_ptr_nonnull(strstr(row, "<td>miss</td><td>hit</td>"));
-    free(row);
+    expect_row(r.body, "<td>get</td><td><code>&lt;script&gt;alert(1)", "changed",
+               "<td>miss</td><td>hit</td>");
     http_resp_free(&r);
 
     /* a foreign Host (DNS rebinding) gets the app's own 404, not the view */
