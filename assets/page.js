@@ -5,7 +5,7 @@
  * no HTML (JSON APIs, daemons) it is the whole UI.
  *
  * Served by toolbar/page.c as a shell <dtb-page id="dtb-page" data-prefix data-css
- * data-page-css>; everything lives in a Shadow DOM on that element with toolbar.css (the
+ * data-page-css>, after common.js (what it shares with toolbar.js); everything lives in a Shadow DOM on that element with toolbar.css (the
  * toolbar's variables, themes and panel styles) and page.css loaded inside it. Same rules as
  * toolbar.js: recorded strings reach the DOM through textContent, panel fragments (escaped by
  * the server) are parsed by DOMParser and imported, no inline script or style (the page is
@@ -15,7 +15,8 @@
 (function () {
   "use strict";
   var host = document.getElementById("dtb-page");
-  if (!host || host.shadowRoot) {
+  var common = (window.debugToolbarModules || {})["common.js"]; /* listed before this script */
+  if (!host || host.shadowRoot || typeof common !== "function") {
     return;
   }
   var prefix = host.getAttribute("data-prefix") || "/_debug_toolbar";
@@ -31,42 +32,8 @@
     }
   });
 
-  var store = {
-    get: function (k, d) {
-      try {
-        var v = window.localStorage.getItem("dtb." + k);
-        return v === null ? d : v;
-      } catch (e) {
-        return d;
-      }
-    },
-    set: function (k, v) {
-      try {
-        window.localStorage.setItem("dtb." + k, v);
-      } catch (e) { /* private mode: not kept */ }
-    }
-  };
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) {
-      e.className = cls;
-    }
-    if (text !== undefined && text !== null) {
-      e.textContent = String(text);
-    }
-    return e;
-  }
-
-  function button(cls, text, label) {
-    var b = el("button", cls, text);
-    b.type = "button";
-    if (label) {
-      b.setAttribute("aria-label", label);
-      b.title = label;
-    }
-    return b;
-  }
+  var ui = common();
+  var store = ui.store, el = ui.el, button = ui.button;
 
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (r) {
@@ -222,40 +189,20 @@
   var count = el("span", "dtb-page-count dtb-muted", "Loading\u2026");
   var compareBtn = button("dtb-btn dtb-compare-btn", "Compare", "Compare the two checked requests");
   compareBtn.disabled = true;
-  listBar.appendChild(count);
-  listBar.appendChild(compareBtn);
-  var table = el("table", "dtb-table dtb-page-requests");
+  ui.append(listBar, [count, compareBtn]);
   var thead = el("thead");
   var tbody = el("tbody");
-  table.appendChild(thead);
-  table.appendChild(tbody);
-  listPane.appendChild(listBar);
-  listPane.appendChild(table);
+  var table = ui.append(el("table", "dtb-table dtb-page-requests"), [thead, tbody]);
+  ui.append(listPane, [listBar, table]);
   var detail = el("section", "dtb-page-detail");
   detail.setAttribute("aria-live", "polite");
   detail.setAttribute("aria-label", "Request details");
-  main.appendChild(listPane);
-  main.appendChild(detail);
-  wrap.appendChild(head);
-  wrap.appendChild(filters);
-  wrap.appendChild(main);
-  root.appendChild(wrap);
+  ui.append(main, [listPane, detail]);
+  root.appendChild(ui.append(wrap, [head, filters, main]));
 
-  var THEMES = ["auto", "light", "dark"];
-  function applyTheme(t) {
-    wrap.classList.remove("dtb-theme-light", "dtb-theme-dark");
+  ui.themeSwitch(wrap, themeBtn, function (t) {
     document.documentElement.className = t === "auto" ? "" : "dtb-theme-" + t;
-    if (t !== "auto") {
-      wrap.classList.add("dtb-theme-" + t);
-    }
-    themeBtn.title = "Theme: " + t + " (click to change)";
-  }
-  themeBtn.addEventListener("click", function () {
-    var t = THEMES[(THEMES.indexOf(store.get("theme", "auto")) + 1) % THEMES.length];
-    store.set("theme", t);
-    applyTheme(t);
   });
-  applyTheme(store.get("theme", "auto"));
 
   /* ---- filters ------------------------------------------------------------------------------- */
 
@@ -504,113 +451,27 @@
     poll();
   });
 
-  /* ---- editor links: <span class="dtb-src" data-file data-line> become <a href> ------------ */
-
   var editor = null; /* {"template", "paths": [{"from", "to"}], "source_root"} from the record */
-
-  function normalizePath(p) {
-    var abs = p.charAt(0) === "/";
-    var out = [];
-    p.split("/").forEach(function (s) {
-      if (s === "" || s === ".") {
-        return;
-      }
-      if (s === "..") {
-        if (out.length && out[out.length - 1] !== "..") {
-          out.pop();
-        } else if (!abs) {
-          out.push(s);
-        }
-        return;
-      }
-      out.push(s);
-    });
-    return (abs ? "/" : "") + out.join("/");
-  }
-
-  /* The editor URL for file:line, or null. The file is resolved against source_root, mapped
-   * by the first "from" that is a whole-directory prefix, and percent-encoded (slashes kept);
-   * the line is digits only; only the configured template's own scheme is accepted. */
-  function editorUrl(ed, file, line) {
-    if (!ed || typeof ed.template !== "string" || !file) {
-      return null;
-    }
-    var path = file;
-    if (path.charAt(0) !== "/" && ed.source_root) {
-      path = ed.source_root + "/" + path;
-    }
-    path = normalizePath(path);
-    (ed.paths || []).some(function (m) {
-      var from = normalizePath(String(m.from || ""));
-      if (from && (path === from || path.indexOf(from === "/" ? "/" : from + "/") === 0)) {
-        path = String(m.to || "") + path.slice(from === "/" ? 0 : from.length);
-        return true;
-      }
-      return false;
-    });
-    var enc = path.split("/").map(encodeURIComponent).join("/");
-    var ln = /^\d{1,9}$/.test(String(line)) ? String(line) : "1";
-    var url = ed.template.replace(/\{file\}/g, enc).replace(/\{line\}/g, ln);
-    var scheme = /^([a-z][a-z0-9+.\-]*):/i.exec(ed.template);
-    if (!scheme || url.slice(0, scheme[0].length).toLowerCase() !== scheme[0].toLowerCase() ||
-        /^(javascript|data|vbscript|blob):$/i.test(scheme[0])) {
-      return null;
-    }
-    return url;
-  }
-
-  function linkSources(node, ed) {
-    Array.prototype.forEach.call(node.querySelectorAll(".dtb-src"), function (s) {
-      var url = editorUrl(ed, s.getAttribute("data-file"), s.getAttribute("data-line"));
-      if (!url || s.parentNode.tagName === "A") {
-        return;
-      }
-      var a = el("a", "dtb-src-link");
-      a.href = url;
-      a.title = "Open in the editor";
-      s.parentNode.insertBefore(a, s);
-      a.appendChild(s);
-    });
-  }
 
   /* ---- one request's panels ------------------------------------------------------------------ */
 
   var current = null; /* the record shown */
   var openPanelId = "";
 
-  function layoutBars(node) {
-    Array.prototype.forEach.call(node.querySelectorAll(".dtb-bar"), function (bar) {
-      var left = parseFloat(bar.getAttribute("data-left")) || 0;
-      var width = parseFloat(bar.getAttribute("data-width")) || 0;
-      bar.style.marginLeft = Math.max(0, Math.min(100, left)) + "%";
-      bar.style.width = Math.max(0.5, Math.min(100, width)) + "%";
-    });
-  }
-
-  function applyLogFilter(body, select) {
-    var min = parseInt(select.value, 10) || 0;
-    Array.prototype.forEach.call(body.querySelectorAll("tr[data-level]"), function (tr) {
-      tr.hidden = (parseInt(tr.getAttribute("data-level"), 10) || 0) < min;
-    });
-  }
+  /* version: this script's, for the assets it loads (a panel's module) */
+  var version = "";
+  try {
+    version = new URL(document.currentScript.src).searchParams.get("v") || "";
+  } catch (e) { /* no version: the asset's URL without it */ }
+  var fragmentOpts = {
+    prefix: prefix,
+    version: version,
+    editor: function () { return editor; },
+    alive: function (node) { return detail.contains(node); }
+  };
 
   function showFragment(body, html) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
-    body.textContent = "";
-    Array.prototype.forEach.call(doc.body.childNodes, function (n) {
-      body.appendChild(document.importNode(n, true));
-    });
-    layoutBars(body);
-    linkSources(body, editor);
-    var filter = body.querySelector(".dtb-log-filter");
-    if (filter) {
-      filter.value = store.get("logLevel", "10") || "10";
-      applyLogFilter(body, filter);
-      filter.addEventListener("change", function () {
-        store.set("logLevel", filter.value);
-        applyLogFilter(body, filter);
-      });
-    }
+    ui.showFragment(body, html, fragmentOpts);
   }
 
   function closeDetail() {
@@ -729,14 +590,7 @@
     view.panel = nav.id;
     saveView();
     body.textContent = "Loading\u2026";
-    fetch(recordUrl(rec.id) + "/panels/" + encodeURIComponent(nav.id), {
-      credentials: "same-origin"
-    }).then(function (r) {
-      if (!r.ok) {
-        throw new Error("HTTP " + r.status);
-      }
-      return r.text();
-    }).then(function (html) {
+    ui.getText(recordUrl(rec.id) + "/panels/" + encodeURIComponent(nav.id)).then(function (html) {
       if (current === rec && openPanelId === nav.id) {
         showFragment(body, html);
       }
@@ -748,83 +602,8 @@
   }
 
   /* SQL actions in a panel (EXPLAIN, re-run): the signed request, as in the toolbar */
-  function renderActionResult(box, data) {
-    box.textContent = "";
-    if (data.error) {
-      box.appendChild(el("p", "dtb-error", data.error));
-      return;
-    }
-    if (data.plan) {
-      var byParent = {};
-      data.plan.forEach(function (row) {
-        (byParent[row.parent] = byParent[row.parent] || []).push(row);
-      });
-      var build = function (parent) {
-        var ul = el("ul", "dtb-plan");
-        (byParent[parent] || []).forEach(function (row) {
-          var li = el("li", null, row.detail);
-          if (byParent[row.id]) {
-            li.appendChild(build(row.id));
-          }
-          ul.appendChild(li);
-        });
-        return ul;
-      };
-      box.appendChild(el("h4", "dtb-h", "Query plan"));
-      box.appendChild(build(0));
-      return;
-    }
-    var t = el("table", "dtb-table");
-    var tr = el("tr");
-    (data.columns || []).forEach(function (c) {
-      tr.appendChild(el("th", null, c));
-    });
-    var th = el("thead");
-    th.appendChild(tr);
-    t.appendChild(th);
-    var tb = el("tbody");
-    (data.rows || []).forEach(function (row) {
-      var r = el("tr");
-      row.forEach(function (v) {
-        r.appendChild(el("td", null, v === null ? "NULL" :
-          (typeof v === "object" ? JSON.stringify(v) : v)));
-      });
-      tb.appendChild(r);
-    });
-    t.appendChild(tb);
-    box.appendChild(el("h4", "dtb-h", "Result" + (data.truncated ? " (first 100 rows)" : "")));
-    box.appendChild(t);
-  }
-
   detail.addEventListener("click", function (ev) {
-    var b = ev.target.closest ? ev.target.closest(".dtb-sql-action") : null;
-    if (!b || !current) {
-      return;
-    }
-    var cell = b.parentNode;
-    var box = cell.querySelector(".dtb-sql-result");
-    if (!box) {
-      box = el("div", "dtb-sql-result");
-      cell.appendChild(box);
-    }
-    box.textContent = "Running\u2026";
-    fetch(prefix + "/sql/" + encodeURIComponent(b.getAttribute("data-action")), {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        request: current.id,
-        query: parseInt(b.getAttribute("data-query"), 10),
-        sig: b.getAttribute("data-sig")
-      })
-    }).then(function (r) {
-      return r.json();
-    }).then(function (data) {
-      renderActionResult(box, data);
-    }).catch(function (e) {
-      box.textContent = "";
-      box.appendChild(el("p", "dtb-error", "The action failed (" + e.message + ")."));
-    });
+    ui.sqlActionClick(ev, prefix, current && current.id);
   });
 
   /* ---- compare two requests ------------------------------------------------------------------- */
@@ -1001,6 +780,8 @@
   var COMPARED = { timer: 1, sql: 1, headers: 1, session: 1, logging: 1 };
 
   function renderCompare(a, b) {
+    current = null;
+    editor = a.editor || b.editor || null;
     detail.textContent = "";
     detail.appendChild(detailHead("Compare", []));
     var body = el("div", "dtb-content-body dtb-page-panel dtb-compare");
@@ -1018,8 +799,16 @@
     Object.keys(ta).concat(Object.keys(tb)).filter(function (k, i, all) {
       return all.indexOf(k) === i && (typeof ta[k] === "number" || typeof tb[k] === "number");
     }).forEach(function (k) {
-      trows.push({ cells: [k, fmtMs(ta[k]), fmtMs(tb[k]), typeof ta[k] === "number" &&
-        typeof tb[k] === "number" ? (tb[k] - ta[k]).toFixed(1) + " ms" : ""] });
+      /* each figure in its own unit: *_ms and *_ns are times, the rest are counts */
+      var show = function (v) {
+        if (typeof v !== "number") {
+          return "";
+        }
+        return /_ms$/.test(k) ? v.toFixed(1) + " ms" : (/_ns$/.test(k) ?
+          (v / 1e6).toFixed(3) + " ms" : String(v));
+      };
+      trows.push({ cells: [k, show(ta[k]), show(tb[k]), typeof ta[k] === "number" &&
+        typeof tb[k] === "number" ? show(tb[k] - ta[k]) : ""] });
     });
     section(body, "Timings", kvTable("dtb-cmp-timings", ["", "A", "B", "B \u2212 A"], trows));
     var sql = compareSql(a, b);
@@ -1058,9 +847,30 @@
     Object.keys(a.panels || {}).concat(Object.keys(b.panels || {})).forEach(function (k) {
       ids[k] = true;
     });
+    /* a panel's own compare view when it has one (the server renders it from both records),
+     * else a line diff of its JSON */
+    var navs = {};
+    (a.nav || []).concat(b.nav || []).forEach(function (n) {
+      if (n && n.id && (!navs[n.id] || n.compare)) {
+        navs[n.id] = n;
+      }
+    });
     Object.keys(ids).filter(function (k) { return !COMPARED[k]; }).sort().forEach(function (k) {
       var d = diffBlock(jsonLines((a.panels || {})[k]), jsonLines((b.panels || {})[k]));
-      section(body, "Panel " + k + " (JSON)", d.node, d.changed);
+      if (!navs[k] || !navs[k].compare) {
+        section(body, "Panel " + k + " (JSON)", d.node, d.changed);
+        return;
+      }
+      var box = el("div", "dtb-cmp-panel", "Loading\u2026");
+      box.setAttribute("data-panel", k);
+      section(body, navs[k].title || k, box);
+      ui.getText(prefix + "/api/compare/" + encodeURIComponent(a.id) + "/" +
+        encodeURIComponent(b.id) + "/panels/" + encodeURIComponent(k)).then(function (html) {
+        showFragment(box, html);
+      }).catch(function () { /* the view failed: the plain text diff instead */
+        box.textContent = "";
+        box.appendChild(d.node);
+      });
     });
     detail.appendChild(body);
   }
@@ -1123,6 +933,6 @@
   poll();
   window.debugToolbarPage = {
     view: function () { return JSON.parse(JSON.stringify(view)); },
-    editorUrl: editorUrl
+    editorUrl: ui.editorUrl
   };
 }());

@@ -5,7 +5,10 @@
  * (root on top; click a frame to zoom into it, click the root to zoom out) with DOM elements
  * positioned through the CSSOM (no inline style attributes, no outside library: CSP-safe),
  * offers the collapsed stacks and the speedscope file as downloads (Blob URLs), and has the
- * switch that profiles the next requests of this browser (the dtb_profile cookie).
+ * switch that profiles the next requests of this browser (the dtb_profile cookie). Under the
+ * graph, the frame pointed at, focused or zoomed into is detailed: its file:line is a
+ * <span class="dtb-src"> that the host UI turns into an editor link (host.linkSources, the same
+ * link builder as the panels' call sites).
  */
 (function () {
   "use strict";
@@ -52,7 +55,26 @@
 
   var ROW = 18;
 
-  function draw(box, root, focus) {
+  /* The frame's details: name, file:line (linkable), samples and share of the profile. */
+  function detail(info, root, node, link) {
+    info.textContent = "";
+    info.appendChild(el("code", null, node.name));
+    if (node.file) {
+      info.appendChild(document.createTextNode(" "));
+      var src = el("span", "dtb-src", node.file + (node.line ? ":" + node.line : ""));
+      src.setAttribute("data-file", node.file);
+      src.setAttribute("data-line", String(node.line || ""));
+      info.appendChild(src);
+    }
+    if (node.module) {
+      info.appendChild(el("span", "dtb-muted", " " + node.module));
+    }
+    info.appendChild(document.createTextNode(" \u2014 " + node.value + " samples, " +
+      (100 * node.value / (root.value || 1)).toFixed(1) + "%"));
+    link(info);
+  }
+
+  function draw(box, root, focus, info, link) {
     box.textContent = "";
     var rows = 0;
     var total = focus.value || 1;
@@ -85,9 +107,15 @@
       d.style.borderRight = "1px solid #fff";
       var target = node === focus && node.parent ? node.parent : node;
       var go = function () {
-        draw(box, root, target);
+        draw(box, root, target, info, link);
+        detail(info, root, target, link);
+      };
+      var show = function () {
+        detail(info, root, node, link);
       };
       d.addEventListener("click", go);
+      d.addEventListener("mouseenter", show);
+      d.addEventListener("focus", show);
       d.addEventListener("keydown", function (ev) {
         if (ev.key === "Enter" || ev.key === " ") {
           ev.preventDefault();
@@ -136,7 +164,10 @@
     return document.cookie.split(/;\s*/).indexOf("dtb_profile=1") >= 0;
   }
 
-  modules["profile.js"] = function (node) {
+  /* host: what the UI that loaded this module offers ({linkSources(node)}), may be absent */
+  modules["profile.js"] = function (node, host) {
+    var link = host && typeof host.linkSources === "function" ? host.linkSources :
+      function () { /* no editor links */ };
     var sw = node.querySelector(".dtb-profile-switch");
     if (sw) {
       var label = function () {
@@ -164,7 +195,11 @@
       return;
     }
     var root = buildTree(data);
-    draw(box, root, root);
+    var info = el("p", "dtb-flame-details");
+    info.setAttribute("aria-live", "polite");
+    box.parentNode.insertBefore(info, box.nextSibling);
+    draw(box, root, root, info, link);
+    detail(info, root, root, link);
     Array.prototype.forEach.call(node.querySelectorAll(".dtb-profile-dl"), function (a) {
       a.addEventListener("click", function (ev) {
         ev.preventDefault();

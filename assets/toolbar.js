@@ -7,9 +7,15 @@
  * never reaches the toolbar and the toolbar's never reaches the page. Recorded
  * strings reach the DOM through textContent; panel fragments (escaped by the server) are
  * parsed with DOMParser, which never runs scripts, and imported. No inline styles or scripts:
- * works under a strict Content-Security-Policy (the script's nonce is copied to the stylesheet).
+ * works under a strict Content-Security-Policy (the script's nonce is copied to the stylesheet
+ * and to the scripts it loads).
+ *
+ * Two parts: the first runs at once (it finds itself, claims window.debugToolbar, wraps fetch
+ * and XMLHttpRequest so that no call of the page is missed) and loads common.js, what the
+ * toolbar shares with the toolbar's page (page.js); the second, passed to the first as main,
+ * builds the toolbar with those helpers once common.js has run.
  */
-(function () {
+(function (main) {
   "use strict";
   /* The toolbar finds itself, never the page's elements (a page that lets users write ids and
    * data-* attributes must not be able to point it elsewhere): its own <script> element,
@@ -51,21 +57,98 @@
       (document.body || document.documentElement).appendChild(host);
     }
   }
-  var store = {
-    get: function (k, d) {
-      try {
-        var v = window.localStorage.getItem("dtb." + k);
-        return v === null ? d : v;
-      } catch (e) {
-        return d;
-      }
-    },
-    set: function (k, v) {
-      try {
-        window.localStorage.setItem("dtb." + k, v);
-      } catch (e) { /* private mode: state is not kept */ }
-    }
+  /* The page's own fetch and XMLHttpRequest calls carry X-Debug-Toolbar-Id when the toolbar
+   * recorded them; the wrappers only read that header and change nothing else. Installed at
+   * once; what they see before the toolbar is built waits for it (main's attach). */
+  var pending = [];
+  var sink = function () {
+    pending.push(arguments);
   };
+  if (window.fetch) {
+    var origFetch = window.fetch;
+    window.fetch = function (input, init) {
+      var p = origFetch.apply(this, arguments);
+      p.then(function (r) {
+        var method = (init && init.method) || (input && input.method) || "GET";
+        sink(r.headers.get("X-Debug-Toolbar-Id"), method, r.url, r.status);
+      }, function () { /* the page handles its own errors */ });
+      return p;
+    };
+  }
+  /* One "load" listener per XMLHttpRequest object, however often the page reuses it: it
+   * reports the method and URL of the object's current open(). A page that calls open() again
+   * from its own load handler (which runs before ours) resets the response, so the finished
+   * request is reported by that open() first; each request is reported once. */
+  if (window.XMLHttpRequest && window.WeakMap) {
+    var xhrOpen = window.XMLHttpRequest.prototype.open;
+    var xhrCalls = new window.WeakMap();
+    var noteXhr = function (xhr, call) {
+      if (call.noted || xhr.readyState !== 4 || !xhr.status) {
+        return;
+      }
+      call.noted = true;
+      sink(xhr.getResponseHeader("X-Debug-Toolbar-Id"), call.method,
+        xhr.responseURL || call.url, xhr.status);
+    };
+    window.XMLHttpRequest.prototype.open = function (method, url) {
+      var xhr = this;
+      var call = xhrCalls.get(xhr);
+      if (!call) {
+        call = { noted: true };
+        xhrCalls.set(xhr, call);
+        xhr.addEventListener("load", function () {
+          noteXhr(xhr, call);
+        });
+      } else {
+        noteXhr(xhr, call);
+      }
+      var r = xhrOpen.apply(this, arguments); /* may throw: then nothing changed */
+      call.method = method;
+      call.url = String(url);
+      call.noted = false;
+      return r;
+    };
+  }
+  window.debugToolbar = { /* until the toolbar is built */
+    requestId: requestId,
+    open: function () {},
+    close: function () {},
+    record: function () { return null; }
+  };
+  /* common.js first (with the nonce, as the page's CSP may ask), then the toolbar */
+  var shared = document.createElement("script");
+  shared.src = prefix + "/static/common.js" + (version ? "?v=" + version : "");
+  if (nonce) {
+    shared.nonce = nonce;
+  }
+  shared.addEventListener("load", function () {
+    var common = (window.debugToolbarModules || {})["common.js"];
+    if (typeof common === "function") { /* a function: no element can stand in for it */
+      main(common(), {
+        prefix: prefix,
+        requestId: requestId,
+        nonce: nonce,
+        version: version,
+        host: host,
+        attach: function (fn) { /* the page's calls go to fn, those seen so far first */
+          sink = fn;
+          pending.forEach(function (a) {
+            fn.apply(null, a);
+          });
+          pending = [];
+        }
+      });
+    }
+  });
+  (document.head || document.documentElement).appendChild(shared);
+}(function (ui, boot) {
+  "use strict";
+  var prefix = boot.prefix;
+  var requestId = boot.requestId;
+  var nonce = boot.nonce;
+  var version = boot.version;
+  var host = boot.host;
+  var store = ui.store, el = ui.el, button = ui.button;
 
   var root = host.attachShadow({ mode: "open" });
   var link = document.createElement("link");
@@ -75,27 +158,6 @@
     link.nonce = nonce;
   }
   root.appendChild(link);
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) {
-      e.className = cls;
-    }
-    if (text !== undefined && text !== null) {
-      e.textContent = String(text);
-    }
-    return e;
-  }
-
-  function button(cls, text, label) {
-    var b = el("button", cls, text);
-    b.type = "button";
-    if (label) {
-      b.setAttribute("aria-label", label);
-      b.title = label;
-    }
-    return b;
-  }
 
   var wrap = el("div", "dtb");
   var handle = button("dtb-handle", "DT",
@@ -114,18 +176,11 @@
   pageLink.href = prefix + "/";
   pageLink.title = "All requests, on the toolbar's page";
   pageLink.setAttribute("aria-label", pageLink.title);
-  head.appendChild(pageLink);
-  head.appendChild(themeBtn);
-  head.appendChild(sideBtn);
-  head.appendChild(hideBtn);
-  head.appendChild(closeBtn);
+  ui.append(head, [pageLink, themeBtn, sideBtn, hideBtn, closeBtn]);
   var summary = el("div", "dtb-summary", "");
   var list = el("ul", "dtb-panels");
   var status = el("div", "dtb-status", "Loading\u2026");
-  side.appendChild(head);
-  side.appendChild(summary);
-  side.appendChild(list);
-  side.appendChild(status);
+  ui.append(side, [head, summary, list, status]);
 
   var content = el("section", "dtb-content");
   content.setAttribute("aria-live", "polite");
@@ -185,107 +240,16 @@
     (list.querySelector("button") || closeBtn).focus();
   }
 
-  function layoutBars(node) {
-    Array.prototype.forEach.call(node.querySelectorAll(".dtb-bar"), function (bar) {
-      var left = parseFloat(bar.getAttribute("data-left")) || 0;
-      var width = parseFloat(bar.getAttribute("data-width")) || 0;
-      bar.style.marginLeft = Math.max(0, Math.min(100, left)) + "%";
-      bar.style.width = Math.max(0.5, Math.min(100, width)) + "%";
-    });
-  }
-
-  /* Call sites (<span class="dtb-src" data-file data-line>) become links to the editor the
-   * config names (record.editor: {"template", "paths", "source_root"}); the same rules as the
-   * toolbar's page (page.js): resolved, mapped, percent-encoded, the template's scheme only. */
-  function editorUrl(ed, file, line) {
-    if (!ed || typeof ed.template !== "string" || !file) {
-      return null;
-    }
-    var norm = function (p) {
-      var out = [];
-      p.split("/").forEach(function (s) {
-        if (s === "..") {
-          out.pop();
-        } else if (s && s !== ".") {
-          out.push(s);
-        }
-      });
-      return "/" + out.join("/");
-    };
-    var path = file.charAt(0) === "/" ? norm(file) :
-      (ed.source_root ? norm(ed.source_root + "/" + file) : file);
-    (ed.paths || []).some(function (m) {
-      var from = norm(String(m.from || ""));
-      if (path === from || path.indexOf(from + "/") === 0) {
-        path = String(m.to || "") + path.slice(from.length);
-        return true;
-      }
-      return false;
-    });
-    var url = ed.template.replace(/\{file\}/g, path.split("/").map(encodeURIComponent).join("/"))
-      .replace(/\{line\}/g, /^\d{1,9}$/.test(String(line)) ? String(line) : "1");
-    var scheme = /^([a-z][a-z0-9+.\-]*):/i.exec(ed.template);
-    return scheme && !/^(javascript|data|vbscript|blob):$/i.test(scheme[0]) &&
-      url.slice(0, scheme[0].length) === scheme[0] ? url : null;
-  }
-
-  function linkSources(node) {
-    Array.prototype.forEach.call(node.querySelectorAll(".dtb-src"), function (s) {
-      var url = editorUrl(record && record.editor, s.getAttribute("data-file"),
-        s.getAttribute("data-line"));
-      if (url && s.parentNode.tagName !== "A") {
-        var a = el("a", "dtb-src-link");
-        a.href = url;
-        a.title = "Open in the editor";
-        s.parentNode.insertBefore(a, s);
-        a.appendChild(s);
-      }
-    });
-  }
-
-  /* A panel's own script (an embedded asset the fragment names), loaded once, then run on the
-   * fragment's node. */
-  function loadModule(node) {
-    var name = node ? node.getAttribute("data-dtb-module") : "";
-    if (!name || !/^[a-z0-9-]+\.js$/.test(name)) {
-      return;
-    }
-    var run = function () {
-      var mods = window.debugToolbarModules || {};
-      if (typeof mods[name] === "function" && contentBody.contains(node)) {
-        mods[name](node);
-      }
-    };
-    if ((window.debugToolbarModules || {})[name]) {
-      run();
-      return;
-    }
-    var s = document.createElement("script");
-    s.src = prefix + "/static/" + name + (version ? "?v=" + version : "");
-    if (nonce) {
-      s.nonce = nonce;
-    }
-    s.addEventListener("load", run);
-    document.head.appendChild(s);
-  }
+  var fragmentOpts = {
+    prefix: prefix,
+    version: version,
+    nonce: nonce,
+    editor: function () { return record && record.editor; },
+    alive: function (node) { return contentBody.contains(node); }
+  };
 
   function showFragment(html) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
-    contentBody.textContent = "";
-    Array.prototype.forEach.call(doc.body.childNodes, function (n) {
-      contentBody.appendChild(document.importNode(n, true));
-    });
-    layoutBars(contentBody);
-    linkSources(contentBody);
-    loadModule(contentBody.querySelector("[data-dtb-module]"));
-    var filter = contentBody.querySelector(".dtb-log-filter");
-    if (filter) {
-      filter.value = store.get("logLevel", "10");
-      if (!filter.value) {
-        filter.value = "10";
-      }
-      applyLogFilter(filter);
-    }
+    ui.showFragment(contentBody, html, fragmentOpts);
   }
 
   function showPanel(nav, btn) {
@@ -307,12 +271,7 @@
     }
     var url = prefix + "/api/requests/" + encodeURIComponent(requestId) + "/panels/" +
       encodeURIComponent(nav.id);
-    fetch(url, { credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) {
-        throw new Error("HTTP " + r.status);
-      }
-      return r.text();
-    }).then(function (html) {
+    ui.getText(url).then(function (html) {
       if (openPanel === nav.id) {
         showFragment(html);
       }
@@ -453,53 +412,6 @@
     }
   }
 
-  /* The page's own fetch and XMLHttpRequest calls carry X-Debug-Toolbar-Id when the toolbar
-   * recorded them; the wrappers only read that header and change nothing else. */
-  if (window.fetch) {
-    var origFetch = window.fetch;
-    window.fetch = function (input, init) {
-      var p = origFetch.apply(this, arguments);
-      p.then(function (r) {
-        var method = (init && init.method) || (input && input.method) || "GET";
-        notePageRequest(r.headers.get("X-Debug-Toolbar-Id"), method, r.url, r.status);
-      }, function () { /* the page handles its own errors */ });
-      return p;
-    };
-  }
-  /* One "load" listener per XMLHttpRequest object, however often the page reuses it: it
-   * reports the method and URL of the object's current open(). A page that calls open() again
-   * from its own load handler (which runs before ours) resets the response, so the finished
-   * request is reported by that open() first; each request is reported once. */
-  if (window.XMLHttpRequest && window.WeakMap) {
-    var xhrOpen = window.XMLHttpRequest.prototype.open;
-    var xhrCalls = new window.WeakMap();
-    var noteXhr = function (xhr, call) {
-      if (call.noted || xhr.readyState !== 4 || !xhr.status) {
-        return;
-      }
-      call.noted = true;
-      notePageRequest(xhr.getResponseHeader("X-Debug-Toolbar-Id"), call.method,
-        xhr.responseURL || call.url, xhr.status);
-    };
-    window.XMLHttpRequest.prototype.open = function (method, url) {
-      var xhr = this;
-      var call = xhrCalls.get(xhr);
-      if (!call) {
-        call = { noted: true };
-        xhrCalls.set(xhr, call);
-        xhr.addEventListener("load", function () {
-          noteXhr(xhr, call);
-        });
-      } else {
-        noteXhr(xhr, call);
-      }
-      var r = xhrOpen.apply(this, arguments); /* may throw: then nothing changed */
-      call.method = method;
-      call.url = String(url);
-      call.noted = false;
-      return r;
-    };
-  }
 
   function render(rec) {
     record = rec;
@@ -575,99 +487,8 @@
     });
   }
 
-  function renderActionResult(box, data) {
-    box.textContent = "";
-    if (data.error) {
-      box.appendChild(el("p", "dtb-error", data.error));
-      return;
-    }
-    if (data.plan) {
-      var byParent = {};
-      data.plan.forEach(function (row) {
-        (byParent[row.parent] = byParent[row.parent] || []).push(row);
-      });
-      var build = function (parent) {
-        var ul = el("ul", "dtb-plan");
-        (byParent[parent] || []).forEach(function (row) {
-          var li = el("li", null, row.detail);
-          if (byParent[row.id]) {
-            li.appendChild(build(row.id));
-          }
-          ul.appendChild(li);
-        });
-        return ul;
-      };
-      box.appendChild(el("h4", "dtb-h", "Query plan"));
-      box.appendChild(build(0));
-      return;
-    }
-    var table = el("table", "dtb-table");
-    var thead = el("thead");
-    var tr = el("tr");
-    (data.columns || []).forEach(function (c) {
-      tr.appendChild(el("th", null, c));
-    });
-    thead.appendChild(tr);
-    table.appendChild(thead);
-    var tbody = el("tbody");
-    (data.rows || []).forEach(function (row) {
-      var r = el("tr");
-      row.forEach(function (v) {
-        r.appendChild(el("td", null, v === null ? "NULL" :
-          (typeof v === "object" ? JSON.stringify(v) : v)));
-      });
-      tbody.appendChild(r);
-    });
-    table.appendChild(tbody);
-    box.appendChild(el("h4", "dtb-h", "Result" + (data.truncated ? " (first 100 rows)" : "")));
-    box.appendChild(table);
-  }
-
   contentBody.addEventListener("click", function (ev) {
-    var b = ev.target.closest ? ev.target.closest(".dtb-sql-action") : null;
-    if (!b) {
-      return;
-    }
-    var cell = b.parentNode;
-    var box = cell.querySelector(".dtb-sql-result");
-    if (!box) {
-      box = el("div", "dtb-sql-result");
-      cell.appendChild(box);
-    }
-    box.textContent = "Running\u2026";
-    fetch(prefix + "/sql/" + encodeURIComponent(b.getAttribute("data-action")), {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        request: requestId,
-        query: parseInt(b.getAttribute("data-query"), 10),
-        sig: b.getAttribute("data-sig")
-      })
-    }).then(function (r) {
-      return r.json();
-    }).then(function (data) {
-      renderActionResult(box, data);
-    }).catch(function (e) {
-      box.textContent = "";
-      box.appendChild(el("p", "dtb-error", "The action failed (" + e.message + ")."));
-    });
-  });
-
-  /* Logging panel: show messages at or above the chosen level (remembered). */
-  function applyLogFilter(select) {
-    var min = parseInt(select.value, 10) || 0;
-    var rows = contentBody.querySelectorAll("tr[data-level]");
-    for (var i = 0; i < rows.length; i++) {
-      rows[i].hidden = (parseInt(rows[i].getAttribute("data-level"), 10) || 0) < min;
-    }
-  }
-  contentBody.addEventListener("change", function (ev) {
-    var s = ev.target;
-    if (s && s.classList && s.classList.contains("dtb-log-filter")) {
-      store.set("logLevel", s.value);
-      applyLogFilter(s);
-    }
+    ui.sqlActionClick(ev, prefix, requestId);
   });
 
   handle.addEventListener("click", function (ev) {
@@ -708,20 +529,7 @@
 
   /* theme: system (prefers-color-scheme), light or dark; side: right or left; the handle's
    * vertical position is dragged (or moved with the arrow keys) and remembered */
-  var THEMES = ["auto", "light", "dark"];
-  function applyTheme(t) {
-    wrap.classList.remove("dtb-theme-light", "dtb-theme-dark");
-    if (t !== "auto") {
-      wrap.classList.add("dtb-theme-" + t);
-    }
-    themeBtn.title = "Theme: " + t + " (click to change)";
-  }
-  themeBtn.addEventListener("click", function () {
-    var t = THEMES[(THEMES.indexOf(store.get("theme", "auto")) + 1) % THEMES.length];
-    store.set("theme", t);
-    applyTheme(t);
-  });
-  applyTheme(store.get("theme", "auto"));
+  ui.themeSwitch(wrap, themeBtn);
   function applySide(side) {
     wrap.classList.toggle("dtb-left", side === "left");
   }
@@ -785,5 +593,6 @@
     close: function () { setOpen(false); },
     record: function () { return record; }
   };
+  boot.attach(notePageRequest);
   load(0);
-}());
+}));

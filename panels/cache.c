@@ -1,7 +1,10 @@
 /*
  * cache.c - the Cache panel: every cache operation the app reported (dtb_cache_record) with
- * its key, hit or miss, timeout and time, and the request's hit ratio.
+ * its key, hit or miss, timeout and time, and the request's hit ratio. Its compare view puts
+ * two requests' figures side by side and, per operation and key, what each request got.
  */
+#include <string.h>
+
 #include <debugtoolbar/state.h>
 
 #include "panels.h"
@@ -121,6 +124,144 @@ static int cache_render(const json_t *stats, struct dtb_buf *out)
     return out->failed ? -1 : 0;
 }
 
+/* ---- compare view ---------------------------------------------------------------------- */
+
+/* Adds side's calls to items (an array of {"op", "key", "a", "b"}, where "a" and "b" count
+ * each outcome: {"hit", "miss", "done"}); index maps "op\nkey" to an item's position.
+ * Returns 0 or -1. */
+static int collect(json_t *items, json_t *index, const json_t *calls, const char *side)
+{
+    const json_t *c;
+    size_t i;
+    struct dtb_buf k;
+    dtb_buf_init(&k);
+    json_array_foreach(calls, i, c)
+    {
+        const char *op = json_string_value(json_object_get(c, "op"));
+        const char *key = json_string_value(json_object_get(c, "key"));
+        const json_t *hit = json_object_get(c, "hit");
+        const char *what = json_is_true(hit) ? "hit" : json_is_false(hit) ? "miss" : "done";
+        dtb_buf_reset(&k);
+        dtb_buf_appendf(&k, "%s\n%s", op ? op : "?", key ? key : "");
+        if (k.failed)
+            break;
+        json_t *pos = json_object_get(index, k.data), *item, *counts;
+        if (pos == NULL) {
+            item = json_pack("{s:s,s:s}", "op", op ? op : "?", "key", key ? key : "");
+            if (item == NULL ||
+                json_object_set_new(index, k.data,
+                                    json_integer((json_int_t)json_array_size(items))) != 0 ||
+                json_array_append_new(items, item) != 0) {
+                k.failed = 1;
+                break;
+            }
+        } else {
+            item = json_array_get(items, (size_t)json_integer_value(pos));
+        }
+        counts = json_object_get(item, side);
+        if (counts == NULL) {
+            counts = json_pack("{s:I,s:I,s:I}", "hit", 0, "miss", 0, "done", 0);
+            if (counts == NULL || json_object_set_new(item, side, counts) != 0) {
+                k.failed = 1;
+                break;
+            }
+        }
+        json_object_set_new(counts, what,
+                            json_integer(json_integer_value(json_object_get(counts, what)) + 1));
+    }
+    int rc = k.failed ? -1 : 0;
+    dtb_buf_free(&k);
+    return rc;
+}
+
+/* One side's outcomes for a key: "hit", "miss", "2 hits, 1 miss", or a dash when none. */
+static void outcomes(struct dtb_buf *out, const json_t *counts)
+{
+    static const char *const names[][2] = {{"hit", "hits"}, {"miss", "misses"}, {"done", "done"}};
+    json_int_t n[3], calls = 0;
+    const char *sep = "";
+    if (counts == NULL) {
+        dtb_buf_append_str(out, "\xE2\x80\x94");
+        return;
+    }
+    for (int i = 0; i < 3; i++)
+        calls += n[i] = json_integer_value(json_object_get(counts, names[i][0]));
+    for (int i = 0; i < 3; i++) {
+        if (n[i] == 0)
+            continue;
+        if (calls == 1)
+            dtb_buf_append_str(out, names[i][0]);
+        else
+            dtb_buf_appendf(out, "%s%lld %s", sep, (long long)n[i], names[i][n[i] != 1]);
+        sep = ", ";
+    }
+}
+
+static void figures(struct dtb_buf *out, const json_t *a, const json_t *b, const char *label,
+                    const char *key, const char *unit)
+{
+    const json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+    double scale = strcmp(unit, "ms") == 0 ? 1e-6 : strcmp(unit, "%") == 0 ? 100.0 : 1.0;
+    dtbi_compare_figure(out, label, json_is_number(x), json_number_value(x) * scale,
+                        json_is_number(y), json_number_value(y) * scale, unit);
+}
+
+static int cache_compare(const json_t *a, const json_t *b, struct dtb_buf *out)
+{
+    const json_t *ca = json_object_get(a, "calls"), *cb = json_object_get(b, "calls"), *item;
+    json_t *items = json_array(), *index = json_object();
+    json_t *na = json_integer((json_int_t)json_array_size(ca));
+    json_t *nb = json_integer((json_int_t)json_array_size(cb));
+    size_t i;
+    int rc = 0;
+    if (items == NULL || index == NULL || na == NULL || nb == NULL ||
+        collect(items, index, ca, "a") != 0 || collect(items, index, cb, "b") != 0) {
+        rc = -1;
+        goto done;
+    }
+    if (json_array_size(items) == 0) {
+        dtb_buf_append_str(out, "<p class=\"dtb-muted\">Neither request made cache calls.</p>");
+        goto done;
+    }
+    dtb_buf_append_str(out, "<div class=\"dtb-cmp-view dtb-cmp-cache\">"
+                            "<table class=\"dtb-table dtb-cmp-figures\"><thead><tr><th></th>"
+                            "<th></th><th class=\"dtb-num\">A</th><th class=\"dtb-num\">B</th>"
+                            "<th class=\"dtb-num\">B \xE2\x88\x92 A</th></tr></thead><tbody>");
+    dtbi_compare_figure(out, "calls", 1, (double)json_integer_value(na), 1,
+                        (double)json_integer_value(nb), "");
+    figures(out, a, b, "hits", "hits", "");
+    figures(out, a, b, "misses", "misses", "");
+    figures(out, a, b, "hit ratio", "hit_ratio", "%");
+    figures(out, a, b, "time in the cache", "total_ns", "ms");
+    dtb_buf_append_str(out, "</tbody></table><h4 class=\"dtb-h\">Calls by key</h4>"
+                            "<table class=\"dtb-table dtb-cmp-keys\"><thead><tr><th></th>"
+                            "<th>Op</th><th>Key</th><th>A</th><th>B</th></tr></thead><tbody>");
+    json_array_foreach(items, i, item)
+    {
+        const json_t *x = json_object_get(item, "a"), *y = json_object_get(item, "b");
+        dtbi_compare_row_start(out, x == NULL           ? DTBI_ADDED
+                                    : y == NULL         ? DTBI_REMOVED
+                                    : !json_equal(x, y) ? DTBI_CHANGED
+                                                        : DTBI_SAME);
+        dtb_buf_append_str(out, "<td>");
+        dtb_buf_append_html_str(out, json_string_value(json_object_get(item, "op")));
+        dtb_buf_append_str(out, "</td><td>");
+        dtbi_render_scalar(out, json_object_get(item, "key"));
+        dtb_buf_append_str(out, "</td><td>");
+        outcomes(out, x);
+        dtb_buf_append_str(out, "</td><td>");
+        outcomes(out, y);
+        dtb_buf_append_str(out, "</td></tr>");
+    }
+    dtb_buf_append_str(out, "</tbody></table></div>");
+done:
+    json_decref(items);
+    json_decref(index);
+    json_decref(na);
+    json_decref(nb);
+    return rc != 0 || out->failed ? -1 : 0;
+}
+
 const struct dtb_panel_ops dtb_panel_cache = {
     .abi = DTB_PANEL_ABI,
     .id = "cache",
@@ -130,4 +271,5 @@ const struct dtb_panel_ops dtb_panel_cache = {
     .to_json = cache_to_json,
     .nav_subtitle = cache_subtitle,
     .render_html = cache_render,
+    .compare_html = cache_compare,
 };

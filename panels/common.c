@@ -125,6 +125,75 @@ void dtbi_render_site(struct dtb_buf *out, const char *site)
     dtb_buf_append_str(out, "</span>");
 }
 
+void dtbi_render_file_line(struct dtb_buf *out, const char *file, long long line)
+{
+    if (file == NULL || file[0] == '\0')
+        return;
+    if (line <= 0 || line > 999999999) {
+        dtb_buf_append_html_str(out, file);
+        return;
+    }
+    dtb_buf_append_str(out, "<span class=\"dtb-src\" data-file=\"");
+    dtb_buf_append_html_str(out, file);
+    dtb_buf_appendf(out, "\" data-line=\"%lld\">", line);
+    dtb_buf_append_html_str(out, file);
+    dtb_buf_appendf(out, ":%lld</span>", line);
+}
+
+static const char *const change_names[] = {"same", "added", "removed", "changed"};
+
+void dtbi_compare_row_start(struct dtb_buf *out, enum dtbi_change change)
+{
+    const char *name = change_names[change];
+    if (change == DTBI_SAME) {
+        dtb_buf_append_str(out, "<tr data-change=\"same\"><td></td>");
+        return;
+    }
+    dtb_buf_appendf(out,
+                    "<tr class=\"dtb-cmp-%s\" data-change=\"%s\"><td><span class=\"dtb-badge "
+                    "%s\">%s</span></td>",
+                    name, name,
+                    change == DTBI_ADDED     ? "dtb-diff-add"
+                    : change == DTBI_REMOVED ? "dtb-diff-del"
+                                             : "dtb-warn",
+                    name);
+}
+
+/* One value of a figures table, in its unit; signed adds "+" to a positive one. */
+static void figure(struct dtb_buf *out, double v, const char *unit, int signed_)
+{
+    char t[32];
+    const char *plus = signed_ && v > 0 ? "+" : "";
+    if (strcmp(unit, "ms") == 0)
+        dtb_buf_appendf(out, "%s%s", plus, dtbi_fmt_ms(v, t, sizeof(t)));
+    else if (strcmp(unit, "%") == 0)
+        dtb_buf_appendf(out, "%s%.1f%%", plus, v);
+    else
+        dtb_buf_appendf(out, "%s%.0f", plus, v);
+}
+
+void dtbi_compare_figure(struct dtb_buf *out, const char *label, int has_a, double a, int has_b,
+                         double b, const char *unit)
+{
+    enum dtbi_change c = !has_a && has_b   ? DTBI_ADDED
+                         : has_a && !has_b ? DTBI_REMOVED
+                         : a != b          ? DTBI_CHANGED
+                                           : DTBI_SAME;
+    dtbi_compare_row_start(out, c);
+    dtb_buf_append_str(out, "<th scope=\"row\">");
+    dtb_buf_append_html_str(out, label);
+    dtb_buf_append_str(out, "</th><td class=\"dtb-num\">");
+    if (has_a)
+        figure(out, a, unit, 0);
+    dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
+    if (has_b)
+        figure(out, b, unit, 0);
+    dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
+    if (has_a && has_b)
+        figure(out, b - a, unit, 1);
+    dtb_buf_append_str(out, "</td></tr>");
+}
+
 const char *dtbi_fmt_ms(double ms, char *buf, size_t len)
 {
     double a = ms < 0 ? -ms : ms;

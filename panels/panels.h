@@ -39,6 +39,25 @@ static inline double dtbi_ms(int64_t ns)
  * configured editor; text that names no file:line is appended escaped as it is. */
 void dtbi_render_site(struct dtb_buf *out, const char *site);
 
+/* Appends file:line escaped, inside <span class="dtb-src" data-file data-line> (an editor link
+ * in the UI) when file is a non-empty name and line is above 0; else file alone (or nothing). */
+void dtbi_render_file_line(struct dtb_buf *out, const char *file, long long line);
+
+/* ---- compare views (compare_html): two requests' stats side by side ---- */
+
+/* How one item differs between A and B; its name is the row's data-change attribute. */
+enum dtbi_change { DTBI_SAME, DTBI_ADDED, DTBI_REMOVED, DTBI_CHANGED };
+
+/* Opens a comparison table's row for an item that changed so: <tr class data-change>, then a
+ * cell with a badge ("added", "removed", "changed"; empty when the same). */
+void dtbi_compare_row_start(struct dtb_buf *out, enum dtbi_change change);
+
+/* One row of a figures table ("" | A | B | B − A): label escaped, then each value, absent
+ * ones empty, and the difference when both are present. unit: "ms" (values in ms, shown by
+ * dtbi_fmt_ms), "%" (percent, one decimal) or "" (whole numbers). */
+void dtbi_compare_figure(struct dtb_buf *out, const char *label, int has_a, double a, int has_b,
+                         double b, const char *unit);
+
 /* Appends "N more not recorded" when n (a JSON integer, may be NULL) is above 0. Returns 0 or
  * -1 (out of memory). */
 int dtbi_render_omitted(struct dtb_buf *out, const json_t *n);

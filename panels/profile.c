@@ -7,9 +7,9 @@
  * The kernel checks CPU-time timers at its scheduler tick, so at a rate above HZ one signal
  * stands for several intervals (its overrun): each stack carries that weight. The
  * addresses are symbolized (symbols.c) and stored aggregated: a frame table and the distinct
- * stacks with their counts. The fragment has a top-functions table, a flame graph drawn by
- * profile.js from the stored stacks, and downloads in the collapsed-stack format
- * (flamegraph.pl, inferno) and speedscope's JSON format.
+ * stacks with their counts. The fragment has a top-functions table (file:line as editor
+ * links), a flame graph drawn by profile.js from the stored stacks, and downloads in the
+ * collapsed-stack format (flamegraph.pl, inferno) and speedscope's JSON format.
  *
  * Config, panel_options.profile: rate_hz (1..10000, default 1000), mode ("cpu" or "wall"),
  * max_depth (frames per sample, 1..512, default 128), signal (a real-time signal number; 0 =
@@ -519,10 +519,10 @@ static int profile_render(const json_t *stats, struct dtb_buf *out)
             dtb_buf_append_str(out, "<tr><td><code>");
             dtb_buf_append_html_str(out, json_string_value(json_object_get(f, "name")));
             dtb_buf_append_str(out, "</code></td><td>");
-            if (json_object_get(f, "file") != NULL) {
-                dtb_buf_append_html_str(out, json_string_value(json_object_get(f, "file")));
-                dtb_buf_appendf(out, ":%lld ",
-                                (long long)json_integer_value(json_object_get(f, "line")));
+            if (json_object_get(f, "file") != NULL) { /* an editor link in the UI */
+                dtbi_render_file_line(out, json_string_value(json_object_get(f, "file")),
+                                      (long long)json_integer_value(json_object_get(f, "line")));
+                dtb_buf_append_str(out, " ");
             }
             dtb_buf_append_str(out, "<span class=\"dtb-muted\">");
             dtb_buf_append_html_str(out, json_string_value(json_object_get(f, "module")));
@@ -558,6 +558,203 @@ static int profile_render(const json_t *stats, struct dtb_buf *out)
     return out->failed ? -1 : 0;
 }
 
+/* ---- compare view: the top functions of two profiles ------------------------------------- */
+
+/* A function in either profile: frames are matched by name and module (a frame's index is
+ * its record's own). Shares are percent of that profile's samples. */
+struct cmp_fn {
+    const json_t *frame; /* A's frame when A has it, else B's */
+    int in_a, in_b;
+    double self_a, total_a, self_b, total_b;
+};
+
+/* "name\tmodule" of frame f into key. */
+static void frame_key(struct dtb_buf *key, const json_t *f)
+{
+    const char *m = json_string_value(json_object_get(f, "module"));
+    dtb_buf_reset(key);
+    dtb_buf_appendf(key, "%s\t%s", json_string_value(json_object_get(f, "name")) ?: "?",
+                    m ? m : "");
+}
+
+/* Adds one profile's functions to fns (grown as needed; index maps keys to positions).
+ * Returns 0 or -1. */
+static int cmp_collect(const json_t *stats, int side, struct cmp_fn **fns, size_t *n, size_t *cap,
+                       json_t *index)
+{
+    const json_t *frames = json_object_get(stats, "frames");
+    size_t nf = json_array_size(frames);
+    json_int_t all;
+    struct fn_stat *fs;
+    struct dtb_buf key;
+    int rc = 0;
+    if (!json_is_true(json_object_get(stats, "on")))
+        return 0;
+    fs = function_stats(stats, &all);
+    if (fs == NULL)
+        return -1;
+    dtb_buf_init(&key);
+    for (size_t i = 0; i < nf && rc == 0; i++) {
+        const json_t *f = json_array_get(frames, i);
+        double self = all ? 100.0 * (double)fs[i].self / (double)all : 0.0;
+        double total = all ? 100.0 * (double)fs[i].total / (double)all : 0.0;
+        frame_key(&key, f);
+        json_t *pos = key.failed ? NULL : json_object_get(index, key.data);
+        struct cmp_fn *e;
+        if (key.failed) {
+            rc = -1;
+            break;
+        }
+        if (pos != NULL) {
+            e = &(*fns)[json_integer_value(pos)];
+        } else {
+            if (*n == *cap) {
+                size_t c = *cap ? *cap * 2 : 64;
+                struct cmp_fn *g = realloc(*fns, c * sizeof(*g));
+                if (g == NULL) {
+                    rc = -1;
+                    break;
+                }
+                *fns = g;
+                *cap = c;
+            }
+            if (json_object_set_new(index, key.data, json_integer((json_int_t)*n)) != 0) {
+                rc = -1;
+                break;
+            }
+            e = &(*fns)[(*n)++];
+            memset(e, 0, sizeof(*e));
+            e->frame = f;
+        }
+        if (side == 0) {
+            e->in_a = 1;
+            e->self_a += self;
+            e->total_a += total;
+        } else {
+            e->in_b = 1;
+            e->self_b += self;
+            e->total_b += total;
+        }
+    }
+    dtb_buf_free(&key);
+    free(fs);
+    return rc;
+}
+
+static double cmp_abs(double v)
+{
+    return v < 0 ? -v : v;
+}
+
+/* Largest change of self share first, then the larger self share. */
+static int by_change(const void *x, const void *y)
+{
+    const struct cmp_fn *a = x, *b = y;
+    double da = cmp_abs(a->self_b - a->self_a), db = cmp_abs(b->self_b - b->self_a);
+    double ma = a->self_a > a->self_b ? a->self_a : a->self_b;
+    double mb = b->self_a > b->self_b ? b->self_a : b->self_b;
+    if (da != db)
+        return da < db ? 1 : -1;
+    return ma < mb ? 1 : ma > mb ? -1 : 0;
+}
+
+/* One side's samples, mode and rate, or why it has none. */
+static void cmp_side(struct dtb_buf *out, const char *name, const json_t *stats)
+{
+    dtb_buf_appendf(out, "<li>%s: ", name);
+    if (stats == NULL) {
+        dtb_buf_append_str(out, "no profile recorded");
+    } else if (!json_is_true(json_object_get(stats, "on"))) {
+        const char *why = json_string_value(json_object_get(stats, "reason"));
+        dtb_buf_append_str(out, "not profiled");
+        if (why != NULL) {
+            dtb_buf_append_str(out, " (");
+            dtb_buf_append_html_str(out, why);
+            dtb_buf_append_str(out, ")");
+        }
+    } else {
+        json_int_t all;
+        free(function_stats(stats, &all));
+        dtb_buf_appendf(out, "%lld samples of %s time at %lld Hz", (long long)all,
+                        strcmp(json_string_value(json_object_get(stats, "mode")) ?: "", "wall") == 0
+                            ? "wall-clock"
+                            : "CPU",
+                        (long long)json_integer_value(json_object_get(stats, "rate_hz")));
+    }
+    dtb_buf_append_str(out, "</li>");
+}
+
+static int profile_compare(const json_t *a, const json_t *b, struct dtb_buf *out)
+{
+    struct cmp_fn *fns = NULL;
+    size_t n = 0, cap = 0;
+    json_t *index = json_object();
+    int rc = 0;
+    if (index == NULL || cmp_collect(a, 0, &fns, &n, &cap, index) != 0 ||
+        cmp_collect(b, 1, &fns, &n, &cap, index) != 0) {
+        rc = -1;
+        goto done;
+    }
+    dtb_buf_append_str(out, "<div class=\"dtb-cmp-view dtb-cmp-profile\"><ul>");
+    cmp_side(out, "A", a);
+    cmp_side(out, "B", b);
+    dtb_buf_append_str(out, "</ul>");
+    if (n == 0) {
+        dtb_buf_append_str(out, "<p class=\"dtb-muted\">No samples to compare: profile both "
+                                "requests (<code>?dtb-profile=1</code>).</p></div>");
+        goto done;
+    }
+    qsort(fns, n, sizeof(*fns), by_change);
+    dtb_buf_append_str(
+        out, "<p class=\"dtb-muted\">Shares of each request's own samples, largest change of "
+             "self time first; the difference is in percentage points.</p>"
+             "<table class=\"dtb-table dtb-cmp-functions\"><thead><tr><th></th>"
+             "<th>Function</th><th>Where</th><th class=\"dtb-num\">Self A</th>"
+             "<th class=\"dtb-num\">Self B</th><th class=\"dtb-num\">\xCE\x94 self</th>"
+             "<th class=\"dtb-num\">Total A</th><th class=\"dtb-num\">Total B</th>"
+             "<th class=\"dtb-num\">\xCE\x94 total</th></tr></thead><tbody>");
+    for (size_t i = 0; i < n && i < 50; i++) {
+        const struct cmp_fn *e = &fns[i];
+        const json_t *f = e->frame;
+        /* under half a point either way is sampling noise, not a change */
+        int moved =
+            cmp_abs(e->self_b - e->self_a) >= 0.5 || cmp_abs(e->total_b - e->total_a) >= 0.5;
+        dtbi_compare_row_start(out, !e->in_a   ? DTBI_ADDED
+                                    : !e->in_b ? DTBI_REMOVED
+                                    : moved    ? DTBI_CHANGED
+                                               : DTBI_SAME);
+        dtb_buf_append_str(out, "<td><code>");
+        dtb_buf_append_html_str(out, json_string_value(json_object_get(f, "name")));
+        dtb_buf_append_str(out, "</code></td><td>");
+        dtbi_render_file_line(out, json_string_value(json_object_get(f, "file")),
+                              (long long)json_integer_value(json_object_get(f, "line")));
+        dtb_buf_append_str(out, " <span class=\"dtb-muted\">");
+        dtb_buf_append_html_str(out, json_string_value(json_object_get(f, "module")));
+        dtb_buf_append_str(out, "</span></td>");
+        const double v[2][2] = {{e->self_a, e->self_b}, {e->total_a, e->total_b}};
+        for (int k = 0; k < 2; k++) {
+            dtb_buf_append_str(out, "<td class=\"dtb-num\">");
+            if (e->in_a)
+                dtb_buf_appendf(out, "%.1f%%", v[k][0]);
+            dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
+            if (e->in_b)
+                dtb_buf_appendf(out, "%.1f%%", v[k][1]);
+            dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
+            dtb_buf_appendf(out, "%+.1f", v[k][1] - v[k][0]);
+            dtb_buf_append_str(out, "</td>");
+        }
+        dtb_buf_append_str(out, "</tr>");
+    }
+    dtb_buf_append_str(out, "</tbody></table>");
+    if (n > 50)
+        dtb_buf_appendf(out, "<p class=\"dtb-muted\">%zu more functions not shown.</p>", n - 50);
+    dtb_buf_append_str(out, "</div>");
+done:
+    free(fns);
+    json_decref(index);
+    return rc != 0 || out->failed ? -1 : 0;
+}
+
 const struct dtb_panel_ops dtb_panel_profile = {
     .abi = DTB_PANEL_ABI,
     .id = "profile",
@@ -572,4 +769,5 @@ const struct dtb_panel_ops dtb_panel_profile = {
     .to_json = profile_to_json,
     .nav_subtitle = profile_subtitle,
     .render_html = profile_render,
+    .compare_html = profile_compare,
 };

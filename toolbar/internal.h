@@ -371,6 +371,17 @@ json_t *dtbi_page_editor_json(const struct dtb_toolbar *tb);
 /* Adds what the history list filters on to a request's summary: daemon port, N+1 groups,
  * slow queries, SQL errors, log warnings and errors (taken from the panels' JSON). */
 void dtbi_page_summary_flags(const struct dtb_request *rq, const json_t *panels, json_t *summary);
+/* Serves one panel's comparison of two stored records (its compare_html) as an HTML fragment;
+ * a and b are request ids (checked by the caller), panel_id a panel id. 404 with a JSON error
+ * for an unknown panel, one without a compare view, or a record no longer stored. */
+enum MHD_Result dtbi_page_compare(struct dtb_toolbar *tb, struct MHD_Connection *con, const char *a,
+                                  const char *b, const char *panel_id);
+/* 1 when the panel has a compare view: compare_html set, in a table that has that member
+ * (abi 2 and later; an abi 1 table ends before it and must not be read there). */
+static inline int dtbi_panel_has_compare(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 2 && p->compare_html != NULL;
+}
 
 /* ---- who gets the toolbar (gate.c) ------------------------------------------------------- */
 

@@ -1,11 +1,15 @@
 /*
  * page.c - the toolbar's own page, at url_prefix itself, for allowed clients only:
  *
- *   GET <prefix>/                         the page: an HTML shell that loads page.js, toolbar.css
- *                                         and page.css by URL (no inline script or style), sent
- *                                         with a strict Content-Security-Policy
+ *   GET <prefix>/                         the page: an HTML shell that loads common.js, page.js,
+ *                                         toolbar.css and page.css by URL (no inline script
+ *                                         or style), sent with a strict
+ *                                         Content-Security-Policy
  *   GET <prefix>                          redirects to <prefix>/
  *   GET <prefix>/api/requests/<id>.json   one stored record as a download
+ *   GET <prefix>/api/compare/<a>/<b>/panels/<panel>
+ *                                         one panel's own comparison of two stored records
+ *                                         (its compare_html), an HTML fragment
  *
  * The page itself (history with filters, a request's panels, compare, export, editor links) is
  * page.js, rendered from the same JSON URLs as the injected toolbar. Also here: the summary
@@ -71,6 +75,8 @@ enum MHD_Result dtbi_page_serve(struct dtb_toolbar *tb, struct MHD_Connection *c
     dtb_buf_append_str(&b, "\"><link rel=\"stylesheet\" href=\"");
     asset_url(&b, prefix, "page.css");
     dtb_buf_append_str(&b, "\"><script src=\"");
+    asset_url(&b, prefix, "common.js"); /* what page.js shares with toolbar.js, run first */
+    dtb_buf_append_str(&b, "\" defer></script><script src=\"");
     asset_url(&b, prefix, "page.js");
     dtb_buf_append_str(&b, "\" defer></script></head>\n<body><dtb-page id=\"dtb-page\" "
                            "data-prefix=\"");
@@ -121,6 +127,58 @@ enum MHD_Result dtbi_page_export(struct dtb_toolbar *tb, struct MHD_Connection *
     return queue(con, MHD_HTTP_OK, r);
 }
 
+/* A panel's stats in a record, or NULL; *dropped is set when the record kept only a marker
+ * (the panel's data was over record_max_bytes). */
+static const json_t *panel_stats(const json_t *rec, const char *panel_id, int *dropped)
+{
+    const json_t *stats = json_object_get(json_object_get(rec, "panels"), panel_id);
+    if (json_is_true(json_object_get(stats, "truncated"))) {
+        *dropped = 1;
+        return NULL;
+    }
+    return stats;
+}
+
+enum MHD_Result dtbi_page_compare(struct dtb_toolbar *tb, struct MHD_Connection *con, const char *a,
+                                  const char *b, const char *panel_id)
+{
+    const struct dtb_panel_ops *p = dtbi_panel_find(tb, panel_id);
+    json_t *ra, *rb;
+    struct dtb_buf out;
+    struct MHD_Response *r;
+    int dropped = 0;
+    if (p == NULL || !dtbi_panel_has_compare(p))
+        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
+                              json_pack("{s:s}", "error", "no compare view for this panel"));
+    ra = dtbi_load_record(tb, a);
+    rb = ra != NULL ? dtbi_load_record(tb, b) : NULL;
+    if (rb == NULL) {
+        json_decref(ra);
+        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
+                              json_pack("{s:s}", "error", "unknown or expired request id"));
+    }
+    const json_t *sa = panel_stats(ra, panel_id, &dropped);
+    const json_t *sb = panel_stats(rb, panel_id, &dropped);
+    dtb_buf_init(&out);
+    if (dropped)
+        dtb_buf_append_str(&out, "<p class=\"dtb-warn\">This panel's data was dropped from one "
+                                 "of the records (it was larger than record_max_bytes).</p>");
+    if (p->compare_html(sa, sb, &out) != 0 || out.failed) {
+        dtb_buf_free(&out);
+        json_decref(ra);
+        json_decref(rb);
+        return dtbi_send_json(con, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                              json_pack("{s:s}", "error", "this panel failed to compare"));
+    }
+    json_decref(ra);
+    json_decref(rb);
+    size_t len = out.len;
+    r = dtbi_real()->from_buffer_with_free_callback(len, dtb_buf_steal(&out), free);
+    if (r != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    return queue(con, MHD_HTTP_OK, r);
+}
+
 void dtbi_page_summary_flags(const struct dtb_request *rq, const json_t *panels, json_t *summary)
 {
     const json_t *sql = json_object_get(panels, "sql");
@@ -151,7 +209,9 @@ json_t *dtbi_page_editor_json(const struct dtb_toolbar *tb)
 {
     if (tb->cfg.editor == NULL)
         return NULL;
-    return json_pack("{s:s,s:O,s:s?}", "template", tb->cfg.editor, "paths",
-                     tb->cfg.editor_paths != NULL ? tb->cfg.editor_paths : json_array(),
+    /* "o" takes the reference: the config's array gets one more, a new empty one is given */
+    return json_pack("{s:s,s:o,s:s?}", "template", tb->cfg.editor, "paths",
+                     tb->cfg.editor_paths != NULL ? json_incref(tb->cfg.editor_paths)
+                                                  : json_array(),
                      "source_root", tb->cfg.source_root);
 }

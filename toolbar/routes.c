@@ -6,6 +6,7 @@
  *   GET api/requests/<id>                     one stored record, plus "nav" (titles, subtitles)
  *   GET api/requests/<id>/panels/<panel>      one panel as an HTML fragment
  *   GET api/requests/<id>.json                one stored record as a download (page.c)
+ *   GET api/compare/<a>/<b>/panels/<panel>    one panel's comparison of two records (page.c)
  *   GET / (the prefix itself)                 the toolbar's own page (page.c)
  *
  * Everything is rendered from the stored JSON, so any process sharing the store can answer.
@@ -160,8 +161,9 @@ static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connectio
         dtb_buf_reset(&sub);
         if (p->nav_subtitle != NULL && p->nav_subtitle(stats, &sub) != 0)
             dtb_buf_reset(&sub);
-        json_array_append_new(nav, json_pack("{s:s,s:s,s:s}", "id", p->id, "title", p->title,
-                                             "subtitle", sub.data ? sub.data : ""));
+        json_array_append_new(nav, json_pack("{s:s,s:s,s:s,s:b}", "id", p->id, "title", p->title,
+                                             "subtitle", sub.data ? sub.data : "", "compare",
+                                             dtbi_panel_has_compare(p)));
     }
     dtb_buf_free(&sub);
     json_object_set_new(rec, "nav", nav);
@@ -260,6 +262,27 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
             pid[n] = '\0';
             return serve_panel(tb, con, idbuf, pid);
         }
+    }
+    if (plen > 13 && strncmp(path, "/api/compare/", 13) == 0) {
+        /* /api/compare/<a>/<b>/panels/<panel> */
+        const char *ids = path + 13;
+        char a[17], b[17], pid[64];
+        size_t rest = plen - 13, n;
+        if (!is_get)
+            return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        if (rest < 16 + 1 + 16 + 8 || !valid_id(ids, 16) || ids[16] != '/' ||
+            !valid_id(ids + 17, 16) || strncmp(ids + 33, "/panels/", 8) != 0)
+            return send_error(con, MHD_HTTP_NOT_FOUND, "no such toolbar URL");
+        n = rest - 41;
+        if (n == 0 || n >= sizeof(pid) || memchr(ids + 41, '/', n) != NULL)
+            return send_error(con, MHD_HTTP_NOT_FOUND, "unknown panel");
+        memcpy(a, ids, 16);
+        a[16] = '\0';
+        memcpy(b, ids + 17, 16);
+        b[16] = '\0';
+        memcpy(pid, ids + 41, n);
+        pid[n] = '\0';
+        return dtbi_page_compare(tb, con, a, b, pid);
     }
     if (plen > 5 && strncmp(path, "/sql/", 5) == 0) {
         char action[16];

@@ -98,7 +98,7 @@ struct dtb_toolbar *dtb_toolbar_create(const char *path, struct dtb_error *err)
 
 dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb_panel_ops *ops)
 {
-    if (tb == NULL || ops == NULL || ops->abi != DTB_PANEL_ABI || ops->id == NULL ||
+    if (tb == NULL || ops == NULL || ops->abi < DTB_PANEL_ABI_MIN || ops->abi > DTB_PANEL_ABI || ops->id == NULL ||
         ops->id[0] == '\0' || ops->to_json == NULL || ops->title == NULL)
         return DTB_EINVAL;
     if (tb->started)

@@ -11,9 +11,14 @@
  *   on_request_end     at MHD's completion, after the response was sent
  *   to_json            the panel's stats: stored with the request in the history store
  *   nav_subtitle / render_html  later, from the stored JSON only, in any process
+ *   compare_html                two requests' stored JSON side by side (the toolbar's page)
  *
- * Rule: render_html and nav_subtitle see only the stored JSON, so the memory store, the Redis
- * store and history share one path.
+ * Rule: render_html, nav_subtitle and compare_html see only the stored JSON, so the memory
+ * store, the Redis store and history share one path.
+ *
+ * The table grows at its end only. Its `abi` says which members it has: a table built with
+ * DTB_PANEL_ABI 1 (before compare_html) is still accepted and its panel has no compare view;
+ * the core never reads a member that the table's abi does not have.
  */
 #ifndef DEBUGTOOLBAR_PANEL_H
 #define DEBUGTOOLBAR_PANEL_H
@@ -61,13 +66,15 @@ DTB_EXPORT char *dtb_buf_steal(struct dtb_buf *b);
 
 /* ---- panels --------------------------------------------------------------------------- */
 
-#define DTB_PANEL_ABI 1
+#define DTB_PANEL_ABI 2     /* this header's table: every member below */
+#define DTB_PANEL_ABI_MIN 1 /* the oldest table still accepted (no compare_html) */
 
 /* The panel needs the HTML body as the app built it (dtb_request_body), e.g. to check it. */
 #define DTB_PANEL_WANTS_BODY 0x1u
 
 struct dtb_panel_ops {
-    unsigned abi;      /* DTB_PANEL_ABI; dtb_toolbar_add_panel() refuses a mismatch */
+    unsigned abi;      /* DTB_PANEL_ABI; dtb_toolbar_add_panel() refuses one outside
+                          DTB_PANEL_ABI_MIN..DTB_PANEL_ABI */
     const char *id;    /* "sql": stable; used in URLs, JSON keys, config */
     const char *title; /* shown as the panel's heading and in the sidebar */
     int default_on;    /* enabled when the config does not list panels */
@@ -100,6 +107,17 @@ struct dtb_panel_ops {
      * Append comma-separated metrics, no leading comma. */
     int (*server_timing)(void *panel_state, struct dtb_request *rq, void *req_state,
                          struct dtb_buf *out);
+
+    /* ---- since DTB_PANEL_ABI 2 (new members go below, never above) ---- */
+
+    /* Two requests compared, for the toolbar's page: an HTML fragment from the two stored
+     * stats of this panel, a from the earlier request and b from the later one ("added" means
+     * added by b). Either may be NULL: the panel recorded nothing for that request. Same rules
+     * as render_html: the stored JSON only, every recorded string through
+     * dtb_buf_append_html. Return 0, or -1 (the page shows a plain text diff of the JSON
+     * instead). Without it the page shows that text diff. Served at
+     * <url_prefix>/api/compare/<a>/<b>/panels/<id>. */
+    int (*compare_html)(const json_t *a, const json_t *b, struct dtb_buf *out);
 };
 
 /*

@@ -3,7 +3,8 @@
  * headless, driven by playwright-core), against the demo: requests made by a JSON-only client
  * (node's fetch, no browser) are listed, updated live and filtered; a bookmarked filter URL
  * reproduces its view; a request's panels open beside the list; two requests compared show the
- * query one added; a record downloads as JSON and a permalink opens it; call sites link to the
+ * query one added, and a panel's own compare view (the Cache panel's) where it has one; a
+ * record downloads as JSON and a permalink opens it; call sites and profiler frames link to the
  * configured editor with the mapped path (on the page and in the injected toolbar); keyboard
  * use; all under the page's own strict CSP with no violation and no console error; a client
  * outside "hosts" gets the app's own 404.
@@ -187,6 +188,9 @@ async function main() {
     assert.match(await changed.textContent(), /FROM cat WHERE id = \?\s*110/);
     assert.strictEqual(await page.locator(pg('.dtb-cmp-sql tr[data-change="removed"]')).count(), 0);
     assert.ok(await page.locator(pg(".dtb-cmp-timings tbody tr")).count() >= 2);
+    /* each timing in its unit: nanoseconds shown as ms, counts as counts */
+    assert.match(await page.locator(pg('.dtb-cmp-timings tr:has(td:text-is("cpu_ns"))')).textContent(), /^cpu_ns\d+\.\d{3} ms\d+\.\d{3} ms-?\d+\.\d{3} ms$/);
+    assert.match(await page.locator(pg('.dtb-cmp-timings tr:has(td:text-is("faults_minor"))')).textContent(), /^faults_minor\d+\d+-?\d+$/);
     /* the request header that differs, and one that does not */
     const hdr = page.locator(pg('.dtb-cmp-headers tr[data-change="changed"]:has-text("x-trace")'));
     assert.match(await hdr.textContent(), /x-traceonetwo/);
@@ -198,6 +202,32 @@ async function main() {
     await page.reload();
     await page.locator(pg('.dtb-cmp-sql tr[data-change="added"]')).waitFor();
   }, browser);
+
+  await test("compare: a panel's own view (Cache), escaped; the text diff when it fails", async (page) => {
+    /* the same search twice: the first misses the demo's page cache, the second hits it */
+    const q = "<img src=x onerror=alert(1)>" + Date.now();
+    const a = await client("/search?q=" + encodeURIComponent(q));
+    const b = await client("/search?q=" + encodeURIComponent(q));
+    await page.goto(PAGE + "#cmp=" + a + "," + b);
+    const view = page.locator(pg('.dtb-cmp-panel[data-panel="cache"] .dtb-cmp-cache'));
+    await view.waitFor();
+    assert.match(await page.locator(pg('.dtb-cmp-section:has(.dtb-cmp-panel[data-panel="cache"]) > summary')).textContent(), /^Cache/);
+    const get = view.locator('.dtb-cmp-keys tr[data-change="changed"]');
+    assert.strictEqual(await get.count(), 1);
+    const cells = await get.locator("td").allTextContents();
+    assert.deepStrictEqual(cells.slice(1), ["get", "search:" + q, "miss", "hit"]);
+    assert.match(await view.locator('.dtb-cmp-figures tr:has(th:text-is("hits"))').textContent(), /01\+1$/);
+    assert.strictEqual(await page.locator(pg(".dtb-compare img")).count(), 0, "the key stays text");
+    /* panels without a view keep the text diff of their JSON */
+    await page.locator(pg('.dtb-cmp-section > summary:has-text("Panel templates (JSON)")')).waitFor();
+    await shot(page, "05-compare-panel");
+    /* a view that cannot be had (here: the server says so) falls back to the text diff */
+    await page.route("**/api/compare/**", (route) => route.fulfill({ status: 404, contentType: "application/json", body: "{}" }));
+    await page.reload();
+    const box = page.locator(pg('.dtb-cmp-panel[data-panel="cache"] pre.dtb-diff'));
+    await box.waitFor();
+    assert.match(await box.textContent(), /"hits": 0[\s\S]*"hits": 1/);
+  }, browser, true);
 
   await test("export: the record downloads as JSON; a permalink opens the request", async (page) => {
     const id = ids["/api/cats?page=2"];
@@ -255,6 +285,56 @@ async function main() {
     assert.strictEqual(await page.evaluate(() => window.debugToolbarPage.editorUrl(
       { template: "javascript:alert(1)//{file}", paths: [] }, "/a.c", "1")), null);
     await shot(page, "04-page");
+  }, browser);
+
+  await test("profiler frames link to the editor with the mapped path: top functions, flame graph", async (page) => {
+    /* the demo's 1 MB page, profiled, until a profile holds the demo's own frames (a request
+     * of a few ms gets a handful of samples; under load one may get none) */
+    const MAPPED = /^vscode:\/\/file\/\/home\/me\/src\/examples\/petshop\/[a-z]+\.c:\d+$/;
+    let id = null;
+    for (let i = 0; i < 20 && !id; i++) {
+      const r = await fetch(ON + "/big?dtb-profile=1");
+      await r.arrayBuffer();
+      const rid = r.headers.get("x-debug-toolbar-id");
+      let rec = null;
+      for (let k = 0; k < 50 && !rec; k++) {
+        const j = await fetch(ON + "/_debug_toolbar/api/requests/" + rid);
+        if (j.status === 200) rec = await j.json();
+        else await new Promise((res) => setTimeout(res, 100));
+      }
+      const frames = ((rec && rec.panels.profile) || {}).frames || [];
+      if (frames.some((f) => /examples\/petshop\//.test(f.file || ""))) id = rid;
+    }
+    assert.ok(id, "a profile with the demo's frames");
+    await page.goto(PAGE + "#r=" + id + "&panel=profile");
+    /* the top functions table */
+    const top = page.locator(pg('.dtb-page-panel table a.dtb-src-link:has-text("examples/petshop/")')).first();
+    await top.waitFor();
+    assert.match(await top.getAttribute("href"), MAPPED);
+    /* the flame graph (profile.js, loaded by the page): a frame's details */
+    const frame = page.locator(pg('.dtb-flame-frame[title*="examples/petshop/"]')).first();
+    await frame.hover();
+    const flame = page.locator(pg(".dtb-flame-details a.dtb-src-link"));
+    await flame.waitFor();
+    assert.match(await flame.getAttribute("href"), MAPPED);
+    assert.strictEqual(await flame.textContent(), await frame.getAttribute("title").then((t) => /\((.*?)\)/.exec(t)[1]));
+    await shot(page, "06-profile-links");
+    /* the injected toolbar: the same link in the flame graph's details */
+    let found = false;
+    for (let i = 0; i < 20 && !found; i++) {
+      await page.goto(ON + "/big?dtb-profile=1");
+      await page.waitForFunction(() => window.debugToolbar && window.debugToolbar.record(), null, { timeout: 10000 });
+      found = await page.evaluate(() => ((window.debugToolbar.record().panels.profile || {}).frames || [])
+        .some((f) => /examples\/petshop\//.test(f.file || "")));
+    }
+    assert.ok(found, "a profiled page with the demo's frames");
+    await page.click("dtb-toolbar >> .dtb-handle");
+    await page.click('dtb-toolbar >> .dtb-panel-btn:has(.dtb-panel-title:text-is("Profile"))');
+    const tframe = page.locator('dtb-toolbar >> .dtb-flame-frame[title*="examples/petshop/"]').first();
+    await tframe.hover();
+    const tl = page.locator("dtb-toolbar >> .dtb-flame-details a.dtb-src-link");
+    await tl.waitFor();
+    assert.match(await tl.getAttribute("href"), MAPPED);
   }, browser);
 
   await test("keyboard: Tab through the filters to a request, Enter opens it, Escape closes", async (page) => {

@@ -241,6 +241,27 @@ START_TEST(test_site_spans)
 }
 END_TEST
 
+/* The Profile panel's top functions: a frame's file:line is an editor link's source, escaped;
+ * a frame without a line names its file only, unlinked. */
+START_TEST(test_profile_sites)
+{
+    extern const struct dtb_panel_ops dtb_panel_profile;
+    json_t *stats = json_pack(
+        "{s:b,s:s,s:i,s:i,s:i,s:i,s:i,s:[{s:s,s:s,s:i},{s:s,s:s}],s:[{s:[i,i],s:i}]}", "on", 1,
+        "mode", "cpu", "rate_hz", 1000, "interval_ns", 1000000, "samples", 3, "signals", 3,
+        "dropped", 0, "frames", "name", "handler", "file", "/src/<a>.c", "line", 41, "name", "leaf",
+        "file", "/src/nolines.c", "stacks", "f", 0, 1, "n", 3);
+    struct dtb_buf b; /* not render(): the fragment carries its JSON data blocks */
+    dtb_buf_init(&b);
+    ck_assert_int_eq(dtb_panel_profile.render_html(stats, &b), 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "<span class=\"dtb-src\" data-file=\"/src/&lt;a&gt;.c\" "
+                                         "data-line=\"41\">/src/&lt;a&gt;.c:41</span>"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<td>/src/nolines.c <span class=\"dtb-muted\">"));
+    json_decref(stats);
+    dtb_buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("panels");
@@ -253,6 +274,7 @@ int main(void)
     tcase_add_test(tc, test_memory_panel);
     tcase_add_test(tc, test_render_helpers);
     tcase_add_test(tc, test_site_spans);
+    tcase_add_test(tc, test_profile_sites);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,333 @@
+/*
+ * common.js - what the injected toolbar (toolbar.js) and the toolbar's own page (page.js)
+ * share, in one place: remembered settings, DOM helpers, a panel fragment shown (imported,
+ * bars laid out, file:line made editor links, the log filter, the panel's own module), the
+ * editor link builder, the SQL panel's signed actions and the theme switch.
+ *
+ * toolbar.js loads it (with the page's CSP nonce) before it starts; the page's shell lists it
+ * before page.js. It registers window.debugToolbarModules["common.js"], a function that returns
+ * the helpers: a function, because no element of the page can stand in for one (an element
+ * with that id or name is an element, never a function), and both callers check for that.
+ * Same rules as its callers: recorded strings reach the DOM through textContent, fragments
+ * (escaped by the server) through DOMParser, which never runs scripts; no inline style.
+ */
+(function () {
+  "use strict";
+  var modules = window.debugToolbarModules = window.debugToolbarModules || {};
+
+  /* localStorage under "dtb.", or nothing (private mode) */
+  var store = {
+    get: function (k, d) {
+      try {
+        var v = window.localStorage.getItem("dtb." + k);
+        return v === null ? d : v;
+      } catch (e) {
+        return d;
+      }
+    },
+    set: function (k, v) {
+      try {
+        window.localStorage.setItem("dtb." + k, v);
+      } catch (e) { /* private mode: not kept */ }
+    }
+  };
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) {
+      e.className = cls;
+    }
+    if (text !== undefined && text !== null) {
+      e.textContent = String(text);
+    }
+    return e;
+  }
+
+  function button(cls, text, label) {
+    var b = el("button", cls, text);
+    b.type = "button";
+    if (label) {
+      b.setAttribute("aria-label", label);
+      b.title = label;
+    }
+    return b;
+  }
+
+  /* Appends each of kids to parent, in order; returns parent. */
+  function append(parent, kids) {
+    kids.forEach(function (k) {
+      parent.appendChild(k);
+    });
+    return parent;
+  }
+
+  /* GETs url (same origin) as text; rejects with "HTTP <status>" unless it is 2xx. */
+  function getText(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) {
+        throw new Error("HTTP " + r.status);
+      }
+      return r.text();
+    });
+  }
+
+  /* Timer bars: their place and width come as data attributes, set through the CSSOM. */
+  function layoutBars(node) {
+    Array.prototype.forEach.call(node.querySelectorAll(".dtb-bar"), function (bar) {
+      var left = parseFloat(bar.getAttribute("data-left")) || 0;
+      var width = parseFloat(bar.getAttribute("data-width")) || 0;
+      bar.style.marginLeft = Math.max(0, Math.min(100, left)) + "%";
+      bar.style.width = Math.max(0.5, Math.min(100, width)) + "%";
+    });
+  }
+
+  /* ---- editor links: <span class="dtb-src" data-file data-line> become <a href> ---------- */
+
+  function normalizePath(p) {
+    var abs = p.charAt(0) === "/";
+    var out = [];
+    p.split("/").forEach(function (s) {
+      if (s === "" || s === ".") {
+        return;
+      }
+      if (s === "..") {
+        if (out.length && out[out.length - 1] !== "..") {
+          out.pop();
+        } else if (!abs) {
+          out.push(s);
+        }
+        return;
+      }
+      out.push(s);
+    });
+    return (abs ? "/" : "") + out.join("/");
+  }
+
+  /* The editor URL for file:line, or null. ed is the record's "editor": {"template", "paths":
+   * [{"from", "to"}], "source_root"}. The file is resolved against source_root, mapped by the
+   * first "from" that is a whole-directory prefix, and percent-encoded (slashes kept); the line
+   * is digits only; only the configured template's own scheme is accepted. */
+  function editorUrl(ed, file, line) {
+    if (!ed || typeof ed.template !== "string" || !file) {
+      return null;
+    }
+    var path = file;
+    if (path.charAt(0) !== "/" && ed.source_root) {
+      path = ed.source_root + "/" + path;
+    }
+    path = normalizePath(path);
+    (ed.paths || []).some(function (m) {
+      var from = normalizePath(String(m.from || ""));
+      if (from && (path === from || path.indexOf(from === "/" ? "/" : from + "/") === 0)) {
+        path = String(m.to || "") + path.slice(from === "/" ? 0 : from.length);
+        return true;
+      }
+      return false;
+    });
+    var enc = path.split("/").map(encodeURIComponent).join("/");
+    var ln = /^\d{1,9}$/.test(String(line)) ? String(line) : "1";
+    var url = ed.template.replace(/\{file\}/g, enc).replace(/\{line\}/g, ln);
+    var scheme = /^([a-z][a-z0-9+.\-]*):/i.exec(ed.template);
+    if (!scheme || url.slice(0, scheme[0].length).toLowerCase() !== scheme[0].toLowerCase() ||
+        /^(javascript|data|vbscript|blob):$/i.test(scheme[0])) {
+      return null;
+    }
+    return url;
+  }
+
+  function linkSources(node, ed) {
+    Array.prototype.forEach.call(node.querySelectorAll(".dtb-src"), function (s) {
+      var url = editorUrl(ed, s.getAttribute("data-file"), s.getAttribute("data-line"));
+      if (!url || s.parentNode.tagName === "A") {
+        return;
+      }
+      var a = el("a", "dtb-src-link");
+      a.href = url;
+      a.title = "Open in the editor";
+      s.parentNode.insertBefore(a, s);
+      a.appendChild(s);
+    });
+  }
+
+  /* ---- a panel's fragment ------------------------------------------------------------------ */
+
+  /* Loads a panel's own script (an embedded asset the fragment names, e.g. profile.js) once,
+   * then runs it on the fragment's node with {linkSources(node)}. opts: {prefix, version,
+   * nonce, editor() (the editor settings now), alive(node) (still shown?)}. */
+  function loadModule(node, opts) {
+    var name = node ? node.getAttribute("data-dtb-module") : "";
+    if (!name || !/^[a-z0-9-]+\.js$/.test(name)) {
+      return;
+    }
+    var run = function () {
+      var mods = window.debugToolbarModules || {};
+      if (typeof mods[name] === "function" && opts.alive(node)) {
+        mods[name](node, { linkSources: function (n) { linkSources(n, opts.editor()); } });
+      }
+    };
+    if (typeof (window.debugToolbarModules || {})[name] === "function") {
+      run();
+      return;
+    }
+    var s = document.createElement("script");
+    s.src = opts.prefix + "/static/" + name + (opts.version ? "?v=" + opts.version : "");
+    if (opts.nonce) {
+      s.nonce = opts.nonce;
+    }
+    s.addEventListener("load", run);
+    document.head.appendChild(s);
+  }
+
+  /* Logging panel: show messages at or above the chosen level (remembered). */
+  function applyLogFilter(body, select) {
+    var min = parseInt(select.value, 10) || 0;
+    Array.prototype.forEach.call(body.querySelectorAll("tr[data-level]"), function (tr) {
+      tr.hidden = (parseInt(tr.getAttribute("data-level"), 10) || 0) < min;
+    });
+  }
+
+  /* Shows a panel's HTML fragment in body: imported (never run), bars laid out, file:line
+   * linked, the log filter set up, the panel's module run. opts as for loadModule. */
+  function showFragment(body, html, opts) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    body.textContent = "";
+    Array.prototype.forEach.call(doc.body.childNodes, function (n) {
+      body.appendChild(document.importNode(n, true));
+    });
+    layoutBars(body);
+    linkSources(body, opts.editor());
+    loadModule(body.querySelector("[data-dtb-module]"), opts);
+    var filter = body.querySelector(".dtb-log-filter");
+    if (filter) {
+      filter.value = store.get("logLevel", "10") || "10";
+      applyLogFilter(body, filter);
+      filter.addEventListener("change", function () {
+        store.set("logLevel", filter.value);
+        applyLogFilter(body, filter);
+      });
+    }
+  }
+
+  /* ---- the SQL panel's actions (EXPLAIN, re-run): signed requests -------------------------- */
+
+  function renderActionResult(box, data) {
+    box.textContent = "";
+    if (data.error) {
+      box.appendChild(el("p", "dtb-error", data.error));
+      return;
+    }
+    if (data.plan) {
+      var byParent = {};
+      data.plan.forEach(function (row) {
+        (byParent[row.parent] = byParent[row.parent] || []).push(row);
+      });
+      var build = function (parent) {
+        var ul = el("ul", "dtb-plan");
+        (byParent[parent] || []).forEach(function (row) {
+          var li = el("li", null, row.detail);
+          if (byParent[row.id]) {
+            li.appendChild(build(row.id));
+          }
+          ul.appendChild(li);
+        });
+        return ul;
+      };
+      box.appendChild(el("h4", "dtb-h", "Query plan"));
+      box.appendChild(build(0));
+      return;
+    }
+    var table = el("table", "dtb-table");
+    var thead = el("thead");
+    var tr = el("tr");
+    (data.columns || []).forEach(function (c) {
+      tr.appendChild(el("th", null, c));
+    });
+    thead.appendChild(tr);
+    table.appendChild(thead);
+    var tbody = el("tbody");
+    (data.rows || []).forEach(function (row) {
+      var r = el("tr");
+      row.forEach(function (v) {
+        r.appendChild(el("td", null, v === null ? "NULL" :
+          (typeof v === "object" ? JSON.stringify(v) : v)));
+      });
+      tbody.appendChild(r);
+    });
+    table.appendChild(tbody);
+    box.appendChild(el("h4", "dtb-h", "Result" + (data.truncated ? " (first 100 rows)" : "")));
+    box.appendChild(table);
+  }
+
+  /* A click in a panel: when on an action button, runs it for requestId and shows the result
+   * under the button. */
+  function sqlActionClick(ev, prefix, requestId) {
+    var b = ev.target.closest ? ev.target.closest(".dtb-sql-action") : null;
+    if (!b || !requestId) {
+      return;
+    }
+    var cell = b.parentNode;
+    var box = cell.querySelector(".dtb-sql-result");
+    if (!box) {
+      box = el("div", "dtb-sql-result");
+      cell.appendChild(box);
+    }
+    box.textContent = "Running\u2026";
+    fetch(prefix + "/sql/" + encodeURIComponent(b.getAttribute("data-action")), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        request: requestId,
+        query: parseInt(b.getAttribute("data-query"), 10),
+        sig: b.getAttribute("data-sig")
+      })
+    }).then(function (r) {
+      return r.json();
+    }).then(function (data) {
+      renderActionResult(box, data);
+    }).catch(function (e) {
+      box.textContent = "";
+      box.appendChild(el("p", "dtb-error", "The action failed (" + e.message + ")."));
+    });
+  }
+
+  /* ---- the theme: the system's (prefers-color-scheme), light or dark, remembered ---------- */
+
+  var THEMES = ["auto", "light", "dark"];
+
+  /* Applies the remembered theme to wrap and cycles it on btn's clicks; also(t) runs after. */
+  function themeSwitch(wrap, btn, also) {
+    var apply = function (t) {
+      wrap.classList.remove("dtb-theme-light", "dtb-theme-dark");
+      if (t !== "auto") {
+        wrap.classList.add("dtb-theme-" + t);
+      }
+      btn.title = "Theme: " + t + " (click to change)";
+      if (also) {
+        also(t);
+      }
+    };
+    btn.addEventListener("click", function () {
+      var t = THEMES[(THEMES.indexOf(store.get("theme", "auto")) + 1) % THEMES.length];
+      store.set("theme", t);
+      apply(t);
+    });
+    apply(store.get("theme", "auto"));
+  }
+
+  var api = {
+    store: store,
+    el: el,
+    button: button,
+    append: append,
+    getText: getText,
+    editorUrl: editorUrl,
+    linkSources: linkSources,
+    showFragment: showFragment,
+    sqlActionClick: sqlActionClick,
+    themeSwitch: themeSwitch
+  };
+  modules["common.js"] = function () {
+    return api;
+  };
+}());
