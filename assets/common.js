@@ -315,8 +315,20 @@
     apply(store.get("theme", "auto"));
   }
 
+  /* A History line's marks from its panels (summary "marks"): [text, badge class, title], in
+   * the order the panels gave them; a level other than warn or error shows as info. */
+  function marks(r) {
+    return (Array.isArray(r.marks) ? r.marks : []).filter(function (m) {
+      return m && typeof m.text === "string";
+    }).map(function (m) {
+      var level = m.level === "error" ? "dtb-error" : (m.level === "warn" ? "dtb-warn" : "dtb-info");
+      return [m.text, level, (m.panel ? m.panel + ": " : "") + String(m.title || m.text)];
+    });
+  }
+
   var api = {
     store: store,
+    marks: marks,
     el: el,
     button: button,
     append: append,

@@ -300,7 +300,7 @@
     } else if (r.log_warnings > 0) {
       out.push(["warning", "dtb-warn"]);
     }
-    return out;
+    return out.concat(ui.marks(r)); /* the panels' own marks (e.g. a route that leaks) */
   }
 
   function renderList() {
@@ -372,7 +372,11 @@
       row.appendChild(el("td", "dtb-num", r.queries === undefined ? "" : r.queries));
       td = el("td", "dtb-flags");
       flags(r).forEach(function (f) {
-        td.appendChild(el("span", "dtb-badge " + f[1], f[0]));
+        var badge = el("span", "dtb-badge " + f[1], f[0]);
+        if (f[2]) {
+          badge.title = f[2];
+        }
+        td.appendChild(badge);
       });
       row.appendChild(td);
       if (hasPort) {

@@ -302,6 +302,11 @@
       /* an HTML page to a navigation that got no toolbar: why (also in X-Debug-Toolbar-Skip) */
       td.appendChild(el("span", "dtb-badge dtb-warn dtb-why-not", "no toolbar: " + r.why_not));
     }
+    ui.marks(r).forEach(function (m) {
+      var badge = el("span", "dtb-badge dtb-mark " + m[1], m[0]);
+      badge.title = m[2];
+      td.appendChild(badge);
+    });
     tr.appendChild(td);
     if (daemons) {
       tr.appendChild(el("td", "dtb-muted dtb-daemon", r.daemon || ""));

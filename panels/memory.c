@@ -409,6 +409,20 @@ static void count_row(struct dtb_buf *out, const json_t *stats, const char *titl
     dtb_buf_append_str(out, "</td></tr>");
 }
 
+/* History marks the route whose latest requests each left bytes behind. */
+static int mem_marks(const json_t *stats, json_t *marks)
+{
+    json_int_t streak = iget(stats, "leak_streak");
+    char title[160];
+    if (streak < 2)
+        return 0;
+    snprintf(title, sizeof(title),
+             "The last %lld requests to this route each left bytes behind (%lld bytes in all)",
+             (long long)streak, (long long)iget(stats, "leak_streak_bytes"));
+    return json_array_append_new(marks, json_pack("{s:s,s:s,s:s}", "text", "leaks", "title",
+                                                  title, "level", "warn"));
+}
+
 static int mem_render(const json_t *stats, struct dtb_buf *out)
 {
     const json_t *live = json_object_get(stats, "live"), *g, *a0, *a1;
@@ -528,6 +542,7 @@ const struct dtb_panel_ops dtb_panel_memory = {
     .init = mem_init,
     .on_request_start = mem_start,
     .on_request_end = mem_end,
+    .summary_marks = mem_marks,
     .to_json = mem_to_json,
     .nav_subtitle = mem_subtitle,
     .render_html = mem_render,

@@ -383,6 +383,11 @@ static inline int dtbi_panel_has_compare(const struct dtb_panel_ops *p)
     return p->abi >= 2 && p->compare_html != NULL;
 }
 
+static inline int dtbi_panel_has_marks(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 2 && p->summary_marks != NULL;
+}
+
 /* ---- who gets the toolbar (gate.c) ------------------------------------------------------- */
 
 /* At the first handler call of a request whose socket peer passed (request.c): 1 when the

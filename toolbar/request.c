@@ -549,6 +549,30 @@ size_t dtbi_request_bytes(const struct dtb_request *rq)
            rq->pair_count * PAIR_MEM_OVERHEAD;
 }
 
+/* The panels' marks for History (summary_marks), each with its panel's id, as summary.marks. */
+static void summary_marks(const struct dtb_toolbar *tb, const json_t *panels, json_t *summary)
+{
+    json_t *marks = json_array(), *m;
+    size_t i;
+    for (size_t k = 0; k < tb->nenabled && marks != NULL; k++) {
+        const struct dtb_panel_ops *p = tb->enabled_panels[k];
+        const json_t *stats = json_object_get(panels, p->id);
+        size_t before = json_array_size(marks);
+        if (stats == NULL || !dtbi_panel_has_marks(p))
+            continue;
+        p->summary_marks(stats, marks);
+        json_array_foreach(marks, i, m)
+        {
+            if (i >= before && json_is_object(m))
+                json_object_set_new(m, "panel", json_string(p->id));
+        }
+    }
+    if (json_array_size(marks) > 0)
+        json_object_set_new(summary, "marks", marks);
+    else
+        json_decref(marks);
+}
+
 int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char **text_out)
 {
     struct dtb_toolbar *tb = rq->tb;
@@ -578,6 +602,7 @@ int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char 
     if (summary == NULL || panels == NULL)
         goto fail;
     dtbi_page_summary_flags(rq, panels, summary);
+    summary_marks(tb, panels, summary);
     if (rq->why_not != NULL) /* said in X-Debug-Toolbar-Skip (filter.c) */
         json_object_set_new(summary, "why_not", json_string(rq->why_not));
     if (rq->daemon != NULL) /* the listening address that served it (filter.c) */

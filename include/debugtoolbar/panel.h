@@ -118,6 +118,12 @@ struct dtb_panel_ops {
      * instead). Without it the page shows that text diff. Served at
      * <url_prefix>/api/compare/<a>/<b>/panels/<id>. */
     int (*compare_html)(const json_t *a, const json_t *b, struct dtb_buf *out);
+    /* Marks for the request's line in History and on the toolbar's page, from the stored stats
+     * when the record is built: append to marks (a JSON array) objects {"text": a short label,
+     * "title": one sentence that explains it, "level": "info", "warn" or "error"}. The core
+     * adds "panel" (the panel's id) to each and stores them in the request's summary as
+     * "marks". Return 0, or -1 (what was appended is kept). */
+    int (*summary_marks)(const json_t *stats, json_t *marks);
 };
 
 /*

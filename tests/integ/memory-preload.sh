@@ -83,6 +83,15 @@ assert m["leak_streak"] == int(sys.argv[2]) and m["leak_streak_bytes"] == 48 * i
 PY
     done
     curl_ -o "$tmp/panel.html" "$base/_debug_toolbar/api/requests/$id/panels/memory"
+    # History marks the route: the third /leak's line says it leaks, the memory panel's mark
+    curl_ "$base/_debug_toolbar/api/requests" | python3 -c '
+import json, sys
+rows = {r["id"]: r for r in json.load(sys.stdin)}
+m = rows[sys.argv[1]].get("marks")
+assert m == [{"panel": "memory", "text": "leaks", "level": "warn", "title": "The last 3 requests to this route each left bytes behind (144 bytes in all)"}], m
+firsts = [r for r in rows.values() if r["path"] == "/leak" and r["id"] != sys.argv[1]]
+assert any("marks" not in r for r in firsts), firsts  # the first of them: no streak yet
+' "$id" || fail "$mode: the history does not mark the leaking route"
     grep -q '<code>leak_two</code>' "$tmp/panel.html" || fail "$mode: the panel does not name leak_two"
     grep -q 'Blocks left live at the end' "$tmp/panel.html" || fail "$mode: the panel's live list"
     grep -q '<th>Left live at the end</th><td class="dtb-num">2</td><td>48 B</td>' "$tmp/panel.html" ||
