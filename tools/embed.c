@@ -3,8 +3,12 @@
  * dtbi_assets[] (see toolbar/internal.h), so the library serves its UI with no files at run time.
  *
  * Usage: embed FILE... > assets.c
- * Each asset is named by its basename; its ETag is the first 16 hex digits of its SHA-256
- * (nettle). Deliberately no compression: the toolbar's URLs are served on loopback.
+ * Each asset is named by its basename; its ETag is the first 16 hex digits of a SHA-256
+ * (nettle) over the whole set's digest and then its own bytes: it changes with the asset, and
+ * also with any other asset. The ETag is also each asset's version in URLs (?v=), and a script
+ * loads the others with its own version (the injected toolbar.js loads common.js and
+ * profile.js with toolbar.js's): a new build of any of them must be a new URL for all.
+ * Deliberately no compression: the toolbar's URLs are served on loopback.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +78,25 @@ int main(int argc, char **argv)
         printf("\n    0x00};\n\n");
         free(data);
     }
+    /* the set's digest: every asset's name, size and bytes, in order */
+    unsigned char set[SHA256_DIGEST_SIZE];
+    struct sha256_ctx all;
+    sha256_init(&all);
+    for (int i = 1; i < argc; i++) {
+        size_t len;
+        unsigned char *data = read_all(argv[i], &len);
+        const char *base = strrchr(argv[i], '/');
+        char head[64];
+        base = base ? base + 1 : argv[i];
+        if (data == NULL)
+            return 1;
+        int n = snprintf(head, sizeof(head), "%zu:", len);
+        sha256_update(&all, strlen(base) + 1, (const uint8_t *)base);
+        sha256_update(&all, (size_t)n, (const uint8_t *)head);
+        sha256_update(&all, len, data);
+        free(data);
+    }
+    sha256_digest(&all, sizeof(set), set);
     printf("const struct dtbi_asset dtbi_assets[] = {\n");
     for (int i = 1; i < argc; i++) {
         size_t len;
@@ -85,6 +108,7 @@ int main(int argc, char **argv)
         if (data == NULL)
             return 1;
         sha256_init(&ctx);
+        sha256_update(&ctx, sizeof(set), set);
         sha256_update(&ctx, len, data);
         sha256_digest(&ctx, sizeof(digest), digest);
         printf("    {\"%s\", \"%s\", asset_%d, %zu, \"\\\"", base, content_type(base), i, len);
