@@ -16,8 +16,14 @@
  * (foreignObject, desc, title, mi...) are not followed, and formatting elements still open at
  * the insert point are reconstructed around the toolbar by browsers (as for any content
  * there). One pass, no allocation, memchr between tags.
- * libxml2 is the test oracle (tests/unit/test_inject.c) and Chromium the final judge. Every
- * state is linear: memchr searches are reused until passed, never restarted per byte.
+ * The scanner is a resumable state machine (struct dtbi_scan): a page may be fed in chunks of
+ * any size, a stream included, and gives the same answer as fed whole (the buffered functions
+ * are one feed); the few bytes a state looks back at ("--" before a '>') are kept across chunks,
+ * so no construct is rescanned from its start. While streaming, dtbi_scan_safe says how much of
+ * the page can already go out.
+ * libxml2 and parse5 are the test oracles (tests/unit/test_inject.c, oracle.js) and Chromium the
+ * final judge. Every state is linear: memchr searches are reused until passed, never restarted
+ * per byte.
  *
  * XHTML is different: it is XML, so libxml2 checks it is well-formed first and an XML-rules
  * scan (comments, CDATA, PIs, quoted attributes) finds the body's end tag.
@@ -98,119 +104,6 @@ static size_t skip_attributes(const char *s, size_t len, size_t i)
     return NOEND;
 }
 
-/* Reads a tag name starting at i (a letter) into name (lower-cased, truncated); returns the
- * index just after it. */
-static size_t read_name(const char *s, size_t len, size_t i, char *name, size_t cap)
-{
-    size_t n = 0;
-    while (i < len && !is_space((unsigned char)s[i]) && s[i] != '/' && s[i] != '>') {
-        if (n + 1 < cap)
-            name[n++] = (char)lower((unsigned char)s[i]);
-        i++;
-    }
-    name[n] = '\0';
-    return i;
-}
-
-/* Is s[i..] "</name" followed by whitespace, '/' or '>'? */
-static int is_end_tag_of(const char *s, size_t len, size_t i, const char *name)
-{
-    size_t n = strlen(name);
-    if (i + 2 + n > len)
-        return 0;
-    if (s[i] != '<' || s[i + 1] != '/' || !starts_ci(s + i + 2, len - i - 2, name))
-        return 0;
-    if (i + 2 + n == len)
-        return 1; /* at EOF the tag is unfinished, but the raw text ends here anyway */
-    unsigned char c = (unsigned char)s[i + 2 + n];
-    return is_space(c) || c == '/' || c == '>';
-}
-
-/* Raw text or RCDATA of element `name` from i: returns the index of its end tag's '<', or len. */
-static size_t skip_rawtext(const char *s, size_t len, size_t i, const char *name)
-{
-    while (i < len) {
-        const char *lt = memchr(s + i, '<', len - i);
-        if (lt == NULL)
-            return len;
-        i = (size_t)(lt - s);
-        if (is_end_tag_of(s, len, i, name))
-            return i;
-        i++;
-    }
-    return len;
-}
-
-/* Index of the next c at or after i (len when none), reusing the last search while it is still
- * ahead: a scan that alternates between two characters stays linear. *cache starts at
- * SIZE_MAX (nothing searched yet). */
-static size_t next_of(const char *s, size_t len, size_t i, char c, size_t *cache)
-{
-    if (*cache == SIZE_MAX || *cache < i) {
-        const char *p = memchr(s + i, c, len - i);
-        *cache = p == NULL ? len : (size_t)(p - s);
-    }
-    return *cache;
-}
-
-/* Script data with HTML5's escaped ("<!--" ... "-->") and double-escaped ("<script" inside an
- * escaped section) states. Returns the index of the real "</script"'s '<', or len.
- * In the escaped states only '<' and a '>' right after "--" change anything, so the scan jumps
- * between those two characters (each searched once per stretch: linear in the page). */
-static size_t skip_script(const char *s, size_t len, size_t i)
-{
-    enum { NORMAL, ESCAPED, DOUBLE } st = NORMAL;
-    size_t from = 0, lt_at = SIZE_MAX, gt_at = SIZE_MAX;
-    while (i < len) {
-        size_t lt = next_of(s, len, i, '<', &lt_at);
-        if (st != NORMAL) {
-            size_t gt = next_of(s, len, i, '>', &gt_at);
-            if (gt < lt) {
-                /* "-->" (its dashes inside the escaped text) ends both escaped states */
-                if (gt >= from + 2 && s[gt - 1] == '-' && s[gt - 2] == '-')
-                    st = NORMAL;
-                i = gt + 1;
-                continue;
-            }
-        }
-        if (lt >= len)
-            return len;
-        i = lt;
-        if (st == NORMAL && i + 3 < len && s[i + 1] == '!' && s[i + 2] == '-' && s[i + 3] == '-') {
-            st = ESCAPED;
-            i += 4;
-            /* "<!-->" and "<!--->": the "--" of the start may also end it */
-            if (i < len && s[i] == '>') {
-                st = NORMAL;
-                i++;
-            } else if (i + 1 < len && s[i] == '-' && s[i + 1] == '>') {
-                st = NORMAL;
-                i += 2;
-            }
-            from = i;
-            continue;
-        }
-        if (is_end_tag_of(s, len, i, "script")) {
-            if (st == DOUBLE) {
-                st = ESCAPED;
-                i += 8;
-                continue;
-            }
-            return i;
-        }
-        if (st == ESCAPED && i + 7 < len && starts_ci(s + i + 1, len - i - 1, "script")) {
-            unsigned char d = (unsigned char)s[i + 7];
-            if (is_space(d) || d == '/' || d == '>') {
-                st = DOUBLE;
-                i += 7;
-                continue;
-            }
-        }
-        i++;
-    }
-    return len;
-}
-
 /* End of a comment that starts at i ("<!--"): index just past it, or NOEND. Only a '>' can end
  * it ("-->", "--!>", or the "<!-->"/"<!--->" forms), so the scan jumps from '>' to '>'. */
 static size_t skip_comment(const char *s, size_t len, size_t i)
@@ -234,29 +127,6 @@ static size_t skip_comment(const char *s, size_t len, size_t i)
         i++;
     }
     return NOEND;
-}
-
-/* End of a CDATA section that starts at i ("<![CDATA["): just past its "]]>", or NOEND.
- * Jumps from '>' to '>' (a search for "]]>" slows down on runs of ']'). */
-static size_t skip_cdata(const char *s, size_t len, size_t i)
-{
-    size_t from = i + 9;
-    for (i = from; i < len;) {
-        const char *g = memchr(s + i, '>', len - i);
-        if (g == NULL)
-            return NOEND;
-        i = (size_t)(g - s);
-        if (i >= from + 2 && s[i - 1] == ']' && s[i - 2] == ']')
-            return i + 1;
-        i++;
-    }
-    return NOEND;
-}
-
-static size_t skip_to_gt(const char *s, size_t len, size_t i)
-{
-    const char *gt = i < len ? memchr(s + i, '>', len - i) : NULL;
-    return gt == NULL ? NOEND : (size_t)(gt - s) + 1;
 }
 
 /* Start tags that end SVG/MathML content when they appear inside it (HTML's "breakout"
@@ -350,183 +220,647 @@ static const char *inside_element(const char *name)
     return "page ends inside an element that hides appended markup";
 }
 
-/* What one pass over a page finds: the last real </body> ('<' offset, or len), and how the
- * page ends: the open elements that change where appended markup goes, the tokenizer state
- * at the end (eof_reason: NULL when it is data) and where the unclosed construct starts. */
-struct page_scan {
-    size_t body_end;
-    int seen_body;     /* a <body> start tag */
-    int select, table; /* open <select> (0/1), <table> depth */
-    int tmpl, foreign; /* <template> depth; <svg>/<math> depth */
-    const char *foreign_name;
-    const char *eof_reason; /* the page ends inside ... (tokenizer state) */
-    int eof_movable;        /* a comment or tag in data: the markup may go before it */
-    size_t eof_at;          /* '<' of that construct */
+/* The scanner's states. Each one either consumes bytes or hands the byte it stands on to the
+ * next state, never both in a cycle: every byte is looked at a bounded number of times, however
+ * the page is cut into chunks. */
+enum scan_state {
+    S_DATA,               /* text: memchr to the next '<' */
+    S_LT,                 /* after '<' */
+    S_BANG,               /* after "<!" */
+    S_BANG_DASH,          /* after "<!-" */
+    S_CDATA_OPEN,         /* "<![CDATA[" in SVG/MathML, `match` bytes of "[CDATA[" read */
+    S_COMMENT_START,      /* after "<!--" */
+    S_COMMENT_START_DASH, /* after "<!---" */
+    S_COMMENT,            /* comment text: from '>' to '>' */
+    S_BOGUS,              /* bogus comment ("<!...>", "<?...>", "</" + non-letter): to '>' */
+    S_CDATA,              /* CDATA section: from '>' to '>' */
+    S_END_LT,             /* after "</" */
+    S_TAG_NAME,           /* a tag's name */
+    S_ATTR,               /* in a tag, between attributes */
+    S_ATTR_NAME,          /* an attribute's name, after its first byte */
+    S_ATTR_AFTER_NAME,    /* spaces after an attribute's name */
+    S_ATTR_BEFORE_VALUE,  /* spaces after '=' */
+    S_ATTR_DQ,            /* "value" */
+    S_ATTR_SQ,            /* 'value' */
+    S_ATTR_UNQ,           /* unquoted value */
+    S_RAW,                /* raw text or RCDATA of element `name`: memchr to the next '<' */
+    S_RAW_LT,             /* in it, `match` bytes of "/name" read after a '<' */
+    S_SCRIPT,             /* script data (`sub`: normal, escaped, double-escaped) */
+    S_SCRIPT_LT,          /* after a '<' in it */
+    S_SCRIPT_BANG,        /* "<!" then `match` dashes */
+    S_SCRIPT_ESC_START,   /* after "<!--" */
+    S_SCRIPT_ESC_DASH,    /* after "<!---" */
+    S_SCRIPT_END,         /* "</" then `match` bytes of "script" */
+    S_SCRIPT_DOUBLE,      /* escaped: '<' then `match` bytes of "script" */
+    S_PLAINTEXT           /* the rest of the page is text */
 };
 
-static void scan_page(const char *s, size_t len, struct page_scan *p)
+enum { SCRIPT_NORMAL, SCRIPT_ESCAPED, SCRIPT_DOUBLE };
+
+void dtbi_scan_init(struct dtbi_scan *sc)
 {
-    size_t i = 0;
-    char name[16];
-    memset(p, 0, sizeof(*p));
-    p->body_end = len;
-    while (i < len) {
-        const char *lt = memchr(s + i, '<', len - i);
-        if (lt == NULL)
-            break;
-        i = (size_t)(lt - s);
-        if (i + 1 >= len)
-            break; /* a lone '<' at the end is text */
-        size_t at = i;
-        unsigned char c = (unsigned char)s[i + 1];
-        if (c == '!') {
-            if (i + 3 < len && s[i + 2] == '-' && s[i + 3] == '-') {
-                i = skip_comment(s, len, i);
-                if (i == NOEND) {
-                    p->eof_reason = "page ends inside a comment";
-                    p->eof_movable = 1;
-                }
-            } else if (p->foreign > 0 && len - i >= 9 && memcmp(s + i, "<![CDATA[", 9) == 0) {
-                i = skip_cdata(s, len, i); /* a real CDATA section in SVG/MathML */
-                if (i == NOEND)
-                    p->eof_reason = "page ends inside a CDATA section";
-            } else {
-                i = skip_to_gt(s, len, i + 2); /* DOCTYPE, CDATA in HTML: bogus comment */
-                if (i == NOEND) {
-                    p->eof_reason = "page ends inside a comment";
-                    p->eof_movable = 1;
-                }
-            }
-        } else if (c == '?') {
-            i = skip_to_gt(s, len, i + 2);
-            if (i == NOEND) {
-                p->eof_reason = "page ends inside a comment";
-                p->eof_movable = 1;
-            }
-        } else if (c == '/') {
-            if (i + 2 < len && is_alpha((unsigned char)s[i + 2])) {
-                size_t j = read_name(s, len, i + 2, name, sizeof(name));
-                i = skip_attributes(s, len, j);
-                if (i == NOEND) {
-                    p->eof_reason = "page ends inside a tag";
-                    p->eof_movable = 1;
-                } else if (name[0] == 'b' && strcmp(name, "body") == 0) {
-                    if (!p->select && p->tmpl == 0) /* ignored in select and template */
-                        p->body_end = at;
-                } else if (name[0] != 's' && name[0] != 't' && p->foreign == 0) {
-                    /* no other end tag changes anything (the plain path) */
-                } else if (strcmp(name, "select") == 0) {
-                    p->select = 0;
-                } else if (strcmp(name, "table") == 0) {
-                    p->table -= p->table > 0;
-                } else if (strcmp(name, "template") == 0) {
-                    p->tmpl -= p->tmpl > 0;
-                } else if (p->foreign > 0 &&
-                           (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0)) {
-                    p->foreign--;
-                } else if (p->foreign > 0 && (strcmp(name, "p") == 0 || strcmp(name, "br") == 0)) {
-                    p->foreign = 0;
-                }
-            } else if (i + 2 < len && s[i + 2] == '>') {
-                i += 3; /* "</>" is dropped */
-            } else {
-                i = skip_to_gt(s, len, i + 2); /* bogus comment */
-                if (i == NOEND) {
-                    p->eof_reason = "page ends inside a comment";
-                    p->eof_movable = 1;
-                }
-            }
-        } else if (is_alpha(c)) {
-            size_t j = read_name(s, len, i + 1, name, sizeof(name));
-            i = skip_attributes(s, len, j);
-            if (i == NOEND) {
-                p->eof_reason = "page ends inside a tag";
-                p->eof_movable = 1;
-                p->eof_at = at;
-                break;
-            }
-            int self_closing = s[i - 2] == '/';
-            if (p->foreign > 0) {
-                if (breaks_out_of_foreign(name))
-                    p->foreign = 0;
-                else {
-                    if (!self_closing && (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0))
-                        p->foreign++;
-                    continue; /* no raw text in SVG/MathML */
-                }
-            }
-            enum tag_kind k = tag_kind(name);
-            if (k == T_OTHER)
-                continue;
-            if (k == T_SCRIPT) {
-                i = skip_script(s, len, i);
-            } else if (k == T_RAWTEXT) {
-                if (name[0] == 't' && name[1] == 'e')
-                    p->select = 0; /* <textarea> closes a <select> */
-                i = skip_rawtext(s, len, i, name);
-            } else if (k == T_PLAINTEXT) {
-                p->eof_reason = inside_element(name); /* everything after is text */
-                break;
-            } else {
-                if (k == T_BODY)
-                    p->seen_body = 1;
-                else if (k == T_SELECT)
-                    p->select = !p->select; /* a <select> inside one closes it */
-                else if (k == T_ENDS_SELECT)
-                    p->select = 0;
-                else if (k == T_TABLE)
-                    p->table++;
-                else if (k == T_TEMPLATE)
-                    p->tmpl++;
-                else if (k == T_FOREIGN && !self_closing) {
-                    p->foreign = 1;
-                    p->foreign_name = name[0] == 's' ? "svg" : "math";
-                }
-                continue;
-            }
-            /* raw text: its end tag must be there and finished, else the page ends inside */
-            if (i >= len || skip_attributes(s, len, i + 2 + strlen(name)) == NOEND) {
-                p->eof_reason = inside_element(name);
-                break;
-            }
+    memset(sc, 0, sizeof(*sc));
+    sc->body_end = SIZE_MAX;
+    sc->state = S_DATA;
+}
+
+/* The byte k (1..3) places before s[i], from the previous chunks when s does not reach back. */
+static inline unsigned char before(const struct dtbi_scan *sc, const unsigned char *s, size_t i,
+                                   size_t k)
+{
+    return i >= k ? s[i - k] : sc->hist[3 - (k - i)];
+}
+
+/* Index of the next c at or after i in s[0..n) (n when none), reusing the last search while it
+ * is still ahead: escaped script text alternates between '<' and '>' and stays linear. */
+static size_t next_of(const unsigned char *s, size_t n, size_t i, int c, size_t *cache)
+{
+    if (*cache == SIZE_MAX || *cache < i) {
+        const unsigned char *p = memchr(s + i, c, n - i);
+        *cache = p == NULL ? n : (size_t)(p - s);
+    }
+    return *cache;
+}
+
+/* A finished end tag (its name in sc->name): the state after it. */
+static unsigned end_tag(struct dtbi_scan *sc)
+{
+    const char *name = sc->name;
+    if (sc->raw_end)
+        return S_DATA; /* the end of script, style, textarea...: changes nothing else */
+    if (name[0] == 'b' && strcmp(name, "body") == 0) {
+        if (!sc->select && sc->tmpl == 0) /* ignored in select and template */
+            sc->body_end = sc->at;
+    } else if (name[0] != 's' && name[0] != 't' && sc->foreign == 0) {
+        /* no other end tag changes anything (the plain path) */
+    } else if (strcmp(name, "select") == 0) {
+        sc->select = 0;
+    } else if (strcmp(name, "table") == 0) {
+        sc->table -= sc->table > 0;
+    } else if (strcmp(name, "template") == 0) {
+        sc->tmpl -= sc->tmpl > 0;
+    } else if (sc->foreign > 0 && (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0)) {
+        sc->foreign--;
+    } else if (sc->foreign > 0 && (strcmp(name, "p") == 0 || strcmp(name, "br") == 0)) {
+        sc->foreign = 0;
+    }
+    return S_DATA;
+}
+
+/* A finished start tag (its name in sc->name): the state after it. */
+static unsigned start_tag(struct dtbi_scan *sc, int self_closing)
+{
+    const char *name = sc->name;
+    if (sc->foreign > 0) {
+        if (breaks_out_of_foreign(name)) {
+            sc->foreign = 0;
         } else {
-            i++; /* a '<' that starts nothing is text */
+            if (!self_closing && (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0))
+                sc->foreign++;
+            return S_DATA; /* no raw text in SVG/MathML */
         }
-        if (i == NOEND) {
-            p->eof_at = at;
+    }
+    switch (tag_kind(name)) {
+    case T_OTHER:
+        return S_DATA;
+    case T_SCRIPT:
+        sc->sub = SCRIPT_NORMAL;
+        return S_SCRIPT;
+    case T_RAWTEXT:
+        if (name[0] == 't' && name[1] == 'e')
+            sc->select = 0; /* <textarea> closes a <select> */
+        return S_RAW;
+    case T_PLAINTEXT:
+        return S_PLAINTEXT; /* everything after is text */
+    case T_BODY:
+        sc->seen_body = 1;
+        return S_DATA;
+    case T_SELECT:
+        sc->select = !sc->select; /* a <select> inside one closes it */
+        return S_DATA;
+    case T_ENDS_SELECT:
+        sc->select = 0;
+        return S_DATA;
+    case T_TABLE:
+        sc->table++;
+        return S_DATA;
+    case T_TEMPLATE:
+        sc->tmpl++;
+        return S_DATA;
+    case T_FOREIGN:
+        if (!self_closing) {
+            sc->foreign = 1;
+            sc->foreign_name = name[0] == 's' ? "svg" : "math";
+        }
+        return S_DATA;
+    }
+    return S_DATA;
+}
+
+void dtbi_scan_feed(struct dtbi_scan *sc, const char *chunk, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)chunk;
+    const size_t base = sc->pos;
+    unsigned st = sc->state;
+    size_t i = 0, lt_at = SIZE_MAX, gt_at = SIZE_MAX;
+    const unsigned char *p;
+    unsigned char c;
+    while (i < n) {
+        switch (st) {
+        case S_DATA:
+            p = memchr(s + i, '<', n - i);
+            if (p == NULL) {
+                i = n;
+                break;
+            }
+            i = (size_t)(p - s);
+            sc->at = base + i++;
+            st = S_LT;
+            /* the common "<name" and "</name" go straight to the name (the plain path) */
+            if (i + 1 < n) {
+                if (is_alpha(s[i])) {
+                    sc->is_end = 0;
+                    goto tag_name;
+                }
+                if (s[i] == '/' && is_alpha(s[i + 1])) {
+                    sc->is_end = 1;
+                    i++;
+                    goto tag_name;
+                }
+            }
+            break;
+        case S_LT:
+            c = s[i];
+            if (c == '!') {
+                st = S_BANG;
+                i++;
+            } else if (c == '?') {
+                st = S_BOGUS;
+                i++;
+            } else if (c == '/') {
+                st = S_END_LT;
+                i++;
+            } else if (is_alpha(c)) {
+                sc->is_end = 0;
+                goto tag_name;
+            } else {
+                st = S_DATA; /* a '<' that starts nothing is text */
+            }
+            break;
+        case S_BANG:
+            c = s[i];
+            if (c == '-') {
+                st = S_BANG_DASH;
+                i++;
+            } else if (c == '[' && sc->foreign > 0) {
+                st = S_CDATA_OPEN; /* a real CDATA section in SVG/MathML */
+                sc->match = 1;
+                i++;
+            } else {
+                st = S_BOGUS; /* DOCTYPE, CDATA in HTML */
+            }
+            break;
+        case S_BANG_DASH:
+            if (s[i] == '-') {
+                st = S_COMMENT_START;
+                i++;
+            } else {
+                st = S_BOGUS;
+            }
+            break;
+        case S_CDATA_OPEN:
+            if (s[i] == (unsigned char)"[CDATA["[sc->match]) {
+                i++;
+                if (++sc->match == 7) {
+                    st = S_CDATA;
+                    sc->from = base + i;
+                }
+            } else {
+                st = S_BOGUS;
+            }
+            break;
+        case S_COMMENT_START:
+            c = s[i];
+            if (c == '>') { /* "<!-->" */
+                st = S_DATA;
+                i++;
+            } else if (c == '-') {
+                st = S_COMMENT_START_DASH;
+                i++;
+            } else {
+                st = S_COMMENT;
+                sc->from = base + i;
+            }
+            break;
+        case S_COMMENT_START_DASH:
+            if (s[i] == '>') { /* "<!--->" */
+                st = S_DATA;
+                i++;
+            } else {
+                st = S_COMMENT;
+                sc->from = base + i - 1; /* the dash is the comment's first byte */
+            }
+            break;
+        case S_COMMENT:
+        case S_BOGUS:
+        case S_CDATA: {
+            /* only a '>' can end them ("-->", "--!>", "]]>"): from '>' to '>' */
+            p = memchr(s + i, '>', n - i);
+            if (p == NULL) {
+                i = n;
+                break;
+            }
+            i = (size_t)(p - s);
+            size_t a = base + i;
+            if (st == S_BOGUS)
+                st = S_DATA;
+            else if (st == S_COMMENT) {
+                if (a >= sc->from + 2 && before(sc, s, i, 1) == '-' && before(sc, s, i, 2) == '-')
+                    st = S_DATA;
+                else if (a >= sc->from + 3 && before(sc, s, i, 1) == '!' &&
+                         before(sc, s, i, 2) == '-' && before(sc, s, i, 3) == '-')
+                    st = S_DATA;
+            } else if (a >= sc->from + 2 && before(sc, s, i, 1) == ']' &&
+                       before(sc, s, i, 2) == ']') {
+                st = S_DATA;
+            }
+            i++;
+            break;
+        }
+        case S_END_LT:
+            c = s[i];
+            if (is_alpha(c)) {
+                sc->is_end = 1;
+                goto tag_name;
+            } else {
+                st = c == '>' ? S_DATA : S_BOGUS; /* "</>" is dropped */
+                i++;
+            }
+            break;
+        tag_name:
+            sc->raw_end = 0;
+            sc->nlen = 0;
+            st = S_TAG_NAME;
+            /* fall through */
+        case S_TAG_NAME:
+            for (; i < n; i++) {
+                c = s[i];
+                if (c == '>') { /* a tag without attributes (not self-closing) */
+                    sc->name[sc->nlen] = '\0';
+                    i++;
+                    st = sc->is_end ? end_tag(sc) : start_tag(sc, 0);
+                    break;
+                }
+                if (is_space(c) || c == '/') {
+                    sc->name[sc->nlen] = '\0';
+                    st = S_ATTR;
+                    break;
+                }
+                /* a NUL is U+FFFD in a tag name: no name we look for has one */
+                if (sc->nlen + 1u < sizeof(sc->name))
+                    sc->name[sc->nlen++] = (char)(c == 0 ? 0xFF : lower(c));
+            }
+            break;
+        case S_ATTR:
+            while (i < n && (is_space(s[i]) || s[i] == '/'))
+                i++;
+            if (i == n)
+                break;
+            if (s[i] == '>') {
+                int self_closing = before(sc, s, i, 1) == '/';
+                i++;
+                st = sc->is_end ? end_tag(sc) : start_tag(sc, self_closing);
+            } else {
+                i++; /* an attribute name's first byte may be anything, '=' included */
+                st = S_ATTR_NAME;
+            }
+            break;
+        case S_ATTR_NAME:
+            while (i < n && !is_space(s[i]) && s[i] != '/' && s[i] != '>' && s[i] != '=')
+                i++;
+            if (i < n)
+                st = S_ATTR_AFTER_NAME;
+            break;
+        case S_ATTR_AFTER_NAME:
+            while (i < n && is_space(s[i]))
+                i++;
+            if (i == n)
+                break;
+            if (s[i] == '=') {
+                i++;
+                st = S_ATTR_BEFORE_VALUE;
+            } else {
+                st = S_ATTR;
+            }
+            break;
+        case S_ATTR_BEFORE_VALUE:
+            while (i < n && is_space(s[i]))
+                i++;
+            if (i == n)
+                break;
+            if (s[i] == '"' || s[i] == '\'') {
+                st = s[i] == '"' ? S_ATTR_DQ : S_ATTR_SQ;
+                i++;
+            } else {
+                st = S_ATTR_UNQ;
+            }
+            break;
+        case S_ATTR_DQ:
+        case S_ATTR_SQ:
+            p = memchr(s + i, st == S_ATTR_DQ ? '"' : '\'', n - i);
+            if (p == NULL) {
+                i = n;
+                break;
+            }
+            i = (size_t)(p - s) + 1;
+            st = S_ATTR;
+            break;
+        case S_ATTR_UNQ:
+            while (i < n && !is_space(s[i]) && s[i] != '>')
+                i++;
+            if (i < n)
+                st = S_ATTR;
+            break;
+        case S_RAW:
+            p = memchr(s + i, '<', n - i);
+            if (p == NULL) {
+                i = n;
+                break;
+            }
+            i = (size_t)(p - s) + 1;
+            sc->match = 0;
+            st = S_RAW_LT;
+            break;
+        case S_RAW_LT:
+            /* "</name" then a space, '/' or '>' ends it; anything else is text again */
+            if (sc->match == 0) {
+                if (s[i] != '/') {
+                    st = S_RAW;
+                    break;
+                }
+                sc->match = 1;
+                i++;
+            }
+            while (i < n && sc->match <= sc->nlen &&
+                   lower(s[i]) == (unsigned char)sc->name[sc->match - 1]) {
+                sc->match++;
+                i++;
+            }
+            if (i == n)
+                break;
+            c = s[i];
+            if (sc->match == sc->nlen + 1 && (is_space(c) || c == '/' || c == '>')) {
+                sc->at = base + i - sc->match - 1u;
+                sc->is_end = 1;
+                sc->raw_end = 1;
+                st = S_ATTR;
+            } else {
+                st = S_RAW;
+            }
+            break;
+        case S_SCRIPT:
+            if (sc->sub == SCRIPT_NORMAL) {
+                p = memchr(s + i, '<', n - i);
+                if (p == NULL) {
+                    i = n;
+                    break;
+                }
+                i = (size_t)(p - s) + 1;
+                st = S_SCRIPT_LT;
+            } else {
+                /* escaped: only '<' and a '>' right after "--" change anything; memchr for
+                 * each (each search reused until passed), a byte loop on a short rest */
+                if (n - i < 32) {
+                    while (i < n && s[i] != '<' && s[i] != '>')
+                        i++;
+                } else {
+                    size_t lt = next_of(s, n, i, '<', &lt_at), gt = next_of(s, n, i, '>', &gt_at);
+                    i = lt < gt ? lt : gt;
+                }
+                if (i == n)
+                    break;
+                if (s[i] == '>') {
+                    if (base + i >= sc->from + 2 && before(sc, s, i, 1) == '-' &&
+                        before(sc, s, i, 2) == '-')
+                        sc->sub = SCRIPT_NORMAL; /* "-->" ends both escaped states */
+                } else {
+                    st = S_SCRIPT_LT;
+                }
+                i++;
+            }
+            break;
+        case S_SCRIPT_LT:
+            c = s[i];
+            sc->match = 0;
+            if (c == '!' && sc->sub == SCRIPT_NORMAL) {
+                st = S_SCRIPT_BANG;
+                i++;
+            } else if (c == '/') {
+                st = S_SCRIPT_END;
+                i++;
+            } else if ((c == 's' || c == 'S') && sc->sub == SCRIPT_ESCAPED) {
+                st = S_SCRIPT_DOUBLE;
+                sc->match = 1;
+                i++;
+            } else {
+                st = S_SCRIPT;
+            }
+            break;
+        case S_SCRIPT_BANG:
+            if (s[i] == '-') {
+                i++;
+                if (++sc->match == 2)
+                    st = S_SCRIPT_ESC_START;
+            } else {
+                st = S_SCRIPT;
+            }
+            break;
+        case S_SCRIPT_ESC_START:
+            /* "<!-->" and "<!--->": the "--" of the start may also end it */
+            c = s[i];
+            if (c == '>') {
+                st = S_SCRIPT;
+                i++;
+            } else if (c == '-') {
+                st = S_SCRIPT_ESC_DASH;
+                i++;
+            } else {
+                sc->sub = SCRIPT_ESCAPED;
+                sc->from = base + i;
+                st = S_SCRIPT;
+            }
+            break;
+        case S_SCRIPT_ESC_DASH:
+            if (s[i] == '>') {
+                st = S_SCRIPT;
+                i++;
+            } else {
+                sc->sub = SCRIPT_ESCAPED;
+                sc->from = base + i - 1;
+                st = S_SCRIPT;
+            }
+            break;
+        case S_SCRIPT_END:
+        case S_SCRIPT_DOUBLE:
+            while (i < n && sc->match < 6 && lower(s[i]) == (unsigned char)"script"[sc->match]) {
+                sc->match++;
+                i++;
+            }
+            if (i == n)
+                break;
+            c = s[i];
+            if (sc->match < 6 || (!is_space(c) && c != '/' && c != '>')) {
+                st = S_SCRIPT;
+            } else if (st == S_SCRIPT_DOUBLE) {
+                sc->sub = SCRIPT_DOUBLE;
+                st = S_SCRIPT;
+            } else if (sc->sub == SCRIPT_DOUBLE) {
+                sc->sub = SCRIPT_ESCAPED; /* "</script>" ends the double-escaped part */
+                st = S_SCRIPT;
+            } else {
+                sc->at = base + i - 8u; /* the real end tag */
+                sc->is_end = 1;
+                sc->raw_end = 1;
+                st = S_ATTR;
+            }
+            break;
+        case S_PLAINTEXT:
+        default:
+            i = n;
             break;
         }
     }
+    sc->state = (unsigned char)st;
+    sc->pos = base + n;
+    if (n >= 3) {
+        memcpy(sc->hist, s + n - 3, 3);
+    } else if (n > 0) {
+        memmove(sc->hist, sc->hist + n, 3 - n);
+        memcpy(sc->hist + 3 - n, s, n);
+    }
+}
+
+/* States inside a comment, bogus comment or tag: a page that ends there can get the toolbar
+ * before the construct's '<' (sc->at). */
+static int in_movable(const struct dtbi_scan *sc)
+{
+    switch (sc->state) {
+    case S_LT:
+    case S_BANG:
+    case S_BANG_DASH:
+    case S_CDATA_OPEN:
+    case S_COMMENT_START:
+    case S_COMMENT_START_DASH:
+    case S_COMMENT:
+    case S_BOGUS:
+    case S_END_LT:
+    case S_TAG_NAME:
+        return 1;
+    case S_ATTR:
+    case S_ATTR_NAME:
+    case S_ATTR_AFTER_NAME:
+    case S_ATTR_BEFORE_VALUE:
+    case S_ATTR_DQ:
+    case S_ATTR_SQ:
+    case S_ATTR_UNQ:
+        return !sc->raw_end;
+    default:
+        return 0;
+    }
+}
+
+size_t dtbi_scan_safe(const struct dtbi_scan *sc)
+{
+    if (sc->body_end != SIZE_MAX)
+        return sc->body_end;
+    return in_movable(sc) ? sc->at : sc->pos;
+}
+
+size_t dtbi_scan_body_end(const struct dtbi_scan *sc)
+{
+    return sc->body_end != SIZE_MAX ? sc->body_end : sc->pos;
+}
+
+long dtbi_scan_finish(const struct dtbi_scan *sc, const char **why)
+{
+    /* how the page ends: the tokenizer state (NULL: data), and whether the markup may go
+     * before the unclosed construct */
+    const char *eof_reason = NULL;
+    int movable = 0;
+    switch (sc->state) {
+    case S_DATA:
+    case S_LT: /* a lone '<' at the end is text */
+        break;
+    case S_CDATA:
+        eof_reason = "page ends inside a CDATA section";
+        break;
+    case S_TAG_NAME:
+    case S_ATTR:
+    case S_ATTR_NAME:
+    case S_ATTR_AFTER_NAME:
+    case S_ATTR_BEFORE_VALUE:
+    case S_ATTR_DQ:
+    case S_ATTR_SQ:
+    case S_ATTR_UNQ:
+        if (sc->raw_end) {
+            eof_reason = inside_element(sc->name); /* its end tag is unfinished */
+        } else {
+            eof_reason = "page ends inside a tag";
+            movable = 1;
+        }
+        break;
+    case S_RAW:
+    case S_RAW_LT:
+    case S_PLAINTEXT:
+        eof_reason = inside_element(sc->name);
+        break;
+    case S_SCRIPT:
+    case S_SCRIPT_LT:
+    case S_SCRIPT_BANG:
+    case S_SCRIPT_ESC_START:
+    case S_SCRIPT_ESC_DASH:
+    case S_SCRIPT_END:
+    case S_SCRIPT_DOUBLE:
+        eof_reason = inside_element("script");
+        break;
+    default: /* comments and bogus comments */
+        eof_reason = "page ends inside a comment";
+        movable = 1;
+        break;
+    }
+    *why = NULL;
+    if (sc->body_end != SIZE_MAX)
+        return (long)sc->body_end;
+    /* appended: only where the parser puts it into body, as an HTML element */
+    if (sc->select)
+        *why = "page ends inside <select>";
+    else if (sc->tmpl > 0)
+        *why = "page ends inside <template>";
+    else if (sc->foreign > 0)
+        *why = inside_element(sc->foreign_name);
+    else if (sc->table > 0)
+        *why = "page ends inside <table>";
+    else if (eof_reason != NULL && movable && sc->seen_body)
+        return (long)sc->at; /* before the unclosed comment or tag, in body */
+    else
+        *why = eof_reason;
+    return *why != NULL ? -1 : (long)sc->pos;
 }
 
 size_t dtbi_find_body_end(const char *s, size_t len)
 {
-    struct page_scan p;
-    scan_page(s, len, &p);
-    return p.body_end;
+    struct dtbi_scan sc;
+    dtbi_scan_init(&sc);
+    dtbi_scan_feed(&sc, s, len);
+    return dtbi_scan_body_end(&sc);
 }
 
 long dtbi_html_insert_point(const char *s, size_t len, const char **why)
 {
-    struct page_scan p;
-    scan_page(s, len, &p);
-    *why = NULL;
-    if (p.body_end < len)
-        return (long)p.body_end;
-    /* appended: only where the parser puts it into body, as an HTML element */
-    if (p.select)
-        *why = "page ends inside <select>";
-    else if (p.tmpl > 0)
-        *why = "page ends inside <template>";
-    else if (p.foreign > 0)
-        *why = inside_element(p.foreign_name);
-    else if (p.table > 0)
-        *why = "page ends inside <table>";
-    else if (p.eof_reason != NULL && p.eof_movable && p.seen_body)
-        return (long)p.eof_at; /* before the unclosed comment or tag, in body */
-    else
-        *why = p.eof_reason;
-    return *why != NULL ? -1 : (long)len;
+    struct dtbi_scan sc;
+    dtbi_scan_init(&sc);
+    dtbi_scan_feed(&sc, s, len);
+    return dtbi_scan_finish(&sc, why);
 }
 
 int dtbi_looks_like_html(const char *body, size_t len)

@@ -113,6 +113,35 @@ size_t dtbi_find_body_end(const char *html, size_t len);
  * toolbar is appended, or goes before an unclosed comment or tag at the end of the body. */
 long dtbi_html_insert_point(const char *html, size_t len, const char **why);
 
+/* The same scanner, incremental: a page fed in chunks of any size (one byte included) gives
+ * exactly the buffered functions' answers, in time linear in the bytes fed and with no
+ * allocation (the two functions above are init + one feed + finish). The state is small and
+ * fixed; its fields are private to inject.c. */
+struct dtbi_scan {
+    size_t pos;              /* bytes fed so far */
+    size_t body_end;         /* '<' of the last real </body>, SIZE_MAX before one */
+    size_t at;               /* '<' of the construct being read */
+    size_t from;             /* start of a comment's (or escaped script's) text */
+    const char *foreign_name; /* "svg" or "math" */
+    int select, table, tmpl, foreign, seen_body;
+    unsigned char state, sub, match, is_end, raw_end, nlen;
+    unsigned char hist[3]; /* the last three bytes fed, hist[2] the latest */
+    char name[16];         /* tag name (or raw text element) read, lower case, truncated */
+};
+/* Starts a page. */
+void dtbi_scan_init(struct dtbi_scan *sc);
+/* Scans the next n bytes of the page. */
+void dtbi_scan_feed(struct dtbi_scan *sc, const char *chunk, size_t n);
+/* While streaming: the offset before which bytes can be forwarded, since the insertion point
+ * can no longer be before it (the last real </body> so far, or the '<' of a comment or tag still
+ * open at the end of the bytes fed so far, else everything fed). */
+size_t dtbi_scan_safe(const struct dtbi_scan *sc);
+/* The '<' of the last real </body> so far, or the bytes fed when there is none (as
+ * dtbi_find_body_end). */
+size_t dtbi_scan_body_end(const struct dtbi_scan *sc);
+/* The page has ended: as dtbi_html_insert_point for all the bytes fed. */
+long dtbi_scan_finish(const struct dtbi_scan *sc, const char **why);
+
 /* Same for an XHTML document, after checking it is well-formed XML with libxml2: offset of the
  * '<' of the body element's end tag; -1 when not well-formed or there is no body element. */
 long dtbi_xhtml_body_end(const char *doc, size_t len);

@@ -5,8 +5,11 @@
  * libxml2's HTML4 parser cannot judge that case; a `skip-reason` file marks a page that must not
  * get the toolbar and holds the exact reason (expected.html is then the input). libxml2 is the
  * oracle for the rest: every expected page parses with exactly one marker element, whose parent
- * is body. It also holds the finder to linear time on the pathological families of a quadratic
- * scan.
+ * is body. The incremental scanner must give the buffered answer for every case page, a table of
+ * pages ending in each of its states and the fuzzer's saved inputs, however they are cut into
+ * chunks, and its streaming-safe offset must never pass the insertion point. It also holds the
+ * finder to linear time on the pathological families of a quadratic scan, whole and fed one byte
+ * at a time.
  */
 #include <check.h>
 #include <dirent.h>
@@ -141,6 +144,183 @@ START_TEST(test_cases)
 }
 END_TEST
 
+/* ---- the incremental scanner ------------------------------------------------------------ */
+
+/* Feeds page in the chunks whose sizes sizes[] gives (0 = the rest; a size past the end is cut),
+ * checking after every chunk that the streaming-safe offset never decreases and never passes
+ * the buffered insertion point; the whole stream's answer must be the buffered one. */
+static void feed_chunks(const char *name, const char *page, size_t len, const size_t *sizes,
+                        size_t nsizes, const char *how)
+{
+    const char *want_why = NULL, *why = NULL;
+    long want = dtbi_html_insert_point(page, len, &want_why);
+    size_t want_end = dtbi_find_body_end(page, len);
+    struct dtbi_scan sc;
+    size_t i = 0, k = 0, safe = 0;
+    dtbi_scan_init(&sc);
+    while (i < len) {
+        size_t n = k < nsizes && sizes[k] > 0 ? sizes[k] : len - i;
+        if (n > len - i)
+            n = len - i;
+        k++;
+        dtbi_scan_feed(&sc, page + i, n);
+        i += n;
+        size_t now = dtbi_scan_safe(&sc);
+        ck_assert_msg(now >= safe && now <= i, "%s (%s): safe offset %zu after %zu (was %zu)",
+                      name, how, now, i, safe);
+        ck_assert_msg(want < 0 || now <= (size_t)want,
+                      "%s (%s): safe offset %zu after %zu bytes passes the insertion point %ld",
+                      name, how, now, i, want);
+        safe = now;
+    }
+    long got = dtbi_scan_finish(&sc, &why);
+    ck_assert_msg(got == want && why == want_why, "%s (%s): streamed %ld (%s), buffered %ld (%s)",
+                  name, how, got, why ? why : "-", want, want_why ? want_why : "-");
+    ck_assert_msg(dtbi_scan_body_end(&sc) == want_end, "%s (%s): body end %zu, buffered %zu",
+                  name, how, dtbi_scan_body_end(&sc), want_end);
+    if (want >= 0) /* all of it can go out once the page is known to end */
+        ck_assert_uint_le(dtbi_scan_safe(&sc), (size_t)want);
+}
+
+/* Every chunking the streaming test tries: whole, two chunks split at every byte (a sample of
+ * splits past 4 KB), one byte at a time, and random chunk sizes from a fixed seed. */
+static void every_chunking(const char *name, const char *page, size_t len)
+{
+    size_t sizes[2];
+    unsigned seed = 4242;
+    feed_chunks(name, page, len, NULL, 0, "whole");
+    size_t step = len <= 4096 ? 1 : len / 4096;
+    for (size_t cut = 0; cut <= len; cut += step) {
+        sizes[0] = cut;
+        sizes[1] = 0;
+        /* a zero first size means "the rest": feed an empty chunk first instead */
+        if (cut == 0) {
+            struct dtbi_scan sc;
+            const char *why = NULL, *want_why = NULL;
+            dtbi_scan_init(&sc);
+            dtbi_scan_feed(&sc, page, 0);
+            dtbi_scan_feed(&sc, page, len);
+            ck_assert_int_eq(dtbi_scan_finish(&sc, &why),
+                             dtbi_html_insert_point(page, len, &want_why));
+            ck_assert_ptr_eq(why, want_why);
+            continue;
+        }
+        char how[64];
+        snprintf(how, sizeof(how), "split at %zu", cut);
+        feed_chunks(name, page, len, sizes, 2, how);
+    }
+    size_t *ones = malloc((len + 1) * sizeof(*ones));
+    for (size_t i = 0; i <= len; i++)
+        ones[i] = 1;
+    feed_chunks(name, page, len, ones, len + 1, "1-byte chunks");
+    for (int round = 0; round < 20; round++) {
+        size_t n = 0;
+        for (size_t total = 0; total < len && n <= len; n++) {
+            seed = seed * 1103515245u + 12345u;
+            ones[n] = 1 + (seed >> 16) % (round < 10 ? 8 : 64);
+            total += ones[n];
+        }
+        char how[64];
+        snprintf(how, sizeof(how), "random chunking %d", round);
+        feed_chunks(name, page, len, ones, n, how);
+    }
+    free(ones);
+}
+
+/* Pages ending in every state of the scanner (and some </body>s), with the buffered answer:
+ * the insertion offset, or -1 and the reason. */
+static const struct {
+    const char *page;
+    long at;
+    const char *why;
+} table[] = {
+    {"<html><body><p>x</p></body></html>", 20, NULL},
+    {"<body>x", 7, NULL},
+    {"<body>x<", 8, NULL},
+    {"<body>x<!", 7, NULL},
+    {"<body>x<!-", 7, NULL},
+    {"<body>x<!--", 7, NULL},
+    {"<body>x<!---", 7, NULL},
+    {"<body>x<!-- a -- b --!", 7, NULL},
+    {"<body>x<!-- a --!></body>", 18, NULL},
+    {"<body>x<!---></body>", 13, NULL},
+    {"<body>x<?php", 7, NULL},
+    {"<body>x</", 7, NULL},
+    {"<body>x</>y", 11, NULL},
+    {"<body>x</bo", 7, NULL},
+    {"<body>x</body", 7, NULL},
+    {"<body>x</body a='>", 7, NULL},
+    {"<body>x<p a=\"b", 7, NULL},
+    {"<body>x<p a='b", 7, NULL},
+    {"<body>x<p a=b", 7, NULL},
+    {"<body>x<p a =", 7, NULL},
+    {"<head><!--", -1, "page ends inside a comment"},
+    {"<body><script>a</scr", -1, "page ends inside <script>"},
+    {"<body><script>a</script", -1, "page ends inside <script>"},
+    {"<body><script>a</script a='>", -1, "page ends inside <script>"},
+    {"<body><script><!--<script></script></body>", -1, "page ends inside <script>"},
+    {"<body><script><!--<script></script>--></script></body>", 47, NULL},
+    {"<body><script><!--></script></body>", 28, NULL},
+    {"<body><script><!---></script></body>", 29, NULL},
+    {"<body><script><!-- </script>--></body>", 31, NULL},
+    {"<body><textarea></body></textare", -1, "page ends inside <textarea>"},
+    {"<body><title></title ", -1, "page ends inside <title>"},
+    {"<body><plaintext></body>", -1, "page ends inside <plaintext>"},
+    {"<body><select></body>", -1, "page ends inside <select>"},
+    {"<body><template></body>", -1, "page ends inside <template>"},
+    {"<body><svg><![CDATA[</body>", -1, "page ends inside <svg>"},
+    {"<body><svg><![CDATA[</body>]]></svg></body>", 36, NULL},
+    {"<body><svg><![CDA", -1, "page ends inside <svg>"},
+    {"<body><math><p></body>", 15, NULL},
+    {"<body><table><tr><td>x", -1, "page ends inside <table>"},
+    {"<body><title\x01></title></body>", 22, NULL},
+    {"<body><title\x00x></title></body>", 23, NULL}, /* a NUL makes it no title */
+};
+
+START_TEST(test_streaming)
+{
+    /* the table, buffered */
+    for (size_t k = 0; k < sizeof(table) / sizeof(table[0]); k++) {
+        const char *why = NULL;
+        size_t len = strlen(table[k].page);
+        if (k == sizeof(table) / sizeof(table[0]) - 1)
+            len = 30; /* the NUL is part of that page */
+        long at = dtbi_html_insert_point(table[k].page, len, &why);
+        ck_assert_msg(at == table[k].at &&
+                          (why == NULL ? table[k].why == NULL
+                                       : table[k].why != NULL && strcmp(why, table[k].why) == 0),
+                      "table %zu \"%s\": got %ld (%s)", k, table[k].page, at, why ? why : "-");
+        every_chunking(table[k].page, table[k].page, len);
+    }
+    /* every case page and the fuzzer's saved inputs (after the byte that picks the type) */
+    static const char *const dirs[] = {TEST_DATA_DIR "/inject", TEST_DATA_DIR "/fuzz/fuzz_inject"};
+    int pages = 0;
+    for (int d = 0; d < 2; d++) {
+        DIR *dir = opendir(dirs[d]);
+        struct dirent *e;
+        ck_assert_ptr_nonnull(dir);
+        while ((e = readdir(dir)) != NULL) {
+            char path[1100];
+            size_t len;
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof(path), d == 0 ? "%s/%s/input.html" : "%s/%s", dirs[d],
+                     e->d_name);
+            char *page = slurp(path, &len);
+            ck_assert_msg(page != NULL, "%s: unreadable", path);
+            if (d == 1 && len > 0)
+                every_chunking(e->d_name, page + 1, len - 1);
+            else
+                every_chunking(e->d_name, page, len);
+            free(page);
+            pages++;
+        }
+        closedir(dir);
+    }
+    ck_assert_int_ge(pages, 30);
+}
+END_TEST
+
 START_TEST(test_looks_like_html)
 {
     ck_assert_int_eq(dtbi_looks_like_html("<!DOCTYPE html><html>", 21), 1);
@@ -245,6 +425,25 @@ static double best_ns(const char *page, size_t n)
     return best;
 }
 
+/* Best of runs of the incremental scanner fed one byte at a time, in ns. */
+static double best_ns_bytewise(const char *page, size_t n, int runs)
+{
+    double best = 1e300;
+    for (int r = 0; r < runs; r++) {
+        struct dtbi_scan sc;
+        int64_t t0 = now_ns();
+        dtbi_scan_init(&sc);
+        for (size_t i = 0; i < n; i++)
+            dtbi_scan_feed(&sc, page + i, 1);
+        volatile size_t at = dtbi_scan_body_end(&sc);
+        (void)at;
+        double d = (double)(now_ns() - t0);
+        if (d < best)
+            best = d;
+    }
+    return best;
+}
+
 START_TEST(test_linear_time)
 {
     /* The pathological families of a quadratic scanner (each '-' of "<script><!--- - - ..."
@@ -285,6 +484,19 @@ START_TEST(test_linear_time)
                       "\"%s\" + \"%s\"... (1 MB) took %.0f us, plain text of that size %.0f us "
                       "(ratio %.1f > 3)",
                       families[f][0], unit, t_page / 1000, t_plain / 1000, t_page / t_plain);
+        /* the same fed one byte at a time (128 KB of it): a construct that spans many chunks
+         * must not be rescanned from its start on each one */
+        const size_t m = n / 8;
+        t_plain = best_ns_bytewise(plain, m, 9);
+        t_page = best_ns_bytewise(page, m, 9);
+        if (t_page > 3 * t_plain) {
+            t_plain = best_ns_bytewise(plain, m, 9);
+            t_page = best_ns_bytewise(page, m, 9);
+        }
+        ck_assert_msg(t_page <= 3 * t_plain,
+                      "\"%s\" + \"%s\"... (128 KB, 1-byte chunks) took %.0f us, plain text %.0f "
+                      "us (ratio %.1f > 3)",
+                      families[f][0], unit, t_page / 1000, t_plain / 1000, t_page / t_plain);
         free(page);
         free(plain);
     }
@@ -298,6 +510,7 @@ int main(void)
     TCase *tc = tcase_create("scanner");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_cases);
+    tcase_add_test(tc, test_streaming);
     tcase_add_test(tc, test_looks_like_html);
     tcase_add_test(tc, test_random_robust);
     tcase_add_test(tc, test_large_page);
