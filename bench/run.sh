@@ -53,7 +53,7 @@ for pg in $PAGES; do
 done
 [ "$DURATION" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || { echo "run.sh: need duration, rounds >= 1" >&2; exit 2; }
 if [ -n "$OUT" ]; then
-    case "$OUT" in /*) ;; *) OUT="$PWD/$OUT" ;; esac
+    case "$OUT" in /* | -) ;; *) OUT="$PWD/$OUT" ;; esac
 fi
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)

@@ -190,6 +190,18 @@ DTB_EXPORT struct MHD_Response *dtb_response_from_fd64(uint64_t size, int fd);
 DTB_EXPORT struct MHD_Response *dtb_response_from_fd_at_offset(size_t size, int fd, off_t offset);
 DTB_EXPORT struct MHD_Response *dtb_response_from_fd_at_offset64(uint64_t size, int fd, uint64_t offset);
 
+/* MHD_create_response_from_callback and MHD_create_response_from_pipe (same arguments, same
+ * meaning), remembered as streams: an HTML page they produce gets the toolbar as it streams by,
+ * right before its real </body> (or at its end), with the app's bytes otherwise passed through
+ * as they come. A known size grows by the toolbar's markup. The app's reader, its closure and
+ * its free callback keep their meaning (the free callback runs once, when MHD is done with both
+ * the app's response and the toolbar's copy of it). */
+DTB_EXPORT struct MHD_Response *dtb_response_from_callback(uint64_t size, size_t block_size,
+                                                           MHD_ContentReaderCallback crc,
+                                                           void *crc_cls,
+                                                           MHD_ContentReaderFreeCallback crfc);
+DTB_EXPORT struct MHD_Response *dtb_response_from_pipe(int fd);
+
 /* MHD_create_response_from_data (deprecated by MHD), remembering the body like the above. */
 DTB_EXPORT struct MHD_Response *dtb_response_from_data(size_t size, void *data, int must_free, int must_copy);
 

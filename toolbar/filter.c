@@ -546,6 +546,104 @@ static enum MHD_Result queue_intercepted(struct dtb_request *rq, struct MHD_Conn
     return ret;
 }
 
+/* The app's headers onto the toolbar's copy of its response (copy_header decides which), and
+ * the toolbar's own: Cache-Control: no-store when fresh (the page is not the app's bytes),
+ * X-Debug-Toolbar-Skip when why_not, Vary: Accept-Encoding when vary_ae and the app's Vary does
+ * not cover it, X-Debug-Toolbar-Id and Server-Timing. Returns 0, or -1 (out of memory). */
+static int add_headers(struct dtb_request *rq, struct MHD_Response *response,
+                       struct MHD_Response *copy, int drop_encoding, int fresh,
+                       const char *why_not, int vary_ae)
+{
+    struct copy_ctx cc = {copy, rq, 0, 0, drop_encoding, 0, fresh};
+    struct dtb_buf st;
+    int rc = 0;
+    MHD_get_response_headers(response, copy_header, &cc);
+    dtb_buf_init(&st);
+    server_timing(rq, &st);
+    if (cc.failed || st.failed ||
+        (cc.fresh && add_header(rq, copy, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != 0) ||
+        (why_not != NULL && add_header(rq, copy, "X-Debug-Toolbar-Skip", why_not) != 0) ||
+        (vary_ae && !cc.vary_ae &&
+         MHD_add_response_header(copy, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING) !=
+             MHD_YES) ||
+        MHD_add_response_header(copy, "X-Debug-Toolbar-Id", rq->id) != MHD_YES ||
+        MHD_add_response_header(copy, "Server-Timing", st.data) != MHD_YES) {
+        rc = -1;
+    } else {
+        if (vary_ae && !cc.vary_ae)
+            dtbi_record_pair(rq, DTBI_PAIRS_RESPONSE_HEADERS, MHD_HTTP_HEADER_VARY, 4,
+                             MHD_HTTP_HEADER_ACCEPT_ENCODING, 15);
+        dtbi_record_pair(rq, DTBI_PAIRS_RESPONSE_HEADERS, "X-Debug-Toolbar-Id", 18, rq->id,
+                         strlen(rq->id));
+        dtbi_record_pair(rq, DTBI_PAIRS_RESPONSE_HEADERS, "Server-Timing", 13, st.data,
+                         st.data != NULL ? strlen(st.data) : 0);
+    }
+    dtb_buf_free(&st);
+    return rc;
+}
+
+/* A stream (content reader, pipe, large file): the toolbar's streaming copy when the response
+ * may be an HTML page, else the app's response as it is. */
+static enum MHD_Result queue_stream(struct dtb_request *rq, struct MHD_Connection *con,
+                                    unsigned status, struct MHD_Response *response, void *hold,
+                                    const struct dtbi_stream_src *src,
+                                    enum MHD_ResponseFlags flags, int64_t t0)
+{
+    const char *ct = MHD_get_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE);
+    int html_like, sniff, navigation;
+    const char *reason = skip_reason(rq, con, status, response, ct, 1, &html_like, &sniff,
+                                     &navigation);
+    struct MHD_Response *copy = NULL;
+    char nonce[128];
+    struct dtb_buf m;
+    enum MHD_Result ret;
+    if (reason == NULL && sniff)
+        reason = "no Content-Type on a streamed body";
+    if (reason == NULL && dtbi_coding_parse(MHD_get_response_header(
+                              response, MHD_HTTP_HEADER_CONTENT_ENCODING)) != DTBI_CODING_IDENTITY)
+        reason = "Content-Encoding on a streamed body";
+    if (reason == NULL && media_type_is(ct, "application/xhtml+xml"))
+        reason = "XHTML streamed body (checked as a whole document only)";
+    if (reason == NULL && src->size != MHD_SIZE_UNKNOWN && src->size > UINT64_MAX / 2)
+        reason = "streamed body of an impossible size";
+    if (reason == NULL) {
+        const char *csp = MHD_get_response_header(response, "Content-Security-Policy");
+        int has_nonce = csp_nonce(csp, nonce, sizeof(nonce));
+        dtb_buf_init(&m);
+        append_markup(rq, &m, has_nonce ? nonce : NULL);
+        if (!m.failed)
+            copy = dtbi_stream_response(rq, hold, src, m.data, m.len, !navigation);
+        dtb_buf_free(&m);
+        if (copy == NULL)
+            reason = "out of memory while streaming";
+    }
+    if (copy != NULL) {
+        hold = NULL; /* the copy's now */
+        rq->resp.skip_reason = "streamed page not read to its end";
+        if ((flags != MHD_RF_NONE &&
+             dtbi_real()->set_response_options(copy, flags, MHD_RO_END) != MHD_YES) ||
+            add_headers(rq, response, copy, 0, 1, NULL, 0) != 0) {
+            dtbi_real()->destroy_response(copy);
+            copy = NULL;
+            reason = "out of memory while streaming";
+        }
+    }
+    dtbi_respmap_release(hold);
+    if (copy == NULL) {
+        rq->resp.skip_reason = reason;
+        if (html_like)
+            dtbi_log_once(reason, "toolbar not injected into an HTML response: %s (e.g. %s %s)",
+                          reason, dtb_request_method(rq), dtb_request_path(rq));
+        rq->times.toolbar_ns += dtb_now_ns() - t0;
+        return dtbi_real()->queue_response(con, status, response);
+    }
+    dtbi_pending_add(rq->tb, rq->id);
+    rq->times.toolbar_ns += dtb_now_ns() - t0;
+    ret = dtbi_real()->queue_response(con, status, copy);
+    dtbi_real()->destroy_response(copy);
+    return ret;
+}
+
 enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection *con,
                                   unsigned status, struct MHD_Response *response)
 {
@@ -567,7 +665,6 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     int why_not = 0;               /* the copy says why the page has no toolbar */
     void *hold = NULL;             /* on the app's body, while a response of ours may send it */
     int held = 0;                  /* copy is the injected page over the app's held body */
-    struct dtb_buf st;
     enum MHD_Result ret;
 
     rq->times.queued_ns = t0;
@@ -582,6 +679,15 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     known = hold != NULL;
     if (!known)
         is_fd = dtbi_respmap_lookup_fd(response, &fd, &fd_offset, &fd_size, &flags);
+    if (!known && (!is_fd || fd_size > BODY_CAP)) {
+        /* a content reader, a pipe, or a file too large to read whole: streamed */
+        struct dtbi_stream_src src;
+        void *sh = dtbi_respmap_hold_stream(response, &src, &flags);
+        if (sh != NULL) {
+            rq->resp.body_size = src.size != MHD_SIZE_UNKNOWN ? (size_t)src.size : 0;
+            return queue_stream(rq, con, status, response, sh, &src, flags, t0);
+        }
+    }
     rq->resp.body_size = known ? len : is_fd ? (size_t)fd_size : 0;
     reason = skip_reason(rq, con, status, response, ct, known || is_fd, &html_like, &sniff,
                          &navigation);
@@ -690,32 +796,12 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         dtbi_real()->destroy_response(copy);
         copy = NULL;
     }
-    if (copy != NULL) {
-        struct copy_ctx cc = {copy, rq, 0, 0, rq->resp.injected && decoded_out, 0,
-                              rq->resp.injected};
-        MHD_get_response_headers(response, copy_header, &cc);
-        dtb_buf_init(&st);
-        server_timing(rq, &st);
-        if (cc.failed || st.failed ||
-            (cc.fresh && add_header(rq, copy, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != 0) ||
-            (why_not && add_header(rq, copy, "X-Debug-Toolbar-Skip", reason) != 0) ||
-            (rq->resp.injected && pg.coding != DTBI_CODING_IDENTITY && !cc.vary_ae &&
-             MHD_add_response_header(copy, MHD_HTTP_HEADER_VARY,
-                                     MHD_HTTP_HEADER_ACCEPT_ENCODING) != MHD_YES) ||
-            MHD_add_response_header(copy, "X-Debug-Toolbar-Id", rq->id) != MHD_YES ||
-            MHD_add_response_header(copy, "Server-Timing", st.data) != MHD_YES) {
-            dtbi_real()->destroy_response(copy);
-            copy = NULL;
-        } else {
-            if (rq->resp.injected && pg.coding != DTBI_CODING_IDENTITY && !cc.vary_ae)
-                dtbi_record_pair(rq, DTBI_PAIRS_RESPONSE_HEADERS, MHD_HTTP_HEADER_VARY, 4,
-                                 MHD_HTTP_HEADER_ACCEPT_ENCODING, 15);
-            dtbi_record_pair(rq, DTBI_PAIRS_RESPONSE_HEADERS, "X-Debug-Toolbar-Id", 18, rq->id,
-                             strlen(rq->id));
-            dtbi_record_pair(rq, DTBI_PAIRS_RESPONSE_HEADERS, "Server-Timing", 13, st.data,
-                             st.data != NULL ? strlen(st.data) : 0);
-        }
-        dtb_buf_free(&st);
+    if (copy != NULL &&
+        add_headers(rq, response, copy, rq->resp.injected && decoded_out, rq->resp.injected,
+                    why_not ? reason : NULL,
+                    rq->resp.injected && pg.coding != DTBI_CODING_IDENTITY) != 0) {
+        dtbi_real()->destroy_response(copy);
+        copy = NULL;
     }
     if (copy == NULL) {
         /* Never fail the app's request: serve its own response untouched. */

@@ -325,6 +325,9 @@ struct dtbi_real_api {
                                                                void *);
     struct MHD_Response *(*from_iovec)(const struct MHD_IoVec *, unsigned int,
                                        MHD_ContentReaderFreeCallback, void *);
+    struct MHD_Response *(*from_callback)(uint64_t, size_t, MHD_ContentReaderCallback, void *,
+                                          MHD_ContentReaderFreeCallback);
+    struct MHD_Response *(*from_pipe)(int);
     void (*destroy_response)(struct MHD_Response *);
     enum MHD_Result (*set_response_options)(struct MHD_Response *, enum MHD_ResponseFlags, ...);
     int (*sqlite3_open_v2)(const char *, sqlite3 **, int, const char *);
@@ -350,6 +353,27 @@ void *dtbi_respmap_hold(struct MHD_Response *r, const void **data, size_t *size,
                         enum MHD_ResponseFlags *flags);
 /* Releases a hold (NULL is a no-op); the last one, after the app's response is gone, frees. */
 void dtbi_respmap_release(void *hold);
+/* A streamed body: the reader to call (with cls) for the app's bytes from position 0, its total
+ * size (MHD_SIZE_UNKNOWN when it is not known) and MHD block size. */
+struct dtbi_stream_src {
+    MHD_ContentReaderCallback reader;
+    void *cls;
+    uint64_t size;
+    size_t block;
+};
+/* Takes a hold on a stream response (a content-reader callback, a pipe or a file descriptor
+ * built by a dtb_ constructor): returns the hold and fills src and flags, or NULL. The reader
+ * and its closure stay valid until the hold is released. */
+void *dtbi_respmap_hold_stream(struct MHD_Response *r, struct dtbi_stream_src *src,
+                               enum MHD_ResponseFlags *flags);
+/* The toolbar's copy of a streamed HTML page (stream.c): the app's bytes through src, the markup
+ * (mlen bytes) put in as the page streams by, decided by the incremental scanner; check_start:
+ * the page must start like an HTML document (not a browser navigation). Takes the hold on
+ * success; on failure (NULL) the caller keeps it. The record's injected and skip_reason are set
+ * when the stream ends. */
+struct MHD_Response *dtbi_stream_response(struct dtb_request *rq, void *hold,
+                                          const struct dtbi_stream_src *src, const char *markup,
+                                          size_t mlen, int check_start);
 /* Looks up a file-descriptor response built by dtb_response_from_fd*: 1 and its fd (the
  * response's: never closed or moved by the caller), offset, size and flags; else 0. */
 int dtbi_respmap_lookup_fd(struct MHD_Response *r, int *fd, uint64_t *offset, uint64_t *size,

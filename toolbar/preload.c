@@ -10,6 +10,8 @@
  *                                           the body is remembered (until MHD frees the response)
  *   MHD_create_response_from_fd, _fd64, _fd_at_offset, _fd_at_offset64
  *                                           the file is remembered (read with pread when HTML)
+ *   MHD_create_response_from_callback, _from_pipe
+ *                                           remembered as streams (injected as they stream by)
  *   MHD_queue_response                      the toolbar's filter (inject, add its headers)
  *   MHD_set_response_options                the flags are remembered for the injected copy
  *   sqlite3_open, sqlite3_open_v2, sqlite3_open16, sqlite3_close, sqlite3_close_v2
@@ -56,6 +58,9 @@ static struct {
     struct MHD_Response *(*from_fd64)(uint64_t, int);
     struct MHD_Response *(*from_fd_at_offset)(size_t, int, off_t);
     struct MHD_Response *(*from_fd_at_offset64)(uint64_t, int, uint64_t);
+    struct MHD_Response *(*from_callback)(uint64_t, size_t, MHD_ContentReaderCallback, void *,
+                                          MHD_ContentReaderFreeCallback);
+    struct MHD_Response *(*from_pipe)(int);
     int (*sqlite3_open)(const char *, sqlite3 **);
     int (*sqlite3_open_v2)(const char *, sqlite3 **, int, const char *);
     int (*sqlite3_open16)(const void *, sqlite3 **);
@@ -88,6 +93,8 @@ static void init(void)
     REAL(from_fd64, "MHD_create_response_from_fd64");
     REAL(from_fd_at_offset, "MHD_create_response_from_fd_at_offset");
     REAL(from_fd_at_offset64, "MHD_create_response_from_fd_at_offset64");
+    REAL(from_callback, "MHD_create_response_from_callback");
+    REAL(from_pipe, "MHD_create_response_from_pipe");
     REAL(sqlite3_open, "sqlite3_open");
     REAL(sqlite3_open_v2, "sqlite3_open_v2");
     REAL(sqlite3_open16, "sqlite3_open16");
@@ -220,6 +227,27 @@ struct MHD_Response *MHD_create_response_from_fd_at_offset64(uint64_t size, int 
         return real.from_fd_at_offset64(size, fd, offset);
     ENTER();
     struct MHD_Response *r = dtb_response_from_fd_at_offset64(size, fd, offset);
+    return LEAVE(r);
+}
+
+struct MHD_Response *MHD_create_response_from_callback(uint64_t size, size_t block_size,
+                                                       MHD_ContentReaderCallback crc,
+                                                       void *crc_cls,
+                                                       MHD_ContentReaderFreeCallback crfc)
+{
+    if (!on())
+        return real.from_callback(size, block_size, crc, crc_cls, crfc);
+    ENTER();
+    struct MHD_Response *r = dtb_response_from_callback(size, block_size, crc, crc_cls, crfc);
+    return LEAVE(r);
+}
+
+struct MHD_Response *MHD_create_response_from_pipe(int fd)
+{
+    if (!on())
+        return real.from_pipe(fd);
+    ENTER();
+    struct MHD_Response *r = dtb_response_from_pipe(fd);
     return LEAVE(r);
 }
 

@@ -24,6 +24,8 @@ static struct dtbi_real_api lib = {
     .from_buffer_with_free_callback = MHD_create_response_from_buffer_with_free_callback,
     .from_buffer_with_free_callback_cls = MHD_create_response_from_buffer_with_free_callback_cls,
     .from_iovec = MHD_create_response_from_iovec,
+    .from_callback = MHD_create_response_from_callback,
+    .from_pipe = MHD_create_response_from_pipe,
     .destroy_response = MHD_destroy_response,
     .set_response_options = MHD_set_response_options,
     .sqlite3_open_v2 = sqlite3_open_v2,
@@ -95,6 +97,24 @@ static struct MHD_Response *g_from_iovec(const struct MHD_IoVec *iov, unsigned i
     return r;
 }
 
+static struct MHD_Response *g_from_callback(uint64_t size, size_t block,
+                                           MHD_ContentReaderCallback crc, void *cls,
+                                           MHD_ContentReaderFreeCallback crfc)
+{
+    depth++;
+    struct MHD_Response *r = lib.from_callback(size, block, crc, cls, crfc);
+    depth--;
+    return r;
+}
+
+static struct MHD_Response *g_from_pipe(int fd)
+{
+    depth++;
+    struct MHD_Response *r = lib.from_pipe(fd);
+    depth--;
+    return r;
+}
+
 static void g_destroy_response(struct MHD_Response *r)
 {
     depth++;
@@ -135,6 +155,8 @@ static const struct dtbi_real_api guarded = {
     .from_buffer_with_free_callback = g_from_buffer_with_free_callback,
     .from_buffer_with_free_callback_cls = g_from_buffer_with_free_callback_cls,
     .from_iovec = g_from_iovec,
+    .from_callback = g_from_callback,
+    .from_pipe = g_from_pipe,
     .destroy_response = g_destroy_response,
     .set_response_options = g_set_response_options,
     .sqlite3_open_v2 = g_sqlite3_open_v2,
@@ -169,6 +191,8 @@ static void resolve(void)
     TAKE(mhd, from_buffer_with_free_callback_cls,
          "MHD_create_response_from_buffer_with_free_callback_cls");
     TAKE(mhd, from_iovec, "MHD_create_response_from_iovec");
+    TAKE(mhd, from_callback, "MHD_create_response_from_callback");
+    TAKE(mhd, from_pipe, "MHD_create_response_from_pipe");
     TAKE(mhd, destroy_response, "MHD_destroy_response");
     TAKE(mhd, set_response_options, "MHD_set_response_options");
     TAKE(sq, sqlite3_open_v2, "sqlite3_open_v2");

@@ -11,7 +11,10 @@
  * does (pread at the response's offset, never moving the file offset; the fd closed when MHD
  * frees the response), so the filter can read an HTML file's bytes the same way. The cost: MHD
  * does not use sendfile() for them while a toolbar is on.
- * Not handled here: callback, iovec and pipe responses (they pass through untouched).
+ * Content-reader callback and pipe responses are remembered as streams: the app's reader and its
+ * closure (a pipe gets a reader of ours that reads it to its end), held while a streaming copy of
+ * the filter's (stream.c) still reads through them. The app's free callback runs once, when the
+ * last of the two responses is gone. Not handled here: iovec responses (they pass through).
  */
 #include <errno.h>
 #include <limits.h>
@@ -35,6 +38,10 @@ struct body_entry {
     enum MHD_ResponseFlags flags; /* set through dtb_response_set_flags */
     int fd;                       /* a file-descriptor response's fd (ours to close), or -1 */
     uint64_t fd_offset;
+    int stream; /* a stream: reader (the app's, or ours for a pipe or file) and its closure */
+    MHD_ContentReaderCallback reader;
+    void *reader_cls;
+    size_t block;
     unsigned holds; /* responses of the filter that send these bytes too (map_lock) */
     int gone;       /* the app's response is destroyed; the last hold frees (map_lock) */
 };
@@ -161,7 +168,7 @@ void *dtbi_respmap_hold(struct MHD_Response *r, const void **data, size_t *size,
 {
     pthread_mutex_lock(&map_lock);
     struct body_entry *e = find_entry(r);
-    if (e != NULL && e->fd < 0) {
+    if (e != NULL && e->fd < 0 && !e->stream) {
         *data = e->data;
         *size = e->size;
         *flags = e->flags;
@@ -173,12 +180,14 @@ void *dtbi_respmap_hold(struct MHD_Response *r, const void **data, size_t *size,
     return e;
 }
 
+static ssize_t fd_reader(void *cls, uint64_t pos, char *buf, size_t max);
+
 int dtbi_respmap_lookup_fd(struct MHD_Response *r, int *fd, uint64_t *offset, uint64_t *size,
                            enum MHD_ResponseFlags *flags)
 {
     pthread_mutex_lock(&map_lock);
     struct body_entry *e = find_entry(r);
-    int found = e != NULL && e->fd >= 0;
+    int found = e != NULL && e->fd >= 0 && e->reader == fd_reader;
     if (found) {
         *fd = e->fd;
         *offset = e->fd_offset;
@@ -225,7 +234,11 @@ struct MHD_Response *dtb_response_from_fd_at_offset64(uint64_t size, int fd, uin
     e->fd = fd;
     e->fd_offset = offset;
     e->size = (size_t)size;
-    r = MHD_create_response_from_callback(size, FD_BLOCK_SIZE, fd_reader, e, entry_free_cb);
+    e->stream = 1;
+    e->reader = fd_reader;
+    e->reader_cls = e;
+    e->block = FD_BLOCK_SIZE;
+    r = dtbi_real()->from_callback(size, FD_BLOCK_SIZE, fd_reader, e, entry_free_cb);
     if (r == NULL) {
         free(e); /* like MHD: the fd stays the app's when no response was made */
         return NULL;
@@ -233,6 +246,105 @@ struct MHD_Response *dtb_response_from_fd_at_offset64(uint64_t size, int fd, uin
     e->response = r;
     entry_insert(e);
     return r;
+}
+
+/* The app's reader, called through the entry (MHD gives its free callback the reader's
+ * closure: the entry's, so that the app's free callback can wait for the last hold). */
+static ssize_t app_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct body_entry *e = cls;
+    return e->reader(e->reader_cls, pos, buf, max);
+}
+
+/* A pipe read to its end (MHD's own pipe response does the same); the fd closed on free. */
+static ssize_t pipe_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct body_entry *e = cls;
+    ssize_t n;
+    (void)pos;
+    if (max > SSIZE_MAX)
+        max = SSIZE_MAX;
+    do
+        n = read(e->fd, buf, max);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return n;
+}
+
+struct MHD_Response *dtb_response_from_callback(uint64_t size, size_t block_size,
+                                                MHD_ContentReaderCallback crc, void *crc_cls,
+                                                MHD_ContentReaderFreeCallback crfc)
+{
+    struct body_entry *e;
+    struct MHD_Response *r;
+    if (!tracking() || crc == NULL)
+        return dtbi_real()->from_callback(size, block_size, crc, crc_cls, crfc);
+    e = calloc(1, sizeof(*e));
+    if (e == NULL) /* untracked: MHD's own (no toolbar in it) */
+        return dtbi_real()->from_callback(size, block_size, crc, crc_cls, crfc);
+    e->fd = -1;
+    e->stream = 1;
+    e->reader = crc;
+    e->reader_cls = crc_cls;
+    e->block = block_size;
+    e->size = (size_t)size;
+    e->app_cb = crfc;
+    e->app_cb_cls = crc_cls;
+    r = dtbi_real()->from_callback(size, block_size, app_reader, e, entry_free_cb);
+    if (r == NULL) {
+        free(e); /* like MHD: nothing was taken over */
+        return NULL;
+    }
+    e->response = r;
+    entry_insert(e);
+    return r;
+}
+
+struct MHD_Response *dtb_response_from_pipe(int fd)
+{
+    struct body_entry *e;
+    struct MHD_Response *r;
+    if (!tracking())
+        return dtbi_real()->from_pipe(fd);
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return dtbi_real()->from_pipe(fd);
+    e->fd = fd;
+    e->stream = 1;
+    e->reader = pipe_reader;
+    e->reader_cls = e;
+    e->block = 4096; /* MHD's own pipe block (MHD_FILE_READ_BLOCK_SIZE is for files) */
+    e->size = (size_t)MHD_SIZE_UNKNOWN;
+    r = dtbi_real()->from_callback(MHD_SIZE_UNKNOWN, e->block, pipe_reader, e, entry_free_cb);
+    if (r == NULL) {
+        free(e); /* the fd stays the app's */
+        return NULL;
+    }
+    e->response = r;
+    entry_insert(e);
+    return r;
+}
+
+void *dtbi_respmap_hold_stream(struct MHD_Response *r, struct dtbi_stream_src *src,
+                               enum MHD_ResponseFlags *flags)
+{
+    pthread_mutex_lock(&map_lock);
+    struct body_entry *e = find_entry(r);
+    if (e != NULL && e->stream) {
+        src->reader = e->reader;
+        src->cls = e->reader_cls;
+        src->size = (uint64_t)e->size; /* MHD_SIZE_UNKNOWN for a pipe, or as the app said */
+        src->block = e->block;
+        *flags = e->flags;
+        e->holds++;
+    } else {
+        e = NULL;
+    }
+    pthread_mutex_unlock(&map_lock);
+    return e;
 }
 
 struct MHD_Response *dtb_response_from_fd_at_offset(size_t size, int fd, off_t offset)

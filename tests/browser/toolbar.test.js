@@ -522,6 +522,25 @@ async function main() {
     assert.strictEqual((await re.text()).split("<dtb-toolbar").length, 2, "one toolbar in the re-encoded page");
   }, browser);
 
+  await test("a page the app streams in chunks gets the toolbar in Chromium as it streams by", async (page) => {
+    const plain = await (await page.request.get(ON + "/cats")).text();
+    const resp = await page.goto(ON + "/chunked/cats");
+    assert.ok(!resp.headers()["content-length"], "sent chunked");
+    await page.locator(tb(".dtb-handle")).waitFor({ state: "visible" });
+    const r = await page.evaluate(() => ({
+      n: document.querySelectorAll("dtb-toolbar").length,
+      inBody: !!document.querySelector("dtb-toolbar").closest("body"),
+      rows: document.querySelectorAll("table tr").length,
+    }));
+    assert.deepStrictEqual(r, { n: 1, inBody: true, rows: 11 });
+    const strip = (s) => s.replace(/<dtb-toolbar[^]*?<\/script>/, "");
+    assert.strictEqual(strip(await resp.text()), strip(plain));
+    /* its record says it was injected */
+    const id = resp.headers()["x-debug-toolbar-id"];
+    const rec = await (await page.request.get(ON + "/_debug_toolbar/api/requests/" + id)).json();
+    assert.strictEqual(rec.injected, true, "record: " + rec.skip_reason);
+  }, browser);
+
   await browser.close();
   console.log(passed + " passed, " + failed + " failed");
   process.exit(failed === 0 ? 0 : 1);

@@ -106,15 +106,16 @@ PY
     [ "$(echo $ids | tr ' ' '\n' | sort -u | wc -l)" = 3 ] || fail "$mode: the reused response got the same id twice"
     curl_ -o "$tmp/j" "$base/json"
     cmp -s "$tmp/j" "$tmp/plain_json.out" || fail "$mode: JSON changed"
-    # a file descriptor's page is read and injected; bodies the toolbar cannot see (a pipe, an
-    # iovec) pass through untouched
-    curl_ -o "$tmp/u.out" "$base/fd"
-    [ "$(grep -c '<dtb-toolbar' "$tmp/u.out")" = 1 ] || fail "$mode: /fd has no toolbar"
-    sed "$snippet" "$tmp/u.out" | cmp -s - "$tmp/plain_fd.out" || fail "$mode: /fd is not the page plus the toolbar"
-    for p in /pipe /iovec; do
+    # a file descriptor's page is read and injected, a pipe's as it streams by; an iovec's body,
+    # which the toolbar cannot see, passes through untouched
+    for p in /fd /pipe; do
         curl_ -o "$tmp/u.out" "$base$p"
-        cmp -s "$tmp/u.out" "$tmp/plain$(echo $p | tr / _).out" || fail "$mode: $p changed"
+        [ "$(grep -c '<dtb-toolbar' "$tmp/u.out")" = 1 ] || fail "$mode: $p has no toolbar"
+        sed "$snippet" "$tmp/u.out" | cmp -s - "$tmp/plain$(echo $p | tr / _).out" ||
+            fail "$mode: $p is not the page plus the toolbar"
     done
+    curl_ -o "$tmp/u.out" "$base/iovec"
+    cmp -s "$tmp/u.out" "$tmp/plain_iovec.out" || fail "$mode: /iovec changed"
     # the one response object queued on eight connections at once: each gets its own copy
     cpids=()
     for i in 1 2 3 4 5 6 7 8; do
@@ -146,7 +147,7 @@ assert s["completions"] == 17 and s["req_cls_mismatches"] == 0, s
 assert s["first_after_uri_log"] == s["completions"] + 1 and s["uri_logs"] >= s["first_after_uri_log"], s
 PY
     stop
-    ok "$mode: injected, SQL captured with params, history, a reused response injected per request (also on 8 connections at once), flags kept, JSON, an fd's page injected, pipe and iovec bodies untouched, own URI-log and completion callbacks and req_cls kept in order"
+    ok "$mode: injected, SQL captured with params, history, a reused response injected per request (also on 8 connections at once), flags kept, JSON, an fd's and a pipe's page injected, an iovec body untouched, own URI-log and completion callbacks and req_cls kept in order"
 done
 
 # ---- one page in every form a program may serve it --------------------------------------------
@@ -233,9 +234,25 @@ for _ in $(seq 1 50); do
     grep -q '"fd_done": 3,' "$tmp/stats" && break
     sleep 0.1
 done
-[ "$(cat "$tmp/stats")" = '{"fd_done": 3, "fd_moved": 0}' ] || fail "fd: the program's file offset: $(cat "$tmp/stats")"
-curl_ -D "$tmp/h" -o "$tmp/u.out" "$base/page/pipe"
-cmp -s "$tmp/u.out" "$tmp/ref.html" || fail "pipe: changed"
+grep -q '"fd_done": 3, "fd_moved": 0,' "$tmp/stats" || fail "fd: the program's file offset: $(cat "$tmp/stats")"
+# streams: a pipe, and content readers (known size; chunked, 1 byte and random sizes a call),
+# the toolbar put in as they stream by
+for p in pipe cb-known cb-1 cb-random; do
+    curl_ -D "$tmp/h" -o "$tmp/u.html" "$base/page/$p"
+    check_page "$tmp/u.html" || fail "$p: the streamed page with the toolbar"
+    if [ "$p" = cb-known ]; then
+        [ "$(header "$tmp/h" Content-Length)" = "$(wc -c <"$tmp/u.html")" ] || fail "$p: Content-Length"
+    else
+        [ "$(header "$tmp/h" Transfer-Encoding)" = chunked ] || fail "$p: not chunked"
+    fi
+done
+# the program's free callback ran once for each reader, always with its own closure
+for _ in $(seq 1 50); do
+    curl_ -o "$tmp/stats" "$base/stats"
+    grep -q '"cb_freed": 3,' "$tmp/stats" && break
+    sleep 0.1
+done
+grep -q '"cb_freed": 3, "cb_bad": 0}' "$tmp/stats" || fail "callbacks: $(cat "$tmp/stats")"
 curl_ -D "$tmp/h" -o "$tmp/u.html" "$base/page/untyped"
 check_page "$tmp/u.html" || fail "untyped: the page with the toolbar"
 [ -z "$(header "$tmp/h" Content-Type)" ] || fail "untyped: a Content-Type appeared"
@@ -255,7 +272,7 @@ d = {r["id"]: r.get("daemon") for r in json.load(sys.stdin)}
 assert d[sys.argv[1]] == sys.argv[3] and d[sys.argv[2]] == sys.argv[4], d' "$id1" "$id2" "${base#http://}" "${base2#http://}" ||
     fail "the records do not name their daemons"
 stop
-ok "one page as $codings (decoded, or re-encoded when identity is refused), from an fd at an offset (the program's offset unmoved), untyped: one toolbar before the real </body>, the page's bytes otherwise identical; truncated gzip, a 1 GiB gzip bomb and nosniff untouched with their reasons (in X-Debug-Toolbar-Skip and the history for a navigation); injected pages no-store without validators; two daemons told apart"
+ok "one page as $codings (decoded, or re-encoded when identity is refused), from an fd at an offset (the program's offset unmoved), untyped, from a pipe and content readers (known size; chunked, 1 byte and random sizes a call; the free callback once, with its closure): one toolbar before the real </body>, the page's bytes otherwise identical; truncated gzip, a 1 GiB gzip bomb and nosniff untouched with their reasons (in X-Debug-Toolbar-Skip and the history for a navigation); injected pages no-store without validators; two daemons told apart"
 
 # ---- preload.ports and preload.bind ---------------------------------------------------------
 p1=$(free_port)

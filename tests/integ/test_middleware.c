@@ -62,6 +62,73 @@ static ssize_t stream_cb(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* /s/<page><chunking><size>: a page streamed by a content reader. page: d (a document whose
+ * real </body> follows a "</body>" in a script string), s (ends inside a script), f (a stray
+ * end tag, then text: not a document's start); chunking: 1 (one byte a call), r (1 to 37
+ * bytes, a fixed sequence), w (all it may); size: k (known) or u (unknown: chunked). The reader's closure is checked on every call and
+ * its free callback counts itself once. */
+static const char *const STREAM_PAGES[] = {
+    "<!DOCTYPE html><html><body><p>streamed</p><script>var s = '</body>';</script></body></html>\n",
+    "<!DOCTYPE html><html><body><p>streamed</p><script>var x = 1;",
+    "</div>Hello, <b>streamed</b> world",
+};
+#define STREAM_MAGIC 0x5eedf00dU
+#define BIGFD_SIZE ((size_t)17 << 20)
+struct stream_src {
+    unsigned magic;
+    const char *page;
+    size_t len, step;
+    char chunking;
+};
+static atomic_int stream_frees, stream_bad_cls;
+
+static ssize_t stream_src_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream_src *ss = cls;
+    if (ss->magic != STREAM_MAGIC) {
+        atomic_fetch_add(&stream_bad_cls, 1);
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    if (pos >= ss->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = ss->len - (size_t)pos;
+    if (ss->chunking == '1')
+        n = 1;
+    else if (ss->chunking == 'r' && n > 1 + (ss->step * 7919u) % 37)
+        n = 1 + (ss->step * 7919u) % 37;
+    ss->step++;
+    if (n > max)
+        n = max;
+    memcpy(buf, ss->page + pos, n);
+    return (ssize_t)n;
+}
+
+static void stream_src_free(void *cls)
+{
+    struct stream_src *ss = cls;
+    if (ss->magic != STREAM_MAGIC)
+        atomic_fetch_add(&stream_bad_cls, 1);
+    ss->magic = 0;
+    free(ss);
+    atomic_fetch_add(&stream_frees, 1);
+}
+
+static enum MHD_Result stream_page(struct MHD_Connection *con, const char *spec)
+{
+    struct stream_src *ss = calloc(1, sizeof(*ss));
+    int which = spec[0] == 'd' ? 0 : spec[0] == 's' ? 1 : 2;
+    ss->magic = STREAM_MAGIC;
+    ss->page = STREAM_PAGES[which];
+    ss->len = strlen(ss->page);
+    ss->chunking = spec[1];
+    struct MHD_Response *r = MHD_create_response_from_callback(
+        spec[2] == 'k' ? ss->len : MHD_SIZE_UNKNOWN, 1024, stream_src_read, ss, stream_src_free);
+    MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+    enum MHD_Result ret = MHD_queue_response(con, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *con, unsigned status, const char *ctype,
                              const char *body, const char *hname, const char *hvalue)
 {
@@ -124,6 +191,39 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
             n += (size_t)sprintf(big + n, "<p>%010d</p>\n", i);
         n += (size_t)sprintf(big + n, "</body></html>");
         struct MHD_Response *r = MHD_create_response_from_buffer(n, big, MHD_RESPMEM_MUST_FREE);
+        MHD_add_response_header(r, "Content-Type", "text/html");
+        enum MHD_Result ret = MHD_queue_response(con, 200, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    if (strncmp(url, "/s/", 3) == 0 && strlen(url) == 6)
+        return stream_page(con, url + 3);
+    if (strcmp(url, "/bigfd") == 0) {
+        /* a 17 MiB HTML file (past the 16 MiB read cap: streamed), mostly a sparse hole */
+        static const char head[] = "<!DOCTYPE html><html><body><pre>", tail[] = "</pre></body></html>";
+        FILE *f = tmpfile();
+        if (f == NULL)
+            return MHD_NO;
+        int fd = dup(fileno(f));
+        fclose(f);
+        if (fd < 0 || pwrite(fd, head, sizeof(head) - 1, 0) < 0 ||
+            pwrite(fd, tail, sizeof(tail) - 1, BIGFD_SIZE - (sizeof(tail) - 1)) < 0)
+            return MHD_NO;
+        struct MHD_Response *r = MHD_create_response_from_fd(BIGFD_SIZE, fd);
+        MHD_add_response_header(r, "Content-Type", "text/html");
+        enum MHD_Result ret = MHD_queue_response(con, 200, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    if (strcmp(url, "/pipe") == 0) {
+        int p[2];
+        if (pipe(p) != 0)
+            return MHD_NO;
+        const char *page = STREAM_PAGES[0];
+        if (write(p[1], page, strlen(page)) != (ssize_t)strlen(page)) /* fits the pipe */
+            return MHD_NO;
+        close(p[1]);
+        struct MHD_Response *r = MHD_create_response_from_pipe(p[0]);
         MHD_add_response_header(r, "Content-Type", "text/html");
         enum MHD_Result ret = MHD_queue_response(con, 200, r);
         MHD_destroy_response(r);
@@ -389,8 +489,9 @@ START_TEST(test_guards)
     ck_assert_int_eq(r.status, 302);
     ck_assert_str_eq(r.body, "<html><body>moved</body></html>");
     http_resp_free(&r);
-    ck_assert_int_eq(get(&s, "/stream", &r), 0);
-    ck_assert_str_eq(r.body, "<html><body>streamed</body></html>");
+    ck_assert_int_eq(get(&s, "/stream", &r), 0); /* streamed: the toolbar as it streams by */
+    ck_assert_uint_eq(http_count(&r, ROOT_TAG), 1);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"></script></body></html>"));
     http_resp_free(&r);
     /* 404 pages are documents too */
     ck_assert_int_eq(get(&s, "/missing", &r), 0);
@@ -468,6 +569,114 @@ START_TEST(test_large_page_intact)
         http_resp_free(&r);
     }
     server_stop(&s);
+}
+END_TEST
+
+/* The record of a response: injected, and its skip reason ("" when none). */
+static void record_says(struct server *s, struct http_resp *r, int injected, const char *reason)
+{
+    struct http_resp rec;
+    char *id = http_header(r, "X-Debug-Toolbar-Id");
+    ck_assert_ptr_nonnull(id);
+    ck_assert_int_eq(get_record(s, id, &rec), 0);
+    json_t *j = json_loads(rec.body, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    const char *why = json_string_value(json_object_get(j, "skip_reason"));
+    ck_assert_msg(json_is_true(json_object_get(j, "injected")) == injected, "injected %d: %s",
+                  json_is_true(json_object_get(j, "injected")), why != NULL ? why : "");
+    ck_assert_str_eq(why != NULL ? why : "", reason);
+    json_decref(j);
+    http_resp_free(&rec);
+    free(id);
+}
+
+/* A streamed page in every chunking, known size or not: the toolbar right before the real
+ * </body>, or (page ending inside a script, a fragment) no toolbar and the reason recorded; the
+ * app's bytes otherwise exactly its own; Content-Length right; the app's reader always called
+ * with its closure, its free callback once per response. */
+START_TEST(test_streams)
+{
+    struct server s;
+    struct http_resp r;
+    char path[16];
+    const char *nav[] = {"Sec-Fetch-Dest: document", NULL};
+    server_start(&s, ENABLED, _i);
+    atomic_store(&stream_frees, 0);
+    atomic_store(&stream_bad_cls, 0);
+    int requests = 0;
+    for (const char *c = "1rw"; *c != '\0'; c++) {
+        for (const char *z = "ku"; *z != '\0'; z++) {
+            /* the document: exactly one toolbar, before the last </body> */
+            snprintf(path, sizeof(path), "/s/d%c%c", *c, *z);
+            ck_assert_int_eq(get(&s, path, &r), 0);
+            requests++;
+            const char *page = STREAM_PAGES[0];
+            ck_assert_uint_eq(http_count(&r, ROOT_TAG), 1);
+            const char *at = strstr(r.body, ROOT_TAG);
+            const char *real_end = strstr(page, "</body></html>");
+            ck_assert_int_eq((int)(at - r.body), (int)(real_end - page));
+            ck_assert_int_eq(memcmp(r.body, page, (size_t)(at - r.body)), 0);
+            const char *after = strstr(at, "</script>") + 9;
+            ck_assert_str_eq(after, real_end);
+            char *cl = http_header(&r, "Content-Length");
+            if (*z == 'k') {
+                ck_assert_ptr_nonnull(cl);
+                ck_assert_uint_eq(strtoul(cl, NULL, 10), r.len);
+            }
+            free(cl);
+            record_says(&s, &r, 1, "");
+            http_resp_free(&r);
+            /* a page ending inside a script: untouched but for spaces owed to a known size */
+            snprintf(path, sizeof(path), "/s/s%c%c", *c, *z);
+            ck_assert_int_eq(get(&s, path, &r), 0);
+            requests++;
+            size_t n = strlen(STREAM_PAGES[1]);
+            ck_assert_int_eq(memcmp(r.body, STREAM_PAGES[1], n), 0);
+            ck_assert_uint_eq(http_count(&r, ROOT_TAG), 0);
+            for (size_t i = n; i < r.len; i++)
+                ck_assert_int_eq(r.body[i], ' ');
+            ck_assert_msg(*z == 'k' ? r.len > n : r.len == n, "%s: %zu bytes", path, r.len);
+            record_says(&s, &r, 0, "page ends inside <script>");
+            http_resp_free(&r);
+            /* a fragment, not asked for as a document: passed through */
+            snprintf(path, sizeof(path), "/s/f%c%c", *c, *z);
+            ck_assert_int_eq(get(&s, path, &r), 0);
+            requests++;
+            ck_assert_int_eq(strncmp(r.body, STREAM_PAGES[2], strlen(STREAM_PAGES[2])), 0);
+            ck_assert_uint_eq(http_count(&r, ROOT_TAG), 0);
+            record_says(&s, &r, 0, "body does not start like an HTML document");
+            http_resp_free(&r);
+            /* ...but a browser navigation renders it as a page: the toolbar at its end */
+            ck_assert_int_eq(req(&s, "GET", path, nav, NULL, &r), 0);
+            requests++;
+            ck_assert_uint_eq(http_count(&r, ROOT_TAG), 1);
+            ck_assert_int_eq(strncmp(r.body, STREAM_PAGES[2], strlen(STREAM_PAGES[2])), 0);
+            record_says(&s, &r, 1, "");
+            http_resp_free(&r);
+        }
+    }
+    /* a file past the read cap: streamed, the toolbar before its </body>, its size grown */
+    ck_assert_int_eq(get(&s, "/bigfd", &r), 0);
+    record_says(&s, &r, 1, "");
+    ck_assert_uint_gt(r.len, BIGFD_SIZE);
+    ck_assert_int_eq(memcmp(r.body, "<!DOCTYPE html><html><body><pre>", 32), 0);
+    static const char end[] = "</pre><dtb-toolbar id=\"dtb-root\"";
+    const char *mark = memmem(r.body + BIGFD_SIZE - 100, r.len - (BIGFD_SIZE - 100), end,
+                              sizeof(end) - 1);
+    ck_assert_msg(mark != NULL, "len %zu, ends %.60s", r.len, r.body + r.len - 60);
+    ck_assert_int_eq((int)(mark - r.body), (int)(BIGFD_SIZE - 20)); /* where </pre> was */
+    ck_assert_str_eq(r.body + r.len - 23, "</script></body></html>");
+    record_says(&s, &r, 1, "");
+    http_resp_free(&r);
+    /* a pipe */
+    ck_assert_int_eq(get(&s, "/pipe", &r), 0);
+    ck_assert_uint_eq(http_count(&r, ROOT_TAG), 1);
+    ck_assert_int_eq((int)(strstr(r.body, ROOT_TAG) - r.body),
+                     (int)(strstr(STREAM_PAGES[0], "</body></html>") - STREAM_PAGES[0]));
+    http_resp_free(&r);
+    server_stop(&s);
+    ck_assert_int_eq(atomic_load(&stream_bad_cls), 0);
+    ck_assert_int_eq(atomic_load(&stream_frees), requests);
 }
 END_TEST
 
@@ -682,6 +891,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_head_same_length);
     tcase_add_test(tc, test_reused_response);
     tcase_add_loop_test(tc, test_large_page_intact, 0, 3);
+    tcase_add_loop_test(tc, test_streams, 0, 3);
     tcase_add_test(tc, test_csp_nonce);
     tcase_add_test(tc, test_form_recorded_and_redacted);
     tcase_add_test(tc, test_toolbar_urls);

@@ -9,8 +9,9 @@
  *   /cached   one response object built at start and queued for every request
  *   /legacy   an HTML page whose response has MHD_RF_HTTP_1_0_SERVER set
  *   /json     JSON
- *   /fd /pipe /iovec   HTML pages from a file descriptor (read and injected), a pipe and an
- *             iovec (bodies the toolbar cannot see: they must pass through untouched)
+ *   /fd /pipe /iovec   HTML pages from a file descriptor (read and injected), a pipe
+ *             (injected as it streams by) and an iovec (a body the toolbar cannot see: it must
+ *             pass through untouched)
  *   /stats    JSON: completions seen by its own notify-completed callback and whether each
  *             one got back the req_cls its handler set; calls of its own URI-log callback and
  *             first handler calls that found that callback's pointer (so it ran first)

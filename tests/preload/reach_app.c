@@ -19,7 +19,11 @@
  *   /page/truncated  the gzip page cut short
  *   /page/bomb       text/html, gzip: members of zeros decoding to 1 GiB (1 MiB on the wire)
  *   /page/pipe       the page from a pipe
- *   /stats           JSON: fd responses completed, and how many found their offset moved
+ *   /page/cb-known   the page from a content reader, its size known, 1 to 97 bytes a call
+ *   /page/cb-1       the page from a content reader, size unknown (chunked), 1 byte a call
+ *   /page/cb-random  the same, 1 to 4096 bytes a call (a fixed pseudo-random sequence)
+ *   /stats           JSON: fd responses completed, and how many found their offset moved;
+ *                    reader callbacks freed, and with a bad closure (either way)
  */
 #include "config.h"
 
@@ -185,6 +189,48 @@ static int decode_stdin(const char *coding)
     return ok ? 0 : 1;
 }
 
+/* a content reader over the page: its closure is checked on every call and in its free */
+#define CB_MAGIC 0xC0FFEE11u
+struct cb_src {
+    unsigned magic;
+    unsigned seed;
+    char mode; /* k, 1, r */
+};
+static long cb_freed, cb_bad;
+
+static ssize_t cb_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct cb_src *c = cls;
+    if (c->magic != CB_MAGIC) {
+        pthread_mutex_lock(&lock);
+        cb_bad++;
+        pthread_mutex_unlock(&lock);
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    if (pos >= page_len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    c->seed = c->seed * 1103515245u + 12345u;
+    size_t n = c->mode == '1' ? 1 : 1 + (c->seed >> 8) % (c->mode == 'k' ? 97 : 4096);
+    if (n > page_len - pos)
+        n = page_len - (size_t)pos;
+    if (n > max)
+        n = max;
+    memcpy(buf, page + pos, n);
+    return (ssize_t)n;
+}
+
+static void cb_free(void *cls)
+{
+    struct cb_src *c = cls;
+    pthread_mutex_lock(&lock);
+    cb_freed++;
+    if (c->magic != CB_MAGIC)
+        cb_bad++;
+    pthread_mutex_unlock(&lock);
+    c->magic = 0;
+    free(c);
+}
+
 static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
@@ -281,11 +327,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char
         close(p[1]);
         return queue(con, MHD_create_response_from_pipe(p[0]), "text/html");
     }
+    if (strncmp(url, "/page/cb-", 9) == 0) {
+        struct cb_src *c = calloc(1, sizeof(*c));
+        if (c == NULL)
+            return MHD_NO;
+        c->magic = CB_MAGIC;
+        c->seed = 7;
+        c->mode = url[9] == 'k' ? 'k' : url[9] == '1' ? '1' : 'r';
+        r = MHD_create_response_from_callback(c->mode == 'k' ? page_len : MHD_SIZE_UNKNOWN, 4096,
+                                              cb_read, c, cb_free);
+        if (r == NULL)
+            free(c);
+        return queue(con, r, "text/html");
+    }
     if (strcmp(url, "/stats") == 0) {
-        char buf[128];
+        char buf[160];
         pthread_mutex_lock(&lock);
-        int n =
-            snprintf(buf, sizeof(buf), "{\"fd_done\": %ld, \"fd_moved\": %ld}", fd_done, fd_moved);
+        int n = snprintf(buf, sizeof(buf),
+                         "{\"fd_done\": %ld, \"fd_moved\": %ld, \"cb_freed\": %ld, \"cb_bad\": %ld}",
+                         fd_done, fd_moved, cb_freed, cb_bad);
         pthread_mutex_unlock(&lock);
         return queue(con, MHD_create_response_from_buffer((size_t)n, buf, MHD_RESPMEM_MUST_COPY),
                      "application/json");
