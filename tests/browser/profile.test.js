@@ -4,7 +4,8 @@
  * ?dtb-profile=1 the panel's flame graph shows report_closest_names and report_name_distance
  * (one above the other), clicking a frame zooms into it; the panel's switch profiles the next
  * request of this browser (its cookie), and turned off again it does not; the collapsed-stack
- * download parses. No console error and no CSP violation.
+ * download parses; the speedscope download validates against the file-format schema that the
+ * speedscope npm package carries (ajv), and a broken copy of it does not. No console error and no CSP violation.
  * Run by profile-run.sh, which starts the demo and passes its URL.
  */
 "use strict";
@@ -15,6 +16,7 @@ const path = require("path");
 
 const ON = process.env.DTB_URL_ON;
 const ART = process.env.DTB_ARTIFACTS;
+const SCHEMA = process.env.SPEEDSCOPE_SCHEMA;
 let passed = 0, failed = 0;
 
 async function test(name, fn, browser) {
@@ -110,6 +112,25 @@ async function main() {
     assert.ok(lines.length > 0, "folded lines");
     lines.forEach((l) => assert.match(l, /^[^ ;][^;]*(;[^;]+)* [0-9]+$/, "folded line: " + l));
     assert.ok(lines.some((l) => /report_closest_names;report_name_distance/.test(l)), "folded stacks name the report");
+    /* the speedscope download: valid by speedscope's own schema, with the report's frames */
+    const [ss] = await Promise.all([page.waitForEvent("download"),
+      page.click(tb('.dtb-profile-dl[data-format="speedscope"]'))]);
+    assert.strictEqual(ss.suggestedFilename(), "profile.speedscope.json");
+    const file = JSON.parse(fs.readFileSync(await ss.path(), "utf8"));
+    const Ajv = require("ajv");
+    const validate = new Ajv({ allErrors: true }).compile(JSON.parse(fs.readFileSync(SCHEMA, "utf8")));
+    assert.ok(validate(file), "speedscope schema: " + JSON.stringify(validate.errors));
+    const names = file.shared.frames.map((f) => f.name);
+    assert.ok(names.includes("report_name_distance"), "speedscope frames: " + names.join(", "));
+    const prof = file.profiles[0];
+    assert.strictEqual(prof.samples.length, prof.weights.length);
+    assert.ok(prof.samples.every((s) => s.every((i) => Number.isInteger(i) && i >= 0 && i < names.length)),
+      "sample frame indices");
+    /* the validator does fail: a frame without a name, a sample that is not a list */
+    const broken = JSON.parse(JSON.stringify(file));
+    delete broken.shared.frames[0].name;
+    broken.profiles[0].samples[0] = "x";
+    assert.ok(!validate(broken), "a broken file validates");
   }, browser);
 
   await test("switch: the next request of this browser is profiled, and not once turned off", async (page, context) => {
