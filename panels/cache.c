@@ -2,9 +2,13 @@
  * cache.c - the Cache panel: every cache operation the app reported (dtb_cache_record) with
  * its key, hit or miss, timeout and time, and the request's hit ratio.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include <debugtoolbar/state.h>
 
 #include "panels.h"
+#include "spans.h"
 
 struct cache_req {
     json_t *calls; /* owned by the request */
@@ -44,6 +48,18 @@ void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s,
         st->misses++;
     if (duration_ns > 0)
         st->total_ns += duration_ns;
+    if (duration_ns >= 0) {
+        /* a span on the waterfall, ended now: "get view:/" */
+        char head[24];
+        size_t n = (size_t)snprintf(head, sizeof(head), "%.16s ", op ? op : "?");
+        size_t k = key != NULL ? strnlen(key, 100) : 0;
+        char *name = dtb_request_alloc(rq, n + k + 1);
+        if (name != NULL) {
+            memcpy(name, head, n);
+            memcpy(name + n, key != NULL ? key : "", k);
+            dtbi_span_add(rq, DTBI_SPAN_CACHE, name, dtb_now_ns() - duration_ns, duration_ns);
+        }
+    }
 }
 
 static json_t *cache_to_json(void *state, struct dtb_request *rq, void *req_state)

@@ -6,6 +6,7 @@
 #include <debugtoolbar/state.h>
 
 #include "panels.h"
+#include "spans.h"
 
 struct templates_req {
     json_t *list; /* owned by the request */
@@ -36,6 +37,10 @@ void dtb_template_record_timed(const char *name, const json_t *context, int64_t 
                           dtbi_ms(dtb_now_ns() - dtb_request_times(rq)->start_ns));
     if (json_array_append_new(st->list, t) == 0 && duration_ns > 0)
         st->total_ns += duration_ns;
+    /* a span on the waterfall, ended now, around the queries and spans that ran inside it */
+    if (duration_ns >= 0)
+        dtbi_span_add(rq, DTBI_SPAN_TEMPLATE, dtb_request_strdup(rq, name ? name : "?"),
+                      dtb_now_ns() - duration_ns, duration_ns);
 }
 
 void dtb_template_record(const char *name, const json_t *context)

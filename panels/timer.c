@@ -148,22 +148,60 @@ struct dtbi_spans *dtbi_spans_of(struct dtb_request *rq)
     return dtb_request_panel_state(rq, "timer");
 }
 
-/* The spans as [{"name", "kind", "parent", "start_ms", "dur_ms"}] from the request's start;
- * one still open ends at end. */
+struct span_order {
+    int64_t start;
+    int depth;
+    int index;
+};
+
+static int by_start(const void *a, const void *b)
+{
+    const struct span_order *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->depth != y->depth)
+        return x->depth < y->depth ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The spans as [{"name", "kind", "parent", "start_ms", "dur_ms"}] from the request's start,
+ * ordered by start (a parent before its children; parent is an index into this list); one
+ * still open ends at end. */
 static json_t *spans_json(const struct dtbi_spans *sp, int64_t start, int64_t end)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; sp != NULL && arr != NULL && i < sp->n; i++) {
-        const struct dtbi_span *r = &sp->recs[i];
+    size_t n = sp != NULL ? sp->n : 0;
+    struct span_order *order = calloc(n ? n : 1, sizeof(*order));
+    int *pos = calloc(n ? n : 1, sizeof(*pos));
+    if (arr == NULL || order == NULL || pos == NULL) {
+        free(order);
+        free(pos);
+        json_decref(arr);
+        return json_array();
+    }
+    for (size_t i = 0; i < n; i++) {
+        int d = 0;
+        for (int p = sp->recs[i].parent; p >= 0 && (size_t)p < n && d < 10000; d++)
+            p = sp->recs[p].parent;
+        order[i] = (struct span_order){sp->recs[i].start_ns, d, (int)i};
+    }
+    qsort(order, n, sizeof(*order), by_start);
+    for (size_t k = 0; k < n; k++)
+        pos[order[k].index] = (int)k;
+    for (size_t k = 0; k < n; k++) {
+        const struct dtbi_span *r = &sp->recs[order[k].index];
         int64_t e = r->end_ns ? r->end_ns : end;
         char name[121];
         snprintf(name, sizeof(name), "%s", r->name); /* an SQL text is cut at 120 bytes */
         json_array_append_new(
             arr, json_pack("{s:o,s:s,s:i,s:f,s:f,s:b}", "name", dtb_json_text(name), "kind",
-                           r->kind == DTBI_SPAN_SQL ? "sql" : "span", "parent", r->parent,
+                           dtbi_span_kind_name(r->kind), "parent",
+                           r->parent >= 0 && (size_t)r->parent < n ? pos[r->parent] : -1,
                            "start_ms", ms(r->start_ns - start), "dur_ms",
                            ms(e > r->start_ns ? e - r->start_ns : 0), "open", r->end_ns == 0));
     }
+    free(order);
+    free(pos);
     return arr;
 }
 
@@ -337,13 +375,13 @@ static int timer_render(const json_t *stats, struct dtb_buf *out)
         dtb_buf_append_str(out, "<tr><td>");
         for (int k = 0; k < d && k < 16; k++)
             dtb_buf_append_str(out, "\xC2\xA0\xC2\xA0");
-        if (strcmp(json_string_value(json_object_get(p, "kind"))
-                       ? json_string_value(json_object_get(p, "kind"))
-                       : "",
-                   "sql") == 0)
-            dtb_buf_append_str(out, "<span class=\"dtb-muted\">SQL</span> <code>");
-        else
-            dtb_buf_append_str(out, "<code>");
+        const char *kind = json_string_value(json_object_get(p, "kind"));
+        static const char *const labels[][2] = {
+            {"sql", "SQL"}, {"cache", "Cache"}, {"template", "Template"}, {"session", "Session"}};
+        for (size_t k = 0; kind != NULL && k < sizeof(labels) / sizeof(labels[0]); k++)
+            if (strcmp(kind, labels[k][0]) == 0)
+                dtb_buf_appendf(out, "<span class=\"dtb-muted\">%s</span> ", labels[k][1]);
+        dtb_buf_append_str(out, "<code>");
         dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "name")));
         dtb_buf_append_str(out, "</code>");
         if (json_is_true(json_object_get(p, "open")))
