@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "counters.h"
 #include "panels.h"
 #include "spans.h"
 
@@ -250,6 +251,17 @@ static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_stat
                                                 "ctx_involuntary", (json_int_t)t->ctx_involuntary,
                                                 "faults_minor", (json_int_t)t->faults_minor,
                                                 "faults_major", (json_int_t)t->faults_major));
+    /* hardware counters, or why there are none */
+    if (stats != NULL && t->hw_calls > 0)
+        json_object_set_new(
+            stats, "hw",
+            json_pack("{s:I,s:I,s:I,s:I,s:f,s:b}", "instructions", (json_int_t)t->instructions,
+                      "cycles", (json_int_t)t->cycles, "cache_misses",
+                      (json_int_t)t->cache_misses, "branch_misses", (json_int_t)t->branch_misses,
+                      "ipc", t->cycles > 0 ? (double)t->instructions / (double)t->cycles : 0.0,
+                      "scaled", t->hw_scaled > 0));
+    else if (stats != NULL && dtbi_counters_off_reason() != NULL)
+        json_object_set_new(stats, "hw_off", dtb_json_text(dtbi_counters_off_reason()));
     return stats;
 }
 
@@ -335,6 +347,23 @@ static int timer_render(const json_t *stats, struct dtb_buf *out)
         row(out, "Context switches, involuntary (preempted)", num(stats, "ctx_involuntary"), "");
         row(out, "Page faults, minor", num(stats, "faults_minor"), "");
         row(out, "Page faults, major (read from disk)", num(stats, "faults_major"), "");
+    }
+    const json_t *hw = json_object_get(stats, "hw");
+    if (hw != NULL) {
+        const char *est = json_is_true(json_object_get(hw, "scaled")) ? " (estimated: shared)" : "";
+        char label[96];
+        snprintf(label, sizeof(label), "Instructions (user space, the handler's thread)%s", est);
+        row(out, label, num(hw, "instructions"), "");
+        row(out, "Cycles", num(hw, "cycles"), "");
+        dtb_buf_appendf(out, "<tr><td>Instructions per cycle (IPC)</td><td class=\"dtb-num\">"
+                             "%.2f</td></tr>",
+                        num(hw, "ipc"));
+        row(out, "Cache misses", num(hw, "cache_misses"), "");
+        row(out, "Branch misses", num(hw, "branch_misses"), "");
+    } else if (json_object_get(stats, "hw_off") != NULL) {
+        dtb_buf_append_str(out, "<tr><td>Hardware counters</td><td class=\"dtb-muted\">off: ");
+        dtb_buf_append_html_str(out, json_string_value(json_object_get(stats, "hw_off")));
+        dtb_buf_append_str(out, "</td></tr>");
     }
     row(out, "Toolbar overhead (recording, filtering, injecting)", num(stats, "toolbar_ms"), "ms");
     row(out, "of which injection", num(stats, "inject_ms"), "ms");

@@ -5,9 +5,14 @@
  * millisecond are shown in µs or ns, never "0.0 ms". The Profile panel samples a handler that
  * burns CPU in two named functions in a 3:1 ratio and must attribute it so; its collapsed-stack
  * and speedscope outputs must parse. Built twice: as the suite builds, and with
- * -fomit-frame-pointer (the unwinder must not need frame pointers).
+ * -fomit-frame-pointer (the unwinder must not need frame pointers). Hardware counters: the
+ * Timer panel shows the /busy loop's instructions and cycles where the kernel allows them, and
+ * else one line naming perf_event_paranoid's value; the counter group itself is checked with
+ * the kernel's software counters, which every machine has.
  */
 #include <check.h>
+#include <errno.h>
+#include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,7 @@
 #include <debugtoolbar/panel.h>
 #include <microhttpd.h>
 
+#include "counters.h"
 #include "http.h"
 #include "panels.h"
 
@@ -368,6 +374,77 @@ START_TEST(test_format_units)
 }
 END_TEST
 
+/* The group's mechanics on the kernel's software counters (present without a PMU): one read
+ * gives every counter, and the task clock moves by the CPU time spent between two reads. */
+START_TEST(test_counter_group)
+{
+    static const uint32_t type[2] = {PERF_TYPE_SOFTWARE, PERF_TYPE_SOFTWARE};
+    static const uint64_t config[2] = {PERF_COUNT_SW_TASK_CLOCK, PERF_COUNT_SW_PAGE_FAULTS};
+    struct dtbi_counter_set cs;
+    int err = 0, scaled = 0;
+    uint64_t a[2], b[2];
+    if (dtbi_counters_open(&cs, type, config, 2, &err) != 0) {
+        /* only a kernel that forbids perf_event_open altogether refuses software counters */
+        ck_assert_msg(err == EACCES || err == EPERM || err == ENOSYS, "%s", strerror(err));
+        return;
+    }
+    ck_assert_int_eq(cs.n, 2);
+    ck_assert_int_eq(dtbi_counters_read(&cs, a, &scaled), 0);
+    int64_t spent = burn_thread_cpu(3000000);
+    char *pages = malloc(64 << 12);
+    for (int i = 0; i < 64; i++)
+        pages[i << 12] = (char)i; /* fresh pages: faults */
+    ck_assert_int_eq(dtbi_counters_read(&cs, b, &scaled), 0);
+    ck_assert_int_eq(scaled, 0);
+    ck_assert_msg(b[0] - a[0] >= (uint64_t)spent * 9 / 10 && b[0] - a[0] <= (uint64_t)spent * 2,
+                  "task clock %llu ns for %lld ns of CPU", (unsigned long long)(b[0] - a[0]),
+                  (long long)spent);
+    ck_assert_uint_ge(b[1], a[1]);
+    free(pages);
+    dtbi_counters_close(&cs);
+    ck_assert_int_eq(cs.n, 0);
+    ck_assert_int_eq(dtbi_counters_open(&cs, type, config, 0, &err), -1);
+    ck_assert_int_eq(err, EINVAL);
+}
+END_TEST
+
+/* The /busy loop's hardware counters in the Timer panel, or the one line saying why not. */
+START_TEST(test_hardware_counters)
+{
+    char *id;
+    json_t *rec = http_record_for(base, "/busy", &id);
+    ck_assert_ptr_nonnull(rec);
+    json_t *t = panel(rec, "timer"), *hw = json_object_get(t, "hw");
+    char *html = fragment(id, "timer");
+    if (hw != NULL) {
+        /* 2 ms of a busy loop: millions of instructions and cycles */
+        ck_assert_int_gt(json_integer_value(json_object_get(hw, "instructions")), 1000000);
+        ck_assert_int_gt(json_integer_value(json_object_get(hw, "cycles")), 1000000);
+        ck_assert(json_real_value(json_object_get(hw, "ipc")) > 0.05);
+        ck_assert_ptr_nonnull(json_object_get(hw, "cache_misses"));
+        ck_assert_ptr_nonnull(json_object_get(hw, "branch_misses"));
+        ck_assert_ptr_nonnull(strstr(html, "Instructions per cycle (IPC)"));
+        ck_assert_ptr_null(json_object_get(t, "hw_off"));
+    } else {
+        int level = 99;
+        FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(fscanf(f, "%d", &level), 1);
+        fclose(f);
+        char want[64];
+        snprintf(want, sizeof(want), "perf_event_paranoid is %d", level);
+        const char *off = json_string_value(json_object_get(t, "hw_off"));
+        ck_assert_ptr_nonnull(off);
+        ck_assert_msg(strstr(off, want) != NULL, "%s", off);
+        ck_assert_msg(strstr(html, want) != NULL, "the Timer panel does not say %s", want);
+        ck_assert_ptr_nonnull(strstr(html, "Hardware counters"));
+    }
+    free(html);
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("profile");
@@ -380,6 +457,8 @@ int main(void)
     tcase_add_test(tc, test_profile_three_to_one);
     tcase_add_test(tc, test_profile_off_unless_asked);
     tcase_add_test(tc, test_profile_config_errors);
+    tcase_add_test(tc, test_counter_group);
+    tcase_add_test(tc, test_hardware_counters);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
