@@ -105,8 +105,10 @@ static int cache_render(const json_t *stats, struct dtb_buf *out)
                     json_integer_value(json_object_get(stats, "misses")) == 1 ? "" : "es");
     if (json_is_real(ratio))
         dtb_buf_appendf(out, ", hit ratio <strong>%.0f%%</strong>", 100.0 * json_real_value(ratio));
-    dtb_buf_appendf(out, ", %.3f ms in the cache.</p>",
-                    dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))));
+    char f[32];
+    dtb_buf_appendf(out, ", %s in the cache.</p>",
+                    dtbi_fmt_ms(dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))),
+                                f, sizeof(f)));
     dtb_buf_append_str(out, "<table class=\"dtb-table\"><thead><tr><th>#</th><th>Op</th>"
                             "<th>Key</th><th>Result</th><th class=\"dtb-num\">Timeout</th>"
                             "<th class=\"dtb-num\">Time</th><th class=\"dtb-num\">At</th>"
@@ -129,9 +131,9 @@ static int cache_render(const json_t *stats, struct dtb_buf *out)
             dtb_buf_appendf(out, "%lld s", (long long)timeout);
         dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
         if (dur >= 0)
-            dtb_buf_appendf(out, "%.3f ms", dtbi_ms(dur));
-        dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.2f ms</td></tr>",
-                        json_real_value(json_object_get(c, "at_ms")));
+            dtb_buf_append_str(out, dtbi_fmt_ms(dtbi_ms(dur), f, sizeof(f)));
+        dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%s</td></tr>",
+                        dtbi_fmt_ms(json_real_value(json_object_get(c, "at_ms")), f, sizeof(f)));
     }
     dtb_buf_append_str(out, "</tbody></table>");
     return out->failed ? -1 : 0;

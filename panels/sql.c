@@ -1461,10 +1461,11 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
             }
         }
         dtb_buf_appendf(out,
-                        "</td><td class=\"dtb-num\">%.3f ms</td><td class=\"dtb-num\">%lld</td>"
+                        "</td><td class=\"dtb-num\">%s</td><td class=\"dtb-num\">%lld</td>"
                         "<td><div class=\"dtb-timeline\"><span class=\"dtb-bar\" data-left=\"%.2f\""
                         " data-width=\"%.2f\"></span></div></td></tr>",
-                        ms(dur), (long long)json_integer_value(json_object_get(q, "rows")),
+                        dtbi_fmt_ms(ms(dur), (char[32]){0}, 32),
+                        (long long)json_integer_value(json_object_get(q, "rows")),
                         100.0 * (double)start / (double)span, 100.0 * (double)dur / (double)span);
     }
     dtb_buf_append_str(out, "</tbody></table>");

@@ -63,8 +63,10 @@ static int templates_subtitle(const json_t *stats, struct dtb_buf *out)
     size_t n = json_array_size(json_object_get(stats, "templates"));
     if (n == 0)
         return dtb_buf_append_str(out, "none rendered");
-    return dtb_buf_appendf(out, "%zu rendered in %.2f ms", n,
-                           dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))));
+    char f[32];
+    return dtb_buf_appendf(
+        out, "%zu rendered in %s", n,
+        dtbi_fmt_ms(dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))), f, sizeof(f)));
 }
 
 static int templates_render(const json_t *stats, struct dtb_buf *out)
@@ -84,8 +86,9 @@ static int templates_render(const json_t *stats, struct dtb_buf *out)
         dtb_buf_appendf(out, "<tr><td class=\"dtb-num\">%zu</td><td>", i + 1);
         dtbi_render_scalar(out, json_object_get(t, "name"));
         dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
+        char f[32];
         if (dur >= 0)
-            dtb_buf_appendf(out, "%.3f ms", dtbi_ms(dur));
+            dtb_buf_append_str(out, dtbi_fmt_ms(dtbi_ms(dur), f, sizeof(f)));
         dtb_buf_append_str(out, "</td><td>");
         dtb_render_json_tree(out, json_object_get(t, "context"));
         dtb_buf_append_str(out, "</td></tr>");
