@@ -5,7 +5,10 @@
  * (one above the other), clicking a frame zooms into it; the panel's switch profiles the next
  * request of this browser (its cookie), and turned off again it does not; the collapsed-stack
  * download parses; the speedscope download validates against the file-format schema that the
- * speedscope npm package carries (ajv), and a broken copy of it does not. No console error and no CSP violation.
+ * speedscope npm package carries (ajv), and a broken copy of it does not. The Timer panel of
+ * /visit (a page that waits on the disk) shows the waterfall's INSERT and the browser's own
+ * navigation timing (TTFB, DOMContentLoaded, load) beside the server's figures; another
+ * request's Timer panel, from the history, does not. No console error and no CSP violation.
  * Run by profile-run.sh, which starts the demo and passes its URL.
  */
 "use strict";
@@ -148,6 +151,38 @@ async function main() {
     await page.goto(ON + "/report");
     await openProfile(page);
     await page.locator(tb('.dtb-content-body :text("This request was not profiled")')).waitFor();
+  }, browser);
+
+  await test("timer: the browser's navigation timing beside the server's figures", async (page) => {
+    await page.goto(ON + "/visit");
+    await page.waitForFunction(() => performance.getEntriesByType("navigation")[0].loadEventEnd > 0);
+    await page.locator(tb(".dtb-handle")).waitFor({ state: "visible" });
+    await page.click(tb(".dtb-handle"));
+    await page.click(panelBtn("Timer"));
+    await page.locator(tb(".dtb-browser-timing")).waitFor();
+    const rows = await page.evaluate(() => Array.from(
+      document.getElementById("dtb-root").shadowRoot.querySelectorAll(".dtb-browser-timing tbody tr"),
+      (tr) => [tr.cells[0].textContent, tr.cells[1].textContent, tr.cells[2].textContent]));
+    const byName = Object.fromEntries(rows.map((r) => [r[0], r]));
+    for (const n of ["Time to first byte (TTFB)", "Download", "DOM interactive", "DOMContentLoaded", "Load"])
+      assert.match(byName[n][2], /^[0-9.]+ (ms|\u00b5s)$/, n + ": " + byName[n]);
+    assert.strictEqual(byName["Redirect"][2], "\u2014", "no redirect");
+    /* the browser waited at least as long for the first byte as the server took for the page */
+    const ttfb = await page.evaluate(() => performance.getEntriesByType("navigation")[0].responseStart);
+    const server = await page.evaluate(() => fetch("/_debug_toolbar/api/requests/" + window.debugToolbar.requestId)
+      .then((r) => r.json()).then((r) => r.panels.timer.handler_ms));
+    assert.ok(ttfb >= server, "TTFB " + ttfb + " ms, the handler " + server + " ms");
+    /* the waterfall holds the page's wait: its INSERT, committed to the disk */
+    await page.locator(tb('.dtb-content-body code:has-text("INSERT INTO visit")')).waitFor();
+    await shot(page, "04-browser-timing");
+    /* another request's Timer panel (from the history) has no browser side */
+    await page.evaluate(() => fetch("/api/cats").then((r) => r.text()));
+    await page.click(tb(".dtb-history-btn"));
+    await page.click(tb('.dtb-page-requests .dtb-link:text-is("GET /api/cats")'));
+    await page.locator(tb('.dtb-summary .dtb-badge:text-is("not this page")')).waitFor();
+    await page.click(panelBtn("Timer"));
+    await page.locator(tb('.dtb-content-body h4:text-is("Waterfall")')).waitFor();
+    assert.strictEqual(await page.locator(tb(".dtb-browser-timing")).count(), 0);
   }, browser);
 
   await browser.close();
