@@ -14,6 +14,7 @@
 
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
+#include <debugtoolbar/panel.h>
 #include <debugtoolbar/span.h>
 #include <debugtoolbar/sql.h>
 #include <debugtoolbar/state.h>
