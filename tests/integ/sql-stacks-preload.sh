@@ -4,6 +4,8 @@
 # panel_options.sql.stacks on; each query's call site must be the program's own function and
 # line (the first frame outside SQLite and the toolbar, named from the program's debug info),
 # with its callers as a short stack, shown in the SQL panel; with stacks off there is none.
+# The sampling profiler (wall-clock mode) on the same program names its handler from its own
+# symbols.
 set -euo pipefail
 : "${TOP_BUILDDIR:?}" "${TOP_SRCDIR:?}"
 app="$TOP_BUILDDIR/tests/preload/plain_app"
@@ -86,6 +88,26 @@ curl_ -o "$tmp/sql.html" "$base/_debug_toolbar/api/requests/$id/panels/sql"
 grep -q 'plain_app.c:[0-9]* (handler)' "$tmp/sql.html" || fail "the SQL panel does not show the call site"
 stop
 ok "stacks on: each query's call site is the program's handler, at its line"
+
+# the sampling profiler on the same program: its frames named from its own symbols
+start '{"panel_options": {"profile": {"mode": "wall", "rate_hz": 5000}}}'
+found=""
+for _ in 1 2 3 4 5; do
+    curl_ -D "$tmp/h" -o /dev/null "$base/?dtb-profile=1"
+    record "$(header "$tmp/h" X-Debug-Toolbar-Id)"
+    if python3 - "$tmp/rec.json" <<'PY'; then
+import json, sys
+p = json.load(open(sys.argv[1]))["panels"]["profile"]
+assert p["on"] and p["samples"] > 0, p
+assert any(f["name"] == "handler" and f.get("module") == "plain_app" for f in p["frames"])
+PY
+        found=1
+        break
+    fi
+done
+[ -n "$found" ] || fail "no profile names the program's handler from its symbols"
+stop
+ok "profiled under dtb-run: the program's handler, by its own symbol"
 
 start '{}'
 curl_ -D "$tmp/h" -o /dev/null "$base/"
