@@ -90,7 +90,7 @@ stop
 ok "stacks on: each query's call site is the program's handler, at its line"
 
 # the sampling profiler on the same program: its frames named from its own symbols
-start '{"panel_options": {"profile": {"mode": "wall", "rate_hz": 5000}}}'
+start '{"panel_options": {"profile": {"mode": "wall", "rate_hz": 2000}}}'
 found=""
 for _ in 1 2 3 4 5; do
     curl_ -D "$tmp/h" -o /dev/null "$base/?dtb-profile=1"
