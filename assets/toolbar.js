@@ -248,8 +248,50 @@
     alive: function (node) { return contentBody.contains(node); }
   };
 
+  /* The Timer panel of this page's own request: the browser's side of it, from the page's
+   * PerformanceNavigationTiming, in a table after the server's figures. A phase that has not
+   * happened yet (the load event, while the page still loads) shows a dash. */
+  function browserTiming(node) {
+    var t = window.performance && performance.getEntriesByType ?
+      performance.getEntriesByType("navigation")[0] : null;
+    var first = node.querySelector("table");
+    if (!t || !first) {
+      return;
+    }
+    var fmt = function (ms) {
+      return ms === 0 ? "0 ms" : ms < 1 ? Math.round(ms * 1000) + " \u00b5s" : ms.toFixed(1) + " ms";
+    };
+    var rows = [["Redirect", t.redirectStart, t.redirectEnd],
+      ["DNS lookup", t.domainLookupStart, t.domainLookupEnd],
+      ["Connect (TCP, TLS)", t.connectStart, t.connectEnd],
+      ["Time to first byte (TTFB)", 0, t.responseStart],
+      ["of which request sent to first byte", t.requestStart, t.responseStart],
+      ["Download", t.responseStart, t.responseEnd],
+      ["DOM interactive", 0, t.domInteractive],
+      ["DOMContentLoaded", 0, t.domContentLoadedEventEnd],
+      ["Load", 0, t.loadEventEnd]];
+    var table = el("table", "dtb-table dtb-browser-timing");
+    var head = table.appendChild(el("thead")).appendChild(el("tr"));
+    head.appendChild(el("th", "", "Browser (this page's navigation)"));
+    head.appendChild(el("th", "dtb-num", "Start"));
+    head.appendChild(el("th", "dtb-num", "Duration"));
+    var body = table.appendChild(el("tbody"));
+    rows.forEach(function (r) {
+      var tr = body.appendChild(el("tr"));
+      var done = r[2] > 0 && r[2] >= r[1];
+      tr.appendChild(el("td", "", r[0]));
+      tr.appendChild(el("td", "dtb-num", done ? fmt(r[1]) : "\u2014"));
+      tr.appendChild(el("td", "dtb-num", done ? fmt(r[2] - r[1]) : "\u2014"));
+    });
+    first.parentNode.insertBefore(table, first.nextSibling);
+    first.parentNode.insertBefore(el("h4", "dtb-h", "In the browser"), table);
+  }
+
   function showFragment(html) {
     ui.showFragment(contentBody, html, fragmentOpts);
+    if (openPanel === "timer" && requestId === pageId) {
+      browserTiming(contentBody);
+    }
   }
 
   function showPanel(nav, btn) {

@@ -3,11 +3,13 @@
  * its key, hit or miss, timeout and time, and the request's hit ratio. Its compare view puts
  * two requests' figures side by side and, per operation and key, what each request got.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <debugtoolbar/state.h>
 
 #include "panels.h"
+#include "spans.h"
 
 struct cache_req {
     json_t *calls; /* owned by the request */
@@ -47,6 +49,18 @@ void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s,
         st->misses++;
     if (duration_ns > 0)
         st->total_ns += duration_ns;
+    if (duration_ns >= 0) {
+        /* a span on the waterfall, ended now: "get view:/" */
+        char head[24];
+        size_t n = (size_t)snprintf(head, sizeof(head), "%.16s ", op ? op : "?");
+        size_t k = key != NULL ? strnlen(key, 100) : 0;
+        char *name = dtb_request_alloc(rq, n + k + 1);
+        if (name != NULL) {
+            memcpy(name, head, n);
+            memcpy(name + n, key != NULL ? key : "", k);
+            dtbi_span_add(rq, DTBI_SPAN_CACHE, name, dtb_now_ns() - duration_ns, duration_ns);
+        }
+    }
 }
 
 static json_t *cache_to_json(void *state, struct dtb_request *rq, void *req_state)
@@ -92,8 +106,10 @@ static int cache_render(const json_t *stats, struct dtb_buf *out)
                     json_integer_value(json_object_get(stats, "misses")) == 1 ? "" : "es");
     if (json_is_real(ratio))
         dtb_buf_appendf(out, ", hit ratio <strong>%.0f%%</strong>", 100.0 * json_real_value(ratio));
-    dtb_buf_appendf(out, ", %.3f ms in the cache.</p>",
-                    dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))));
+    char f[32];
+    dtb_buf_appendf(out, ", %s in the cache.</p>",
+                    dtbi_fmt_ms(dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))),
+                                f, sizeof(f)));
     dtb_buf_append_str(out, "<table class=\"dtb-table\"><thead><tr><th>#</th><th>Op</th>"
                             "<th>Key</th><th>Result</th><th class=\"dtb-num\">Timeout</th>"
                             "<th class=\"dtb-num\">Time</th><th class=\"dtb-num\">At</th>"
@@ -116,9 +132,9 @@ static int cache_render(const json_t *stats, struct dtb_buf *out)
             dtb_buf_appendf(out, "%lld s", (long long)timeout);
         dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
         if (dur >= 0)
-            dtb_buf_appendf(out, "%.3f ms", dtbi_ms(dur));
-        dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%.2f ms</td></tr>",
-                        json_real_value(json_object_get(c, "at_ms")));
+            dtb_buf_append_str(out, dtbi_fmt_ms(dtbi_ms(dur), f, sizeof(f)));
+        dtb_buf_appendf(out, "</td><td class=\"dtb-num\">%s</td></tr>",
+                        dtbi_fmt_ms(json_real_value(json_object_get(c, "at_ms")), f, sizeof(f)));
     }
     dtb_buf_append_str(out, "</tbody></table>");
     return out->failed ? -1 : 0;

@@ -11,6 +11,7 @@
 #include <debugtoolbar/state.h>
 
 #include "panels.h"
+#include "spans.h"
 
 struct session_req {
     json_t *first; /* snapshot objects, owned by the request */
@@ -40,6 +41,11 @@ static json_t *mask_id(const char *id)
 
 void dtb_session_record_info(const struct dtb_session_info *info)
 {
+    dtb_session_record_timed(info, -1);
+}
+
+void dtb_session_record_timed(const struct dtb_session_info *info, int64_t duration_ns)
+{
     DTBI_TOOLBAR_SCOPE();
     struct dtb_request *rq;
     struct session_req *st = dtbi_current_panel_state("session", &rq);
@@ -60,6 +66,10 @@ void dtb_session_record_info(const struct dtb_session_info *info)
         json_object_set_new(snap, "_id", dtb_json_text(info->id));
     if (dtb_request_own_json(rq, snap) == NULL)
         return;
+    /* a span on the waterfall, ended now: the first snapshot is the load, later ones saves */
+    if (duration_ns >= 0)
+        dtbi_span_add(rq, DTBI_SPAN_SESSION, st->first == NULL ? "load" : "save",
+                      dtb_now_ns() - duration_ns, duration_ns);
     if (st->first == NULL)
         st->first = snap;
     st->last = snap;

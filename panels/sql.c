@@ -12,7 +12,12 @@
  *
  * The call site comes from the dtb_sqlite3_step() macro (file, line and function of the app's
  * code, exact and nearly free), not from a backtrace: symbolizing needs debug info and costs
- * microseconds per query. Statements stepped without the macro show no call site.
+ * microseconds per query. Statements stepped without the macro show no call site, unless
+ * panel_options.sql.stacks is on: then the statement's start (or dtb_sql_record's call) takes
+ * the raw return addresses with libunwind (no symbols, no allocation: a few microseconds, see
+ * bench/sql_capture), and when the record is built, after the response, they are named with
+ * libdw (symbols.c) and the call site is the first frame outside SQLite, libpq and the
+ * toolbar, followed by up to stack_depth - 1 of its callers.
  *
  * Actions take only a request id, a query index and that query's signature (sign.c), made
  * when the record is built: an HMAC over the id and index, bound to a SHA-256 of the query's
@@ -34,15 +39,24 @@
 
 #include <sqlite3.h>
 
+#include "config.h"
+#ifdef HAVE_PROFILER
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#endif
+
 #include "debugtoolbar/sql.h"
-#include "sql.h"
+#include "sampler.h"
 #include "spans.h"
+#include "sql.h"
 
 #define N_PLUS_ONE_DEFAULT 5
 #define MAX_INFLIGHT 8
 #define MAX_DBS 16
 #define RERUN_MAX_ROWS 100
 #define RERUN_TIME_LIMIT_NS 2000000000LL
+#define STACK_MAX 32 /* return addresses taken per query (panel_options.sql.stacks) */
+#define STACK_DEPTH_DEFAULT 5
 
 /* ---- per-request state (arena) ------------------------------------------------------------ */
 
@@ -64,6 +78,8 @@ struct sql_query {
     const char *file;
     int line;
     const char *func;
+    void **ips; /* arena: the return addresses at the query (stacks on, no macro site) */
+    int nips;
 };
 
 struct inflight {
@@ -73,6 +89,8 @@ struct inflight {
     const char *file;
     int line;
     const char *func;
+    int nips;
+    void *ips[STACK_MAX];
 };
 
 struct sql_state {
@@ -90,6 +108,7 @@ struct sql_state {
     const char *dbengs[MAX_DBS]; /* each database's engine ("sqlite", "postgresql", ...) */
     const char *dbvers[MAX_DBS]; /* the server's version, when the driver tells it */
     int ndbs;
+    int stacks; /* panel_options.sql.stacks: take each query's return addresses */
 };
 
 /* A database this process saw the app use (a SQLite file, a PostgreSQL connection's conninfo
@@ -106,6 +125,8 @@ struct registered_db {
 struct panel_state {
     struct dtb_toolbar *tb;
     long n_plus_one;
+    int stacks;           /* panel_options.sql.stacks */
+    int stack_depth;      /* frames shown from the call site outwards */
     pthread_mutex_t lock; /* guards databases and registered */
     json_t *databases;    /* declared with dtb_sql_database */
     struct registered_db registered[MAX_REGISTERED];
@@ -393,6 +414,11 @@ static void on_stmt(struct sql_state *st, sqlite3_stmt *stmt, const char *text)
             st->fly[i].file = tl_site.file;
             st->fly[i].line = tl_site.line;
             st->fly[i].func = tl_site.func;
+            st->fly[i].nips = 0;
+#ifdef HAVE_PROFILER
+            if (st->stacks && tl_site.file == NULL)
+                st->fly[i].nips = unw_backtrace(st->fly[i].ips, STACK_MAX);
+#endif
             tl_site.file = NULL;
             return;
         }
@@ -443,6 +469,10 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
     q->file = f->file;
     q->line = f->line;
     q->func = f->func;
+    if (f->nips > 0 && (q->ips = dtb_request_alloc(rq, (size_t)f->nips * sizeof(void *))) != NULL) {
+        memcpy(q->ips, f->ips, (size_t)f->nips * sizeof(void *));
+        q->nips = f->nips;
+    }
     sqlite3 *db = sqlite3_db_handle(stmt);
     if (db != st->last_db || st->last_db == NULL) {
         st->last_db = db;
@@ -592,6 +622,16 @@ void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, j
     q->file = tl_site.file;
     q->line = tl_site.line;
     q->func = tl_site.func;
+#ifdef HAVE_PROFILER
+    if (st->stacks && tl_site.file == NULL) {
+        void *ips[STACK_MAX];
+        int n = unw_backtrace(ips, STACK_MAX);
+        if (n > 0 && (q->ips = dtb_request_alloc(rq, (size_t)n * sizeof(void *))) != NULL) {
+            memcpy(q->ips, ips, (size_t)n * sizeof(void *));
+            q->nips = n;
+        }
+    }
+#endif
     tl_site.file = NULL;
     q->db = intern_db(rq, st, q->engine, db);
     if (q->db >= 0 && db_version != NULL && st->dbvers[q->db] == NULL)
@@ -834,6 +874,27 @@ static int sql_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
     ps->tb = tb;
     ps->n_plus_one = json_is_integer(n) && json_integer_value(n) > 1 ? (long)json_integer_value(n)
                                                                       : N_PLUS_ONE_DEFAULT;
+    ps->stack_depth = STACK_DEPTH_DEFAULT;
+    const json_t *stacks = json_object_get(conf, "stacks"),
+                 *depth = json_object_get(conf, "stack_depth");
+    const char *bad = NULL, *what = NULL;
+    if (stacks != NULL && !json_is_boolean(stacks))
+        bad = "stacks", what = "expected true or false";
+    else if (depth != NULL && (!json_is_integer(depth) || json_integer_value(depth) < 1 ||
+                               json_integer_value(depth) > 16))
+        bad = "stack_depth", what = "expected an integer from 1 to 16";
+    if (bad != NULL) {
+        char path[64];
+        int line = 0, col = 0;
+        snprintf(path, sizeof(path), "panel_options.sql.%s", bad);
+        dtbi_config_locate(&tb->cfg, path, &line, &col);
+        dtbi_error_set(err, DTB_ECONFIG, tb->cfg.source, line, col, path, "%s", what);
+        free(ps);
+        return -1;
+    }
+    ps->stacks = json_is_true(stacks);
+    if (depth != NULL)
+        ps->stack_depth = (int)json_integer_value(depth);
     ps->databases = json_array();
     pthread_mutex_init(&ps->lock, NULL);
     *state = ps;
@@ -880,7 +941,70 @@ dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *
 
 static void *sql_start(void *state, struct dtb_request *rq)
 {
-    return dtb_request_alloc(rq, sizeof(struct sql_state));
+    const struct panel_state *ps = state;
+    struct sql_state *st = dtb_request_alloc(rq, sizeof(struct sql_state));
+    if (st != NULL)
+        st->stacks = ps->stacks;
+    return st;
+}
+
+/* A frame of SQLite, libpq or the toolbar (by module, or by name when they are linked in). */
+static int library_frame(const struct dtbi_symbol *s, int *database)
+{
+    static const char *const dbmods[] = {"libsqlite3", "libpq"};
+    static const char *const dbfuncs[] = {"sqlite3", "PQ"};
+    static const char *const ours[] = {"dtb_", "dtbi_"};
+    for (size_t i = 0; i < 2; i++)
+        if ((s->module != NULL && strncmp(s->module, dbmods[i], strlen(dbmods[i])) == 0) ||
+            strncmp(s->function, dbfuncs[i], strlen(dbfuncs[i])) == 0)
+            return *database = 1;
+    if (s->module != NULL && strncmp(s->module, "libdebugtoolbar", 15) == 0)
+        return 1;
+    for (size_t i = 0; i < 2; i++)
+        if (strncmp(s->function, ours[i], strlen(ours[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static void frame_text(char *out, size_t len, const struct dtbi_symbol *s)
+{
+    if (s->at_file != NULL && s->at_line > 0)
+        snprintf(out, len, "%s:%d (%s)", s->at_file, s->at_line, s->function);
+    else
+        snprintf(out, len, "%s (%s)", s->function, s->module != NULL ? s->module : "?");
+}
+
+/* The call site of a query from its return addresses: the first frame, past SQLite's or
+ * libpq's, that is none of theirs nor the toolbar's; into site, and with its callers into a
+ * new array *stack (up to depth frames). 0, or -1 when no frame qualifies. */
+static int site_from_stack(void *const *ips, int n, int depth, char *site, size_t len,
+                           json_t **stack)
+{
+    int seen_db = 0, at = -1;
+    struct dtbi_symbol s;
+    *stack = NULL;
+    for (int i = 0; i < n && at < 0; i++) {
+        int db = 0;
+        dtbi_symbolize((uintptr_t)ips[i], 0, &s);
+        if (library_frame(&s, &db))
+            seen_db |= db;
+        else if (seen_db)
+            at = i;
+    }
+    if (at < 0)
+        return -1;
+    frame_text(site, len, &s);
+    *stack = json_array();
+    for (int i = at; i < n && (int)json_array_size(*stack) < depth && *stack != NULL; i++) {
+        char f[300];
+        int db = 0;
+        dtbi_symbolize((uintptr_t)ips[i], 0, &s);
+        if (i > at && library_frame(&s, &db))
+            continue; /* the toolbar's wrapper around the app's handler */
+        frame_text(f, sizeof(f), &s);
+        json_array_append_new(*stack, dtb_json_text(f));
+    }
+    return 0;
 }
 
 struct qkey {
@@ -963,8 +1087,11 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
         const struct sql_query *q = &st->q[i];
         char site[300] = "";
         json_t *params = query_params(tb, st, q);
+        json_t *stack = NULL;
         if (q->file != NULL)
             snprintf(site, sizeof(site), "%s:%d (%s)", q->file, q->line, q->func ? q->func : "?");
+        else if (q->nips > 0)
+            site_from_stack(q->ips, q->nips, ps->stack_depth, site, sizeof(site), &stack);
         json_t *row = json_pack("{s:s,s:o,s:I,s:I,s:s,s:s?,s:I,s:s?,s:b,s:i,s:i}", "sql",
                                 st->texts[q->text].sql, "params", params, "duration_ns",
                                 (json_int_t)q->dur_ns, "start_ns", (json_int_t)(q->start_ns - t0),
@@ -974,6 +1101,10 @@ static json_t *sql_to_json(void *state, struct dtb_request *rq, void *req_state)
                                 "duplicate", 0, "similar", 0);
         if (row != NULL && q->error != NULL)
             json_object_set_new(row, "error", json_string(q->error));
+        if (row != NULL && stack != NULL)
+            json_object_set_new(row, "stack", stack);
+        else
+            json_decref(stack);
         if (row != NULL && tb->cfg.sql_explain && q->db >= 0 && dbkeys[q->db] != NULL &&
             (strcmp(q->engine, "sqlite") == 0 || strcmp(q->engine, "postgresql") == 0)) {
             /* each query that offers actions gets its own signature, over the request id and
@@ -1298,6 +1429,20 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
             dtbi_render_site(out, site);
             dtb_buf_append_str(out, "</span>");
         }
+        const json_t *stack = json_object_get(q, "stack"), *fr;
+        if (json_array_size(stack) > 1) {
+            /* the call site's callers (panel_options.sql.stacks) */
+            size_t k;
+            dtb_buf_append_str(out, "<details class=\"dtb-sql-stack\"><summary>stack</summary>"
+                                    "<ol class=\"dtb-muted\">");
+            json_array_foreach(stack, k, fr)
+            {
+                dtb_buf_append_str(out, "<li>");
+                dtbi_render_site(out, json_string_value(fr));
+                dtb_buf_append_str(out, "</li>");
+            }
+            dtb_buf_append_str(out, "</ol></details>");
+        }
         dtb_buf_append_str(out, "</div>");
         int pg = engine != NULL && strcmp(engine, "postgresql") == 0;
         if (engine != NULL && (strcmp(engine, "sqlite") == 0 || pg) &&
@@ -1316,10 +1461,11 @@ static int sql_render(const json_t *stats, struct dtb_buf *out)
             }
         }
         dtb_buf_appendf(out,
-                        "</td><td class=\"dtb-num\">%.3f ms</td><td class=\"dtb-num\">%lld</td>"
+                        "</td><td class=\"dtb-num\">%s</td><td class=\"dtb-num\">%lld</td>"
                         "<td><div class=\"dtb-timeline\"><span class=\"dtb-bar\" data-left=\"%.2f\""
                         " data-width=\"%.2f\"></span></div></td></tr>",
-                        ms(dur), (long long)json_integer_value(json_object_get(q, "rows")),
+                        dtbi_fmt_ms(ms(dur), (char[32]){0}, 32),
+                        (long long)json_integer_value(json_object_get(q, "rows")),
                         100.0 * (double)start / (double)span, 100.0 * (double)dur / (double)span);
     }
     dtb_buf_append_str(out, "</tbody></table>");

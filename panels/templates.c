@@ -6,6 +6,7 @@
 #include <debugtoolbar/state.h>
 
 #include "panels.h"
+#include "spans.h"
 
 struct templates_req {
     json_t *list; /* owned by the request */
@@ -36,6 +37,10 @@ void dtb_template_record_timed(const char *name, const json_t *context, int64_t 
                           dtbi_ms(dtb_now_ns() - dtb_request_times(rq)->start_ns));
     if (json_array_append_new(st->list, t) == 0 && duration_ns > 0)
         st->total_ns += duration_ns;
+    /* a span on the waterfall, ended now, around the queries and spans that ran inside it */
+    if (duration_ns >= 0)
+        dtbi_span_add(rq, DTBI_SPAN_TEMPLATE, dtb_request_strdup(rq, name ? name : "?"),
+                      dtb_now_ns() - duration_ns, duration_ns);
 }
 
 void dtb_template_record(const char *name, const json_t *context)
@@ -58,8 +63,10 @@ static int templates_subtitle(const json_t *stats, struct dtb_buf *out)
     size_t n = json_array_size(json_object_get(stats, "templates"));
     if (n == 0)
         return dtb_buf_append_str(out, "none rendered");
-    return dtb_buf_appendf(out, "%zu rendered in %.2f ms", n,
-                           dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))));
+    char f[32];
+    return dtb_buf_appendf(
+        out, "%zu rendered in %s", n,
+        dtbi_fmt_ms(dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))), f, sizeof(f)));
 }
 
 static int templates_render(const json_t *stats, struct dtb_buf *out)
@@ -79,8 +86,9 @@ static int templates_render(const json_t *stats, struct dtb_buf *out)
         dtb_buf_appendf(out, "<tr><td class=\"dtb-num\">%zu</td><td>", i + 1);
         dtbi_render_scalar(out, json_object_get(t, "name"));
         dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
+        char f[32];
         if (dur >= 0)
-            dtb_buf_appendf(out, "%.3f ms", dtbi_ms(dur));
+            dtb_buf_append_str(out, dtbi_fmt_ms(dtbi_ms(dur), f, sizeof(f)));
         dtb_buf_append_str(out, "</td><td>");
         dtb_render_json_tree(out, json_object_get(t, "context"));
         dtb_buf_append_str(out, "</td></tr>");

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "counters.h"
 #include "panels.h"
 #include "spans.h"
 
@@ -148,22 +149,60 @@ struct dtbi_spans *dtbi_spans_of(struct dtb_request *rq)
     return dtb_request_panel_state(rq, "timer");
 }
 
-/* The spans as [{"name", "kind", "parent", "start_ms", "dur_ms"}] from the request's start;
- * one still open ends at end. */
+struct span_order {
+    int64_t start;
+    int depth;
+    int index;
+};
+
+static int by_start(const void *a, const void *b)
+{
+    const struct span_order *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->depth != y->depth)
+        return x->depth < y->depth ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The spans as [{"name", "kind", "parent", "start_ms", "dur_ms"}] from the request's start,
+ * ordered by start (a parent before its children; parent is an index into this list); one
+ * still open ends at end. */
 static json_t *spans_json(const struct dtbi_spans *sp, int64_t start, int64_t end)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; sp != NULL && arr != NULL && i < sp->n; i++) {
-        const struct dtbi_span *r = &sp->recs[i];
+    size_t n = sp != NULL ? sp->n : 0;
+    struct span_order *order = calloc(n ? n : 1, sizeof(*order));
+    int *pos = calloc(n ? n : 1, sizeof(*pos));
+    if (arr == NULL || order == NULL || pos == NULL) {
+        free(order);
+        free(pos);
+        json_decref(arr);
+        return json_array();
+    }
+    for (size_t i = 0; i < n; i++) {
+        int d = 0;
+        for (int p = sp->recs[i].parent; p >= 0 && (size_t)p < n && d < 10000; d++)
+            p = sp->recs[p].parent;
+        order[i] = (struct span_order){sp->recs[i].start_ns, d, (int)i};
+    }
+    qsort(order, n, sizeof(*order), by_start);
+    for (size_t k = 0; k < n; k++)
+        pos[order[k].index] = (int)k;
+    for (size_t k = 0; k < n; k++) {
+        const struct dtbi_span *r = &sp->recs[order[k].index];
         int64_t e = r->end_ns ? r->end_ns : end;
         char name[121];
         snprintf(name, sizeof(name), "%s", r->name); /* an SQL text is cut at 120 bytes */
         json_array_append_new(
             arr, json_pack("{s:o,s:s,s:i,s:f,s:f,s:b}", "name", dtb_json_text(name), "kind",
-                           r->kind == DTBI_SPAN_SQL ? "sql" : "span", "parent", r->parent,
+                           dtbi_span_kind_name(r->kind), "parent",
+                           r->parent >= 0 && (size_t)r->parent < n ? pos[r->parent] : -1,
                            "start_ms", ms(r->start_ns - start), "dur_ms",
                            ms(e > r->start_ns ? e - r->start_ns : 0), "open", r->end_ns == 0));
     }
+    free(order);
+    free(pos);
     return arr;
 }
 
@@ -212,6 +251,17 @@ static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_stat
                                                 "ctx_involuntary", (json_int_t)t->ctx_involuntary,
                                                 "faults_minor", (json_int_t)t->faults_minor,
                                                 "faults_major", (json_int_t)t->faults_major));
+    /* hardware counters, or why there are none */
+    if (stats != NULL && t->hw_calls > 0)
+        json_object_set_new(
+            stats, "hw",
+            json_pack("{s:I,s:I,s:I,s:I,s:f,s:b}", "instructions", (json_int_t)t->instructions,
+                      "cycles", (json_int_t)t->cycles, "cache_misses",
+                      (json_int_t)t->cache_misses, "branch_misses", (json_int_t)t->branch_misses,
+                      "ipc", t->cycles > 0 ? (double)t->instructions / (double)t->cycles : 0.0,
+                      "scaled", t->hw_scaled > 0));
+    else if (stats != NULL && dtbi_counters_off_reason() != NULL)
+        json_object_set_new(stats, "hw_off", dtb_json_text(dtbi_counters_off_reason()));
     return stats;
 }
 
@@ -298,6 +348,23 @@ static int timer_render(const json_t *stats, struct dtb_buf *out)
         row(out, "Page faults, minor", num(stats, "faults_minor"), "");
         row(out, "Page faults, major (read from disk)", num(stats, "faults_major"), "");
     }
+    const json_t *hw = json_object_get(stats, "hw");
+    if (hw != NULL) {
+        const char *est = json_is_true(json_object_get(hw, "scaled")) ? " (estimated: shared)" : "";
+        char label[96];
+        snprintf(label, sizeof(label), "Instructions (user space, the handler's thread)%s", est);
+        row(out, label, num(hw, "instructions"), "");
+        row(out, "Cycles", num(hw, "cycles"), "");
+        dtb_buf_appendf(out, "<tr><td>Instructions per cycle (IPC)</td><td class=\"dtb-num\">"
+                             "%.2f</td></tr>",
+                        num(hw, "ipc"));
+        row(out, "Cache misses", num(hw, "cache_misses"), "");
+        row(out, "Branch misses", num(hw, "branch_misses"), "");
+    } else if (json_object_get(stats, "hw_off") != NULL) {
+        dtb_buf_append_str(out, "<tr><td>Hardware counters</td><td class=\"dtb-muted\">off: ");
+        dtb_buf_append_html_str(out, json_string_value(json_object_get(stats, "hw_off")));
+        dtb_buf_append_str(out, "</td></tr>");
+    }
     row(out, "Toolbar overhead (recording, filtering, injecting)", num(stats, "toolbar_ms"), "ms");
     row(out, "of which injection", num(stats, "inject_ms"), "ms");
     dtb_buf_append_str(out, "</tbody></table><p class=\"dtb-muted\">Started ");
@@ -337,13 +404,13 @@ static int timer_render(const json_t *stats, struct dtb_buf *out)
         dtb_buf_append_str(out, "<tr><td>");
         for (int k = 0; k < d && k < 16; k++)
             dtb_buf_append_str(out, "\xC2\xA0\xC2\xA0");
-        if (strcmp(json_string_value(json_object_get(p, "kind"))
-                       ? json_string_value(json_object_get(p, "kind"))
-                       : "",
-                   "sql") == 0)
-            dtb_buf_append_str(out, "<span class=\"dtb-muted\">SQL</span> <code>");
-        else
-            dtb_buf_append_str(out, "<code>");
+        const char *kind = json_string_value(json_object_get(p, "kind"));
+        static const char *const labels[][2] = {
+            {"sql", "SQL"}, {"cache", "Cache"}, {"template", "Template"}, {"session", "Session"}};
+        for (size_t k = 0; kind != NULL && k < sizeof(labels) / sizeof(labels[0]); k++)
+            if (strcmp(kind, labels[k][0]) == 0)
+                dtb_buf_appendf(out, "<span class=\"dtb-muted\">%s</span> ", labels[k][1]);
+        dtb_buf_append_str(out, "<code>");
         dtb_buf_append_html_str(out, json_string_value(json_object_get(p, "name")));
         dtb_buf_append_str(out, "</code>");
         if (json_is_true(json_object_get(p, "open")))

@@ -3,7 +3,8 @@
  * (CLOCK_THREAD_CPUTIME_ID, exact to the nanosecond) and RUSAGE_THREAD (the user/system split,
  * which advances in scheduler ticks, and the context switches and page faults), summed into
  * the request's times; and the sampling profiler, armed for the call when the request asked
- * to be profiled (panels/profile.c, sampler.c); the thread's span context (spans.c).
+ * to be profiled (panels/profile.c, sampler.c); the thread's span context (spans.c); the
+ * thread's hardware counters (counters.c), read last on entry and first on leaving.
  */
 #include <sys/resource.h>
 #include <time.h>
@@ -35,11 +36,16 @@ void dtbi_call_enter(struct dtb_request *rq, struct dtbi_call *c)
     }
     getrusage(RUSAGE_THREAD, &c->ru0);
     c->cpu0 = dtbi_thread_cpu_ns();
+    int scaled;
+    c->hw_ok = dtbi_counters_thread_read(c->hw0, &scaled) == 0;
 }
 
 void dtbi_call_leave(struct dtb_request *rq, struct dtbi_call *c)
 {
     struct rusage ru1;
+    uint64_t hw1[DTBI_COUNTERS_MAX];
+    int scaled = 0;
+    int hw = c->hw_ok && dtbi_counters_thread_read(hw1, &scaled) == 0;
     int64_t cpu1 = dtbi_thread_cpu_ns();
     getrusage(RUSAGE_THREAD, &ru1);
     if (c->profiled != NULL)
@@ -53,4 +59,12 @@ void dtbi_call_leave(struct dtb_request *rq, struct dtbi_call *c)
     t->ctx_involuntary += ru1.ru_nivcsw - c->ru0.ru_nivcsw;
     t->faults_minor += ru1.ru_minflt - c->ru0.ru_minflt;
     t->faults_major += ru1.ru_majflt - c->ru0.ru_majflt;
+    if (hw) {
+        t->instructions += (int64_t)(hw1[0] - c->hw0[0]);
+        t->cycles += (int64_t)(hw1[1] - c->hw0[1]);
+        t->cache_misses += (int64_t)(hw1[2] - c->hw0[2]);
+        t->branch_misses += (int64_t)(hw1[3] - c->hw0[3]);
+        t->hw_calls++;
+        t->hw_scaled += scaled;
+    }
 }

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "counters.h"
 #include "internal.h"
 
 struct dtbi_profile_req;
@@ -20,13 +21,16 @@ struct dtbi_call {
     int64_t cpu0;                      /* CLOCK_THREAD_CPUTIME_ID at entry, ns */
     struct dtbi_profile_req *profiled; /* the sampling profiler was armed for this call */
     struct dtbi_spans *span_prev;      /* the thread's span store before this call */
+    uint64_t hw0[DTBI_COUNTERS_MAX];   /* hardware counters at entry */
+    int hw_ok;                         /* hw0 was read */
 };
 
 /* Before the app's handler runs for rq on this thread: takes the thread's CPU clock and
  * rusage, arms the profiler when the request asked for it. */
 void dtbi_call_enter(struct dtb_request *rq, struct dtbi_call *c);
 /* After it returned: adds the CPU time (exact, from the thread's CPU clock), user/system
- * (RUSAGE_THREAD, tick-grained), context switches and faults to rq's times; disarms the profiler.
+ * (RUSAGE_THREAD, tick-grained), context switches and faults, and the hardware counters where
+ * the kernel allows them, to rq's times; disarms the profiler.
  */
 void dtbi_call_leave(struct dtb_request *rq, struct dtbi_call *c);
 

@@ -35,6 +35,8 @@ struct dtbi_symbol {
     const char *file;     /* NULL when unknown */
     int line;             /* 0 when unknown */
     const char *module;   /* basename of the ELF file, or NULL */
+    const char *at_file;  /* the address's own source file (the call's line), or NULL */
+    int at_line;          /* 0 when unknown */
 };
 /* Symbolizes ip (a return address unless leaf) with libdw, dladdr as fallback. Results are
  * cached for the process and stay valid until dtbi_symbols_clear. Thread-safe (one lock). */

@@ -111,4 +111,20 @@ void dtbi_span_add(struct dtb_request *rq, int kind, const char *name, int64_t s
     r->parent = s->open;
     r->start_ns = start_ns;
     r->end_ns = start_ns + (dur_ns > 0 ? dur_ns : 0);
+    /* The spans that ran inside it were recorded before it: they are its children. On one
+     * thread every record before the first one that started earlier started earlier too (an
+     * app span is recorded when it begins, the others when they end, and none of those
+     * contains this one), so the walk back stops there. */
+    int self = (int)(r - s->recs);
+    for (int i = self - 1; i >= 0 && s->recs[i].start_ns >= r->start_ns; i--) {
+        struct dtbi_span *c = &s->recs[i];
+        if (c->parent == r->parent && c->end_ns != 0 && c->end_ns <= r->end_ns)
+            c->parent = self;
+    }
+}
+
+const char *dtbi_span_kind_name(int kind)
+{
+    static const char *const names[] = {"span", "sql", "cache", "template", "session"};
+    return kind >= 0 && kind < (int)(sizeof(names) / sizeof(names[0])) ? names[kind] : "span";
 }

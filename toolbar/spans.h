@@ -7,7 +7,13 @@
 
 #include "internal.h"
 
-enum { DTBI_SPAN_APP = 0, DTBI_SPAN_SQL = 1 };
+enum {
+    DTBI_SPAN_APP = 0,
+    DTBI_SPAN_SQL = 1,
+    DTBI_SPAN_CACHE = 2,    /* dtb_cache_record with a duration */
+    DTBI_SPAN_TEMPLATE = 3, /* dtb_template_record_timed */
+    DTBI_SPAN_SESSION = 4   /* dtb_session_record_timed */
+};
 
 struct dtbi_span {
     const char *name; /* borrowed until the request completes */
@@ -34,9 +40,14 @@ struct dtbi_spans *dtbi_spans_of(struct dtb_request *rq);
  * dtbi_spans_leave puts back. */
 struct dtbi_spans *dtbi_spans_enter(struct dtbi_spans *s);
 void dtbi_spans_leave(struct dtbi_spans *prev);
-/* Adds a finished span of the toolbar's own (an SQL query: name borrowed until completion),
- * child of the span open on the thread. */
+/* Adds a finished span of the toolbar's own (an SQL query, a cache call, a template render, a
+ * session load: name borrowed until completion), child of the span open on the thread. It is
+ * recorded when it ended, so the spans recorded since its start under the same parent (a
+ * template render's queries) become its children. */
 void dtbi_span_add(struct dtb_request *rq, int kind, const char *name, int64_t start_ns,
                    int64_t dur_ns);
+
+/* "span", "sql", "cache", "template" or "session". */
+const char *dtbi_span_kind_name(int kind);
 
 #endif

@@ -94,6 +94,12 @@ static void lookup(uintptr_t a, struct dtbi_symbol *out)
             const char *file = l != NULL ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
             out->file = dup_or_null(file);
             out->line = line;
+            /* the address's own line: where a return address's call is */
+            l = dwfl_module_getsrc(m, a);
+            line = 0;
+            file = l != NULL ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+            out->at_file = dup_or_null(file);
+            out->at_line = line;
         }
         out->module = dup_or_null(base_name(mainfile));
     }
@@ -150,8 +156,8 @@ void dtbi_symbolize(uintptr_t ip, int leaf, struct dtbi_symbol *out)
     if ((table_used + 1) * 2 > table_cap && grow() != 0) {
         pthread_mutex_unlock(&lock);
         out->function = "?";
-        out->file = out->module = NULL;
-        out->line = 0;
+        out->file = out->module = out->at_file = NULL;
+        out->line = out->at_line = 0;
         return;
     }
     size_t j = slot(key, table_cap);
@@ -176,6 +182,7 @@ void dtbi_symbols_clear(void)
             free((char *)table[i].sym.function);
         free((char *)table[i].sym.file);
         free((char *)table[i].sym.module);
+        free((char *)table[i].sym.at_file);
     }
     free(table);
     table = NULL;

@@ -77,6 +77,19 @@ fail:
     return -1;
 }
 
+/* Migration 2: the visit book of /visit (one row per visit, written through to the disk). */
+static int migrate_2(sqlite3 *db)
+{
+    if (exec(db, "BEGIN") != 0)
+        return -1;
+    if (exec(db, "CREATE TABLE visit(id INTEGER PRIMARY KEY, at INTEGER NOT NULL)") != 0 ||
+        exec(db, "PRAGMA user_version = 2") != 0 || exec(db, "COMMIT") != 0) {
+        exec(db, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
 int db_init(const char *path)
 {
     sqlite3 *db;
@@ -94,6 +107,11 @@ int db_init(const char *path)
     sqlite3_finalize(st);
     if (version < 1 && migrate_1(db) != 0) {
         fprintf(stderr, "petshop: could not create the database in %s\n", path);
+        sqlite3_close(db);
+        return -1;
+    }
+    if (version < 2 && migrate_2(db) != 0) {
+        fprintf(stderr, "petshop: could not add the visit book to %s\n", path);
         sqlite3_close(db);
         return -1;
     }
@@ -221,6 +239,29 @@ int db_list(enum animal_kind k, int limit, struct animal *out, int *n)
         return -1;
     sqlite3_bind_int(st, 1, limit);
     return collect(st, limit, out, n);
+}
+
+int db_record_visit(long long *count)
+{
+    sqlite3 *db = db_conn();
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    /* a write transaction: SQLite waits for the journal and the file to reach the disk */
+    if (db == NULL ||
+        sqlite3_prepare_v2(db, "INSERT INTO visit(at) VALUES (strftime('%s','now'))", -1, &st,
+                           NULL) != SQLITE_OK ||
+        dtb_sqlite3_step(st) != SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM visit", -1, &st, NULL) == SQLITE_OK &&
+        dtb_sqlite3_step(st) == SQLITE_ROW) {
+        *count = sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
 
 int db_search(enum animal_kind k, const char *text, int limit, struct animal *out, int *n)

@@ -21,6 +21,7 @@
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #endif
+#include <debugtoolbar/span.h>
 #include <debugtoolbar/state.h>
 
 long index_timeout = 50;
@@ -434,6 +435,11 @@ static void tpl_index(struct page *p, const json_t *ctx)
              "<div class=\"card\"><h3><a href=\"/leaky\">Memory</a></h3><p>A page that leaks "
              "on purpose, and <a href=\"/crumbs\">one of many small allocations</a> (with "
              "dtb-run --memory).</p></div>"
+             "<div class=\"card\"><h3><a href=\"/report?dtb-profile=1\">A report</a></h3>"
+             "<p>CPU spent in named functions: the Profile panel's flame graph shows them.</p>"
+             "</div>"
+             "<div class=\"card\"><h3><a href=\"/visit\">Visits</a></h3><p>A page that waits "
+             "on the disk (a committed INSERT): see the Timer panel's waterfall.</p></div>"
              "</div>");
 }
 
@@ -532,6 +538,74 @@ static enum MHD_Result dogs_page(struct MHD_Connection *con)
     foot(&p);
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
+static void tpl_report(struct page *p, const json_t *ctx)
+{
+    const json_t *v;
+    size_t i;
+    page_addf(p,
+              "<h1>Report</h1><p class=\"lead\">%lld cats and %lld dogs by age, and the dog "
+              "whose name is closest to each of the first %lld cats' (edit distance). "
+              "Profile this page (<a href=\"/report?dtb-profile=1\">?dtb-profile=1</a>) "
+              "to see where its CPU goes.</p>",
+              num(ctx, "cats"), num(ctx, "dogs"), num(ctx, "compared"));
+    page_add(p, "<table><thead><tr><th>Age</th><th>Cats</th><th>Dogs</th></tr></thead><tbody>");
+    json_array_foreach(json_object_get(ctx, "ages"), i, v)
+    {
+        page_addf(p, "<tr><td>%lld</td><td>%lld</td><td>%lld</td></tr>", num(v, "age"),
+                  num(v, "cats"), num(v, "dogs"));
+    }
+    page_add(p, "</tbody></table><h2>Closest names</h2><table><thead><tr><th>Cat</th>"
+                "<th>Dog</th><th>Distance</th></tr></thead><tbody>");
+    json_array_foreach(json_object_get(ctx, "closest"), i, v)
+    {
+        page_add(p, "<tr><td>");
+        page_esc(p, str(v, "cat"));
+        page_add(p, "</td><td>");
+        page_esc(p, str(v, "dog"));
+        page_addf(p, "</td><td>%lld</td></tr>", num(v, "distance"));
+    }
+    page_add(p, "</tbody></table>");
+}
+
+/* A report over the animals: its CPU goes to named functions (report.c). */
+static enum MHD_Result report_page(struct MHD_Connection *con)
+{
+    struct page p = {0};
+    json_t *ctx;
+    {
+        DTB_SPAN("report");
+        ctx = report_build();
+    }
+    if (ctx == NULL) {
+        page_add(&p, "<!DOCTYPE html><html><body><p>The report failed.</p></body></html>");
+        return send_page(con, MHD_HTTP_INTERNAL_SERVER_ERROR, HTML, &p);
+    }
+    head(&p, "Report");
+    render(&p, "report.html", ctx, tpl_report);
+    foot(&p);
+    return send_page(con, MHD_HTTP_OK, HTML, &p);
+}
+
+/* A page that waits on the disk: each visit is committed to the database file. */
+static enum MHD_Result visit_page(struct MHD_Connection *con)
+{
+    struct page p = {0};
+    long long count = 0;
+    int rc = db_record_visit(&count);
+    head(&p, "Visits");
+    if (rc != 0)
+        page_add(&p, "<h1>Visits</h1><p class=\"error\">The visit book could not be written.</p>");
+    else
+        page_addf(&p,
+                  "<h1>Visits</h1><p class=\"lead\">You are visitor number %lld. Each visit "
+                  "is one INSERT that SQLite commits to the disk before this page is sent: "
+                  "the Timer panel's waterfall shows the wait, and the profiler in \"wall\" "
+                  "mode shows where it is (fsync).</p>",
+                  count);
+    foot(&p);
+    return send_page(con, rc == 0 ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR, HTML, &p);
+}
+
 static void tpl_cat(struct page *p, const json_t *ctx)
 {
     const json_t *cat = json_object_get(ctx, "cat");
@@ -904,6 +978,8 @@ void pages_routes(void)
         {"GET", "/gz/cats", "cats_gzip"},
         {"GET", "/chunked/cats", "cats_chunked"},
         {"GET", "/crumbs", "crumbs"},
+        {"GET", "/report", "report"},
+        {"GET", "/visit", "visit"},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         dtb_route_add(routes[i][0], routes[i][1], routes[i][2]);
@@ -924,6 +1000,10 @@ static enum MHD_Result route(struct MHD_Connection *con, const void *arg)
         return dogs_page(con);
     if (strcmp(url, "/live") == 0)
         return live_page(con);
+    if (strcmp(url, "/report") == 0)
+        return report_page(con);
+    if (strcmp(url, "/visit") == 0)
+        return visit_page(con);
     if (strcmp(url, "/csp") == 0)
         return csp_page(con);
     if (strcmp(url, "/chaos") == 0)

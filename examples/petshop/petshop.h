@@ -32,6 +32,12 @@ int db_get(enum animal_kind k, long long id, struct animal *out); /* 1 found, 0 
 int db_list(enum animal_kind k, int limit, struct animal *out, int *n);
 /* Cats or dogs whose name contains text (a bound parameter), at most limit. */
 int db_search(enum animal_kind k, const char *text, int limit, struct animal *out, int *n);
+/* Adds a row to the visit book, committed to the disk (a real wait on the file system's
+ * fsync), and gives the number of visits. 0, or -1 on error. */
+int db_record_visit(long long *count);
+
+/* report.c: /report's figures (two queries, then CPU in named functions), or NULL on error */
+json_t *report_build(void);
 
 /* pages.c: a growable text buffer with HTML escaping */
 struct page {

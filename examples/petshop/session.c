@@ -258,7 +258,15 @@ void session_shutdown(void)
 
 /* ---- sessions --------------------------------------------------------------------------- */
 
-static void report(const struct session *s, long long ttl_now)
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Tells the Session panel; t0: when the load or save began (its span on the waterfall), or -1 */
+static void report(const struct session *s, long long ttl_now, int64_t t0)
 {
     struct dtb_session_info info = {0};
     if (!dtb_recording())
@@ -271,7 +279,7 @@ static void report(const struct session *s, long long ttl_now)
     info.created_unix = s->created;
     info.accessed_unix = s->accessed;
     info.error = s->error[0] ? s->error : NULL;
-    dtb_session_record_info(&info);
+    dtb_session_record_timed(&info, t0 >= 0 ? now_ns() - t0 : -1);
 }
 
 static int valid_id(const char *v)
@@ -288,6 +296,7 @@ void session_load(struct MHD_Connection *con, struct session *s)
 {
     const char *cookie = MHD_lookup_connection_value(con, MHD_COOKIE_KIND, COOKIE);
     long long ttl_now = -2;
+    int64_t t0 = now_ns();
     memset(s, 0, sizeof(*s));
     if (valid_id(cookie)) {
         char *text = store_get(cookie, &ttl_now, s->error, sizeof(s->error));
@@ -303,7 +312,7 @@ void session_load(struct MHD_Connection *con, struct session *s)
     }
     if (s->data == NULL)
         s->data = json_object();
-    report(s, ttl_now);
+    report(s, ttl_now, t0);
 }
 
 static void new_id(char out[33])
@@ -343,6 +352,7 @@ void session_save(struct session *s, struct MHD_Response *r)
 {
     char cookie[200];
     long long ttl_now = -2;
+    int64_t t0 = now_ns();
     if (s->logout && s->id[0]) {
         store_delete(s->id, s->error, sizeof(s->error));
         snprintf(cookie, sizeof(cookie), "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
@@ -351,12 +361,12 @@ void session_save(struct session *s, struct MHD_Response *r)
             MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
         s->id[0] = '\0';
         json_object_clear(s->data);
-        report(s, -2);
+        report(s, -2, -1);
         return;
     }
     if (s->id[0] == '\0' || s->error[0] != '\0') {
         if (s->dirty)
-            report(s, -2);
+            report(s, -2, -1);
         return; /* no session, or a store that failed at load: nothing to write */
     }
     int64_t accessed = (int64_t)time(NULL);
@@ -372,7 +382,7 @@ void session_save(struct session *s, struct MHD_Response *r)
                  COOKIE, s->id, ttl);
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
     }
-    report(s, ttl_now);
+    report(s, ttl_now, t0);
 }
 
 void session_free(struct session *s)

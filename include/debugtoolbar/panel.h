@@ -189,6 +189,14 @@ struct dtb_request_times {
     int64_t faults_minor;     /* RUSAGE_THREAD page faults over the handler's calls */
     int64_t faults_major;
     int64_t toolbar_cpu_ns;   /* of cpu_ns: the toolbar's own, queueing the response */
+    /* hardware counters of the handler's thread (user space) over its calls; hw_calls counts
+     * the calls they were read around (0: not available, see the Timer panel) */
+    int64_t instructions;
+    int64_t cycles;
+    int64_t cache_misses;
+    int64_t branch_misses;
+    int64_t hw_calls;
+    int64_t hw_scaled; /* calls in which the kernel multiplexed the counters (estimates) */
 };
 DTB_EXPORT const struct dtb_request_times *dtb_request_times(const struct dtb_request *rq);
 

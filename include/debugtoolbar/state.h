@@ -58,11 +58,15 @@ DTB_EXPORT int dtb_recording(void);
 DTB_EXPORT void dtb_session_record(const char *id, const json_t *data, const char *store,
                         long long ttl_seconds);
 DTB_EXPORT void dtb_session_record_info(const struct dtb_session_info *info);
+/* The same, with the time the session layer took to load (first snapshot) or save (later
+ * ones) it, measured by the caller (dtb_now_ns): a span on the Timer panel's waterfall. */
+DTB_EXPORT void dtb_session_record_timed(const struct dtb_session_info *info, int64_t duration_ns);
 
 /*
  * Cache: one call per cache operation. op: "get", "set", "delete", ...; hit: 1 hit, 0 miss,
  * -1 not a lookup; timeout_s: the entry's timeout in seconds, -1 none or unknown; duration_ns
- * measured by the caller (dtb_now_ns), -1 unknown.
+ * measured by the caller (dtb_now_ns), -1 unknown. A call with a duration is also a span on
+ * the Timer panel's waterfall ("get <key>"), as is a template render with its time.
  */
 DTB_EXPORT void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s,
                       int64_t duration_ns);
@@ -105,6 +109,11 @@ static inline void dtb_session_record(const char *id, const json_t *data, const 
 static inline void dtb_session_record_info(const struct dtb_session_info *info)
 {
     (void)info;
+}
+static inline void dtb_session_record_timed(const struct dtb_session_info *info,
+                                            int64_t duration_ns)
+{
+    (void)info, (void)duration_ns;
 }
 static inline void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s,
                                     int64_t duration_ns)

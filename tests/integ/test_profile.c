@@ -5,9 +5,14 @@
  * millisecond are shown in µs or ns, never "0.0 ms". The Profile panel samples a handler that
  * burns CPU in two named functions in a 3:1 ratio and must attribute it so; its collapsed-stack
  * and speedscope outputs must parse. Built twice: as the suite builds, and with
- * -fomit-frame-pointer (the unwinder must not need frame pointers).
+ * -fomit-frame-pointer (the unwinder must not need frame pointers). Hardware counters: the
+ * Timer panel shows the /busy loop's instructions and cycles where the kernel allows them, and
+ * else one line naming perf_event_paranoid's value; the counter group itself is checked with
+ * the kernel's software counters, which every machine has.
  */
 #include <check.h>
+#include <errno.h>
+#include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +22,10 @@
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #include <debugtoolbar/panel.h>
+#include <debugtoolbar/state.h>
 #include <microhttpd.h>
 
+#include "counters.h"
 #include "http.h"
 #include "panels.h"
 
@@ -71,6 +78,10 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
     (void)req_cls;
     if (strcmp(url, "/busy") == 0)
         busy_spent_ns = burn_thread_cpu(2000000);
+    if (strcmp(url, "/") == 0) { /* sub-millisecond figures for the state panels */
+        dtb_template_record_timed("small.html", NULL, 48200);
+        dtb_cache_record("get", "k", 1, -1, 3500);
+    }
     if (strcmp(url, "/burn") == 0) {
         /* Long stretches: a sample may stand for several intervals (the kernel checks CPU
          * timers at its tick, later under load), all given to the function it lands in, so
@@ -160,6 +171,19 @@ START_TEST(test_cpu_of_busy_loop)
 }
 END_TEST
 
+/* 1 when text shows a figure under a millisecond in ms ("0.05 ms", "0.0 ms"). */
+static int sub_ms_in_ms(const char *text)
+{
+    for (const char *p = strstr(text, "0."); p != NULL; p = strstr(p + 1, "0.")) {
+        const char *q = p + 2;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        if ((p == text || p[-1] < '0' || p[-1] > '9') && strncmp(q, " ms", 3) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 START_TEST(test_small_figures_not_zero)
 {
     char *id;
@@ -171,6 +195,14 @@ START_TEST(test_small_figures_not_zero)
     char *html = fragment(id, "timer");
     ck_assert_ptr_null(strstr(html, ">0.0 ms<"));
     ck_assert_ptr_null(strstr(html, ">0.000 ms<"));
+    /* the state panels' sub-millisecond figures too: a 48.2 us render, a 3.5 us cache call */
+    const char *const others[] = {"templates", "cache"};
+    for (size_t k = 0; k < 2; k++) {
+        char *h = fragment(id, others[k]);
+        ck_assert_msg(!sub_ms_in_ms(h), "%s: %s", others[k], h);
+        ck_assert_ptr_nonnull(strstr(h, k == 0 ? "48.2 \xC2\xB5s" : "3.5 \xC2\xB5s"));
+        free(h);
+    }
     if (cpu < 1000000) /* a static page: well under a millisecond of CPU */
         ck_assert_ptr_nonnull(strstr(html, " \xC2\xB5s<"));
     free(html);
@@ -180,7 +212,7 @@ START_TEST(test_small_figures_not_zero)
     json_array_foreach(nav, i, n)
     {
         const char *sub = json_string_value(json_object_get(n, "subtitle"));
-        ck_assert_msg(sub == NULL || strstr(sub, " 0.0 ms") == NULL, "subtitle %s", sub);
+        ck_assert_msg(sub == NULL || !sub_ms_in_ms(sub), "subtitle %s", sub);
     }
     json_decref(rec);
     free(id);
@@ -368,6 +400,77 @@ START_TEST(test_format_units)
 }
 END_TEST
 
+/* The group's mechanics on the kernel's software counters (present without a PMU): one read
+ * gives every counter, and the task clock moves by the CPU time spent between two reads. */
+START_TEST(test_counter_group)
+{
+    static const uint32_t type[2] = {PERF_TYPE_SOFTWARE, PERF_TYPE_SOFTWARE};
+    static const uint64_t config[2] = {PERF_COUNT_SW_TASK_CLOCK, PERF_COUNT_SW_PAGE_FAULTS};
+    struct dtbi_counter_set cs;
+    int err = 0, scaled = 0;
+    uint64_t a[2], b[2];
+    if (dtbi_counters_open(&cs, type, config, 2, &err) != 0) {
+        /* only a kernel that forbids perf_event_open altogether refuses software counters */
+        ck_assert_msg(err == EACCES || err == EPERM || err == ENOSYS, "%s", strerror(err));
+        return;
+    }
+    ck_assert_int_eq(cs.n, 2);
+    ck_assert_int_eq(dtbi_counters_read(&cs, a, &scaled), 0);
+    int64_t spent = burn_thread_cpu(3000000);
+    char *pages = malloc(64 << 12);
+    for (int i = 0; i < 64; i++)
+        pages[i << 12] = (char)i; /* fresh pages: faults */
+    ck_assert_int_eq(dtbi_counters_read(&cs, b, &scaled), 0);
+    ck_assert_int_eq(scaled, 0);
+    ck_assert_msg(b[0] - a[0] >= (uint64_t)spent * 9 / 10 && b[0] - a[0] <= (uint64_t)spent * 2,
+                  "task clock %llu ns for %lld ns of CPU", (unsigned long long)(b[0] - a[0]),
+                  (long long)spent);
+    ck_assert_uint_ge(b[1], a[1]);
+    free(pages);
+    dtbi_counters_close(&cs);
+    ck_assert_int_eq(cs.n, 0);
+    ck_assert_int_eq(dtbi_counters_open(&cs, type, config, 0, &err), -1);
+    ck_assert_int_eq(err, EINVAL);
+}
+END_TEST
+
+/* The /busy loop's hardware counters in the Timer panel, or the one line saying why not. */
+START_TEST(test_hardware_counters)
+{
+    char *id;
+    json_t *rec = http_record_for(base, "/busy", &id);
+    ck_assert_ptr_nonnull(rec);
+    json_t *t = panel(rec, "timer"), *hw = json_object_get(t, "hw");
+    char *html = fragment(id, "timer");
+    if (hw != NULL) {
+        /* 2 ms of a busy loop: millions of instructions and cycles */
+        ck_assert_int_gt(json_integer_value(json_object_get(hw, "instructions")), 1000000);
+        ck_assert_int_gt(json_integer_value(json_object_get(hw, "cycles")), 1000000);
+        ck_assert(json_real_value(json_object_get(hw, "ipc")) > 0.05);
+        ck_assert_ptr_nonnull(json_object_get(hw, "cache_misses"));
+        ck_assert_ptr_nonnull(json_object_get(hw, "branch_misses"));
+        ck_assert_ptr_nonnull(strstr(html, "Instructions per cycle (IPC)"));
+        ck_assert_ptr_null(json_object_get(t, "hw_off"));
+    } else {
+        int level = 99;
+        FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(fscanf(f, "%d", &level), 1);
+        fclose(f);
+        char want[64];
+        snprintf(want, sizeof(want), "perf_event_paranoid is %d", level);
+        const char *off = json_string_value(json_object_get(t, "hw_off"));
+        ck_assert_ptr_nonnull(off);
+        ck_assert_msg(strstr(off, want) != NULL, "%s", off);
+        ck_assert_msg(strstr(html, want) != NULL, "the Timer panel does not say %s", want);
+        ck_assert_ptr_nonnull(strstr(html, "Hardware counters"));
+    }
+    free(html);
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("profile");
@@ -380,6 +483,8 @@ int main(void)
     tcase_add_test(tc, test_profile_three_to_one);
     tcase_add_test(tc, test_profile_off_unless_asked);
     tcase_add_test(tc, test_profile_config_errors);
+    tcase_add_test(tc, test_counter_group);
+    tcase_add_test(tc, test_hardware_counters);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -3,6 +3,8 @@
  * with DTB_SPAN) and runs SQLite statements inside one; the Timer panel's record must list them
  * in the order they began with the right parents, the waterfall must show them, and the
  * Server-Timing header must carry the top-level spans. Outside a request the calls do nothing.
+ * The app's session, cache and template recording calls with a duration become spans too,
+ * recorded when they end: what ran inside a template render (a query, a span) is its child.
  */
 #include <check.h>
 #include <stdio.h>
@@ -12,8 +14,10 @@
 
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
+#include <debugtoolbar/panel.h>
 #include <debugtoolbar/span.h>
 #include <debugtoolbar/sql.h>
+#include <debugtoolbar/state.h>
 #include <microhttpd.h>
 #include <sqlite3.h>
 
@@ -32,12 +36,44 @@ static void inner_work(void)
     dtb_span_end(leaf);
 }
 
+/* /auto: no span calls, only the recording calls of a session layer, a cache and templates */
+static void auto_work(void)
+{
+    struct dtb_session_info info = {.id = NULL, .store = "memory", .ttl_seconds = -2};
+    int64_t t0 = dtb_now_ns();
+    usleep(300);
+    dtb_session_record_timed(&info, dtb_now_ns() - t0);
+    t0 = dtb_now_ns();
+    usleep(300);
+    dtb_cache_record("get", "view:/", 0, -1, dtb_now_ns() - t0);
+    dtb_cache_record("get", "untimed", 0, -1, -1); /* no duration: no span */
+    t0 = dtb_now_ns();
+    sqlite3_exec(db, "SELECT 2", NULL, NULL, NULL);
+    {
+        DTB_SPAN("fill");
+        usleep(300);
+    }
+    dtb_template_record_timed("page.html", NULL, dtb_now_ns() - t0);
+    t0 = dtb_now_ns();
+    usleep(300);
+    dtb_session_record_timed(&info, dtb_now_ns() - t0);
+}
+
 static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
                            const char *method, const char *version, const char *upload_data,
                            size_t *upload_data_size, void **req_cls)
 {
-    (void)cls, (void)url, (void)method, (void)version, (void)upload_data;
+    (void)cls, (void)method, (void)version, (void)upload_data;
     (void)upload_data_size, (void)req_cls;
+    if (strcmp(url, "/auto") == 0) {
+        auto_work();
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, "Content-Type", "text/html");
+        enum MHD_Result ret = MHD_queue_response(con, 200, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     int outer = dtb_span_begin("load");
     {
         DTB_SPAN("query");
@@ -137,6 +173,55 @@ START_TEST(test_server_timing_top_level)
 }
 END_TEST
 
+START_TEST(test_automatic_spans)
+{
+    char *id;
+    json_t *rec = http_record_for(base, "/auto", &id);
+    ck_assert_ptr_nonnull(rec);
+    json_t *spans =
+        json_object_get(json_object_get(json_object_get(rec, "panels"), "timer"), "spans");
+    static const struct {
+        const char *kind, *name;
+        int parent;
+    } want[] = {{"session", "load", -1}, {"cache", "get view:/", -1}, {"template", "page.html", -1},
+                {"sql", "SELECT 2", 2},  {"span", "fill", 2},         {"session", "save", -1}};
+    ck_assert_int_eq(json_array_size(spans), 6);
+    for (size_t i = 0; i < 6; i++) {
+        json_t *s = json_array_get(spans, i);
+        ck_assert_str_eq(json_string_value(json_object_get(s, "kind")), want[i].kind);
+        ck_assert_str_eq(json_string_value(json_object_get(s, "name")), want[i].name);
+        ck_assert_int_eq(json_integer_value(json_object_get(s, "parent")), want[i].parent);
+        ck_assert(json_number_value(json_object_get(s, "dur_ms")) >= (i == 3 ? 0.0 : 0.3));
+    }
+    /* the template holds its children */
+    json_t *tpl = json_array_get(spans, 2), *fill = json_array_get(spans, 4);
+    ck_assert(json_number_value(json_object_get(fill, "start_ms")) >=
+              json_number_value(json_object_get(tpl, "start_ms")));
+    ck_assert(json_number_value(json_object_get(fill, "start_ms")) +
+                  json_number_value(json_object_get(fill, "dur_ms")) <=
+              json_number_value(json_object_get(tpl, "start_ms")) +
+                  json_number_value(json_object_get(tpl, "dur_ms")) + 0.001);
+    char url[256];
+    struct http_resp r;
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests/%s/panels/timer", base, id);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    ck_assert_ptr_nonnull(strstr(r.body, "Template</span> <code>page.html"));
+    ck_assert_ptr_nonnull(strstr(r.body, "Cache</span> <code>get view:/"));
+    ck_assert_ptr_nonnull(strstr(r.body, "Session</span> <code>load"));
+    http_resp_free(&r);
+    /* Server-Timing: the app's own top-level spans only; "fill" ran inside the template */
+    snprintf(url, sizeof(url), "%s/auto", base);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    char *st = http_header(&r, "Server-Timing");
+    ck_assert_ptr_nonnull(st);
+    ck_assert_msg(strstr(st, "fill") == NULL, "%s", st);
+    free(st);
+    http_resp_free(&r);
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
 START_TEST(test_outside_request)
 {
     int s = dtb_span_begin("nowhere");
@@ -157,6 +242,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_nested_in_order);
     tcase_add_test(tc, test_server_timing_top_level);
+    tcase_add_test(tc, test_automatic_spans);
     tcase_add_test(tc, test_outside_request);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
