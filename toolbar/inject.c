@@ -12,8 +12,10 @@
  * </body> inside select or template is ignored, and a page without a real </body> that ends
  * inside one of them, or inside a comment, script, raw text or tag, is not injected, with an
  * exact reason (dtbi_html_insert_point); an unclosed comment or tag at the end of the body is
- * a safe place before it. Known limits: HTML integration points inside SVG/MathML
- * (foreignObject, desc, title, mi...) are not followed, and formatting elements still open at
+ * a safe place before it. HTML integration points inside SVG/MathML (foreignObject, desc,
+ * title, mi...) hold HTML (raw text, no CDATA) up to their end tag; a </body> in them is not a
+ * place for the toolbar either. Known limits: SVG/MathML nested inside an integration point is
+ * read as HTML, and formatting elements still open at
  * the insert point are reconstructed around the toolbar by browsers (as for any content
  * there). One pass, no allocation, memchr between tags.
  * The scanner is a resumable state machine (struct dtbi_scan): a page may be fed in chunks of
@@ -282,6 +284,17 @@ static size_t next_of(const unsigned char *s, size_t n, size_t i, int c, size_t 
     return *cache;
 }
 
+/* SVG's and MathML's HTML integration points: what they hold is HTML again. */
+static int is_integration_point(const char *name)
+{
+    static const char *const names[] = {
+        "foreignobject", "desc", "title", "mi", "mo", "mn", "ms", "mtext", "annotation-xml"};
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+        if (strcmp(name, names[k]) == 0)
+            return 1;
+    return 0;
+}
+
 /* A finished end tag (its name in sc->name): the state after it. */
 static unsigned end_tag(struct dtbi_scan *sc)
 {
@@ -289,20 +302,33 @@ static unsigned end_tag(struct dtbi_scan *sc)
     if (sc->raw_end)
         return S_DATA; /* the end of script, style, textarea...: changes nothing else */
     if (name[0] == 'b' && strcmp(name, "body") == 0) {
-        if (!sc->select && sc->tmpl == 0) /* ignored in select and template */
+        /* ignored in select and template; in SVG/MathML it ends the body but leaves the
+         * foreign element open, so markup before it would be foreign */
+        if (!sc->select && sc->tmpl == 0 && sc->foreign == 0)
             sc->body_end = sc->at;
     } else if (name[0] != 's' && name[0] != 't' && sc->foreign == 0) {
         /* no other end tag changes anything (the plain path) */
+    } else if (sc->hip) {
+        /* HTML inside SVG/MathML: only the integration point's own end tag matters here */
+        if (is_integration_point(name))
+            sc->hip = 0;
     } else if (strcmp(name, "select") == 0) {
         sc->select = 0;
     } else if (strcmp(name, "table") == 0) {
         sc->table -= sc->table > 0;
     } else if (strcmp(name, "template") == 0) {
         sc->tmpl -= sc->tmpl > 0;
-    } else if (sc->foreign > 0 && (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0)) {
-        sc->foreign--;
+    } else if (sc->foreign > 0 && strcmp(name, "svg") == 0) {
+        /* closes an open <svg> only: "</svg>" in MathML content is ignored */
+        if (sc->svg > 0) {
+            sc->svg--;
+            sc->foreign--;
+        }
+    } else if (sc->foreign > 0 && strcmp(name, "math") == 0) {
+        if (sc->foreign > sc->svg)
+            sc->foreign--;
     } else if (sc->foreign > 0 && (strcmp(name, "p") == 0 || strcmp(name, "br") == 0)) {
-        sc->foreign = 0;
+        sc->foreign = sc->svg = 0;
     }
     return S_DATA;
 }
@@ -311,12 +337,16 @@ static unsigned end_tag(struct dtbi_scan *sc)
 static unsigned start_tag(struct dtbi_scan *sc, int self_closing)
 {
     const char *name = sc->name;
-    if (sc->foreign > 0) {
+    if (sc->foreign > 0 && !sc->hip) {
         if (breaks_out_of_foreign(name)) {
-            sc->foreign = 0;
+            sc->foreign = sc->svg = 0;
         } else {
-            if (!self_closing && (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0))
+            if (!self_closing && is_integration_point(name))
+                sc->hip = 1; /* HTML content inside, up to its end tag */
+            else if (!self_closing && (strcmp(name, "svg") == 0 || strcmp(name, "math") == 0)) {
                 sc->foreign++;
+                sc->svg += name[0] == 's'; /* each name is closed by its own end tag */
+            }
             return S_DATA; /* no raw text in SVG/MathML */
         }
     }
@@ -348,8 +378,9 @@ static unsigned start_tag(struct dtbi_scan *sc, int self_closing)
         sc->tmpl++;
         return S_DATA;
     case T_FOREIGN:
-        if (!self_closing) {
+        if (!self_closing && sc->foreign == 0) { /* (in an integration point: not followed) */
             sc->foreign = 1;
+            sc->svg = name[0] == 's';
             sc->foreign_name = name[0] == 's' ? "svg" : "math";
         }
         return S_DATA;
@@ -412,7 +443,7 @@ void dtbi_scan_feed(struct dtbi_scan *sc, const char *chunk, size_t n)
             if (c == '-') {
                 st = S_BANG_DASH;
                 i++;
-            } else if (c == '[' && sc->foreign > 0) {
+            } else if (c == '[' && sc->foreign > 0 && !sc->hip) {
                 st = S_CDATA_OPEN; /* a real CDATA section in SVG/MathML */
                 sc->match = 1;
                 i++;

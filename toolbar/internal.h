@@ -123,7 +123,8 @@ struct dtbi_scan {
     size_t at;               /* '<' of the construct being read */
     size_t from;             /* start of a comment's (or escaped script's) text */
     const char *foreign_name; /* "svg" or "math" */
-    int select, table, tmpl, foreign, seen_body;
+    int select, table, tmpl, foreign, svg, hip, seen_body; /* svg: open <svg>s among foreign;
+                                                             * hip: in an HTML integration point */
     unsigned char state, sub, match, is_end, raw_end, nlen;
     unsigned char hist[3]; /* the last three bytes fed, hist[2] the latest */
     char name[16];         /* tag name (or raw text element) read, lower case, truncated */
