@@ -6,16 +6,17 @@
 #                (defaults: 5 s, 3 rounds, bench/RESULTS.md; --out - writes no file; every page
 #                and mode; --no-memory skips the 100,000-request memory check)
 #
-# For each page (/cats, /big, /api/cats, and /gz/cats, the /cats page gzipped by the app, asked
-# for with Accept-Encoding: gzip, and /chunked/cats, streamed by a content reader in chunks of
-# unknown total size) and each round it runs the modes interleaved:
+# For each page (/cats, /big, /api/cats; /gz/cats, the /cats page gzipped by the app, asked for
+# with Accept-Encoding: gzip; /chunked/cats and /chunked/big, streamed by a content reader in
+# chunks, size unknown; /report, CPU in named functions, for the profiler) and each round it
+# runs the modes interleaved:
 #   debugtoolbar petshop: a (built --disable-demo-toolbar), b (toolbar, {"enabled": false}),
 #                         c (toolbar enabled for 127.0.0.1), r (as c, history in a Redis
 #                         server this script starts on a Unix socket and stops by PID),
 #                         m (as c, with the heap ledger libdebugtoolbar-malloc.so preloaded),
 #                         p (as c, the profiler sampling every request at 1 kHz)
 #   Django peer:          a (no debug_toolbar app/middleware), c (django-debug-toolbar on)
-#                         (on /cats, /big and /api/cats: it has no gzip or chunked page)
+#                         (on /cats, /big and /api/cats: it has no gzip, chunked or report page)
 # --modes takes petshop's letters; django's two run when the list has a and c.
 # Each run: fresh server on 127.0.0.1 port 0, warm-up `wrk -t1 -c4 -d1s`, then
 # `wrk -t1 -c4 -d${DURATION}s --latency`; peak RSS is VmHWM read before the server is killed.
@@ -26,7 +27,7 @@ set -eu
 
 DURATION=5
 ROUNDS=3
-PAGES="/cats /big /api/cats /gz/cats /chunked/cats"
+PAGES="/cats /big /api/cats /gz/cats /chunked/cats /chunked/big /report"
 MODES="a b c r m p"
 MEMORY=1
 OUT=$(cd "$(dirname "$0")" && pwd)/RESULTS.md
@@ -48,7 +49,7 @@ for m in $MODES; do
 done
 case " $MODES " in *" a "*) ;; *) echo "run.sh: --modes must include a (ratios are to it)" >&2; exit 2 ;; esac
 for pg in $PAGES; do
-    case "$pg" in /cats | /big | /api/cats | /gz/cats | /chunked/cats) ;;
+    case "$pg" in /cats | /big | /api/cats | /gz/cats | /chunked/cats | /chunked/big | /report) ;;
     *) echo "run.sh: unknown page $pg" >&2; exit 2 ;; esac
 done
 [ "$DURATION" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || { echo "run.sh: need duration, rounds >= 1" >&2; exit 2; }
@@ -212,13 +213,13 @@ runs=()
 total=0
 for page in $PAGES; do
     for m in $MODES; do total=$((total + ROUNDS)); done
-    case "$page" in /gz/* | /chunked/*) ;; *) [ "$DJANGO" = 1 ] && total=$((total + 2 * ROUNDS)) ;; esac
+    case "$page" in /gz/* | /chunked/* | /report) ;; *) [ "$DJANGO" = 1 ] && total=$((total + 2 * ROUNDS)) ;; esac
 done
 k=0
 for page in $PAGES; do
     ims=""
     for m in $MODES; do ims="$ims petshop:$m"; done
-    case "$page" in /gz/* | /chunked/*) ;; *) [ "$DJANGO" = 1 ] && ims="$ims django:a django:c" ;; esac
+    case "$page" in /gz/* | /chunked/* | /report) ;; *) [ "$DJANGO" = 1 ] && ims="$ims django:a django:c" ;; esac
     hdr=()
     case "$page" in /gz/*) hdr=(-H "Accept-Encoding: gzip") ;; esac
     for r in $(seq "$ROUNDS"); do
@@ -341,7 +342,8 @@ note = ("wrk -t1 -c4 -d%ss --latency on 127.0.0.1, %d round(s); values are media
         "r on with the history in Redis (Unix socket), m on with the heap ledger preloaded, p on "
         "with the profiler sampling every request. /gz/cats: the /cats page gzipped by the app, "
         "asked for with Accept-Encoding: gzip (the toolbar decodes, injects and sends it "
-        "decoded); /chunked/cats: the /cats page from a content reader, size unknown (chunked). "
+        "decoded); /chunked/cats, /chunked/big: those pages from a content reader, size unknown "
+        "(chunked); /report: CPU in named functions (an edit distance over the animals' names). "
         "django: wsgiref, one process, one "
         "thread, HTTP/1.0 with a new connection per request." % (duration, rounds))
 print()

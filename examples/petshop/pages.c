@@ -312,8 +312,8 @@ static enum MHD_Result cats_gzip(struct MHD_Connection *con)
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
 
-/* /chunked/cats: the /cats page streamed by a content reader in chunks of 1 to 4096 bytes
- * (a fixed sequence), its size unknown: sent chunked. */
+/* /chunked/cats and /chunked/big: the /cats and /big pages streamed by a content reader in
+ * chunks of 1 to 4096 bytes (a fixed sequence), their size unknown: sent chunked. */
 struct stream_page {
     struct page p;
     size_t step;
@@ -340,12 +340,13 @@ static void stream_free(void *cls)
     free(sp);
 }
 
-static enum MHD_Result cats_chunked(struct MHD_Connection *con)
+/* The page build() makes, streamed as /chunked/cats is. */
+static enum MHD_Result send_chunked(struct MHD_Connection *con, void (*build)(struct page *))
 {
     struct stream_page *sp = calloc(1, sizeof(*sp));
     if (sp == NULL)
         return MHD_NO;
-    cats_bench_page(&sp->p);
+    build(&sp->p);
     if (sp->p.failed) {
         stream_free(sp);
         return MHD_NO;
@@ -362,11 +363,17 @@ static enum MHD_Result cats_chunked(struct MHD_Connection *con)
     return ret;
 }
 
+/* The /big page of WORKLOAD.md, into p. */
+static void big_page(struct page *p)
+{
+    page_add(p, "<!DOCTYPE html><html><head><title>Big</title></head><body><h1>Big page</h1>");
+    filler(p, 1000000);
+}
+
 static enum MHD_Result big(struct MHD_Connection *con)
 {
     struct page p = {0};
-    page_add(&p, "<!DOCTYPE html><html><head><title>Big</title></head><body><h1>Big page</h1>");
-    filler(&p, 1000000);
+    big_page(&p);
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
 
@@ -876,7 +883,7 @@ static enum MHD_Result junk_page(struct MHD_Connection *con)
 static int wants_session(const char *url)
 {
     return strcmp(url, "/cats") != 0 && strcmp(url, "/big") != 0 &&
-           strcmp(url, "/gz/cats") != 0 && strcmp(url, "/chunked/cats") != 0 &&
+           strcmp(url, "/gz/cats") != 0 && strncmp(url, "/chunked/", 9) != 0 &&
            strncmp(url, "/api/", 5) != 0 && strncmp(url, "/static/", 8) != 0 &&
            strcmp(url, "/favicon.ico") != 0 && strcmp(url, "/fragment") != 0;
 }
@@ -977,6 +984,7 @@ void pages_routes(void)
         {"GET", "/leaky", "leaky"},
         {"GET", "/gz/cats", "cats_gzip"},
         {"GET", "/chunked/cats", "cats_chunked"},
+        {"GET", "/chunked/big", "big_chunked"},
         {"GET", "/crumbs", "crumbs"},
         {"GET", "/report", "report"},
         {"GET", "/visit", "visit"},
@@ -995,7 +1003,9 @@ static enum MHD_Result route(struct MHD_Connection *con, const void *arg)
     if (strcmp(url, "/gz/cats") == 0)
         return cats_gzip(con);
     if (strcmp(url, "/chunked/cats") == 0)
-        return cats_chunked(con);
+        return send_chunked(con, cats_bench_page);
+    if (strcmp(url, "/chunked/big") == 0)
+        return send_chunked(con, big_page);
     if (strcmp(url, "/dogs") == 0)
         return dogs_page(con);
     if (strcmp(url, "/live") == 0)
