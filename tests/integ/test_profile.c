@@ -13,6 +13,7 @@
 #include <check.h>
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,14 @@ __attribute__((noinline)) int64_t burn_one_quarter(int64_t ns)
     return spent;
 }
 
+/* Sleeps ms milliseconds in small naps: no CPU, only real time passes. */
+__attribute__((noinline)) void wait_on_clock(int ms)
+{
+    for (int i = 0; i < ms; i++)
+        usleep(1000);
+    __asm__ volatile("" ::: "memory");
+}
+
 static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
                            const char *method, const char *version, const char *upload_data,
                            size_t *upload_data_size, void **req_cls)
@@ -82,6 +91,8 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         dtb_template_record_timed("small.html", NULL, 48200);
         dtb_cache_record("get", "k", 1, -1, 3500);
     }
+    if (strcmp(url, "/wait") == 0)
+        wait_on_clock(60);
     if (strcmp(url, "/burn") == 0) {
         /* Long stretches: a sample may stand for several intervals (the kernel checks CPU
          * timers at its tick, later under load), all given to the function it lands in, so
@@ -471,6 +482,120 @@ START_TEST(test_hardware_counters)
 }
 END_TEST
 
+/* ---- the app's signals, and the wall-clock mode (each test starts its own toolbar) ---------- */
+
+static volatile sig_atomic_t app_signals;
+static void app_handler(int sig)
+{
+    (void)sig;
+    app_signals++;
+}
+
+/* Installs the app's own handler for sig. */
+static void app_handles(int sig)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = app_handler;
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(sig, &sa, NULL), 0);
+}
+
+/* The app's handler is still the one for sig. */
+static int app_still_handles(int sig)
+{
+    struct sigaction cur;
+    return sigaction(sig, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) &&
+           cur.sa_handler == app_handler;
+}
+
+/* A toolbar with config, its daemon, a profiled request to path: its Profile panel's stats. */
+static json_t *profiled(const char *config, const char *path, char **reason_html)
+{
+    struct dtb_error err = {0};
+    char url[128], *id;
+    tb = dtb_toolbar_create_from_string(config, "t", &err);
+    ck_assert_msg(tb != NULL, "%s", err.text);
+    ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
+    d = http_toolbar_daemon(tb, app, base);
+    ck_assert_ptr_nonnull(d);
+    snprintf(url, sizeof(url), "%s?dtb-profile=1", path);
+    json_t *rec = http_record_for(base, url, &id);
+    ck_assert_ptr_nonnull(rec);
+    json_t *p = json_deep_copy(panel(rec, "profile"));
+    if (reason_html != NULL)
+        *reason_html = fragment(id, "profile");
+    json_decref(rec);
+    free(id);
+    MHD_stop_daemon(d);
+    dtb_toolbar_destroy(tb);
+    return p;
+}
+
+/* An app that handles SIGPROF keeps it: the profiler stays off and the panel says why. */
+START_TEST(test_app_keeps_sigprof)
+{
+    char *html;
+    app_handles(SIGPROF);
+    json_t *p = profiled("{\"enabled\": true}", "/burn", &html);
+    ck_assert(json_is_false(json_object_get(p, "on")));
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(p, "reason")), "SIGPROF"));
+    ck_assert_ptr_nonnull(strstr(html, "The profiler is off: "));
+    ck_assert_ptr_nonnull(strstr(html, "SIGPROF"));
+    ck_assert(app_still_handles(SIGPROF));
+    raise(SIGPROF);
+    ck_assert_int_eq(app_signals, 1);
+    free(html);
+    json_decref(p);
+}
+END_TEST
+
+/* The signal the config names, already the app's: the app keeps it, the profiler is off. */
+START_TEST(test_app_keeps_named_signal)
+{
+    char config[128];
+    int sig = SIGRTMIN + 3;
+    app_handles(sig);
+    snprintf(config, sizeof(config),
+             "{\"enabled\": true, \"panel_options\": {\"profile\": {\"signal\": %d}}}", sig);
+    json_t *p = profiled(config, "/burn", NULL);
+    ck_assert(json_is_false(json_object_get(p, "on")));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(p, "reason")), "already handles signal"));
+    ck_assert(app_still_handles(sig));
+    json_decref(p);
+    /* with no signal named, the profiler takes a free one and the app's stays the app's */
+    p = profiled("{\"enabled\": true}", "/burn", NULL);
+    ck_assert_msg(json_is_true(json_object_get(p, "on")), "off: %s",
+                  json_string_value(json_object_get(p, "reason")));
+    ck_assert_int_ne(json_integer_value(json_object_get(p, "signal")), sig);
+    ck_assert(app_still_handles(sig));
+    json_decref(p);
+}
+END_TEST
+
+/* Wall-clock mode samples a handler that waits: the CPU mode barely sees it. */
+START_TEST(test_wall_mode_sees_waiting)
+{
+    json_t *p = profiled(
+        "{\"enabled\": true, \"panel_options\": {\"profile\": {\"mode\": \"wall\"}}}",
+        "/wait", NULL);
+    ck_assert_msg(json_is_true(json_object_get(p, "on")), "off: %s",
+                  json_string_value(json_object_get(p, "reason")));
+    ck_assert_str_eq(json_string_value(json_object_get(p, "mode")), "wall");
+    long long wall = samples_in(p, "wait_on_clock");
+    /* 60 ms of sleeping at 1 kHz: most of it sampled, however loaded the machine */
+    ck_assert_msg(wall >= 20, "wall mode: %lld samples in wait_on_clock", wall);
+    json_decref(p);
+    p = profiled("{\"enabled\": true}", "/wait", NULL);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "mode")), "cpu");
+    long long cpu = samples_in(p, "wait_on_clock");
+    ck_assert_msg(cpu * 4 < wall, "cpu mode: %lld samples in a sleeping function (wall %lld)",
+                  cpu, wall);
+    json_decref(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("profile");
@@ -486,6 +611,12 @@ int main(void)
     tcase_add_test(tc, test_counter_group);
     tcase_add_test(tc, test_hardware_counters);
     suite_add_tcase(s, tc);
+    TCase *own = tcase_create("signals and wall mode");
+    tcase_set_timeout(own, 60);
+    tcase_add_test(own, test_app_keeps_sigprof);
+    tcase_add_test(own, test_app_keeps_named_signal);
+    tcase_add_test(own, test_wall_mode_sees_waiting);
+    suite_add_tcase(s, own);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
