@@ -69,7 +69,58 @@ struct redis_store {
     pthread_t writer;
     bool stopping;
     int64_t read_wait_ns;
+    struct redis_store *next_store; /* every Redis store, for fork (stores_lock) */
 };
+
+/* fork: a child must never inherit a store's lock held by the writer thread, which it does not
+ * have (its own writer would wait on it forever). Every store's locks are taken before fork
+ * and released after it, in the parent and in the child. */
+static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct redis_store *stores;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&stores_lock);
+    for (struct redis_store *r = stores; r != NULL; r = r->next_store) {
+        pthread_mutex_lock(&r->qlock); /* never taken while holding lock: this order is safe */
+        pthread_mutex_lock(&r->lock);
+    }
+}
+
+static void fork_release(void)
+{
+    for (struct redis_store *r = stores; r != NULL; r = r->next_store) {
+        pthread_mutex_unlock(&r->lock);
+        pthread_mutex_unlock(&r->qlock);
+    }
+    pthread_mutex_unlock(&stores_lock);
+}
+
+static void atfork_install(void)
+{
+    pthread_atfork(fork_prepare, fork_release, fork_release);
+}
+
+static void store_register(struct redis_store *r)
+{
+    pthread_once(&atfork_once, atfork_install);
+    pthread_mutex_lock(&stores_lock);
+    r->next_store = stores;
+    stores = r;
+    pthread_mutex_unlock(&stores_lock);
+}
+
+static void store_unregister(struct redis_store *r)
+{
+    pthread_mutex_lock(&stores_lock);
+    for (struct redis_store **pp = &stores; *pp != NULL; pp = &(*pp)->next_store)
+        if (*pp == r) {
+            *pp = r->next_store;
+            break;
+        }
+    pthread_mutex_unlock(&stores_lock);
+}
 
 /* Parses "redis://host[:port][/db]" or "unix:/path[?db=N]". Returns 0 or -1. */
 int dtbi_redis_url_parse(const char *url, char *host, size_t hostlen, int *port, char *path,
@@ -556,6 +607,7 @@ static void redis_destroy(struct dtbi_store *s)
     pthread_mutex_unlock(&r->qlock);
     if (mine)
         pthread_join(r->writer, NULL);
+    store_unregister(r);
     queue_forget(r); /* a forked child's copy of its parent's queue */
     if (r->c != NULL)
         redisFree(r->c);
@@ -605,6 +657,7 @@ struct dtbi_store *dtbi_store_redis_create(const char *url, const char *prefix, 
     pthread_mutex_init(&r->lock, NULL);
     pthread_mutex_init(&r->qlock, NULL);
     queue_conds_init(r);
+    store_register(r);
     struct pipe_guard guard;
     lock_redis(r, &guard);
     connected(r); /* connect now, so a dead Redis is reported at start */

@@ -546,6 +546,64 @@ START_TEST(test_forked_workers)
 }
 END_TEST
 
+/* A fork while the writer thread is inside a Redis call (Redis frozen, so the call waits): the
+ * child must not inherit the store's lock held by a thread it does not have, or its own writer
+ * would wait on it forever and its records would never reach Redis. */
+START_TEST(test_fork_while_writing)
+{
+    struct node parent, reader, w;
+    int quit[2], ready[2];
+    unsigned port = 0;
+    redis_start();
+    node_start(&parent, NULL);
+    node_start(&reader, NULL);
+    char *id = hit(&parent);
+    wait_record(&reader, id);
+    free(id);
+    kill(redis_pid, SIGSTOP);
+    char *frozen = hit(&parent); /* queued: the writer takes the store's lock, waits for Redis */
+    usleep(300000);
+    pid_t waker = fork(); /* Redis answers again in 0.5 s, while fork waits for that lock */
+    ck_assert_int_ge(waker, 0);
+    if (waker == 0) {
+        usleep(500000);
+        kill(redis_pid, SIGCONT);
+        _exit(0);
+    }
+    ck_assert_int_eq(pipe(quit), 0);
+    ck_assert_int_eq(pipe(ready), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(ready[0]);
+        close(quit[1]);
+        worker(&parent, ready[1], quit[0]);
+    }
+    close(ready[1]);
+    ck_assert_int_eq(read(ready[0], &port, sizeof(port)), (ssize_t)sizeof(port));
+    close(ready[0]);
+    ck_assert_uint_ne(port, 0);
+    ck_assert_int_eq(waitpid(waker, NULL, 0), waker);
+    kill(redis_pid, SIGCONT);
+    wait_record(&reader, frozen); /* the parent's writer is through */
+    free(frozen);
+    usleep(1100000); /* past any retry pause the freeze may have caused (inherited by the child) */
+    w = parent;
+    snprintf(w.base, sizeof(w.base), "http://127.0.0.1:%u", port);
+    id = hit(&w);
+    wait_record(&reader, id); /* written to Redis by the child's own writer */
+    free(id);
+    close(quit[1]);
+    int st = -1;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the worker ended with %d", st);
+    close(quit[0]);
+    node_stop(&parent);
+    node_stop(&reader);
+    redis_stop();
+}
+END_TEST
+
 /* Many requests completing at once on a pool of MHD threads all queue for the one writer:
  * every record reaches Redis (another toolbar reads it) and is the record of its own request. */
 #define CLIENTS 4
@@ -822,8 +880,10 @@ int main(void)
     tcase_add_test(tc, test_redis_frozen);
     tcase_add_test(tc, test_redis_absent_at_start);
     tcase_add_test(tc, test_concurrent_requests);
-    if (!UNDER_TSAN) /* ThreadSanitizer cannot follow a threaded process's fork */
+    if (!UNDER_TSAN) { /* ThreadSanitizer cannot follow a threaded process's fork */
         tcase_add_test(tc, test_forked_workers);
+        tcase_add_test(tc, test_fork_while_writing);
+    }
     tcase_add_test(tc, test_needs_secret_key);
     tcase_add_test(tc, test_redis_closes_mid_write);
     tcase_add_test(tc, test_tampered_sql_action);
