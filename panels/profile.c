@@ -3,13 +3,14 @@
  * request unless asked: `?dtb-profile=1` on the URL, the `dtb_profile=1` cookie (the panel's
  * switch sets it for one browser), or panel_options.profile.always. A profiled request's
  * handler is sampled (sampler.c) about rate_hz times a second of its thread's CPU time (mode
- * "cpu") or of real time (mode "wall", which also shows where it waits). At completion the
- * The kernel checks CPU-time timers at its scheduler tick, so at a rate above HZ one signal
- * stands for several intervals (its overrun): each stack carries that weight. The
- * addresses are symbolized (symbols.c) and stored aggregated: a frame table and the distinct
- * stacks with their counts. The fragment has a top-functions table (file:line as editor
- * links), a flame graph drawn by profile.js from the stored stacks, and downloads in the
- * collapsed-stack format (flamegraph.pl, inferno) and speedscope's JSON format.
+ * "cpu") or of real time (mode "wall", which also shows where it waits). The kernel checks
+ * CPU-time timers at its scheduler tick, so at a rate above HZ one signal stands for several
+ * intervals (its overrun): each stack carries that weight. At completion, after the response
+ * has been sent, the addresses are symbolized (symbols.c) and stored aggregated: a frame
+ * table and the distinct stacks with their counts. The fragment has a top-functions table
+ * (file:line as editor links), a flame graph drawn by profile.js from the stored stacks, and
+ * downloads in the collapsed-stack format (flamegraph.pl, inferno) and speedscope's JSON
+ * format.
  *
  * Config, panel_options.profile: rate_hz (1..10000, default 1000), mode ("cpu" or "wall"),
  * max_depth (frames per sample, 1..512, default 128), signal (a real-time signal number; 0 =

@@ -1,9 +1,9 @@
 #!/bin/sh
 # test.sh - builds everything and runs the whole test suite: once plain, once under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then `make distcheck`. Ends with one line
-# "N passed, N failed[, N skipped]" summed from automake's test-suite.log files and the fuzzers
-# (each fuzz target runs FUZZ_SECONDS, default 40, under ASan + UBSan; DTB_SKIP_FUZZ=1 skips)
-# and the stress and Redis tests built with ThreadSanitizer.
+# "N passed, N failed[, N skipped]" summed from automake's test-suite.log files, the fuzzers
+# (each fuzz target runs FUZZ_SECONDS, default 40, under ASan + UBSan; DTB_SKIP_FUZZ=1 skips),
+# the stress and Redis tests built with ThreadSanitizer, and distcheck (one test).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 started=$(date +%s)
@@ -76,13 +76,19 @@ if [ "${DTB_SKIP_FUZZ:-0}" != 1 ]; then
     [ "$(grep -c '^fuzz: [0-9]* passed, [0-9]* failed$' "$top/_build/fuzz.log")" = 2 ] ||
         fuzz_fail=$((fuzz_fail + 1))
 fi
+# distcheck and the process check each count as one test in the closing line, so that a
+# failure there shows in it
+other_pass=0 other_fail=0
 if [ "${DTB_SKIP_DISTCHECK:-0}" != 1 ]; then
     echo "== distcheck"
-    (cd "$top/_build" && make -s distcheck >"$top/_build/distcheck.log" 2>&1) || {
+    if (cd "$top/_build" && make -s distcheck >"$top/_build/distcheck.log" 2>&1); then
+        echo "distcheck: ok"
+        other_pass=$((other_pass + 1))
+    else
         tail -40 "$top/_build/distcheck.log"
-        status=1
-    }
-    [ $status -eq 0 ] && echo "distcheck: ok"
+        echo "distcheck: FAILED"
+        other_fail=$((other_fail + 1))
+    fi
 fi
 
 # Every server a test started must have been stopped by its PID.
@@ -90,7 +96,7 @@ left=$(ps -eo stat=,args= | awk -v top="$top" '$1 !~ /^Z/ && index($0, top "/_bu
 if [ -n "$left" ]; then
     echo "== processes left running by the tests:"
     echo "$left"
-    status=1
+    other_fail=$((other_fail + 1))
 fi
 
 pass=0 fail=0 skip=0
@@ -101,7 +107,7 @@ for l in $logs; do
     s=$(sed -n 's/^# SKIP: *//p' "$l")
     pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${e:-0} + ${x:-0})); skip=$((skip + ${s:-0}))
 done
-pass=$((pass + fuzz_pass + tsan_pass)); fail=$((fail + fuzz_fail + tsan_fail))
+pass=$((pass + fuzz_pass + tsan_pass + other_pass)); fail=$((fail + fuzz_fail + tsan_fail + other_fail))
 # The end of each failed test's own log, so that a failure far up the output is explained here.
 for l in $logs; do
     d=$(dirname "$l")

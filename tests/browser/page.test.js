@@ -288,12 +288,12 @@ async function main() {
   }, browser);
 
   await test("profiler frames link to the editor with the mapped path: top functions, flame graph", async (page) => {
-    /* the demo's 1 MB page, profiled, until a profile holds the demo's own frames (a request
+    /* the demo's /report page, profiled, until a profile holds the demo's own frames (a request
      * of a few ms gets a handful of samples; under load one may get none) */
     const MAPPED = /^vscode:\/\/file\/\/home\/me\/src\/examples\/petshop\/[a-z]+\.c:\d+$/;
     let id = null;
     for (let i = 0; i < 20 && !id; i++) {
-      const r = await fetch(ON + "/big?dtb-profile=1");
+      const r = await fetch(ON + "/report?dtb-profile=1");
       await r.arrayBuffer();
       const rid = r.headers.get("x-debug-toolbar-id");
       let rec = null;
@@ -322,7 +322,7 @@ async function main() {
     /* the injected toolbar: the same link in the flame graph's details */
     let found = false;
     for (let i = 0; i < 20 && !found; i++) {
-      await page.goto(ON + "/big?dtb-profile=1");
+      await page.goto(ON + "/report?dtb-profile=1");
       await page.waitForFunction(() => window.debugToolbar && window.debugToolbar.record(), null, { timeout: 10000 });
       found = await page.evaluate(() => ((window.debugToolbar.record().panels.profile || {}).frames || [])
         .some((f) => /examples\/petshop\//.test(f.file || "")));
