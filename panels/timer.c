@@ -244,6 +244,8 @@ static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_stat
     if (stats != NULL)
         json_object_set_new(stats, "spans", spans_json(req_state, t->start_ns, end));
     if (stats != NULL)
+        json_object_set_new(stats, "span_clock", json_string(dtbi_span_clock()));
+    if (stats != NULL)
         json_object_update_new(stats, json_pack("{s:I,s:f,s:I,s:I,s:I,s:I,s:I}", "cpu_ns",
                                                 (json_int_t)app_cpu, "cpu_ms", ms(app_cpu),
                                                 "toolbar_cpu_ns", (json_int_t)t->toolbar_cpu_ns,

@@ -47,6 +47,10 @@ void dtbi_spans_leave(struct dtbi_spans *prev);
 void dtbi_span_add(struct dtb_request *rq, int kind, const char *name, int64_t start_ns,
                    int64_t dur_ns);
 
+/* The clock the app's spans read: "tsc", "tsc (rate not yet measured)" or "clock_gettime"
+ * (spans.c says why). */
+const char *dtbi_span_clock(void);
+
 /* "span", "sql", "cache", "template" or "session". */
 const char *dtbi_span_kind_name(int kind);
 

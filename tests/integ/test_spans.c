@@ -5,8 +5,12 @@
  * Server-Timing header must carry the top-level spans. Outside a request the calls do nothing.
  * The app's session, cache and template recording calls with a duration become spans too,
  * recorded when they end: what ran inside a template render (a query, a span) is its child.
+ * The spans' clock (the TSC where it is invariant, else clock_gettime) agrees with
+ * dtb_now_ns within microseconds.
  */
 #include <check.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,10 @@
 #include <sqlite3.h>
 
 #include "http.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
 
 static const char page[] = "<!DOCTYPE html><html lang=\"en\"><head><title>t</title></head>"
                            "<body><p>spans</p></body></html>";
@@ -59,14 +67,45 @@ static void auto_work(void)
     dtb_session_record_timed(&info, dtb_now_ns() - t0);
 }
 
+/* /clock: 80 spans of about 300 us each, timed by dtb_now_ns inside, on one CPU (the thread is
+ * pinned for the while: the TSC's rate is measured from a thread's anchors on one CPU) */
+#define TICKS 80
+static int64_t tick_t0[TICKS], tick_t1[TICKS], clock_before, clock_after;
+
+static void clock_work(void)
+{
+    cpu_set_t old, one;
+    int pinned = pthread_getaffinity_np(pthread_self(), sizeof(old), &old) == 0;
+    if (pinned) {
+        CPU_ZERO(&one);
+        CPU_SET(sched_getcpu(), &one);
+        pinned = pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0;
+    }
+    clock_before = dtb_now_ns();
+    for (int i = 0; i < TICKS; i++) {
+        int s = dtb_span_begin("tick");
+        tick_t0[i] = dtb_now_ns();
+        while (dtb_now_ns() - tick_t0[i] < 300000)
+            ;
+        tick_t1[i] = dtb_now_ns();
+        dtb_span_end(s);
+    }
+    clock_after = dtb_now_ns();
+    if (pinned)
+        pthread_setaffinity_np(pthread_self(), sizeof(old), &old);
+}
+
 static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
                            const char *method, const char *version, const char *upload_data,
                            size_t *upload_data_size, void **req_cls)
 {
     (void)cls, (void)method, (void)version, (void)upload_data;
     (void)upload_data_size, (void)req_cls;
-    if (strcmp(url, "/auto") == 0) {
-        auto_work();
+    if (strcmp(url, "/auto") == 0 || strcmp(url, "/clock") == 0) {
+        if (url[1] == 'a')
+            auto_work();
+        else
+            clock_work();
         struct MHD_Response *r =
             MHD_create_response_from_buffer(strlen(page), (void *)page, MHD_RESPMEM_PERSISTENT);
         MHD_add_response_header(r, "Content-Type", "text/html");
@@ -222,6 +261,64 @@ START_TEST(test_automatic_spans)
 }
 END_TEST
 
+/* The spans of /clock, checked against the dtb_now_ns readings taken inside them: each lasts
+ * at least its inner interval, and together they lie within the handler's own interval. The
+ * clock the record names: "tsc" where the CPU has an invariant TSC (unless
+ * DTB_SPANS_TSC=0), else "clock_gettime". */
+static void check_clock(const char *want_clock)
+{
+    char *id = NULL;
+    json_t *rec = http_record_for(base, "/clock", &id);
+    ck_assert_ptr_nonnull(rec);
+    free(id);
+    json_t *timer = json_object_get(json_object_get(rec, "panels"), "timer");
+    json_t *spans = json_object_get(timer, "spans");
+    ck_assert_int_eq(json_array_size(spans), TICKS);
+    const double tol_ms = 0.02;
+    for (size_t i = 0; i < TICKS; i++) {
+        double dur = json_number_value(json_object_get(json_array_get(spans, i), "dur_ms"));
+        double inner = (double)(tick_t1[i] - tick_t0[i]) / 1e6;
+        ck_assert_msg(dur >= inner - tol_ms, "span %zu: %.4f ms, its inside %.4f ms", i, dur, inner);
+    }
+    json_t *first = json_array_get(spans, 0), *last = json_array_get(spans, TICKS - 1);
+    double all = json_number_value(json_object_get(last, "start_ms")) +
+                 json_number_value(json_object_get(last, "dur_ms")) -
+                 json_number_value(json_object_get(first, "start_ms"));
+    double outer = (double)(clock_after - clock_before) / 1e6;
+    double inner = (double)(tick_t1[TICKS - 1] - tick_t0[0]) / 1e6;
+    ck_assert_msg(all >= inner - tol_ms && all <= outer + tol_ms,
+                  "the spans cover %.4f ms; inside them %.4f, around them %.4f", all, inner, outer);
+    const char *clock = json_string_value(json_object_get(timer, "span_clock"));
+    ck_assert_ptr_nonnull(clock);
+    ck_assert_str_eq(clock, want_clock);
+    json_decref(rec);
+}
+
+static const char *expected_clock(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0x80000000u, NULL) >= 0x80000007u &&
+        __get_cpuid(0x80000007u, &a, &b, &c, &d) && (d & (1u << 8)) && sched_getcpu() >= 0)
+        return "tsc";
+#endif
+    return "clock_gettime";
+}
+
+START_TEST(test_clock_tsc)
+{
+    check_clock(expected_clock());
+    check_clock(expected_clock()); /* a second request: the rate now known from the start */
+}
+END_TEST
+
+START_TEST(test_clock_gettime)
+{
+    setenv("DTB_SPANS_TSC", "0", 1);
+    check_clock("clock_gettime");
+}
+END_TEST
+
 START_TEST(test_outside_request)
 {
     int s = dtb_span_begin("nowhere");
@@ -244,6 +341,8 @@ int main(void)
     tcase_add_test(tc, test_server_timing_top_level);
     tcase_add_test(tc, test_automatic_spans);
     tcase_add_test(tc, test_outside_request);
+    tcase_add_test(tc, test_clock_tsc);
+    tcase_add_test(tc, test_clock_gettime);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
