@@ -5,6 +5,7 @@
  * last). Secret-named keys in the data are redacted before anything is stored.
  */
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,14 +45,28 @@ void dtb_session_record_info(const struct dtb_session_info *info)
     dtb_session_record_timed(info, -1);
 }
 
-void dtb_session_record_timed(const struct dtb_session_info *info, int64_t duration_ns)
+/* What a caller's dtb_session_info holds, into one of this library's layout: the fields past
+ * what the caller filled (its `size`; 0 = the first layout, up to `error`) stay zero. */
+static void session_info_copy(struct dtb_session_info *out, const struct dtb_session_info *in)
+{
+    size_t n = in->size != 0 ? in->size
+                             : offsetof(struct dtb_session_info, error) + sizeof(in->error);
+    memset(out, 0, sizeof(*out));
+    memcpy(out, in, n < sizeof(*out) ? n : sizeof(*out));
+    out->size = sizeof(*out);
+}
+
+void dtb_session_record_timed(const struct dtb_session_info *caller, int64_t duration_ns)
 {
     DTBI_TOOLBAR_SCOPE();
     struct dtb_request *rq;
     struct session_req *st = dtbi_current_panel_state("session", &rq);
+    struct dtb_session_info copy;
+    const struct dtb_session_info *info = &copy;
     json_t *snap;
-    if (st == NULL || info == NULL)
+    if (st == NULL || caller == NULL)
         return;
+    session_info_copy(&copy, caller);
     const struct dtb_request_times *t = dtb_request_times(rq);
     json_t *data = info->data != NULL ? dtbi_redact_json(dtb_request_toolbar(rq), info->data)
                                       : json_object();
@@ -80,7 +95,7 @@ void dtb_session_record(const char *id, const json_t *data, const char *store,
                         long long ttl_seconds)
 {
     DTBI_TOOLBAR_SCOPE();
-    struct dtb_session_info info = {0};
+    struct dtb_session_info info = DTB_SESSION_INFO_INIT;
     info.id = id;
     info.data = data;
     info.store = store;

@@ -268,7 +268,7 @@ static int64_t now_ns(void)
 /* Tells the Session panel; t0: when the load or save began (its span on the waterfall), or -1 */
 static void report(const struct session *s, long long ttl_now, int64_t t0)
 {
-    struct dtb_session_info info = {0};
+    struct dtb_session_info info = DTB_SESSION_INFO_INIT;
     if (!dtb_recording())
         return;
     info.cookie = COOKIE;

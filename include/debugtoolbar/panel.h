@@ -45,6 +45,9 @@ struct dtb_buf {
     size_t len;
     size_t cap;
     int failed;
+    /* zero (dtb_buf_init or zero-initialisation): room for the library to keep more state
+     * later without changing the struct's size, which callers' stack frames hold */
+    void *reserved[2];
 };
 
 DTB_EXPORT void dtb_buf_init(struct dtb_buf *b);

@@ -32,8 +32,15 @@ enum dtb_log_level {
     DTB_LOG_CRITICAL = 50,
 };
 
-/* A snapshot of the session as the app's session layer sees it. */
+/*
+ * A snapshot of the session as the app's session layer sees it. The struct can grow: fields are
+ * only ever added at its end, and `size` says how much of it the caller filled. Zero (as in
+ * `struct dtb_session_info info = {0}` or designated initializers without it) means the
+ * fields up to `error`, this header's first layout; DTB_SESSION_INFO_INIT sets it for the
+ * header the caller was compiled with, which a newer library reads field by field.
+ */
 struct dtb_session_info {
+    size_t size;            /* sizeof(struct dtb_session_info) as the caller knew it, or 0 */
     const char *cookie;     /* the session cookie's name, or NULL */
     const char *id;         /* session id (the panel masks all but its ends), NULL when none */
     const json_t *data;     /* the session's data, or NULL (empty) */
@@ -44,6 +51,9 @@ struct dtb_session_info {
     int64_t accessed_unix;  /* last access before this request; 0 when unknown */
     const char *error;      /* the store failed: why (the request still went on), else NULL */
 };
+
+/* An initializer: `struct dtb_session_info info = DTB_SESSION_INFO_INIT;`, then the fields. */
+#define DTB_SESSION_INFO_INIT {.size = sizeof(struct dtb_session_info)}
 
 #ifndef DTB_DISABLE
 

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,19 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         pthread_t t;
         pthread_create(&t, NULL, worker, dtb_request_current());
         pthread_join(t, NULL);
+    }
+    if (strcmp(url, "/session-sizes") == 0) {
+        /* a caller compiled with a later, longer layout: what this library knows is read */
+        struct {
+            struct dtb_session_info info;
+            long long later_field;
+        } later = {.info = {.size = sizeof(later), .id = "later", .created_unix = 111},
+                   .later_field = 7};
+        dtb_session_record_info(&later.info);
+        /* a caller whose layout ends before created_unix: what lies past its size is not read */
+        struct dtb_session_info earlier = {.size = offsetof(struct dtb_session_info, created_unix),
+                                           .id = "earlier", .created_unix = 222};
+        dtb_session_record_info(&earlier);
     }
     if (strcmp(url, "/named") == 0)
         dtb_route_matched("by-name");
@@ -206,6 +220,22 @@ START_TEST(test_session)
     ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;"));
     ck_assert_ptr_nonnull(strstr(html, "0123\xE2\x80\xA6" "cdef"));
     free(html);
+    json_decref(rec);
+    free(id);
+}
+END_TEST
+
+/* dtb_session_info's size: a longer caller layout is read as far as this library knows it; a
+ * shorter one only as far as the caller said */
+START_TEST(test_session_info_size)
+{
+    char *id;
+    json_t *rec = record_for("/session-sizes", &id);
+    json_t *s = panel(rec, "session");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(s, "before"), "created")),
+                     111);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(s, "after"), "created")),
+                     0);
     json_decref(rec);
     free(id);
 }
@@ -376,6 +406,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_session);
+    tcase_add_test(tc, test_session_info_size);
     tcase_add_test(tc, test_cache_templates_logging);
     tcase_add_test(tc, test_routes);
     tcase_add_test(tc, test_outside_request);
