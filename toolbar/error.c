@@ -52,6 +52,26 @@ dtb_rc dtbi_error_set(struct dtb_error *err, dtb_rc code, const char *source, in
     return code;
 }
 
+int dtb_panel_config_error(const struct dtb_toolbar *tb, struct dtb_error *err,
+                           const char *panel_id, const char *key, const char *fmt, ...)
+{
+    char path[160], text[sizeof(err->text)];
+    int line = 0, col = 0;
+    va_list ap;
+    if (key != NULL && key[0] != '\0')
+        snprintf(path, sizeof(path), "panel_options.%s.%s", panel_id ? panel_id : "", key);
+    else
+        snprintf(path, sizeof(path), "panel_options.%s", panel_id ? panel_id : "");
+    if (tb != NULL)
+        dtbi_config_locate(&tb->cfg, path, &line, &col);
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    dtbi_error_set(err, DTB_ECONFIG, tb != NULL ? tb->cfg.source : NULL, line, col, path, "%s",
+                   text);
+    return -1;
+}
+
 const char *dtb_error_format(const struct dtb_error *err, char *out, size_t outlen)
 {
     size_t n = 0;

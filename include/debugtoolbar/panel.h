@@ -136,6 +136,15 @@ struct dtb_panel_ops {
  */
 DTB_EXPORT dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb_panel_ops *ops);
 
+/* From a panel's init, about its settings: fills err as the toolbar's own config errors are
+ * (DTB_ECONFIG; the config's file, and the line and column of panel_options.<panel_id>.<key>,
+ * or of panel_options.<panel_id> when key is NULL; the key path; the message from fmt), so the
+ * toolbar refuses to start with "file:3:14: key 'panel_options.hits.max': ...". Returns -1,
+ * for `return dtb_panel_config_error(...);` from init. */
+DTB_EXPORT int dtb_panel_config_error(const struct dtb_toolbar *tb, struct dtb_error *err,
+                                      const char *panel_id, const char *key, const char *fmt,
+                                      ...) __attribute__((format(printf, 5, 6)));
+
 /* From a DTB_PANEL_WANTS_BODY panel's init: keep bodies up to max_bytes (the largest asked for
  * wins; without a call, 4 MiB). Larger pages are passed without a copy: dtb_request_body then
  * gives NULL, and dtb_request_response()->body_size the page's size. */
