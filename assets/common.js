@@ -272,7 +272,7 @@
       cell.appendChild(box);
     }
     box.textContent = "Running\u2026";
-    fetch(prefix + "/sql/" + encodeURIComponent(b.getAttribute("data-action")), {
+    fetch(prefix + "/panels/sql/" + encodeURIComponent(b.getAttribute("data-action")), {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json" },

@@ -24,6 +24,13 @@
 #define RERUN_MAX_ROWS 100
 #define RERUN_TIME_LIMIT_NS 2000000000LL
 
+/* An action's answer: *out = answer, and the status. */
+static unsigned answer_with(json_t **out, unsigned status, json_t *answer)
+{
+    *out = answer;
+    return status;
+}
+
 static int progress_cb(void *deadline)
 {
     return dtb_now_ns() > *(int64_t *)deadline;
@@ -221,9 +228,8 @@ done:
     return out;
 }
 
-int dtbi_sql_action_parse(const char *body, size_t len, char id[17], size_t *index, char sig[65])
+int dtbi_sql_action_fields(const json_t *req, char id[17], size_t *index, char sig[65])
 {
-    json_t *req = body != NULL ? json_loadb(body, len, 0, NULL) : NULL;
     const char *rid = json_string_value(json_object_get(req, "request"));
     const char *rsig = json_string_value(json_object_get(req, "sig"));
     json_t *qi = json_object_get(req, "query");
@@ -236,56 +242,63 @@ int dtbi_sql_action_parse(const char *body, size_t len, char id[17], size_t *ind
         /* a missing or malformed signature is checked (and refused) by the caller */
         snprintf(sig, 65, "%s", rsig != NULL && strlen(rsig) == 64 ? rsig : "");
     }
-    json_decref(req);
     return ok ? 0 : -1;
 }
 
-enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *con,
-                                const char *action, const char *body, size_t body_len)
+int dtbi_sql_action_parse(const char *body, size_t len, char id[17], size_t *index, char sig[65])
 {
-    struct dtb_toolbar *tb = rq->tb;
+    json_t *req = body != NULL ? json_loadb(body, len, 0, NULL) : NULL;
+    int rc = dtbi_sql_action_fields(req, id, index, sig);
+    json_decref(req);
+    return rc;
+}
+
+unsigned dtbi_sql_handle_action(void *state, struct dtb_toolbar *tb, const char *action,
+                                const json_t *body, json_t **answer_out)
+{
+    struct panel_state *ps = state;
     char id[17], sig[65], subject[64], *params_text = NULL, *engine = NULL, *target = NULL;
-    struct dtbi_sign_part parts[3];
+    struct dtb_sign_part parts[3];
     size_t index;
     unsigned status;
     json_t *rec, *q, *answer;
     if (!tb->cfg.sql_explain)
-        return dtbi_send_json(con, MHD_HTTP_FORBIDDEN,
-                              json_pack("{s:s}", "error", "SQL actions are off (sql.explain)"));
+        return answer_with(answer_out, MHD_HTTP_FORBIDDEN,
+                           json_pack("{s:s}", "error", "SQL actions are off (sql.explain)"));
     if (strcmp(action, "explain") != 0 && strcmp(action, "select") != 0 &&
         strcmp(action, "analyze") != 0)
-        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
-                              json_pack("{s:s}", "error", "no such action"));
-    if (dtbi_sql_action_parse(body, body_len, id, &index, sig) != 0)
-        return dtbi_send_json(
-            con, MHD_HTTP_BAD_REQUEST,
+        return answer_with(answer_out, MHD_HTTP_NOT_FOUND,
+                           json_pack("{s:s}", "error", "no such action"));
+    if (dtbi_sql_action_fields(body, id, &index, sig) != 0)
+        return answer_with(
+            answer_out, MHD_HTTP_BAD_REQUEST,
             json_pack("{s:s}", "error", "expected {\"request\", \"query\", \"sig\"}"));
     rec = dtbi_load_record(tb, id);
     q = json_array_get(
         json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"), "queries"), index);
     if (q == NULL) {
         json_decref(rec);
-        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
-                              json_pack("{s:s}", "error", "unknown or expired request or query"));
+        return answer_with(answer_out, MHD_HTTP_NOT_FOUND,
+                           json_pack("{s:s}", "error", "unknown or expired request or query"));
     }
     /* the database is a key to one this process registered, never a path or conninfo taken
      * from the record (which anyone who can write the store could have changed) */
     const char *key = json_string_value(json_object_get(q, "db"));
-    if (key != NULL && dtbi_sql_lookup_db(dtbi_sql_panel_of(tb), key, &engine, &target) != 0) {
+    if (key != NULL && dtbi_sql_lookup_db(ps, key, &engine, &target) != 0) {
         json_decref(rec);
-        return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
-                              json_pack("{s:s}", "error", "unknown database"));
+        return answer_with(answer_out, MHD_HTTP_NOT_FOUND,
+                           json_pack("{s:s}", "error", "unknown database"));
     }
     /* the signature binds the SQL, the parameters and the database key as they were recorded */
     dtbi_sql_query_subject(subject, id, index);
     if (dtbi_sql_query_content(q, parts, &params_text) != 0 ||
-        !dtbi_sign_verify(tb, subject, parts, 3, sig)) {
+        !dtb_verify(tb, subject, parts, 3, sig)) {
         free(params_text);
         free(engine);
         free(target);
         json_decref(rec);
-        return dtbi_send_json(con, MHD_HTTP_FORBIDDEN,
-                              json_pack("{s:s}", "error", "missing or wrong signature"));
+        return answer_with(answer_out, MHD_HTTP_FORBIDDEN,
+                           json_pack("{s:s}", "error", "missing or wrong signature"));
     }
     free(params_text);
     json_t *params = json_object_get(q, "params");
@@ -314,5 +327,5 @@ enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *c
     free(engine);
     free(target);
     json_decref(rec);
-    return dtbi_send_json(con, status, answer);
+    return answer_with(answer_out, status, answer);
 }

@@ -103,7 +103,7 @@ static json_t *query_params(const struct dtb_toolbar *tb, const struct sql_state
  * parameters (compact JSON, keys sorted; empty when there are none) and its database key.
  * Returns 0 with parts filled (*params_text to free), or -1 when the query has no SQL or no
  * database (nothing to sign). */
-int dtbi_sql_query_content(const json_t *q, struct dtbi_sign_part parts[3], char **params_text)
+int dtbi_sql_query_content(const json_t *q, struct dtb_sign_part parts[3], char **params_text)
 {
     const json_t *sql = json_object_get(q, "sql"), *db = json_object_get(q, "db");
     const json_t *params = json_object_get(q, "params");
@@ -175,10 +175,10 @@ json_t *dtbi_sql_to_json(void *state, struct dtb_request *rq, void *req_state)
              * its index, bound to its SQL, parameters and database key: a signature opens
              * that one query as it was recorded, and nothing else */
             char sig[65], subject[64], *params_text;
-            struct dtbi_sign_part parts[3];
+            struct dtb_sign_part parts[3];
             if (dtbi_sql_query_content(row, parts, &params_text) == 0) {
                 dtbi_sql_query_subject(subject, dtb_request_id(rq), json_array_size(queries));
-                dtbi_sign(tb, subject, parts, 3, sig);
+                dtb_sign(tb, subject, parts, 3, sig);
                 json_object_set_new(row, "sig", json_string(sig));
             }
             free(params_text);

@@ -352,4 +352,5 @@ const struct dtb_panel_ops dtb_panel_sql = {
     .to_json = dtbi_sql_to_json,
     .nav_subtitle = dtbi_sql_subtitle,
     .render_html = dtbi_sql_render,
+    .handle_action = dtbi_sql_handle_action,
 };

@@ -119,8 +119,14 @@ json_t *dtbi_pq_run(const char *action, const char *conninfo, const char *sql, c
  * build without libpq. A new string (free()), or NULL when out of memory. */
 char *dtbi_pq_dsn_display(const struct dtb_toolbar *tb, const char *dsn);
 
-/* Parses a signed action's body: {"request": 16 hex digits, "query": index >= 0, "sig": ...}.
+/* The panel's handle_action (actions.c): "explain", "select" or "analyze" on one recorded
+ * query, for a body {"request", "query", "sig"}. */
+unsigned dtbi_sql_handle_action(void *state, struct dtb_toolbar *tb, const char *action,
+                                const json_t *body, json_t **answer);
+
+/* Reads a signed action's body: {"request": 16 hex digits, "query": index >= 0, "sig": ...}.
  * Returns 0 with id, index and sig (empty when missing or not 64 characters) filled, or -1. */
+int dtbi_sql_action_fields(const json_t *req, char id[17], size_t *index, char sig[65]);
 int dtbi_sql_action_parse(const char *body, size_t len, char id[17], size_t *index, char sig[65]);
 
 /* ---- panel.c ----------------------------------------------------------------------------- */
@@ -188,7 +194,7 @@ json_t *dtbi_sql_params_from_expanded(const struct dtb_toolbar *tb, const char *
 
 /* The content a query's signature binds (its SQL, parameters and database key): 0 with
  * parts filled (*params_text to free), or -1 when there is nothing to sign. */
-int dtbi_sql_query_content(const json_t *q, struct dtbi_sign_part parts[3], char **params_text);
+int dtbi_sql_query_content(const json_t *q, struct dtb_sign_part parts[3], char **params_text);
 
 /* What a query's signature authorizes: actions on query index of request id. */
 void dtbi_sql_query_subject(char out[64], const char *id, size_t index);

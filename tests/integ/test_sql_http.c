@@ -170,7 +170,7 @@ static long action(const char *name, const char *id, int index, const char *sig,
                    struct http_resp *r)
 {
     char url[256], body[512];
-    snprintf(url, sizeof(url), "%s/_debug_toolbar/sql/%s", base, name);
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/panels/sql/%s", base, name);
     snprintf(body, sizeof(body), "{\"request\": \"%s\", \"query\": %d, \"sig\": \"%s\"}", id, index,
              sig ? sig : "");
     const char *json[] = {"Content-Type: application/json", NULL};
