@@ -417,8 +417,8 @@ enum MHD_Result dtbi_page_export(struct dtb_toolbar *tb, struct MHD_Connection *
 /* The editor settings the UI builds file:line links with: {"template", "paths",
  * "source_root"} (new reference), or NULL when `editor` is not configured. */
 json_t *dtbi_page_editor_json(const struct dtb_toolbar *tb);
-/* Adds what the history list filters on to a request's summary: daemon port, N+1 groups,
- * slow queries, SQL errors, log warnings and errors (taken from the panels' JSON). */
+/* Adds the daemon's port to a request's summary (what the panels add for the history list's
+ * filters comes from their summary hooks). */
 void dtbi_page_summary_flags(const struct dtb_request *rq, const json_t *panels, json_t *summary);
 /* Serves one panel's comparison of two stored records (its compare_html) as an HTML fragment;
  * a and b are request ids (checked by the caller), panel_id a panel id. 404 with a JSON error
@@ -435,6 +435,12 @@ static inline int dtbi_panel_has_compare(const struct dtb_panel_ops *p)
 static inline int dtbi_panel_has_marks(const struct dtb_panel_ops *p)
 {
     return p->abi >= 2 && p->summary_marks != NULL;
+}
+
+/* 1 when the panel adds summary fields: summary set, in a table of abi 4 or later. */
+static inline int dtbi_panel_has_summary(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 4 && p->summary != NULL;
 }
 
 /* 1 when the panel takes actions: handle_action set, in a table of abi 3 or later. */

@@ -13,6 +13,7 @@
  *   nav_subtitle / render_html  later, from the stored JSON only, in any process
  *   compare_html                two requests' stored JSON side by side (the toolbar's page)
  *   handle_action               a POST from the panel's UI (<url_prefix>/panels/<id>/<action>)
+ *   summary                     named fields for the request's line in History
  *
  * Rule: render_html, nav_subtitle and compare_html see only the stored JSON, so the memory
  * store, the Redis store and history share one path.
@@ -67,7 +68,7 @@ DTB_EXPORT char *dtb_buf_steal(struct dtb_buf *b);
 
 /* ---- panels --------------------------------------------------------------------------- */
 
-#define DTB_PANEL_ABI 3     /* this header's table: every member below */
+#define DTB_PANEL_ABI 4     /* this header's table: every member below */
 #define DTB_PANEL_ABI_MIN 1 /* the oldest table still accepted (no compare_html) */
 
 /* The panel needs the HTML body as the app built it (dtb_request_body), e.g. to check it. */
@@ -139,6 +140,16 @@ struct dtb_panel_ops {
      * the UI send the signature back (dtb_verify). Without it the URL answers 404. */
     unsigned (*handle_action)(void *panel_state, struct dtb_toolbar *tb, const char *action,
                               const json_t *body, json_t **answer);
+
+    /* ---- since DTB_PANEL_ABI 4 ---- */
+
+    /* Named fields for the request's line in History (GET <url_prefix>/api/requests), from the
+     * stored stats when the record is built: set members of fields (a JSON object), such as
+     * {"queries": 11}. The core copies them into the request's summary beside its own (id,
+     * method, path, status, time_ms, ...), which a panel cannot replace; when two panels set
+     * one name, the first in panel order keeps it. Every summary carries them: keep them few
+     * and small (numbers, short strings). Return 0, or -1 (what was set is kept). */
+    int (*summary)(const json_t *stats, json_t *fields);
 };
 
 /*

@@ -130,6 +130,26 @@ void dtbi_sql_query_subject(char out[64], const char *id, size_t index)
     snprintf(out, 64, "sql:%s:%zu", id, index);
 }
 
+int dtbi_sql_summary(const json_t *stats, json_t *fields)
+{
+    const json_t *q;
+    json_int_t slow = 0, errors = 0;
+    size_t i;
+    json_array_foreach(json_object_get(stats, "queries"), i, q)
+    {
+        slow += json_is_true(json_object_get(q, "slow"));
+        errors += json_object_get(q, "error") != NULL;
+    }
+    json_object_set_new(fields, "queries",
+                        json_integer(json_integer_value(json_object_get(stats, "count"))));
+    json_object_set_new(
+        fields, "n_plus_one",
+        json_integer((json_int_t)json_array_size(json_object_get(stats, "n_plus_one"))));
+    json_object_set_new(fields, "slow_queries", json_integer(slow));
+    json_object_set_new(fields, "sql_errors", json_integer(errors));
+    return 0;
+}
+
 json_t *dtbi_sql_to_json(void *state, struct dtb_request *rq, void *req_state)
 {
     struct panel_state *ps = state;

@@ -353,4 +353,5 @@ const struct dtb_panel_ops dtb_panel_sql = {
     .nav_subtitle = dtbi_sql_subtitle,
     .render_html = dtbi_sql_render,
     .handle_action = dtbi_sql_handle_action,
+    .summary = dtbi_sql_summary,
 };

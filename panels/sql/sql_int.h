@@ -202,6 +202,10 @@ void dtbi_sql_query_subject(char out[64], const char *id, size_t index);
 /* The panel's to_json: the record of rq's queries. */
 json_t *dtbi_sql_to_json(void *state, struct dtb_request *rq, void *req_state);
 
+/* The panel's summary: the history list's "queries", "n_plus_one" (statements that ran
+ * n_plus_one times or more), "slow_queries" and "sql_errors". */
+int dtbi_sql_summary(const json_t *stats, json_t *fields);
+
 /* ---- render.c ---------------------------------------------------------------------------- */
 
 /* The panel's nav_subtitle and render_html. */

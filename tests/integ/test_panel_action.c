@@ -5,7 +5,9 @@
  * sees anything, a GET, a body that is not a JSON object, a body over 64 KiB, an action name
  * outside [a-z0-9_-], an unknown panel, a panel without the hook and an ABI 2 table (whose
  * table ends before handle_action), and a cross-origin or non-JSON POST gets the app's own
- * answer. The SQL panel's old URL (<prefix>/sql/<action>) is gone.
+ * answer. The SQL panel's old URL (<prefix>/sql/<action>) is gone. Also the summary hook:
+ * panels' named fields in the history list, never replacing the core's own or an earlier
+ * panel's, and never read from an ABI 3 table.
  */
 #include <check.h>
 #include <stdio.h>
@@ -110,17 +112,51 @@ static unsigned must_not_act(void *s, struct dtb_toolbar *tb, const char *action
     return 200;
 }
 
+/* Fields for History: its own, and two that are the core's (kept as the core set them). */
+static int notes_summary(const json_t *stats, json_t *fields)
+{
+    (void)stats;
+    json_object_set_new(fields, "notes", json_integer(1));
+    json_object_set_new(fields, "id", json_string("hijacked"));
+    json_object_set_new(fields, "status", json_integer(999));
+    return 0;
+}
+
+/* A later panel setting "notes" too: the first panel's value stays. */
+static int plain_summary(const json_t *stats, json_t *fields)
+{
+    (void)stats;
+    json_object_set_new(fields, "notes", json_integer(2));
+    json_object_set_new(fields, "plain", json_string("yes"));
+    return 0;
+}
+
+static int must_not_summarize(const json_t *stats, json_t *fields)
+{
+    (void)stats;
+    json_object_set_new(fields, "three", json_string("an abi 3 table's summary was read"));
+    return 0;
+}
+
 static const struct dtb_panel_ops notes_panel = {.abi = DTB_PANEL_ABI,
                                                  .id = "notes",
                                                  .title = "Notes",
                                                  .default_on = 1,
                                                  .to_json = notes_to_json,
-                                                 .handle_action = notes_action};
+                                                 .handle_action = notes_action,
+                                                 .summary = notes_summary};
 static const struct dtb_panel_ops plain_panel = {.abi = DTB_PANEL_ABI,
                                                  .id = "plain",
                                                  .title = "Plain",
                                                  .default_on = 1,
-                                                 .to_json = plain_to_json};
+                                                 .to_json = plain_to_json,
+                                                 .summary = plain_summary};
+static const struct dtb_panel_ops three_panel = {.abi = 3,
+                                                 .id = "three",
+                                                 .title = "Three",
+                                                 .default_on = 1,
+                                                 .to_json = plain_to_json,
+                                                 .summary = must_not_summarize};
 static const struct dtb_panel_ops old_panel = {.abi = 2,
                                                .id = "old",
                                                .title = "Old",
@@ -199,6 +235,7 @@ START_TEST(test_http)
     ck_assert_int_eq(dtb_toolbar_add_panel(tb, &notes_panel), DTB_OK);
     ck_assert_int_eq(dtb_toolbar_add_panel(tb, &plain_panel), DTB_OK);
     ck_assert_int_eq(dtb_toolbar_add_panel(tb, &old_panel), DTB_OK);
+    ck_assert_int_eq(dtb_toolbar_add_panel(tb, &three_panel), DTB_OK);
     ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
     struct MHD_Daemon *d = http_toolbar_daemon(tb, app, base);
     ck_assert_ptr_nonnull(d);
@@ -294,6 +331,25 @@ START_TEST(test_http)
     ck_assert_str_eq(r.body, app404);
     http_resp_free(&r);
     ck_assert_int_eq(calls, before);
+
+    /* the panels' summary fields in the history list, the core's own kept */
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests", base);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    json_t *list = json_loads(r.body, 0, NULL), *sum = NULL, *e;
+    size_t i;
+    http_resp_free(&r);
+    json_array_foreach(list, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "id")), id) == 0)
+            sum = e;
+    }
+    ck_assert_ptr_nonnull(sum);
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "notes")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(sum, "plain")), "yes");
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "status")), 200);
+    ck_assert_str_eq(json_string_value(json_object_get(sum, "path")), "/page");
+    ck_assert_ptr_null(json_object_get(sum, "three"));
+    json_decref(list);
 
     free(text);
     json_decref(b);
