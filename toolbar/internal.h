@@ -443,6 +443,12 @@ static inline int dtbi_panel_has_summary(const struct dtb_panel_ops *p)
     return p->abi >= 4 && p->summary != NULL;
 }
 
+/* The panel's script (an embedded asset's name), in a table of abi 5 or later; else NULL. */
+static inline const char *dtbi_panel_script(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 5 ? p->script : NULL;
+}
+
 /* 1 when the panel takes actions: handle_action set, in a table of abi 3 or later. */
 static inline int dtbi_panel_has_action(const struct dtb_panel_ops *p)
 {

@@ -163,9 +163,10 @@ static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connectio
         dtb_buf_reset(&sub);
         if (p->nav_subtitle != NULL && p->nav_subtitle(stats, &sub) != 0)
             dtb_buf_reset(&sub);
-        json_array_append_new(nav, json_pack("{s:s,s:s,s:s,s:b}", "id", p->id, "title", p->title,
-                                             "subtitle", sub.data ? sub.data : "", "compare",
-                                             dtbi_panel_has_compare(p)));
+        json_array_append_new(nav, json_pack("{s:s,s:s,s:s,s:b,s:s?}", "id", p->id, "title",
+                                             p->title, "subtitle", sub.data ? sub.data : "",
+                                             "compare", dtbi_panel_has_compare(p), "script",
+                                             dtbi_panel_script(p)));
     }
     dtb_buf_free(&sub);
     json_object_set_new(rec, "nav", nav);

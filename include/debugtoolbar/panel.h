@@ -68,7 +68,7 @@ DTB_EXPORT char *dtb_buf_steal(struct dtb_buf *b);
 
 /* ---- panels --------------------------------------------------------------------------- */
 
-#define DTB_PANEL_ABI 4     /* this header's table: every member below */
+#define DTB_PANEL_ABI 5     /* this header's table: every member below */
 #define DTB_PANEL_ABI_MIN 1 /* the oldest table still accepted (no compare_html) */
 
 /* The panel needs the HTML body as the app built it (dtb_request_body), e.g. to check it. */
@@ -150,6 +150,17 @@ struct dtb_panel_ops {
      * one name, the first in panel order keeps it. Every summary carries them: keep them few
      * and small (numbers, short strings). Return 0, or -1 (what was set is kept). */
     int (*summary)(const json_t *stats, json_t *fields);
+
+    /* ---- since DTB_PANEL_ABI 5 ---- */
+
+    /* The panel's own script: the name of one of the toolbar's embedded assets ("sql.js",
+     * served at <url_prefix>/static/<name>; [a-z0-9-]+.js), or NULL. The UI loads it when the
+     * panel first opens, with the page's CSP nonce, and after each fragment of the panel is
+     * shown calls window.debugToolbarModules[<name>](node, host): node holds the fragment (and
+     * may be kept across fragments), host.prefix is url_prefix, host.requestId() the shown
+     * request's id, host.linkSources(node) makes file:line editor links. Listed in the
+     * record's "nav" as "script". */
+    const char *script;
 };
 
 /*

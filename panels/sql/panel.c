@@ -354,4 +354,5 @@ const struct dtb_panel_ops dtb_panel_sql = {
     .render_html = dtbi_sql_render,
     .handle_action = dtbi_sql_handle_action,
     .summary = dtbi_sql_summary,
+    .script = "sql.js", /* its actions (assets/panels/sql.js) */
 };

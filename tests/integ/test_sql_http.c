@@ -277,6 +277,27 @@ START_TEST(test_capture)
     ck_assert_int_eq(json_integer_value(json_object_get(sum, "sql_errors")), 0);
     ck_assert_str_eq(json_string_value(json_object_get(sum, "id")), id);
     json_decref(sum);
+    /* the panel's own script, named in the record's nav and served from the embedded assets */
+    json_t *nav;
+    int scripts = 0;
+    json_array_foreach(json_object_get(rec, "nav"), i, nav)
+    {
+        const char *script = json_string_value(json_object_get(nav, "script"));
+        if (strcmp(json_string_value(json_object_get(nav, "id")), "sql") == 0) {
+            ck_assert_ptr_nonnull(script);
+            ck_assert_str_eq(script, "sql.js");
+        }
+        scripts += script != NULL;
+    }
+    ck_assert_int_eq(scripts, 1);
+    char url[256];
+    struct http_resp r;
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/static/sql.js", base);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "modules[\"sql.js\"]"));
+    ck_assert_ptr_nonnull(strstr(r.body, "/panels/sql/"));
+    http_resp_free(&r);
     json_decref(rec);
     free(id);
 }
