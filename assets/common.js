@@ -2,7 +2,8 @@
  * common.js - what the injected toolbar (toolbar.js) and the toolbar's own page (page.js)
  * share, in one place: remembered settings, DOM helpers, a panel fragment shown (imported,
  * bars laid out, file:line made editor links, the log filter, the panel's own module), the
- * editor link builder, the SQL panel's signed actions and the theme switch.
+ * editor link builder and the theme switch. A panel's own script (the SQL panel's actions,
+ * assets/panels/sql.js) is loaded like a fragment's module, when the panel first opens.
  *
  * toolbar.js loads it (with the page's CSP nonce) before it starts; the page's shell lists it
  * before page.js. It registers window.debugToolbarModules["common.js"], a function that returns
@@ -151,18 +152,22 @@
 
   /* ---- a panel's fragment ------------------------------------------------------------------ */
 
-  /* Loads a panel's own script (an embedded asset the fragment names, e.g. profile.js) once,
-   * then runs it on the fragment's node with {linkSources(node)}. opts: {prefix, version,
-   * nonce, editor() (the editor settings now), alive(node) (still shown?)}. */
-  function loadModule(node, opts) {
-    var name = node ? node.getAttribute("data-dtb-module") : "";
-    if (!name || !/^[a-z0-9-]+\.js$/.test(name)) {
+  /* Loads a panel's own script (an embedded asset: the one the fragment names, e.g.
+   * profile.js, or the one the panel declares, e.g. sql.js) once, then runs it on node with
+   * {linkSources(node), prefix, requestId()}. opts: {prefix, version, nonce, editor() (the
+   * editor settings now), alive(node) (still shown?), requestId() (the shown request's)}. */
+  function loadModule(node, name, opts) {
+    if (!node || !name || !/^[a-z0-9-]+\.js$/.test(name)) {
       return;
     }
     var run = function () {
       var mods = window.debugToolbarModules || {};
       if (typeof mods[name] === "function" && opts.alive(node)) {
-        mods[name](node, { linkSources: function (n) { linkSources(n, opts.editor()); } });
+        mods[name](node, {
+          linkSources: function (n) { linkSources(n, opts.editor()); },
+          prefix: opts.prefix,
+          requestId: function () { return opts.requestId ? opts.requestId() : ""; }
+        });
       }
     };
     if (typeof (window.debugToolbarModules || {})[name] === "function") {
@@ -187,8 +192,9 @@
   }
 
   /* Shows a panel's HTML fragment in body: imported (never run), bars laid out, file:line
-   * linked, the log filter set up, the panel's module run. opts as for loadModule. */
-  function showFragment(body, html, opts) {
+   * linked, the log filter set up, the fragment's module and the panel's script (its nav's
+   * "script", may be absent) run. opts as for loadModule. */
+  function showFragment(body, html, opts, script) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     body.textContent = "";
     Array.prototype.forEach.call(doc.body.childNodes, function (n) {
@@ -196,7 +202,9 @@
     });
     layoutBars(body);
     linkSources(body, opts.editor());
-    loadModule(body.querySelector("[data-dtb-module]"), opts);
+    var mod = body.querySelector("[data-dtb-module]");
+    loadModule(mod, mod ? mod.getAttribute("data-dtb-module") : "", opts);
+    loadModule(body, script, opts);
     var filter = body.querySelector(".dtb-log-filter");
     if (filter) {
       filter.value = store.get("logLevel", "10") || "10";
@@ -206,89 +214,6 @@
         applyLogFilter(body, filter);
       });
     }
-  }
-
-  /* ---- the SQL panel's actions (EXPLAIN, re-run): signed requests -------------------------- */
-
-  function renderActionResult(box, data) {
-    box.textContent = "";
-    if (data.error) {
-      box.appendChild(el("p", "dtb-error", data.error));
-      return;
-    }
-    if (data.plan) {
-      var byParent = {};
-      data.plan.forEach(function (row) {
-        (byParent[row.parent] = byParent[row.parent] || []).push(row);
-      });
-      var build = function (parent) {
-        var ul = el("ul", "dtb-plan");
-        (byParent[parent] || []).forEach(function (row) {
-          var li = el("li", null, row.detail);
-          if (byParent[row.id]) {
-            li.appendChild(build(row.id));
-          }
-          ul.appendChild(li);
-        });
-        return ul;
-      };
-      box.appendChild(el("h4", "dtb-h", "Query plan"));
-      box.appendChild(build(0));
-      return;
-    }
-    var table = el("table", "dtb-table");
-    var thead = el("thead");
-    var tr = el("tr");
-    (data.columns || []).forEach(function (c) {
-      tr.appendChild(el("th", null, c));
-    });
-    thead.appendChild(tr);
-    table.appendChild(thead);
-    var tbody = el("tbody");
-    (data.rows || []).forEach(function (row) {
-      var r = el("tr");
-      row.forEach(function (v) {
-        r.appendChild(el("td", null, v === null ? "NULL" :
-          (typeof v === "object" ? JSON.stringify(v) : v)));
-      });
-      tbody.appendChild(r);
-    });
-    table.appendChild(tbody);
-    box.appendChild(el("h4", "dtb-h", "Result" + (data.truncated ? " (first 100 rows)" : "")));
-    box.appendChild(table);
-  }
-
-  /* A click in a panel: when on an action button, runs it for requestId and shows the result
-   * under the button. */
-  function sqlActionClick(ev, prefix, requestId) {
-    var b = ev.target.closest ? ev.target.closest(".dtb-sql-action") : null;
-    if (!b || !requestId) {
-      return;
-    }
-    var cell = b.parentNode;
-    var box = cell.querySelector(".dtb-sql-result");
-    if (!box) {
-      box = el("div", "dtb-sql-result");
-      cell.appendChild(box);
-    }
-    box.textContent = "Running\u2026";
-    fetch(prefix + "/sql/" + encodeURIComponent(b.getAttribute("data-action")), {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        request: requestId,
-        query: parseInt(b.getAttribute("data-query"), 10),
-        sig: b.getAttribute("data-sig")
-      })
-    }).then(function (r) {
-      return r.json();
-    }).then(function (data) {
-      renderActionResult(box, data);
-    }).catch(function (e) {
-      box.textContent = "";
-      box.appendChild(el("p", "dtb-error", "The action failed (" + e.message + ")."));
-    });
   }
 
   /* ---- the theme: the system's (prefers-color-scheme), light or dark, remembered ---------- */
@@ -336,7 +261,6 @@
     editorUrl: editorUrl,
     linkSources: linkSources,
     showFragment: showFragment,
-    sqlActionClick: sqlActionClick,
     themeSwitch: themeSwitch
   };
   modules["common.js"] = function () {

@@ -471,11 +471,12 @@
     prefix: prefix,
     version: version,
     editor: function () { return editor; },
-    alive: function (node) { return detail.contains(node); }
+    alive: function (node) { return detail.contains(node); },
+    requestId: function () { return current ? current.id : ""; }
   };
 
-  function showFragment(body, html) {
-    ui.showFragment(body, html, fragmentOpts);
+  function showFragment(body, html, script) {
+    ui.showFragment(body, html, fragmentOpts, script);
   }
 
   function closeDetail() {
@@ -596,7 +597,7 @@
     body.textContent = "Loading\u2026";
     ui.getText(recordUrl(rec.id) + "/panels/" + encodeURIComponent(nav.id)).then(function (html) {
       if (current === rec && openPanelId === nav.id) {
-        showFragment(body, html);
+        showFragment(body, html, nav.script);
       }
     }).catch(function (e) {
       body.textContent = "";
@@ -604,11 +605,6 @@
         ")."));
     });
   }
-
-  /* SQL actions in a panel (EXPLAIN, re-run): the signed request, as in the toolbar */
-  detail.addEventListener("click", function (ev) {
-    ui.sqlActionClick(ev, prefix, current && current.id);
-  });
 
   /* ---- compare two requests ------------------------------------------------------------------- */
 

@@ -245,7 +245,8 @@
     version: version,
     nonce: nonce,
     editor: function () { return record && record.editor; },
-    alive: function (node) { return contentBody.contains(node); }
+    alive: function (node) { return contentBody.contains(node); },
+    requestId: function () { return requestId; }
   };
 
   /* The Timer panel of this page's own request: the browser's side of it, from the page's
@@ -287,8 +288,8 @@
     first.parentNode.insertBefore(el("h4", "dtb-h", "In the browser"), table);
   }
 
-  function showFragment(html) {
-    ui.showFragment(contentBody, html, fragmentOpts);
+  function showFragment(html, script) {
+    ui.showFragment(contentBody, html, fragmentOpts, script);
     if (openPanel === "timer" && requestId === pageId) {
       browserTiming(contentBody);
     }
@@ -315,7 +316,7 @@
       encodeURIComponent(nav.id);
     ui.getText(url).then(function (html) {
       if (openPanel === nav.id) {
-        showFragment(html);
+        showFragment(html, nav.script);
       }
     }).catch(function (e) {
       contentBody.textContent = "";
@@ -533,10 +534,6 @@
       status.textContent = "Request record not found (" + e.message + ").";
     });
   }
-
-  contentBody.addEventListener("click", function (ev) {
-    ui.sqlActionClick(ev, prefix, requestId);
-  });
 
   handle.addEventListener("click", function (ev) {
     if (handle.dataset.dragged) {

@@ -118,6 +118,18 @@ static int logging_subtitle(const json_t *stats, struct dtb_buf *out)
     return out->failed ? -1 : 0;
 }
 
+/* The history list's "log_warnings" and "log_errors" (errors and critical messages). */
+static int logging_summary(const json_t *stats, json_t *fields)
+{
+    const json_t *counts = json_object_get(stats, "counts");
+    json_object_set_new(fields, "log_warnings",
+                        json_integer(json_integer_value(json_object_get(counts, "warning"))));
+    json_object_set_new(fields, "log_errors",
+                        json_integer(json_integer_value(json_object_get(counts, "error")) +
+                                     json_integer_value(json_object_get(counts, "critical"))));
+    return 0;
+}
+
 static int logging_render(const json_t *stats, struct dtb_buf *out)
 {
     const json_t *records = json_object_get(stats, "records"), *r;
@@ -167,4 +179,5 @@ const struct dtb_panel_ops dtb_panel_logging = {
     .to_json = logging_to_json,
     .nav_subtitle = logging_subtitle,
     .render_html = logging_render,
+    .summary = logging_summary,
 };

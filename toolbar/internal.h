@@ -403,11 +403,6 @@ json_t *dtbi_load_record(struct dtb_toolbar *tb, const char *id);
 /* Collects a POST body for a toolbar URL (bounded). */
 void dtbi_routes_upload(struct dtb_request *rq, const char *data, size_t size);
 
-/* SQL actions (panels/sql.c): POST url_prefix/sql/<action> with a JSON body
- * {"request", "query", "sig"}; action is "explain" or "select". Queues the response itself;
- * returns what MHD_queue_response returned. body may be NULL (empty). */
-enum MHD_Result dtbi_sql_action(struct dtb_request *rq, struct MHD_Connection *con,
-                                const char *action, const char *body, size_t body_len);
 
 /* ---- the toolbar's own page (page.c) ------------------------------------------------- */
 
@@ -422,8 +417,8 @@ enum MHD_Result dtbi_page_export(struct dtb_toolbar *tb, struct MHD_Connection *
 /* The editor settings the UI builds file:line links with: {"template", "paths",
  * "source_root"} (new reference), or NULL when `editor` is not configured. */
 json_t *dtbi_page_editor_json(const struct dtb_toolbar *tb);
-/* Adds what the history list filters on to a request's summary: daemon port, N+1 groups,
- * slow queries, SQL errors, log warnings and errors (taken from the panels' JSON). */
+/* Adds the daemon's port to a request's summary (what the panels add for the history list's
+ * filters comes from their summary hooks). */
 void dtbi_page_summary_flags(const struct dtb_request *rq, const json_t *panels, json_t *summary);
 /* Serves one panel's comparison of two stored records (its compare_html) as an HTML fragment;
  * a and b are request ids (checked by the caller), panel_id a panel id. 404 with a JSON error
@@ -440,6 +435,24 @@ static inline int dtbi_panel_has_compare(const struct dtb_panel_ops *p)
 static inline int dtbi_panel_has_marks(const struct dtb_panel_ops *p)
 {
     return p->abi >= 2 && p->summary_marks != NULL;
+}
+
+/* 1 when the panel adds summary fields: summary set, in a table of abi 4 or later. */
+static inline int dtbi_panel_has_summary(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 4 && p->summary != NULL;
+}
+
+/* The panel's script (an embedded asset's name), in a table of abi 5 or later; else NULL. */
+static inline const char *dtbi_panel_script(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 5 ? p->script : NULL;
+}
+
+/* 1 when the panel takes actions: handle_action set, in a table of abi 3 or later. */
+static inline int dtbi_panel_has_action(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 3 && p->handle_action != NULL;
 }
 
 /* ---- who gets the toolbar (gate.c) ------------------------------------------------------- */
@@ -469,21 +482,7 @@ int dtbi_forwarded_client(const struct dtbi_config *cfg, enum dtbi_fwd_kind kind
 
 /* ---- signing (sign.c) ------------------------------------------------------------------- */
 
-/* One piece of the content a signature binds (data may be NULL when len is 0). */
-struct dtbi_sign_part {
-    const void *data;
-    size_t len;
-};
-
-/* Signs subject (what the signature authorizes, e.g. "sql:<id>:<index>") bound to content:
- * HMAC-SHA256 (nettle) under the toolbar's secret_key of subject and a SHA-256 of the parts
- * (each length-prefixed), as 64 lower-case hex digits into out[65]. Can't fail. */
-void dtbi_sign(const struct dtb_toolbar *tb, const char *subject,
-               const struct dtbi_sign_part *parts, size_t nparts, char out[65]);
-/* 1 when sig is the signature of subject over exactly these parts (constant-time compare);
- * else 0: content changed since signing does not verify. */
-int dtbi_sign_verify(const struct dtb_toolbar *tb, const char *subject,
-                     const struct dtbi_sign_part *parts, size_t nparts, const char *sig);
+/* dtb_sign and dtb_verify (signatures that bind content) are public: debugtoolbar/panel.h. */
 /* The first hexlen (at most 64) lower-case hex digits of SHA-256(data) into out[hexlen + 1]. */
 void dtbi_sha256_hex(const void *data, size_t len, char *out, size_t hexlen);
 

@@ -181,28 +181,9 @@ enum MHD_Result dtbi_page_compare(struct dtb_toolbar *tb, struct MHD_Connection 
 
 void dtbi_page_summary_flags(const struct dtb_request *rq, const json_t *panels, json_t *summary)
 {
-    const json_t *sql = json_object_get(panels, "sql");
-    const json_t *counts = json_object_get(json_object_get(panels, "logging"), "counts");
-    const json_t *q;
-    json_int_t slow = 0, errors = 0;
-    size_t i;
-    json_array_foreach(json_object_get(sql, "queries"), i, q)
-    {
-        slow += json_is_true(json_object_get(q, "slow"));
-        errors += json_object_get(q, "error") != NULL;
-    }
+    (void)panels;
     if (rq->port != 0)
         json_object_set_new(summary, "port", json_integer(rq->port));
-    json_object_set_new(
-        summary, "n_plus_one",
-        json_integer((json_int_t)json_array_size(json_object_get(sql, "n_plus_one"))));
-    json_object_set_new(summary, "slow_queries", json_integer(slow));
-    json_object_set_new(summary, "sql_errors", json_integer(errors));
-    json_object_set_new(summary, "log_warnings",
-                        json_integer(json_integer_value(json_object_get(counts, "warning"))));
-    json_object_set_new(summary, "log_errors",
-                        json_integer(json_integer_value(json_object_get(counts, "error")) +
-                                     json_integer_value(json_object_get(counts, "critical"))));
 }
 
 json_t *dtbi_page_editor_json(const struct dtb_toolbar *tb)

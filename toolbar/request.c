@@ -573,6 +573,27 @@ static void summary_marks(const struct dtb_toolbar *tb, const json_t *panels, js
         json_decref(marks);
 }
 
+/* The panels' named fields for History (their summary hooks), copied into summary: a name the
+ * summary has already (the core's own, or an earlier panel's) is kept as it is. */
+static void summary_fields(const struct dtb_toolbar *tb, const json_t *panels, json_t *summary)
+{
+    for (size_t k = 0; k < tb->nenabled; k++) {
+        const struct dtb_panel_ops *p = tb->enabled_panels[k];
+        const json_t *stats = json_object_get(panels, p->id);
+        json_t *fields, *v;
+        const char *name;
+        if (stats == NULL || !dtbi_panel_has_summary(p) || (fields = json_object()) == NULL)
+            continue;
+        p->summary(stats, fields);
+        json_object_foreach(fields, name, v)
+        {
+            if (json_object_get(summary, name) == NULL)
+                json_object_set(summary, name, v);
+        }
+        json_decref(fields);
+    }
+}
+
 int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char **text_out)
 {
     struct dtb_toolbar *tb = rq->tb;
@@ -590,19 +611,18 @@ int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char 
     }
     iso8601(rq->times.started_unix_ns, started, sizeof(started));
     double time_ms = (double)(rq->times.end_ns - rq->times.start_ns) / 1e6;
-    json_t *sql = json_object_get(panels, "sql");
-    json_int_t queries = json_integer_value(json_object_get(sql, "count"));
     /* method and path may be any bytes a client sent: stored as valid UTF-8 */
-    summary = json_pack("{s:s,s:o,s:o,s:i,s:o,s:f,s:I,s:s,s:b,s:s?}", "id", rq->id, "method",
+    summary = json_pack("{s:s,s:o,s:o,s:i,s:o,s:f,s:s,s:b,s:s?}", "id", rq->id, "method",
                         dtb_json_text(rq->method ? rq->method : ""), "path",
                         dtb_json_text(rq->path ? rq->path : ""), "status", (int)rq->resp.status,
                         "content_type", dtb_json_text(rq->resp.content_type),
-                        "time_ms", time_ms, "queries", queries, "started_at", started,
+                        "time_ms", time_ms, "started_at", started,
                         "injected", rq->resp.injected, "skip_reason", rq->resp.skip_reason);
     if (summary == NULL || panels == NULL)
         goto fail;
     dtbi_page_summary_flags(rq, panels, summary);
     summary_marks(tb, panels, summary);
+    summary_fields(tb, panels, summary);
     if (rq->why_not != NULL) /* said in X-Debug-Toolbar-Skip (filter.c) */
         json_object_set_new(summary, "why_not", json_string(rq->why_not));
     if (rq->daemon != NULL) /* the listening address that served it (filter.c) */

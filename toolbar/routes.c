@@ -8,6 +8,8 @@
  *   GET api/requests/<id>.json                one stored record as a download (page.c)
  *   GET api/compare/<a>/<b>/panels/<panel>    one panel's comparison of two records (page.c)
  *   GET / (the prefix itself)                 the toolbar's own page (page.c)
+ *   POST panels/<panel>/<action>              a panel's action (its handle_action), JSON in
+ *                                             and out, after the checks every action gets
  *
  * Everything is rendered from the stored JSON, so any process sharing the store can answer.
  * A client that is not allowed never gets here: the middleware hands its request to the app.
@@ -161,9 +163,10 @@ static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connectio
         dtb_buf_reset(&sub);
         if (p->nav_subtitle != NULL && p->nav_subtitle(stats, &sub) != 0)
             dtb_buf_reset(&sub);
-        json_array_append_new(nav, json_pack("{s:s,s:s,s:s,s:b}", "id", p->id, "title", p->title,
-                                             "subtitle", sub.data ? sub.data : "", "compare",
-                                             dtbi_panel_has_compare(p)));
+        json_array_append_new(nav, json_pack("{s:s,s:s,s:s,s:b,s:s?}", "id", p->id, "title",
+                                             p->title, "subtitle", sub.data ? sub.data : "",
+                                             "compare", dtbi_panel_has_compare(p), "script",
+                                             dtbi_panel_script(p)));
     }
     dtb_buf_free(&sub);
     json_object_set_new(rec, "nav", nav);
@@ -205,6 +208,54 @@ static enum MHD_Result serve_panel(struct dtb_toolbar *tb, struct MHD_Connection
     size_t len = out.len;
     return send_buf(con, MHD_HTTP_OK, "text/html; charset=utf-8", dtb_buf_steal(&out), len,
                     NULL, NULL);
+}
+
+/* A panel's action: POST panels/<panel>/<action> (what, wlen: after "panels/"). Every check
+ * is made here, before the panel sees it (the client, Host and same-origin JSON checks were
+ * made by the middleware): the method, the body's size, an action name of [a-z0-9_-], a body
+ * that is a JSON object. */
+static enum MHD_Result serve_action(struct dtb_request *rq, struct MHD_Connection *con,
+                                    const char *what, size_t wlen, const char *method)
+{
+    struct dtb_toolbar *tb = rq->tb;
+    const char *slash = memchr(what, '/', wlen);
+    char pid[64], action[32];
+    size_t n = slash != NULL ? (size_t)(slash - what) : 0, an = slash != NULL ? wlen - n - 1 : 0;
+    const struct dtb_panel_ops *p = NULL;
+    void *state = NULL;
+    if (slash == NULL || n == 0 || n >= sizeof(pid) || an == 0 || an >= sizeof(action) ||
+        strspn(slash + 1, "abcdefghijklmnopqrstuvwxyz0123456789_-") < an)
+        return send_error(con, MHD_HTTP_NOT_FOUND, "no such toolbar URL");
+    memcpy(pid, what, n);
+    pid[n] = '\0';
+    memcpy(action, slash + 1, an);
+    action[an] = '\0';
+    for (size_t i = 0; i < tb->nenabled && p == NULL; i++) {
+        if (strcmp(tb->enabled_panels[i]->id, pid) == 0 &&
+            dtbi_panel_has_action(tb->enabled_panels[i])) {
+            p = tb->enabled_panels[i];
+            state = tb->panel_states[i];
+        }
+    }
+    if (p == NULL)
+        return send_error(con, MHD_HTTP_NOT_FOUND, "no actions for this panel");
+    if (strcmp(method, "POST") != 0)
+        return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "POST only");
+    if (rq->route_body_len > ROUTE_BODY_MAX)
+        return send_error(con, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    json_t *body = rq->route_body != NULL
+                       ? json_loadb(rq->route_body, rq->route_body_len, 0, NULL)
+                       : NULL;
+    if (!json_is_object(body)) {
+        json_decref(body);
+        return send_error(con, MHD_HTTP_BAD_REQUEST, "expected a JSON object");
+    }
+    json_t *answer = NULL;
+    unsigned status = p->handle_action(state, tb, action, body, &answer);
+    json_decref(body);
+    if (answer == NULL)
+        return send_out_of_memory(con);
+    return dtbi_send_json(con, status, answer);
 }
 
 enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection *con,
@@ -284,18 +335,7 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
         pid[n] = '\0';
         return dtbi_page_compare(tb, con, a, b, pid);
     }
-    if (plen > 5 && strncmp(path, "/sql/", 5) == 0) {
-        char action[16];
-        size_t n = plen - 5;
-        if (strcmp(method, "POST") != 0)
-            return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "POST only");
-        if (rq->route_body_len > ROUTE_BODY_MAX)
-            return send_error(con, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
-        if (n == 0 || n >= sizeof(action))
-            return send_error(con, MHD_HTTP_NOT_FOUND, "no such toolbar URL");
-        memcpy(action, path + 5, n);
-        action[n] = '\0';
-        return dtbi_sql_action(rq, con, action, rq->route_body, rq->route_body_len);
-    }
+    if (plen > 8 && strncmp(path, "/panels/", 8) == 0)
+        return serve_action(rq, con, path + 8, plen - 8, method);
     return send_error(con, MHD_HTTP_NOT_FOUND, "no such toolbar URL");
 }

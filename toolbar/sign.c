@@ -4,7 +4,8 @@
  * SHA-256 of the content it is about (e.g. the query's SQL, parameters and database key).
  * Content that changes after signing no longer verifies. Each content part is hashed with its
  * length in front, so parts cannot run into each other ("ab","c" differs from "a","bc").
- * Verification compares in constant time (nettle's memeql_sec).
+ * Verification compares in constant time (nettle's memeql_sec). dtb_sign and dtb_verify are
+ * public (debugtoolbar/panel.h): panels sign what their actions act on.
  */
 #include <string.h>
 
@@ -15,7 +16,7 @@
 #include "internal.h"
 
 /* SHA-256 over the parts, each preceded by its length as 8 big-endian bytes. */
-static void content_hash(const struct dtbi_sign_part *parts, size_t nparts,
+static void content_hash(const struct dtb_sign_part *parts, size_t nparts,
                          uint8_t out[SHA256_DIGEST_SIZE])
 {
     struct sha256_ctx ctx;
@@ -32,8 +33,8 @@ static void content_hash(const struct dtbi_sign_part *parts, size_t nparts,
     sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
 }
 
-void dtbi_sign(const struct dtb_toolbar *tb, const char *subject,
-               const struct dtbi_sign_part *parts, size_t nparts, char out[65])
+void dtb_sign(const struct dtb_toolbar *tb, const char *subject,
+              const struct dtb_sign_part *parts, size_t nparts, char out[65])
 {
     struct hmac_sha256_ctx ctx;
     uint8_t digest[SHA256_DIGEST_SIZE], content[SHA256_DIGEST_SIZE];
@@ -51,13 +52,13 @@ void dtbi_sign(const struct dtb_toolbar *tb, const char *subject,
     out[64] = '\0';
 }
 
-int dtbi_sign_verify(const struct dtb_toolbar *tb, const char *subject,
-                     const struct dtbi_sign_part *parts, size_t nparts, const char *sig)
+int dtb_verify(const struct dtb_toolbar *tb, const char *subject,
+               const struct dtb_sign_part *parts, size_t nparts, const char *sig)
 {
     char want[65];
     if (sig == NULL || strlen(sig) != 64)
         return 0;
-    dtbi_sign(tb, subject, parts, nparts, want);
+    dtb_sign(tb, subject, parts, nparts, want);
     return memeql_sec(want, sig, 64);
 }
 

@@ -12,6 +12,8 @@
  *   to_json            the panel's stats: stored with the request in the history store
  *   nav_subtitle / render_html  later, from the stored JSON only, in any process
  *   compare_html                two requests' stored JSON side by side (the toolbar's page)
+ *   handle_action               a POST from the panel's UI (<url_prefix>/panels/<id>/<action>)
+ *   summary                     named fields for the request's line in History
  *
  * Rule: render_html, nav_subtitle and compare_html see only the stored JSON, so the memory
  * store, the Redis store and history share one path.
@@ -69,7 +71,7 @@ DTB_EXPORT char *dtb_buf_steal(struct dtb_buf *b);
 
 /* ---- panels --------------------------------------------------------------------------- */
 
-#define DTB_PANEL_ABI 2     /* this header's table: every member below */
+#define DTB_PANEL_ABI 5     /* this header's table: every member below */
 #define DTB_PANEL_ABI_MIN 1 /* the oldest table still accepted (no compare_html) */
 
 /* The panel needs the HTML body as the app built it (dtb_request_body), e.g. to check it. */
@@ -127,6 +129,41 @@ struct dtb_panel_ops {
      * adds "panel" (the panel's id) to each and stores them in the request's summary as
      * "marks". Return 0, or -1 (what was appended is kept). */
     int (*summary_marks)(const json_t *stats, json_t *marks);
+
+    /* ---- since DTB_PANEL_ABI 3 ---- */
+
+    /* An action asked for by the panel's UI: a POST to <url_prefix>/panels/<id>/<action>. The
+     * core has made every check before the call: the client is allowed (hosts, Host), the
+     * request is a same-origin JSON POST (Content-Type, Origin, Sec-Fetch-Site), the body is at
+     * most 64 KiB and is a JSON object (body, borrowed for the call), and action is 1 to 31 of
+     * [a-z0-9_-]. Set *answer to a new JSON reference, the response's body ({"error": "..."}
+     * for a refusal), and return the HTTP status (a NULL *answer is sent as a 500). Any
+     * thread; the panel state is shared. Data an action acts on comes from a record, which a
+     * shared store lets others write: sign it when recording (dtb_sign, in to_json) and have
+     * the UI send the signature back (dtb_verify). Without it the URL answers 404. */
+    unsigned (*handle_action)(void *panel_state, struct dtb_toolbar *tb, const char *action,
+                              const json_t *body, json_t **answer);
+
+    /* ---- since DTB_PANEL_ABI 4 ---- */
+
+    /* Named fields for the request's line in History (GET <url_prefix>/api/requests), from the
+     * stored stats when the record is built: set members of fields (a JSON object), such as
+     * {"queries": 11}. The core copies them into the request's summary beside its own (id,
+     * method, path, status, time_ms, ...), which a panel cannot replace; when two panels set
+     * one name, the first in panel order keeps it. Every summary carries them: keep them few
+     * and small (numbers, short strings). Return 0, or -1 (what was set is kept). */
+    int (*summary)(const json_t *stats, json_t *fields);
+
+    /* ---- since DTB_PANEL_ABI 5 ---- */
+
+    /* The panel's own script: the name of one of the toolbar's embedded assets ("sql.js",
+     * served at <url_prefix>/static/<name>; [a-z0-9-]+.js), or NULL. The UI loads it when the
+     * panel first opens, with the page's CSP nonce, and after each fragment of the panel is
+     * shown calls window.debugToolbarModules[<name>](node, host): node holds the fragment (and
+     * may be kept across fragments), host.prefix is url_prefix, host.requestId() the shown
+     * request's id, host.linkSources(node) makes file:line editor links. Listed in the
+     * record's "nav" as "script". */
+    const char *script;
 };
 
 /*
@@ -153,6 +190,28 @@ DTB_EXPORT void dtb_toolbar_want_body(struct dtb_toolbar *tb, size_t max_bytes);
 /* The panel's per-request state for rq (what on_request_start returned), or NULL when the
  * panel is not enabled. Borrowed. */
 DTB_EXPORT void *dtb_request_panel_state(struct dtb_request *rq, const char *panel_id);
+
+/* ---- signatures ------------------------------------------------------------------------ */
+
+/* One piece of the content a signature binds (data may be NULL when len is 0). */
+struct dtb_sign_part {
+    const void *data;
+    size_t len;
+};
+
+/* Signs subject (what the signature authorizes, e.g. "sql:<request id>:<query index>") bound
+ * to content: an HMAC-SHA256 (nettle) under the toolbar's secret_key of subject and a SHA-256
+ * of the parts, each length-prefixed (so "ab","c" differs from "a","bc"), as 64 lower-case hex
+ * digits and a NUL into out. Processes that share a store share the signatures when they share
+ * secret_key. Can't fail. */
+DTB_EXPORT void dtb_sign(const struct dtb_toolbar *tb, const char *subject,
+                         const struct dtb_sign_part *parts, size_t nparts, char out[65]);
+
+/* 1 when sig is dtb_sign's signature of subject over exactly these parts (compared in
+ * constant time); else 0, as for content changed since it was signed or a sig that is not 64
+ * characters (NULL included). */
+DTB_EXPORT int dtb_verify(const struct dtb_toolbar *tb, const char *subject,
+                          const struct dtb_sign_part *parts, size_t nparts, const char *sig);
 
 /* ---- the request record, for panels --------------------------------------------------- */
 

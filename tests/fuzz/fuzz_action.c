@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "sql.h"
+#include "sql/sql_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

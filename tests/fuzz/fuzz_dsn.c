@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "sql.h"
+#include "sql/sql_int.h"
 
 #ifdef HAVE_LIBPQ
 #include <libpq-fe.h>

@@ -98,7 +98,7 @@ origin="http://127.0.0.1:$port"
 action() { # expected-status what [curl options]
     local want=$1 what=$2
     code=$(curl_ -D "$tmp/h" -o "$tmp/rows.json" -w '%{http_code}' -X POST "${@:3}" --data-binary "$body" \
-        "$base$P/sql/select")
+        "$base$P/panels/sql/select")
     if [ "$want" = 200 ]; then
         [ "$code" = 200 ] && grep -q '"cat-1"' "$tmp/rows.json" || fail "$what: $code $(head -c 200 "$tmp/rows.json")"
     else
@@ -128,7 +128,7 @@ action 404 "a Sec-Fetch-Site: same-site POST" -H "$json" -H 'Sec-Fetch-Site: sam
 action 404 "a rebound same-origin JSON POST" -H "$json" -H 'Host: attacker.example:8080' \
     -H 'Origin: http://attacker.example:8080' -H 'Sec-Fetch-Site: same-origin'
 code=$(curl_ -D "$tmp/h" -o "$tmp/t" -w '%{http_code}' -X OPTIONS -H 'Origin: http://attacker.example:8080' \
-    -H 'Access-Control-Request-Method: POST' -H 'Access-Control-Request-Headers: content-type' "$base$P/sql/select")
+    -H 'Access-Control-Request-Method: POST' -H 'Access-Control-Request-Headers: content-type' "$base$P/panels/sql/select")
 [ "$code" = "$app_post_code" ] && cmp -s "$tmp/t" "$tmp/app_post" || fail "a cross-origin preflight answered $code"
 grep -qi '^Access-Control-Allow' "$tmp/h" && fail "a cross-origin preflight was allowed"
 action 200 "the same-origin JSON POST, once more" -H "$json" -H "Origin: $origin"

@@ -194,14 +194,14 @@ record "$id"
 hostile_sig=$(python3 -c 'import json,sys; print(json.dumps({"request": sys.argv[1], "query": 1, "sig": sys.argv[2]}))' "$id" "$P")
 for body in "{\"request\": \"$id\", \"query\": 1, \"sig\": \"$(printf '%064d' 0)\"}" \
     "{\"request\": \"$id\", \"query\": 1}" "$hostile_sig"; do
-    code=$(curl_ -o "$tmp/t" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "$base/_debug_toolbar/sql/select")
+    code=$(curl_ -o "$tmp/t" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "$base/_debug_toolbar/panels/sql/select")
     [ "$code" = 403 ] || fail "a forged signature answered $code: $(cat "$tmp/t")"
 done
 for body in "not json" "{\"request\": \"$P\", \"query\": 1}" "{\"request\": \"$id\", \"query\": -1}" ""; do
-    code=$(curl_ -o "$tmp/t" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "$base/_debug_toolbar/sql/select")
+    code=$(curl_ -o "$tmp/t" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "$base/_debug_toolbar/panels/sql/select")
     [ "$code" = 400 ] || fail "a malformed action answered $code: $(cat "$tmp/t")"
 done
-code=$(curl_ -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' "$base/_debug_toolbar/sql/drop-table")
+code=$(curl_ -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' "$base/_debug_toolbar/panels/sql/drop-table")
 [ "$code" = 404 ] || fail "an unknown action answered $code"
 alive "the toolbar's URLs"
 ok "toolbar URLs: traversal, unknown and malformed ids, forged signatures and malformed actions refused"
@@ -215,7 +215,7 @@ grep -q '<dtb-toolbar' "$tmp/body" && fail "toolbar shown to a client outside ho
 [ -z "$(header "$tmp/h" X-Debug-Toolbar-Id)" ] || fail "toolbar headers for a client outside hosts"
 code=$(curl_ -o "$tmp/t" -w '%{http_code}' "$base/_debug_toolbar/api/requests")
 [ "$code" = 404 ] || fail "the toolbar's URLs answered $code to a client outside hosts"
-code=$(curl_ -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' "$base/_debug_toolbar/sql/select")
+code=$(curl_ -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' "$base/_debug_toolbar/panels/sql/select")
 [ "$code" != 200 ] && [ "$code" != 403 ] || fail "an action from outside hosts answered $code"
 stop_petshop
 ok "a client outside hosts: plain pages, the toolbar's URLs are the app's own 404"

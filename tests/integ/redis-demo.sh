@@ -75,10 +75,10 @@ sig=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["panels"][
 body="{\"request\": \"$id\", \"query\": 1, \"sig\": \"$sig\"}"
 # an action runs only on a database this process opened itself, never on a path read from the
 # store: before the second process has opened the shop's database it does not know the key
-code=$(curl_ -o "$tmp/rows.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "$b/_debug_toolbar/sql/select")
+code=$(curl_ -o "$tmp/rows.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "$b/_debug_toolbar/panels/sql/select")
 [ "$code" = 404 ] && grep -q 'unknown database' "$tmp/rows.json" || fail "an action on a database the second process never opened: $code $(cat "$tmp/rows.json")"
 # once one of its pages has opened it (its connection attached), the same signed action runs there
 curl_ -o /dev/null "$b/cats" || fail "the second process does not serve /cats"
-code=$(curl_ -o "$tmp/rows.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "$b/_debug_toolbar/sql/select")
+code=$(curl_ -o "$tmp/rows.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "$b/_debug_toolbar/panels/sql/select")
 [ "$code" = 200 ] && grep -q '"cat-1"' "$tmp/rows.json" || fail "signed re-run in the second process: $code $(cat "$tmp/rows.json")"
 echo "redis-demo: a request served by one process is listed, rendered and re-run by another"

@@ -65,7 +65,7 @@ static long post_action(const char *base, const char *action, const char *id, in
                         const char *sig, struct http_resp *r)
 {
     char url[256], body[512];
-    snprintf(url, sizeof(url), "%s/_debug_toolbar/sql/%s", base, action);
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/panels/sql/%s", base, action);
     snprintf(body, sizeof(body), "{\"request\":\"%s\",\"query\":%d,\"sig\":\"%s\"}", id, i, sig);
     const char *json[] = {"Content-Type: application/json", NULL};
     ck_assert_int_eq(http_request("POST", url, json, body, r), 0);

@@ -709,7 +709,7 @@ static long sql_action(struct node *n, const char *action, const char *id, int i
                        const char *sig, struct http_resp *r)
 {
     char url[256], body[512];
-    snprintf(url, sizeof(url), "%s/_debug_toolbar/sql/%s", n->base, action);
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/panels/sql/%s", n->base, action);
     snprintf(body, sizeof(body), "{\"request\": \"%s\", \"query\": %d, \"sig\": \"%s\"}", id, index,
              sig);
     static const char *const json[] = {"Content-Type: application/json", NULL};

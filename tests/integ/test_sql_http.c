@@ -166,11 +166,32 @@ static json_t *query(json_t *sql, size_t i)
     return json_array_get(json_object_get(sql, "queries"), i);
 }
 
+/* The history list's summary of request id (a new reference), or NULL. */
+static json_t *summary_of(const char *id)
+{
+    char url[256];
+    struct http_resp r;
+    json_t *found = NULL, *s;
+    size_t i;
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/api/requests", base);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    json_t *list = json_loads(r.body, 0, NULL);
+    http_resp_free(&r);
+    json_array_foreach(list, i, s)
+    {
+        if (found == NULL && strcmp(json_string_value(json_object_get(s, "id")), id) == 0)
+            found = json_incref(s);
+    }
+    json_decref(list);
+    return found;
+}
+
 static long action(const char *name, const char *id, int index, const char *sig,
                    struct http_resp *r)
 {
     char url[256], body[512];
-    snprintf(url, sizeof(url), "%s/_debug_toolbar/sql/%s", base, name);
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/panels/sql/%s", base, name);
     snprintf(body, sizeof(body), "{\"request\": \"%s\", \"query\": %d, \"sig\": \"%s\"}", id, index,
              sig ? sig : "");
     const char *json[] = {"Content-Type: application/json", NULL};
@@ -241,6 +262,42 @@ START_TEST(test_capture)
     ck_assert_str_eq(json_string_value(json_object_get(q1, "db")),
                      json_string_value(json_object_get(db0, "key")));
     ck_assert_ptr_null(strstr(json_string_value(json_object_get(q1, "db")), "/"));
+    /* the history list's fields, from the panel's summary hook */
+    json_t *sum = summary_of(id), *q;
+    size_t i, slow = 0;
+    ck_assert_ptr_nonnull(sum);
+    json_array_foreach(json_object_get(sql, "queries"), i, q) slow +=
+        json_is_true(json_object_get(q, "slow"));
+    ck_assert_int_gt(slow, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "queries")),
+                     json_integer_value(json_object_get(sql, "count")));
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "n_plus_one")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "slow_queries")), (json_int_t)slow);
+    ck_assert(json_is_integer(json_object_get(sum, "sql_errors")));
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "sql_errors")), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(sum, "id")), id);
+    json_decref(sum);
+    /* the panel's own script, named in the record's nav and served from the embedded assets */
+    json_t *nav;
+    int scripts = 0;
+    json_array_foreach(json_object_get(rec, "nav"), i, nav)
+    {
+        const char *script = json_string_value(json_object_get(nav, "script"));
+        if (strcmp(json_string_value(json_object_get(nav, "id")), "sql") == 0) {
+            ck_assert_ptr_nonnull(script);
+            ck_assert_str_eq(script, "sql.js");
+        }
+        scripts += script != NULL;
+    }
+    ck_assert_int_eq(scripts, 1);
+    char url[256];
+    struct http_resp r;
+    snprintf(url, sizeof(url), "%s/_debug_toolbar/static/sql.js", base);
+    ck_assert_int_eq(http_get(url, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "modules[\"sql.js\"]"));
+    ck_assert_ptr_nonnull(strstr(r.body, "/panels/sql/"));
+    http_resp_free(&r);
     json_decref(rec);
     free(id);
 }
@@ -366,6 +423,12 @@ START_TEST(test_failing_statement)
     const char *err = json_string_value(json_object_get(query(sql, 0), "error"));
     ck_assert_msg(err != NULL && strstr(err, "UNIQUE constraint failed: pet.id") != NULL,
                   "error %s", err ? err : "(none)");
+    json_t *sum = summary_of(id);
+    ck_assert_ptr_nonnull(sum);
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "queries")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "sql_errors")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(sum, "n_plus_one")), 0);
+    json_decref(sum);
     json_decref(rec);
     free(id);
 }

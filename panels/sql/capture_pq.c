@@ -1,5 +1,5 @@
 /*
- * sql_pq.c - PostgreSQL for the SQL panel: libpq wrappers that record each query, and the
+ * capture_pq.c - PostgreSQL for the SQL panel: libpq wrappers that record each query, and the
  * signed actions run on a separate connection in a READ ONLY transaction with a statement
  * timeout, always rolled back.
  *
@@ -25,7 +25,7 @@ typedef struct pg_result PGresult;
 typedef unsigned int Oid;
 #endif
 
-#include "sql.h"
+#include "sql_int.h"
 
 DTB_EXPORT PGresult *(dtb_pq_exec)(PGconn *conn, const char *command);
 DTB_EXPORT PGresult *(dtb_pq_exec_params)(PGconn *conn, const char *command, int nParams,
