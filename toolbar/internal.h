@@ -449,6 +449,12 @@ static inline const char *dtbi_panel_script(const struct dtb_panel_ops *p)
     return p->abi >= 5 ? p->script : NULL;
 }
 
+/* The JavaScript text of an app panel's own script (script_source, abi 6 or later), or NULL. */
+static inline const char *dtbi_panel_script_source(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 6 ? p->script_source : NULL;
+}
+
 /* 1 when the panel takes actions: handle_action set, in a table of abi 3 or later. */
 static inline int dtbi_panel_has_action(const struct dtb_panel_ops *p)
 {

@@ -1,7 +1,8 @@
 /*
  * routes.c - the toolbar's own URLs, under url_prefix, for allowed clients only:
  *
- *   GET static/<file>                         embedded assets (ETag, Cache-Control)
+ *   GET static/<file>                         embedded assets (ETag, Cache-Control); an app
+ *                                             panel's script_source as static/panel-<id>.js
  *   GET api/requests                          the history, newest first
  *   GET api/requests/<id>                     one stored record, plus "nav" (titles, subtitles)
  *   GET api/requests/<id>/panels/<panel>      one panel as an HTML fragment
@@ -93,6 +94,33 @@ static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, c
     return dtbi_send_json(con, status, json_pack("{s:s}", "error", msg));
 }
 
+/* An app panel's script (script_source) as static/panel-<id>.js: the app's code, not cached
+ * (it changes with the app, which has no build step of ours to name a version). */
+static enum MHD_Result serve_panel_script(struct dtb_toolbar *tb, struct MHD_Connection *con,
+                                          const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < tb->nenabled; i++) {
+        const struct dtb_panel_ops *p = tb->enabled_panels[i];
+        const char *src = dtbi_panel_script_source(p);
+        size_t idlen = strlen(p->id);
+        if (src == NULL || n != 6 + idlen + 3 || strncmp(name + 6, p->id, idlen) != 0)
+            continue;
+        struct MHD_Response *r =
+            dtbi_real()->from_buffer(strlen(src), (void *)src, MHD_RESPMEM_PERSISTENT);
+        if (r == NULL)
+            return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "text/javascript; charset=utf-8");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        enum MHD_Result ret = dtbi_real()->queue_response(con, MHD_HTTP_OK, r);
+        dtbi_real()->destroy_response(r);
+        return ret;
+    }
+    return send_error(con, MHD_HTTP_NOT_FOUND, "no such asset");
+}
+
 static enum MHD_Result serve_static(struct MHD_Connection *con, const char *name)
 {
     const struct dtbi_asset *a = dtbi_asset_find(name, strlen(name));
@@ -163,10 +191,16 @@ static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connectio
         dtb_buf_reset(&sub);
         if (p->nav_subtitle != NULL && p->nav_subtitle(stats, &sub) != 0)
             dtb_buf_reset(&sub);
+        char own[80];
+        const char *script = dtbi_panel_script(p);
+        if (dtbi_panel_script_source(p) != NULL) {
+            snprintf(own, sizeof(own), "panel-%s.js", p->id);
+            script = own;
+        }
         json_array_append_new(nav, json_pack("{s:s,s:s,s:s,s:b,s:s?}", "id", p->id, "title",
                                              p->title, "subtitle", sub.data ? sub.data : "",
                                              "compare", dtbi_panel_has_compare(p), "script",
-                                             dtbi_panel_script(p)));
+                                             script));
     }
     dtb_buf_free(&sub);
     json_object_set_new(rec, "nav", nav);
@@ -278,6 +312,8 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
             return send_error(con, MHD_HTTP_NOT_FOUND, "no such asset");
         memcpy(name, path + 8, n);
         name[n] = '\0';
+        if (n > 9 && strncmp(name, "panel-", 6) == 0 && strcmp(name + n - 3, ".js") == 0)
+            return serve_panel_script(tb, con, name);
         return serve_static(con, name);
     }
     if (plen == 13 && strncmp(path, "/api/requests", 13) == 0) {

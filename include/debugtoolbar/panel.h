@@ -71,7 +71,7 @@ DTB_EXPORT char *dtb_buf_steal(struct dtb_buf *b);
 
 /* ---- panels --------------------------------------------------------------------------- */
 
-#define DTB_PANEL_ABI 5     /* this header's table: every member below */
+#define DTB_PANEL_ABI 6     /* this header's table: every member below */
 #define DTB_PANEL_ABI_MIN 1 /* the oldest table still accepted (no compare_html) */
 
 /* The panel needs the HTML body as the app built it (dtb_request_body), e.g. to check it. */
@@ -164,12 +164,22 @@ struct dtb_panel_ops {
      * request's id, host.linkSources(node) makes file:line editor links. Listed in the
      * record's "nav" as "script". */
     const char *script;
+
+    /* ---- since DTB_PANEL_ABI 6 ---- */
+
+    /* The script of a panel outside the library (an app's own): its JavaScript text (borrowed,
+     * must outlive the toolbar), served at <url_prefix>/static/panel-<id>.js and loaded as
+     * `script` is (the id must then be [a-z0-9-]+). It registers
+     * window.debugToolbarModules["panel-<id>.js"] = function (node, host) {...}. It runs in the
+     * page under the toolbar's CSP nonce, so it is the app's code: nothing recorded goes in it.
+     * Wins over script. */
+    const char *script_source;
 };
 
 /*
  * Adds a panel (the table is borrowed and must outlive tb). Before dtb_toolbar_start only.
- * Returns DTB_OK, DTB_EINVAL (ABI mismatch, no id or to_json, duplicate id), DTB_ESTATE
- * (already started) or DTB_ENOMEM.
+ * Returns DTB_OK, DTB_EINVAL (ABI mismatch, no id or to_json, duplicate id, a script_source
+ * with an id not of [a-z0-9-]), DTB_ESTATE (already started) or DTB_ENOMEM.
  */
 DTB_EXPORT dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb_panel_ops *ops);
 

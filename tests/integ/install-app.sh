@@ -2,8 +2,11 @@
 # install-app.sh - `make install` into a temporary prefix, build examples/minimal/minimal.c
 # against it with pkg-config exactly as the README says, run it, and see the toolbar in its
 # page; the same with the libraries in the other order (libmicrohttpd before the toolbar: the
-# explicit API relies on no symbol interposition); and the installed dtb-run, whose shim path
-# must be where make install put it. Proves the installed files are complete.
+# explicit API relies on no symbol interposition); the installed dtb-run, whose shim path
+# must be where make install put it; and examples/panel/hits.c, a third-party panel built
+# against the installed headers alone: its settings (a bad one stops the toolbar with the key
+# and line), its field and mark in History, its script, its signed action. Proves the
+# installed files are complete.
 set -eu
 : "${TOP_BUILDDIR:?}" "${TOP_SRCDIR:?}"
 tmp=$(mktemp -d)
@@ -91,4 +94,82 @@ PY
         LD_LIBRARY_PATH="$libdir" DTB_PRELOAD_LIB="$root$shim" "$runner" --enable -- \
         "$app" "$tmp/pets.db" poll 0
 fi
+# a third-party panel, against the installed headers only
+# shellcheck disable=SC2086
+${CC:-cc} ${SAN_CFLAGS:-} -Wall -Wextra -Werror "$TOP_SRCDIR/examples/panel/hits.c" \
+    $cflags $others $libs -pthread -o "$tmp/hits" || { echo "install-app: hits.c did not build"; exit 1; }
+cat >"$tmp/hits-bad.json" <<'EOF'
+{
+  "enabled": true,
+  "panel_options": {
+    "hits": {"warn_after": 0}
+  }
+}
+EOF
+if env LD_LIBRARY_PATH="$libdir" DTB_CONFIG="$tmp/hits-bad.json" "$tmp/hits" 0 >"$tmp/out" 2>"$tmp/err"; then
+    echo "install-app: hits started with a bad setting"; exit 1
+fi
+grep -q "hits-bad.json:4:.*panel_options.hits.warn_after.*1 to 1000000" "$tmp/err" || {
+    cat "$tmp/err"; echo "install-app: hits: the bad setting's error names no key and line"; exit 1; }
+echo "install-app: hits: a bad setting stops it: $(cat "$tmp/err")"
+cat >"$tmp/hits.json" <<'EOF'
+{"enabled": true, "panel_options": {"hits": {"warn_after": 2, "label": "visits"}}}
+EOF
+env LD_LIBRARY_PATH="$libdir" DTB_CONFIG="$tmp/hits.json" "$tmp/hits" 0 >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '^hits: serving on ' "$tmp/out"; do sleep 0.1; i=$((i + 1)); done
+base=$(sed -n 's|^hits: serving on \(.*\)/$|\1|p' "$tmp/out")
+[ -n "$base" ] || { cat "$tmp/err"; echo "install-app: hits did not start"; exit 1; }
+curl -s --noproxy '*' -o /dev/null "$base/"
+id=$(curl -s --noproxy '*' -D - -o "$tmp/page.html" "$base/" | tr -d '\r' |
+    sed -n 's/^[Xx]-[Dd]ebug-[Tt]oolbar-[Ii]d: //p')
+[ -n "$id" ] || { echo "install-app: hits: no request id"; exit 1; }
+grep -q '<dtb-toolbar id="dtb-root"' "$tmp/page.html" || { echo "install-app: hits: no toolbar"; exit 1; }
+i=0
+until curl -s --noproxy '*' -f -o "$tmp/rec.json" "$base/_debug_toolbar/api/requests/$id"; do
+    i=$((i + 1))
+    [ $i -lt 50 ] || { echo "install-app: hits: no record"; exit 1; }
+    sleep 0.1
+done
+curl -s --noproxy '*' -o "$tmp/list.json" "$base/_debug_toolbar/api/requests"
+python3 - "$tmp/rec.json" "$tmp/list.json" "$id" >"$tmp/body.json" <<'PY'
+import json, sys
+rec = json.load(open(sys.argv[1]))
+hits = rec["panels"]["hits"]
+assert hits["count"] == 2 and hits["label"] == "visits", hits
+nav = [n for n in rec["nav"] if n["id"] == "hits"]
+assert nav and nav[0]["subtitle"] == "2 visits" and nav[0]["script"] == "panel-hits.js", rec["nav"]
+rows = json.load(open(sys.argv[2]))
+rows = rows["requests"] if isinstance(rows, dict) else rows
+line = [r for r in rows if r["id"] == sys.argv[3]]
+assert line and line[0]["hits"] == 2, line
+assert any(m["panel"] == "hits" and m["text"] == "hot" for m in line[0].get("marks", [])), line
+print(json.dumps({"path": hits["path"], "sig": hits["sig"]}))
+PY
+js=$(curl -s --noproxy '*' -D "$tmp/js.h" "$base/_debug_toolbar/static/panel-hits.js")
+case "$js" in
+*'debugToolbarModules["panel-hits.js"]'*) ;;
+*) echo "install-app: hits: its script is not served: $js"; exit 1 ;;
+esac
+grep -qi '^content-type: text/javascript' "$tmp/js.h" || { echo "install-app: hits: script type"; exit 1; }
+post() { # body: prints the answer and the status
+    curl -s --noproxy '*' -w ' %{http_code}' -H 'Content-Type: application/json' \
+        --data-binary "$1" "$base/_debug_toolbar/panels/hits/reset"
+}
+answer=$(post "$(cat "$tmp/body.json")")
+case "$answer" in
+*'"before": 2'*' 200' | *'"before":2'*' 200') ;;
+*) echo "install-app: hits: reset answered: $answer"; exit 1 ;;
+esac
+sig=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sig"])' "$tmp/body.json")
+forged=$(post '{"path": "/other", "sig": "'"$sig"'"}')
+case "$forged" in
+*' 403') ;;
+*) echo "install-app: hits: a signature for another path was taken: $forged"; exit 1 ;;
+esac
+echo "install-app: hits: its field and mark in History, its script, its reset action (a forged one refused)"
+kill "$pid"
+wait "$pid" || { echo "install-app: hits did not exit cleanly"; exit 1; }
+pid=""
 echo "install-app: ok"
