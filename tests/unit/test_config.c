@@ -371,6 +371,46 @@ START_TEST(test_hosts_and_proxies)
 }
 END_TEST
 
+/* The schema drives the effective config (dotted keys nested, in the table's order, unset ones
+ * left out) and the README's table (one row per key, with its DTB_* variable); a number below
+ * its bound names the value. */
+START_TEST(test_schema)
+{
+    char *md = NULL, *dump;
+    size_t len = 0;
+    FILE *f = open_memstream(&md, &len);
+    ck_assert_ptr_nonnull(f);
+    dtbi_config_table_markdown(f);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(md, "| key | environment | default | meaning |\n"));
+    ck_assert_ptr_nonnull(strstr(md, "\n| `sql.slow_ms` | `DTB_SQL_SLOW_MS` | `100` | "));
+    ck_assert_ptr_nonnull(
+        strstr(md, "\n| `history_max_bytes` | `DTB_HISTORY_MAX_BYTES` | 16 MiB | "));
+    ck_assert_ptr_nonnull(strstr(md, "\n| `app` | — | — | "));
+    free(md);
+
+    ck_assert_int_eq(load("{\"sql\": {\"explain\": false}}"), DTB_OK);
+    dump = json_dumps(cfg.effective, JSON_COMPACT);
+    ck_assert_msg(strstr(dump, "\"sql\":{\"slow_ms\":100.0,\"explain\":false,"
+                               "\"capture_params\":true}") != NULL,
+                  "%s", dump);
+    ck_assert_msg(strncmp(dump, "{\"enabled\":false,\"hosts\":[\"127.0.0.1\",\"::1\"],", 44) == 0,
+                  "%s", dump);
+    ck_assert_ptr_nonnull(strstr(dump, "\"panels\":null"));
+    ck_assert_ptr_null(strstr(dump, "\"editor\""));
+    ck_assert_ptr_null(strstr(dump, "\"preload\""));
+    ck_assert_ptr_null(strstr(dump, "\"app\""));
+    free(dump);
+    dtbi_config_free(&cfg);
+
+    expect_error("{\"sql\": {\"slow_ms\": -2.5}}", "sql.slow_ms", 1, 10);
+    ck_assert_str_eq(err.text, "expected a number >= 0, got -2.5");
+    expect_error("{\"sql\": [1]}", "sql", 1, 2);
+    expect_error("{\"preload\": {\"ports\": [0]}}", "preload.ports[0]", 1, 24);
+    expect_error("{\"sql.slow_ms\": 1}", "sql.slow_ms", 1, 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -385,6 +425,7 @@ int main(void)
     tcase_add_test(tc, test_hosts_and_proxies);
     tcase_add_test(tc, test_editor);
     tcase_add_test(tc, test_record_max_pairs);
+    tcase_add_test(tc, test_schema);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
