@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "config.h"
 #include "store.h"
 
 #define ENV_SOURCE "environment"
@@ -612,13 +613,20 @@ static dtb_rc parse_record_max_bytes(struct loader *ld, const struct cfg_entry *
     return DTB_OK;
 }
 
-/* store: "memory", or a Redis URL the store can use. */
+/* store: "memory", or a Redis URL the store can use (in a build with hiredis). */
 static dtb_rc parse_store(struct loader *ld, const struct cfg_entry *e, json_t *v,
                           struct dtbi_config *cfg)
 {
+    (void)v;
+#ifndef HAVE_HIREDIS
+    if (strcmp(cfg->store, "memory") != 0)
+        return bad(ld, e->key,
+                   "this build has no Redis support: rebuild with hiredis (libhiredis-dev), or "
+                   "use \"memory\"");
+    return DTB_OK;
+#else
     char host[256], path[256];
     int port, db;
-    (void)v;
     if (strcmp(cfg->store, "memory") != 0 &&
         dtbi_redis_url_parse(cfg->store, host, sizeof(host), &port, path, sizeof(path), &db) != 0)
         return bad(ld, e->key,
@@ -626,6 +634,7 @@ static dtb_rc parse_store(struct loader *ld, const struct cfg_entry *e, json_t *
                    "\"%.60s\"",
                    cfg->store);
     return DTB_OK;
+#endif
 }
 
 /* Matched as README's "Redaction" says (toolbar/redact.c): the short ones (up to four

@@ -8,7 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "internal.h"
+
+#ifdef HAVE_HIREDIS
+#define STORE_URL "redis://127.0.0.1:6390/2" /* accepted: not connected to here */
+#else
+#define STORE_URL "memory" /* a build without Redis refuses URLs (test_store_support) */
+#endif
 
 static struct dtbi_config cfg;
 static struct dtb_error err;
@@ -54,7 +61,7 @@ START_TEST(test_all_keys)
                           "\"intercept_redirects\": true, \"panels\": [\"timer\"],"
                           "\"url_prefix\": \"/dbg/\", \"secret_key\": \"0123456789abcdefX\","
                           "\"history_size\": 7, \"history_max_bytes\": 1000000,"
-                          "\"record_max_bytes\": 5000, \"store\": \"redis://127.0.0.1:6390/2\","
+                          "\"record_max_bytes\": 5000, \"store\": \"" STORE_URL "\","
                           "\"store_prefix\": \"app\", \"store_ttl\": 60, \"store_timeout_ms\": 20,"
                           "\"sql\": {\"slow_ms\": 2.5, \"explain\": false, \"capture_params\": false},"
                           "\"insert_before\": \"</main>\", \"redact\": [\"PIN\"],"
@@ -66,7 +73,7 @@ START_TEST(test_all_keys)
     ck_assert(cfg.secret_key_set);
     ck_assert_uint_eq(cfg.history_size, 7);
     ck_assert_uint_eq(cfg.record_max_bytes, 5000);
-    ck_assert_str_eq(cfg.store, "redis://127.0.0.1:6390/2");
+    ck_assert_str_eq(cfg.store, STORE_URL);
     ck_assert_str_eq(cfg.store_prefix, "app");
     ck_assert(cfg.store_ttl == 60 && cfg.store_timeout_ms == 20);
     ck_assert(cfg.sql_slow_ms == 2.5 && !cfg.sql_explain && !cfg.sql_capture_params);
@@ -281,6 +288,30 @@ START_TEST(test_cidr)
 }
 END_TEST
 
+/* A Redis store in a build with hiredis; in one without, a config that asks for it is refused
+ * naming the key and its line (from the file or DTB_STORE). */
+START_TEST(test_store_support)
+{
+#ifdef HAVE_HIREDIS
+    ck_assert_int_eq(load("{\"store\": \"unix:/run/redis.sock\"}"), DTB_OK);
+    ck_assert_str_eq(cfg.store, "unix:/run/redis.sock");
+    dtbi_config_free(&cfg);
+#else
+    expect_error("{\"enabled\": true,\n  \"store\": \"redis://127.0.0.1:6379/0\"}", "store", 2, 3);
+    ck_assert_msg(strstr(err.text, "this build has no Redis support: rebuild with hiredis "
+                                   "(libhiredis-dev)") != NULL,
+                  "%s", err.text);
+    setenv("DTB_STORE", "unix:/run/redis.sock", 1);
+    ck_assert_int_eq(load(NULL), DTB_ECONFIG);
+    ck_assert_str_eq(err.key, "DTB_STORE");
+    unsetenv("DTB_STORE");
+#endif
+    ck_assert_int_eq(load("{\"store\": \"memory\"}"), DTB_OK);
+    dtbi_config_free(&cfg);
+}
+END_TEST
+
+#ifdef HAVE_HIREDIS
 static void collect_line(void *cls, const char *line)
 {
     char *into = cls;
@@ -306,6 +337,7 @@ START_TEST(test_logger)
     dtb_toolbar_destroy(tb);
 }
 END_TEST
+#endif
 
 /* allowed_hosts and trusted_proxies: parsed, in the effective config, errors with key, line and
  * column, and DTB_* overrides like the other lists */
@@ -421,7 +453,10 @@ int main(void)
     tcase_add_test(tc, test_bad_json);
     tcase_add_test(tc, test_environment);
     tcase_add_test(tc, test_cidr);
+#ifdef HAVE_HIREDIS
     tcase_add_test(tc, test_logger);
+#endif
+    tcase_add_test(tc, test_store_support);
     tcase_add_test(tc, test_hosts_and_proxies);
     tcase_add_test(tc, test_editor);
     tcase_add_test(tc, test_record_max_pairs);
