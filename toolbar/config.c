@@ -1135,7 +1135,10 @@ void dtbi_config_table_markdown(FILE *out)
     for (size_t i = 0; i < N_SCHEMA; i++) {
         const struct cfg_entry *e = &schema[i];
         fprintf(out, "| `%s` | ", e->key);
-        fprintf(out, e->env != NULL ? "`%s`" : "—", e->env);
+        if (e->env != NULL)
+            fprintf(out, "`%s`", e->env);
+        else
+            fputs("—", out);
         if (e->doc_default != NULL)
             fprintf(out, " | %s", e->doc_default);
         else if (e->def != NULL)
