@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "internal.h"
@@ -311,7 +312,6 @@ START_TEST(test_store_support)
 }
 END_TEST
 
-#ifdef HAVE_HIREDIS
 static void collect_line(void *cls, const char *line)
 {
     char *into = cls;
@@ -319,6 +319,65 @@ static void collect_line(void *cls, const char *line)
     snprintf(into + n, 1024 - n, "%s\n", line);
 }
 
+static enum MHD_Result no_app(void *cls, struct MHD_Connection *con, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **req_cls)
+{
+    return MHD_NO;
+}
+
+/* A daemon on 127.0.0.1 (any port) with tb's toolbar, stopped at once: the start-up log line. */
+static void start_and_stop(struct dtb_toolbar *tb)
+{
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_Daemon *d =
+        dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, no_app, NULL,
+                         MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    ck_assert_ptr_nonnull(d);
+    MHD_stop_daemon(d);
+}
+
+/* Every line the toolbar logs goes to the app's sink (here the start-up line naming the port),
+ * without the prefix; with no sink set, or after NULL, it goes to stderr as before. */
+START_TEST(test_logger_sink_and_stderr)
+{
+    char lines[1024] = "", text[1024];
+    struct dtb_error err = {0};
+    struct dtb_toolbar *tb = dtb_toolbar_create_from_string("{\"enabled\": true}", "t", &err);
+    ck_assert_ptr_nonnull(tb);
+    ck_assert_msg(dtb_toolbar_start(tb, &err) == DTB_OK, "start: %s", err.text);
+
+    dtb_toolbar_set_logger(tb, collect_line, lines);
+    start_and_stop(tb);
+    ck_assert_msg(strstr(lines, "toolbar on port ") != NULL, "sink got: %s", lines);
+    ck_assert_msg(strncmp(lines, "toolbar on port ", 16) == 0, "a line without prefix: %s", lines);
+
+    /* the default: stderr, caught in a file for the test */
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    int saved = dup(STDERR_FILENO);
+    ck_assert_int_ge(saved, 0);
+    fflush(stderr);
+    ck_assert_int_ge(dup2(fileno(f), STDERR_FILENO), 0);
+    lines[0] = '\0';
+    dtb_toolbar_set_logger(tb, NULL, NULL);
+    start_and_stop(tb);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    ck_assert_msg(strstr(text, "debugtoolbar: toolbar on port ") != NULL, "stderr got: %s", text);
+    ck_assert_str_eq(lines, ""); /* the old sink gets nothing more */
+    dtb_toolbar_destroy(tb);
+}
+END_TEST
+
+#ifdef HAVE_HIREDIS
 /* The app's sink gets the toolbar's log lines (here: a Redis store that is not there at start),
  * and NULL brings back stderr. */
 START_TEST(test_logger)
@@ -456,6 +515,7 @@ int main(void)
 #ifdef HAVE_HIREDIS
     tcase_add_test(tc, test_logger);
 #endif
+    tcase_add_test(tc, test_logger_sink_and_stderr);
     tcase_add_test(tc, test_store_support);
     tcase_add_test(tc, test_hosts_and_proxies);
     tcase_add_test(tc, test_editor);
