@@ -278,7 +278,8 @@ struct cfg_entry {
     enum cfg_type type;
     long long min, max;      /* CFG_INT: bounds; CFG_NUMBER: min */
     const char *def;         /* the default as JSON text, parsed like a value; NULL: unset */
-    size_t off, size;        /* the field in struct dtbi_config (size 0: the parser stores) */
+    size_t off, size;        /* the field in struct dtbi_config (size 0: the parser stores);
+                              * a list or object without a parser is kept in a json_t * */
     cfg_parse_fn parse;      /* after the type's own check and store, or instead (CFG_CUSTOM) */
     cfg_dump_fn dump;        /* the effective value; NULL: the field, by type */
     unsigned flags;          /* CFG_NO_DUMP, CFG_DUMP_NULL */
