@@ -1,6 +1,8 @@
 /*
- * config.c - the toolbar's config: a JSON file (jansson), DTB_* environment overrides, one
- * validation pass, and errors that name the key, line and column.
+ * config.c - the toolbar's config: one schema table (`schema` below: key, DTB_* variable, type,
+ * bounds, default, field or parser, help) that drives the parsing of the JSON file (jansson),
+ * the DTB_* environment overrides, the defaults, errors that name the key, line and column, the
+ * effective config and the README's table of keys (dtbi_config_table_markdown).
  *
  * Environment values are converted to JSON and set into the parsed object before validation,
  * so file and environment go through the same checks. jansson keeps no positions for values,
@@ -12,12 +14,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 
+#include "config.h"
 #include "store.h"
 
 #define ENV_SOURCE "environment"
@@ -228,13 +233,58 @@ int dtbi_config_locate(const struct dtbi_config *cfg, const char *key_path, int 
     return locate(cfg->text, key_path, line, column);
 }
 
-/* ---- validation ------------------------------------------------------------------------------- */
+/* ---- the schema: one table ---------------------------------------------------------------------
+ */
+
+/* Every key is one entry of `schema` below, which drives everything else: which keys exist,
+ * their DTB_* variables, their types and bounds, their defaults, where they land in struct
+ * dtbi_config, the effective config, and the README's table (dtbi_config_table_markdown).
+ * A simple key is stored by its type; anything more (lists of addresses, host names, editor
+ * templates...) has a parser of its own. Keys are checked in the table's order. */
 
 struct loader {
     const char *text;
     const char *source;
+    json_t *root;     /* the config object, environment applied */
     json_t *from_env; /* object: dotted key -> env var name, for keys the environment set */
     struct dtb_error *err;
+};
+
+enum cfg_type {
+    CFG_BOOL,   /* true or false; DTB_*: 1/0, true/false, yes/no, on/off */
+    CFG_INT,    /* an integer from min to max (a size_t, long long or unsigned field) */
+    CFG_NUMBER, /* a number >= min (a double field); DTB_*: a decimal number */
+    CFG_STRING, /* a non-empty string (a char * field) */
+    CFG_LIST,   /* an array of non-empty strings (a json_t * field); DTB_*: comma-separated */
+    CFG_OBJECT, /* an object (a json_t * field) */
+    CFG_CUSTOM, /* the parser checks and stores everything */
+};
+
+struct cfg_entry;
+/* Checks and stores v (already of the entry's type, or anything for CFG_CUSTOM). */
+typedef dtb_rc (*cfg_parse_fn)(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                               struct dtbi_config *cfg);
+/* The entry's effective value (new reference), or NULL to leave it out. */
+typedef json_t *(*cfg_dump_fn)(const struct dtbi_config *cfg);
+
+enum {
+    CFG_NO_DUMP = 1,   /* not in the effective config */
+    CFG_DUMP_NULL = 2, /* in the effective config as null when unset (else left out) */
+};
+
+struct cfg_entry {
+    const char *key; /* "history_size", "sql.slow_ms" (one level of nesting) */
+    const char *env; /* "DTB_HISTORY_SIZE", or NULL */
+    enum cfg_type type;
+    long long min, max;      /* CFG_INT: bounds; CFG_NUMBER: min */
+    const char *def;         /* the default as JSON text, parsed like a value; NULL: unset */
+    size_t off, size;        /* the field in struct dtbi_config (size 0: the parser stores);
+                              * a list or object without a parser is kept in a json_t * */
+    cfg_parse_fn parse;      /* after the type's own check and store, or instead (CFG_CUSTOM) */
+    cfg_dump_fn dump;        /* the effective value; NULL: the field, by type */
+    unsigned flags;          /* CFG_NO_DUMP, CFG_DUMP_NULL */
+    const char *doc_default; /* the README's default, when not def itself */
+    const char *help;        /* the README's meaning */
 };
 
 static dtb_rc bad(struct loader *ld, const char *key, const char *fmt, ...)
@@ -254,9 +304,16 @@ static dtb_rc bad(struct loader *ld, const char *key, const char *fmt, ...)
     const char *env = json_string_value(json_object_get(ld->from_env, base));
     if (env != NULL)
         return dtbi_error_set(ld->err, DTB_ECONFIG, ENV_SOURCE, 0, 0, env, "%s", text);
-    if (locate(ld->text, key, &line, &col) != 0)
+    size_t pos = 0;
+    if (locate(ld->text, key, &line, &col) != 0 && /* else a key spelled "a.b" itself */
+        (ld->text == NULL || !find_key(ld->text, &pos, key, &line, &col)))
         line = col = 0;
     return dtbi_error_set(ld->err, DTB_ECONFIG, ld->source, line, col, key, "%s", text);
+}
+
+static dtb_rc no_memory(struct loader *ld)
+{
+    return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
 }
 
 static const char *type_name(const json_t *v)
@@ -281,51 +338,38 @@ static const char *type_name(const json_t *v)
     return "a value";
 }
 
-static dtb_rc get_bool(struct loader *ld, json_t *obj, const char *name, const char *key,
-                       bool *out)
+static void *field(struct dtbi_config *cfg, const struct cfg_entry *e)
 {
-    json_t *v = json_object_get(obj, name);
-    if (v == NULL)
-        return DTB_OK;
-    if (!json_is_boolean(v))
-        return bad(ld, key, "expected true or false, got %s", type_name(v));
-    *out = json_is_true(v);
-    return DTB_OK;
+    return (char *)cfg + e->off;
 }
 
-static dtb_rc get_int(struct loader *ld, json_t *obj, const char *name, const char *key,
-                      long long lo, long long hi, long long *out)
+static const void *cfield(const struct dtbi_config *cfg, const struct cfg_entry *e)
 {
-    json_t *v = json_object_get(obj, name);
-    if (v == NULL)
-        return DTB_OK;
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-        char *shown = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-        dtb_rc rc = bad(ld, key, "expected an integer from %lld to %lld, got %.40s", lo, hi,
-                        shown ? shown : "?");
-        free(shown);
-        return rc;
+    return (const char *)cfg + e->off;
+}
+
+/* An integer field of 4 or 8 bytes (unsigned, size_t, long long), set or read by size. */
+static void int_store(void *p, size_t size, long long v)
+{
+    if (size == sizeof(uint32_t)) {
+        uint32_t u = (uint32_t)v;
+        memcpy(p, &u, sizeof(u));
+    } else {
+        int64_t s = (int64_t)v;
+        memcpy(p, &s, sizeof(s));
     }
-    *out = json_integer_value(v);
-    return DTB_OK;
 }
 
-static dtb_rc get_string(struct loader *ld, json_t *obj, const char *name, const char *key,
-                         char **out)
+static long long int_load(const void *p, size_t size)
 {
-    json_t *v = json_object_get(obj, name);
-    if (v == NULL)
-        return DTB_OK;
-    if (!json_is_string(v))
-        return bad(ld, key, "expected a string, got %s", type_name(v));
-    if (json_string_value(v)[0] == '\0')
-        return bad(ld, key, "must not be empty");
-    char *s = strdup(json_string_value(v));
-    if (s == NULL)
-        return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, key, "out of memory");
-    free(*out);
-    *out = s;
-    return DTB_OK;
+    if (size == sizeof(uint32_t)) {
+        uint32_t u;
+        memcpy(&u, p, sizeof(u));
+        return u;
+    }
+    int64_t s;
+    memcpy(&s, p, sizeof(s));
+    return s;
 }
 
 /* An array of non-empty strings. */
@@ -345,25 +389,85 @@ static dtb_rc check_string_array(struct loader *ld, json_t *v, const char *key)
     return DTB_OK;
 }
 
-/* An array of IP addresses or CIDR ranges (`hosts`, `trusted_proxies`) into *out (calloc'd,
- * *n entries); nothing when the key is absent. */
-static dtb_rc get_cidr_list(struct loader *ld, json_t *root, const char *name,
-                            struct dtbi_cidr **out, size_t *n)
+/* Checks v against e's type and stores it in e's field (when it has one). */
+static dtb_rc store_typed(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                          struct dtbi_config *cfg)
 {
-    json_t *v = json_object_get(root, name), *item;
+    dtb_rc rc;
+    switch (e->type) {
+    case CFG_BOOL:
+        if (!json_is_boolean(v))
+            return bad(ld, e->key, "expected true or false, got %s", type_name(v));
+        *(bool *)field(cfg, e) = json_is_true(v);
+        return DTB_OK;
+    case CFG_INT:
+        if (!json_is_integer(v) || json_integer_value(v) < e->min ||
+            json_integer_value(v) > e->max) {
+            char *shown = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            rc = bad(ld, e->key, "expected an integer from %lld to %lld, got %.40s", e->min, e->max,
+                     shown ? shown : "?");
+            free(shown);
+            return rc;
+        }
+        int_store(field(cfg, e), e->size, json_integer_value(v));
+        return DTB_OK;
+    case CFG_NUMBER:
+        if (!json_is_number(v))
+            return bad(ld, e->key, "expected a number >= %lld, got %s", e->min, type_name(v));
+        if (json_number_value(v) < (double)e->min)
+            return bad(ld, e->key, "expected a number >= %lld, got %g", e->min,
+                       json_number_value(v));
+        *(double *)field(cfg, e) = json_number_value(v);
+        return DTB_OK;
+    case CFG_STRING: {
+        if (!json_is_string(v))
+            return bad(ld, e->key, "expected a string, got %s", type_name(v));
+        if (json_string_value(v)[0] == '\0')
+            return bad(ld, e->key, "must not be empty");
+        char *s = strdup(json_string_value(v)), **at = field(cfg, e);
+        if (s == NULL)
+            return no_memory(ld);
+        free(*at);
+        *at = s;
+        return DTB_OK;
+    }
+    case CFG_LIST:
+        if ((rc = check_string_array(ld, v, e->key)) != DTB_OK)
+            return rc;
+        break;
+    case CFG_OBJECT:
+        if (!json_is_object(v))
+            return bad(ld, e->key, "expected an object, got %s", type_name(v));
+        break;
+    case CFG_CUSTOM:
+        return DTB_OK;
+    }
+    if (e->size == sizeof(json_t *) && e->parse == NULL) { /* a list or object kept as is */
+        json_t **at = field(cfg, e);
+        json_decref(*at);
+        *at = json_incref(v);
+    }
+    return DTB_OK;
+}
+
+/* ---- parsers of the keys that need more than their type -------------------------------------- */
+
+/* An array of IP addresses or CIDR ranges (`hosts`, `trusted_proxies`) into *out (calloc'd,
+ * *n entries). */
+static dtb_rc cidr_list(struct loader *ld, const char *key, json_t *v, struct dtbi_cidr **out,
+                        size_t *n)
+{
+    json_t *item;
     size_t i;
     char k[80];
-    dtb_rc rc;
-    if (v == NULL)
-        return DTB_OK;
-    if ((rc = check_string_array(ld, v, name)) != DTB_OK)
-        return rc;
+    free(*out);
+    *n = 0;
     *out = calloc(json_array_size(v) + 1, sizeof(**out));
     if (*out == NULL)
-        return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
+        return no_memory(ld);
     json_array_foreach(v, i, item)
     {
-        snprintf(k, sizeof(k), "%s[%zu]", name, i);
+        snprintf(k, sizeof(k), "%s[%zu]", key, i);
         if (dtbi_cidr_parse(json_string_value(item), &(*out)[i]) != 0)
             return bad(ld, k, "not an IP address or CIDR range: \"%.60s\"",
                        json_string_value(item));
@@ -372,27 +476,63 @@ static dtb_rc get_cidr_list(struct loader *ld, json_t *root, const char *name,
     return DTB_OK;
 }
 
+/* A CIDR list as the strings it was written as ("127.0.0.1", "10.0.0.0/8"). */
+static json_t *cidr_list_json(const struct dtbi_cidr *list, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n && arr != NULL; i++) {
+        char a[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN + 8];
+        inet_ntop(list[i].family, list[i].addr, a, sizeof(a));
+        unsigned full = list[i].family == AF_INET ? 32 : 128;
+        if (list[i].prefix == full)
+            snprintf(s, sizeof(s), "%s", a);
+        else
+            snprintf(s, sizeof(s), "%s/%u", a, list[i].prefix);
+        json_array_append_new(arr, json_string(s));
+    }
+    return arr;
+}
+
+static dtb_rc parse_hosts(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                          struct dtbi_config *cfg)
+{
+    return cidr_list(ld, e->key, v, &cfg->hosts, &cfg->nhosts);
+}
+
+static json_t *dump_hosts(const struct dtbi_config *cfg)
+{
+    return cidr_list_json(cfg->hosts, cfg->nhosts);
+}
+
+static dtb_rc parse_proxies(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                            struct dtbi_config *cfg)
+{
+    return cidr_list(ld, e->key, v, &cfg->trusted_proxies, &cfg->ntrusted_proxies);
+}
+
+static json_t *dump_proxies(const struct dtbi_config *cfg)
+{
+    return cidr_list_json(cfg->trusted_proxies, cfg->ntrusted_proxies);
+}
+
 /* `allowed_hosts`: host names (lower-cased) the toolbar answers besides IP literals and
  * localhost: "name", ".domain" (the domain and its subdomains) or "*" (any). */
-static dtb_rc get_allowed_hosts(struct loader *ld, json_t *root, struct dtbi_config *cfg)
+static dtb_rc parse_allowed_hosts(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                                  struct dtbi_config *cfg)
 {
-    json_t *v = json_object_get(root, "allowed_hosts"), *item;
+    json_t *item;
     size_t i;
     char k[80];
-    dtb_rc rc;
+    json_decref(cfg->allowed_hosts);
     cfg->allowed_hosts = json_array();
     if (cfg->allowed_hosts == NULL)
-        return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
-    if (v == NULL)
-        return DTB_OK;
-    if ((rc = check_string_array(ld, v, "allowed_hosts")) != DTB_OK)
-        return rc;
+        return no_memory(ld);
     json_array_foreach(v, i, item)
     {
         const char *s = json_string_value(item);
         size_t len = strlen(s), dot = s[0] == '.';
         char *low;
-        snprintf(k, sizeof(k), "allowed_hosts[%zu]", i);
+        snprintf(k, sizeof(k), "%s[%zu]", e->key, i);
         if (strcmp(s, "*") == 0) {
             json_array_append(cfg->allowed_hosts, item);
             continue;
@@ -413,7 +553,7 @@ static dtb_rc get_allowed_hosts(struct loader *ld, json_t *root, struct dtbi_con
             return bad(ld, k, "expected a host name, \".domain\" or \"*\", got \"%.60s\"", s);
         low = strdup(s);
         if (low == NULL)
-            return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
+            return no_memory(ld);
         for (size_t j = 0; j < len; j++)
             low[j] = (char)tolower((unsigned char)low[j]);
         if (len > 1 + dot && low[len - 1] == '.') /* "example.com." is "example.com" */
@@ -424,102 +564,218 @@ static dtb_rc get_allowed_hosts(struct loader *ld, json_t *root, struct dtbi_con
     return DTB_OK;
 }
 
-static const char *const known_keys[] = {
-    "enabled",       "hosts",          "intercept_redirects", "panels",    "url_prefix",
-    "secret_key",    "history_size",   "history_max_bytes",   "record_max_bytes",
-    "store",         "store_prefix",   "store_ttl",           "store_timeout_ms",
-    "sql",           "insert_before",  "redact",              "panel_options", "app",
-    "preload",       "allowed_hosts",  "trusted_proxies",     "editor",    "editor_paths",
-    "source_root",   "record_max_pairs",
-};
-static const char *const sql_keys[] = {"slow_ms", "explain", "capture_params"};
+/* url_prefix: no trailing slash, a safe path of its own. */
+static dtb_rc parse_url_prefix(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                               struct dtbi_config *cfg)
+{
+    (void)v;
+    size_t len = strlen(cfg->url_prefix);
+    if (len > 1 && cfg->url_prefix[len - 1] == '/')
+        cfg->url_prefix[--len] = '\0';
+    if (cfg->url_prefix[0] != '/' || len < 2 ||
+        strspn(cfg->url_prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789_./-") != len ||
+        strstr(cfg->url_prefix, "..") != NULL || strstr(cfg->url_prefix, "//") != NULL)
+        return bad(ld, e->key,
+                   "must start with \"/\", not be \"/\", and use only letters, digits and "
+                   "_ . / -");
+    return DTB_OK;
+}
+
+/* secret_key: 16 to 64 bytes, shown redacted; when unset, dtbi_config_load draws one. */
+static dtb_rc parse_secret_key(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                               struct dtbi_config *cfg)
+{
+    if (!json_is_string(v))
+        return bad(ld, e->key, "expected a string, got %s", type_name(v));
+    size_t len = json_string_length(v);
+    if (len < 16 || len > sizeof(cfg->secret_key))
+        return bad(ld, e->key, "must be 16 to %zu bytes long", sizeof(cfg->secret_key));
+    memcpy(cfg->secret_key, json_string_value(v), len);
+    cfg->secret_key_len = len;
+    cfg->secret_key_set = true;
+    return DTB_OK;
+}
+
+static json_t *dump_secret_key(const struct dtbi_config *cfg)
+{
+    return cfg->secret_key_set ? json_string(DTB_REDACTED) : NULL;
+}
+
+/* record_max_bytes, after history_max_bytes: one record fits in the history. */
+static dtb_rc parse_record_max_bytes(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                                     struct dtbi_config *cfg)
+{
+    (void)v;
+    if (cfg->record_max_bytes > cfg->history_max_bytes)
+        return bad(ld, json_object_get(ld->root, e->key) ? e->key : "history_max_bytes",
+                   "record_max_bytes (%zu) must not exceed history_max_bytes (%zu)",
+                   cfg->record_max_bytes, cfg->history_max_bytes);
+    return DTB_OK;
+}
+
+/* store: "memory", or a Redis URL the store can use (in a build with hiredis). */
+static dtb_rc parse_store(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                          struct dtbi_config *cfg)
+{
+    (void)v;
+#ifndef HAVE_HIREDIS
+    if (strcmp(cfg->store, "memory") != 0)
+        return bad(ld, e->key,
+                   "this build has no Redis support: rebuild with hiredis (libhiredis-dev), or "
+                   "use \"memory\"");
+    return DTB_OK;
+#else
+    char host[256], path[256];
+    int port, db;
+    if (strcmp(cfg->store, "memory") != 0 &&
+        dtbi_redis_url_parse(cfg->store, host, sizeof(host), &port, path, sizeof(path), &db) != 0)
+        return bad(ld, e->key,
+                   "expected \"memory\", \"redis://host:port/db\" or \"unix:/path\", got "
+                   "\"%.60s\"",
+                   cfg->store);
+    return DTB_OK;
+#endif
+}
 
 /* Matched as README's "Redaction" says (toolbar/redact.c): the short ones (up to four
  * characters) only as a whole segment of a name, the others anywhere in it. */
-static const char *const default_redact[] = {
-    "password", "passwd",     "secret",     "token",     "api_key",     "authorization",
-    "cookie",   "session",    "csrf",       "key",       "auth",        "credential",
-    "private",  "passphrase", "pwd",        "signature", "jwt",         "bearer",
-    "sid",      "sessid",     "jsessionid", "phpsessid", "connect.sid",
-};
+#define DEFAULT_REDACT                                                                             \
+    "[\"password\", \"passwd\", \"secret\", \"token\", \"api_key\", \"authorization\", "           \
+    "\"cookie\", \"session\", \"csrf\", \"key\", \"auth\", \"credential\", \"private\", "          \
+    "\"passphrase\", \"pwd\", \"signature\", \"jwt\", \"bearer\", \"sid\", \"sessid\", "           \
+    "\"jsessionid\", \"phpsessid\", \"connect.sid\"]"
 
-/* Adds pattern, normalised (dtbi_redact_normalize), to list unless it is there already. key
- * names it for errors. */
-static dtb_rc add_redact_pattern(struct loader *ld, json_t *list, const char *pattern,
-                                 const char *key)
+/* redact: the patterns, normalised (dtbi_redact_normalize), each once. */
+static dtb_rc parse_redact(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                           struct dtbi_config *cfg)
 {
-    size_t n = strlen(pattern), i;
-    char *norm = malloc(n + 1);
-    json_t *have;
-    if (norm == NULL)
-        return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
-    n = dtbi_redact_normalize(pattern, n, norm);
-    if (n == 0) {
-        free(norm);
-        return bad(ld, key, "\"%.60s\" matches nothing: names are compared without - _ .", pattern);
-    }
-    json_array_foreach(list, i, have)
+    size_t i;
+    json_t *item;
+    json_decref(cfg->redact);
+    cfg->redact = json_array();
+    if (cfg->redact == NULL)
+        return no_memory(ld);
+    json_array_foreach(v, i, item)
     {
-        if (strcmp(json_string_value(have), norm) == 0) {
+        const char *pattern = json_string_value(item);
+        char k[32];
+        size_t n = strlen(pattern), j;
+        char *norm = malloc(n + 1);
+        json_t *have;
+        int dup = 0;
+        snprintf(k, sizeof(k), "%s[%zu]", e->key, i);
+        if (norm == NULL)
+            return no_memory(ld);
+        n = dtbi_redact_normalize(pattern, n, norm);
+        if (n == 0) {
             free(norm);
-            return DTB_OK;
+            return bad(ld, k, "\"%.60s\" matches nothing: names are compared without - _ .",
+                       pattern);
         }
+        json_array_foreach(cfg->redact, j, have) dup |= strcmp(json_string_value(have), norm) == 0;
+        if (!dup && json_array_append_new(cfg->redact, json_string(norm)) != 0) {
+            free(norm);
+            return no_memory(ld);
+        }
+        free(norm);
     }
-    int rc = json_array_append_new(list, json_string(norm));
-    free(norm);
-    return rc == 0 ? DTB_OK
-                   : dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
+    return DTB_OK;
 }
 
-static int is_known(const char *key, const char *const *list, size_t n)
+/* panel_options: an object per panel id. */
+static dtb_rc parse_panel_options(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                                  struct dtbi_config *cfg)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(key, list[i]) == 0)
-            return 1;
-    return 0;
+    const char *key;
+    json_t *item;
+    char k[80];
+    json_object_foreach(v, key, item)
+    {
+        snprintf(k, sizeof(k), "%s.%s", e->key, key);
+        if (!json_is_object(item))
+            return bad(ld, k, "expected an object, got %s", type_name(item));
+    }
+    json_decref(cfg->panel_options);
+    cfg->panel_options = json_incref(v);
+    return DTB_OK;
 }
 
-/* editor (a URL template with {file} and {line}), editor_paths ([{"from", "to"}]) and
- * source_root (an absolute directory). The template's scheme must be a plain one: the links
- * the UI builds from it must never run script. */
-static dtb_rc check_editor(struct loader *ld, json_t *root, struct dtbi_config *cfg)
+static dtb_rc parse_preload_bind(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                                 struct dtbi_config *cfg)
 {
-    static const char *const refused[] = {"javascript:", "data:", "vbscript:", "blob:"};
-    json_t *v, *item;
+    const char *a = json_string_value(v);
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&cfg->bind;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cfg->bind;
+    memset(&cfg->bind, 0, sizeof(cfg->bind));
+    if (a != NULL && inet_pton(AF_INET, a, &s4->sin_addr) == 1)
+        s4->sin_family = AF_INET;
+    else if (a != NULL && inet_pton(AF_INET6, a, &s6->sin6_addr) == 1)
+        s6->sin6_family = AF_INET6;
+    else
+        return bad(ld, e->key, "expected an IP address such as \"127.0.0.1\", got %s",
+                   type_name(v));
+    cfg->bind_set = true;
+    return DTB_OK;
+}
+
+static dtb_rc parse_preload_ports(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                                  struct dtbi_config *cfg)
+{
+    json_t *item;
     size_t i;
     char k[80];
-    dtb_rc rc;
-    if ((rc = get_string(ld, root, "editor", "editor", &cfg->editor)) != DTB_OK)
-        return rc;
-    if (cfg->editor != NULL) {
-        const char *t = cfg->editor;
-        size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
-        int bad_scheme = n == 0 || !isalpha((unsigned char)t[0]) || t[n] != ':';
-        for (size_t r = 0; !bad_scheme && r < sizeof(refused) / sizeof(refused[0]); r++)
-            bad_scheme = strncasecmp(t, refused[r], strlen(refused[r])) == 0;
-        if (bad_scheme)
-            return bad(ld, "editor",
-                       "expected a URL template such as \"vscode://file/{file}:{line}\" "
-                       "(a scheme other than javascript:, data:, vbscript: or blob:)");
-        if (strstr(t, "{file}") == NULL)
-            return bad(ld, "editor", "the template must contain {file}");
-    }
-    if ((rc = get_string(ld, root, "source_root", "source_root", &cfg->source_root)) != DTB_OK)
-        return rc;
-    if (cfg->source_root != NULL && cfg->source_root[0] != '/')
-        return bad(ld, "source_root", "expected an absolute directory, got \"%.60s\"",
-                   cfg->source_root);
-    v = json_object_get(root, "editor_paths");
-    if (v == NULL)
-        return DTB_OK;
     if (!json_is_array(v))
-        return bad(ld, "editor_paths", "expected an array of {\"from\", \"to\"}, got %s",
-                   type_name(v));
+        return bad(ld, e->key, "expected an array of port numbers, got %s", type_name(v));
+    cfg->nports = 0;
+    json_array_foreach(v, i, item)
+    {
+        snprintf(k, sizeof(k), "%s[%zu]", e->key, i);
+        if (!json_is_integer(item) || json_integer_value(item) < 1 ||
+            json_integer_value(item) > 65535)
+            return bad(ld, k, "expected a port number from 1 to 65535, got %s", type_name(item));
+        if (cfg->nports < sizeof(cfg->ports) / sizeof(cfg->ports[0]))
+            cfg->ports[cfg->nports++] = (uint16_t)json_integer_value(item);
+    }
+    cfg->ports_set = true;
+    return DTB_OK;
+}
+
+/* editor: a URL template with {file} and {line}. Its scheme must be a plain one: the links the
+ * UI builds from it must never run script. */
+static dtb_rc parse_editor(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                           struct dtbi_config *cfg)
+{
+    static const char *const refused[] = {"javascript:", "data:", "vbscript:", "blob:"};
+    const char *t = cfg->editor;
+    size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    int bad_scheme = n == 0 || !isalpha((unsigned char)t[0]) || t[n] != ':';
+    (void)v;
+    for (size_t r = 0; !bad_scheme && r < sizeof(refused) / sizeof(refused[0]); r++)
+        bad_scheme = strncasecmp(t, refused[r], strlen(refused[r])) == 0;
+    if (bad_scheme)
+        return bad(ld, e->key,
+                   "expected a URL template such as \"vscode://file/{file}:{line}\" "
+                   "(a scheme other than javascript:, data:, vbscript: or blob:)");
+    if (strstr(t, "{file}") == NULL)
+        return bad(ld, e->key, "the template must contain {file}");
+    return DTB_OK;
+}
+
+/* editor_paths: [{"from", "to"}], both non-empty. */
+static dtb_rc parse_editor_paths(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                                 struct dtbi_config *cfg)
+{
+    json_t *item;
+    size_t i;
+    char k[80];
+    if (!json_is_array(v))
+        return bad(ld, e->key, "expected an array of {\"from\", \"to\"}, got %s", type_name(v));
     json_array_foreach(v, i, item)
     {
         const char *ik;
         json_t *iv;
-        snprintf(k, sizeof(k), "editor_paths[%zu]", i);
+        snprintf(k, sizeof(k), "%s[%zu]", e->key, i);
         if (!json_is_object(item))
             return bad(ld, k,
                        "expected {\"from\": \"/build/src\", \"to\": \"/home/me/src\"}, got %s",
@@ -534,322 +790,177 @@ static dtb_rc check_editor(struct loader *ld, json_t *root, struct dtbi_config *
             json_string_value(to)[0] == '\0')
             return bad(ld, k, "\"from\" and \"to\" must both be non-empty strings");
     }
+    json_decref(cfg->editor_paths);
     cfg->editor_paths = json_incref(v);
     return DTB_OK;
 }
 
-static dtb_rc validate(struct loader *ld, json_t *root, struct dtbi_config *cfg)
+static dtb_rc parse_source_root(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                                struct dtbi_config *cfg)
 {
-    const char *key;
-    json_t *v;
-    dtb_rc rc;
-    long long n;
-
-    json_object_foreach(root, key, v)
-    {
-        if (!is_known(key, known_keys, sizeof(known_keys) / sizeof(known_keys[0])))
-            return bad(ld, key, "unknown key");
-    }
-    if ((rc = get_bool(ld, root, "enabled", "enabled", &cfg->enabled)) != DTB_OK)
-        return rc;
-    if ((rc = get_bool(ld, root, "intercept_redirects", "intercept_redirects",
-                       &cfg->intercept_redirects)) != DTB_OK)
-        return rc;
-
-    if ((rc = get_cidr_list(ld, root, "hosts", &cfg->hosts, &cfg->nhosts)) != DTB_OK)
-        return rc;
-    if (json_object_get(root, "hosts") == NULL) {
-        cfg->hosts = calloc(2, sizeof(*cfg->hosts));
-        if (cfg->hosts == NULL)
-            return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
-        dtbi_cidr_parse("127.0.0.1", &cfg->hosts[0]);
-        dtbi_cidr_parse("::1", &cfg->hosts[1]);
-        cfg->nhosts = 2;
-    }
-    if ((rc = get_cidr_list(ld, root, "trusted_proxies", &cfg->trusted_proxies,
-                            &cfg->ntrusted_proxies)) != DTB_OK)
-        return rc;
-    if ((rc = get_allowed_hosts(ld, root, cfg)) != DTB_OK)
-        return rc;
-
-    v = json_object_get(root, "panels");
-    if (v != NULL) {
-        if ((rc = check_string_array(ld, v, "panels")) != DTB_OK)
-            return rc;
-        cfg->panels = json_incref(v);
-    }
-
-    if ((rc = get_string(ld, root, "url_prefix", "url_prefix", &cfg->url_prefix)) != DTB_OK)
-        return rc;
-    {
-        size_t len = strlen(cfg->url_prefix);
-        if (len > 1 && cfg->url_prefix[len - 1] == '/')
-            cfg->url_prefix[--len] = '\0';
-        if (cfg->url_prefix[0] != '/' || len < 2 ||
-            strspn(cfg->url_prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                    "0123456789_./-") != len ||
-            strstr(cfg->url_prefix, "..") != NULL || strstr(cfg->url_prefix, "//") != NULL)
-            return bad(ld, "url_prefix",
-                       "must start with \"/\", not be \"/\", and use only letters, digits and "
-                       "_ . / -");
-    }
-
-    v = json_object_get(root, "secret_key");
-    if (v != NULL) {
-        if (!json_is_string(v))
-            return bad(ld, "secret_key", "expected a string, got %s", type_name(v));
-        size_t len = json_string_length(v);
-        if (len < 16 || len > sizeof(cfg->secret_key))
-            return bad(ld, "secret_key", "must be 16 to %zu bytes long",
-                       sizeof(cfg->secret_key));
-        memcpy(cfg->secret_key, json_string_value(v), len);
-        cfg->secret_key_len = len;
-        cfg->secret_key_set = true;
-    }
-
-    n = (long long)cfg->history_size;
-    if ((rc = get_int(ld, root, "history_size", "history_size", 1, 10000, &n)) != DTB_OK)
-        return rc;
-    cfg->history_size = (size_t)n;
-    n = (long long)cfg->history_max_bytes;
-    if ((rc = get_int(ld, root, "history_max_bytes", "history_max_bytes", 65536,
-                      (long long)1 << 34, &n)) != DTB_OK)
-        return rc;
-    cfg->history_max_bytes = (size_t)n;
-    n = (long long)cfg->record_max_bytes;
-    if ((rc = get_int(ld, root, "record_max_bytes", "record_max_bytes", 4096, (long long)1 << 34,
-                      &n)) != DTB_OK)
-        return rc;
-    cfg->record_max_bytes = (size_t)n;
-    if (cfg->record_max_bytes > cfg->history_max_bytes)
-        return bad(ld, json_object_get(root, "record_max_bytes") ? "record_max_bytes"
-                                                                   : "history_max_bytes",
-                   "record_max_bytes (%zu) must not exceed history_max_bytes (%zu)",
-                   cfg->record_max_bytes, cfg->history_max_bytes);
-    n = (long long)cfg->record_max_pairs;
-    if ((rc = get_int(ld, root, "record_max_pairs", "record_max_pairs", 1, 1000000, &n)) != DTB_OK)
-        return rc;
-    cfg->record_max_pairs = (size_t)n;
-
-    if ((rc = get_string(ld, root, "store", "store", &cfg->store)) != DTB_OK)
-        return rc;
-    if (strcmp(cfg->store, "memory") != 0) {
-        char host[256], path[256];
-        int port, db;
-        if (dtbi_redis_url_parse(cfg->store, host, sizeof(host), &port, path, sizeof(path),
-                                 &db) != 0)
-            return bad(ld, "store",
-                       "expected \"memory\", \"redis://host:port/db\" or \"unix:/path\", got "
-                       "\"%.60s\"",
-                       cfg->store);
-    }
-    if ((rc = get_string(ld, root, "store_prefix", "store_prefix", &cfg->store_prefix)) !=
-        DTB_OK)
-        return rc;
-    n = cfg->store_ttl;
-    if ((rc = get_int(ld, root, "store_ttl", "store_ttl", 1, 30LL * 86400, &n)) != DTB_OK)
-        return rc;
-    cfg->store_ttl = n;
-    n = cfg->store_timeout_ms;
-    if ((rc = get_int(ld, root, "store_timeout_ms", "store_timeout_ms", 1, 10000, &n)) != DTB_OK)
-        return rc;
-    cfg->store_timeout_ms = (unsigned)n;
-
-    v = json_object_get(root, "sql");
-    if (v != NULL) {
-        json_t *item;
-        char k[80];
-        if (!json_is_object(v))
-            return bad(ld, "sql", "expected an object, got %s", type_name(v));
-        json_object_foreach(v, key, item)
-        {
-            snprintf(k, sizeof(k), "sql.%s", key);
-            if (!is_known(key, sql_keys, sizeof(sql_keys) / sizeof(sql_keys[0])))
-                return bad(ld, k, "unknown key");
-        }
-        item = json_object_get(v, "slow_ms");
-        if (item != NULL) {
-            if (!json_is_number(item) || json_number_value(item) < 0)
-                return bad(ld, "sql.slow_ms", "expected a number >= 0, got %s",
-                           json_is_number(item) ? "a negative number" : type_name(item));
-            cfg->sql_slow_ms = json_number_value(item);
-        }
-        if ((rc = get_bool(ld, v, "explain", "sql.explain", &cfg->sql_explain)) != DTB_OK)
-            return rc;
-        if ((rc = get_bool(ld, v, "capture_params", "sql.capture_params",
-                           &cfg->sql_capture_params)) != DTB_OK)
-            return rc;
-    }
-
-    if ((rc = get_string(ld, root, "insert_before", "insert_before", &cfg->insert_before)) !=
-        DTB_OK)
-        return rc;
-
-    v = json_object_get(root, "redact");
-    json_decref(cfg->redact);
-    cfg->redact = json_array();
-    if (cfg->redact == NULL)
-        return dtbi_error_set(ld->err, DTB_ENOMEM, ld->source, 0, 0, NULL, "out of memory");
-    if (v != NULL) {
-        size_t i;
-        json_t *item;
-        if ((rc = check_string_array(ld, v, "redact")) != DTB_OK)
-            return rc;
-        json_array_foreach(v, i, item)
-        {
-            char k[32];
-            snprintf(k, sizeof(k), "redact[%zu]", i);
-            if ((rc = add_redact_pattern(ld, cfg->redact, json_string_value(item), k)) != DTB_OK)
-                return rc;
-        }
-    } else {
-        for (size_t i = 0; i < sizeof(default_redact) / sizeof(default_redact[0]); i++)
-            if ((rc = add_redact_pattern(ld, cfg->redact, default_redact[i], "redact")) != DTB_OK)
-                return rc;
-    }
-
-    v = json_object_get(root, "panel_options");
-    if (v != NULL) {
-        json_t *item;
-        char k[80];
-        if (!json_is_object(v))
-            return bad(ld, "panel_options", "expected an object, got %s", type_name(v));
-        json_object_foreach(v, key, item)
-        {
-            snprintf(k, sizeof(k), "panel_options.%s", key);
-            if (!json_is_object(item))
-                return bad(ld, k, "expected an object, got %s", type_name(item));
-        }
-        cfg->panel_options = json_incref(v);
-    }
-    v = json_object_get(root, "preload");
-    if (v != NULL) {
-        json_t *item, *ports;
-        const char *pk;
-        char k[80];
-        size_t i;
-        if (!json_is_object(v))
-            return bad(ld, "preload", "expected an object, got %s", type_name(v));
-        json_object_foreach(v, pk, item)
-        {
-            snprintf(k, sizeof(k), "preload.%s", pk);
-            if (strcmp(pk, "ports") != 0 && strcmp(pk, "bind") != 0)
-                return bad(ld, k, "unknown key");
-        }
-        item = json_object_get(v, "bind");
-        if (item != NULL) {
-            const char *a = json_string_value(item);
-            struct sockaddr_in *s4 = (struct sockaddr_in *)&cfg->bind;
-            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cfg->bind;
-            memset(&cfg->bind, 0, sizeof(cfg->bind));
-            if (a != NULL && inet_pton(AF_INET, a, &s4->sin_addr) == 1)
-                s4->sin_family = AF_INET;
-            else if (a != NULL && inet_pton(AF_INET6, a, &s6->sin6_addr) == 1)
-                s6->sin6_family = AF_INET6;
-            else
-                return bad(ld, "preload.bind", "expected an IP address such as \"127.0.0.1\", got %s",
-                           type_name(item));
-            cfg->bind_set = true;
-        }
-        ports = json_object_get(v, "ports");
-        if (ports != NULL && !json_is_array(ports))
-            return bad(ld, "preload.ports", "expected an array of port numbers, got %s",
-                       type_name(ports));
-        json_array_foreach(ports, i, item)
-        {
-            snprintf(k, sizeof(k), "preload.ports[%zu]", i);
-            if (!json_is_integer(item) || json_integer_value(item) < 1 ||
-                json_integer_value(item) > 65535)
-                return bad(ld, k, "expected a port number from 1 to 65535, got %s",
-                           type_name(item));
-            if (cfg->nports < sizeof(cfg->ports) / sizeof(cfg->ports[0]))
-                cfg->ports[cfg->nports++] = (uint16_t)json_integer_value(item);
-        }
-        cfg->ports_set = ports != NULL;
-    }
-    if ((rc = check_editor(ld, root, cfg)) != DTB_OK)
-        return rc;
-    v = json_object_get(root, "app");
-    if (v != NULL) {
-        if (!json_is_object(v))
-            return bad(ld, "app", "expected an object, got %s", type_name(v));
-        cfg->app = json_incref(v);
-    }
+    (void)v;
+    if (cfg->source_root[0] != '/')
+        return bad(ld, e->key, "expected an absolute directory, got \"%.60s\"", cfg->source_root);
     return DTB_OK;
 }
 
-/* ---- environment ------------------------------------------------------------------------------ */
+#define FIELD(f) offsetof(struct dtbi_config, f), sizeof(((struct dtbi_config *)0)->f)
+#define NO_FIELD 0, 0
 
-enum env_kind { ENV_BOOL, ENV_INT, ENV_NUMBER, ENV_STRING, ENV_LIST };
-
-struct env_def {
-    const char *var;
-    const char *key; /* dotted */
-    enum env_kind kind;
+/* The schema. A key with a '.' lives in the object named before it ("sql"). */
+static const struct cfg_entry schema[] = {
+    {"enabled", "DTB_ENABLED", CFG_BOOL, 0, 0, "false", FIELD(enabled), NULL, NULL, 0, NULL,
+     "the one switch"},
+    {"hosts", "DTB_HOSTS", CFG_LIST, 0, 0, "[\"127.0.0.1\", \"::1\"]", NO_FIELD, parse_hosts,
+     dump_hosts, 0, NULL, "client addresses or CIDR ranges that see the toolbar and its URLs"},
+    {"allowed_hosts", "DTB_ALLOWED_HOSTS", CFG_LIST, 0, 0, "[]", FIELD(allowed_hosts),
+     parse_allowed_hosts, NULL, 0, NULL,
+     "host names the toolbar answers besides IP literals, `localhost` and `*.localhost`: "
+     "`\"dev.example.com\"`, `\".example.com\"` (it and its subdomains), `\"*\"` (any); any "
+     "port ([Security](#security))"},
+    {"trusted_proxies", "DTB_TRUSTED_PROXIES", CFG_LIST, 0, 0, "[]", NO_FIELD, parse_proxies,
+     dump_proxies, 0, NULL,
+     "peer addresses or CIDR ranges whose `Forwarded` / `X-Forwarded-For` / `X-Real-IP` name "
+     "the client; a request with those headers from any other peer gets no toolbar"},
+    {"url_prefix", "DTB_URL_PREFIX", CFG_STRING, 0, 0, "\"/_debug_toolbar\"", FIELD(url_prefix),
+     parse_url_prefix, NULL, 0, NULL, "where the toolbar's own URLs live"},
+    {"history_size", "DTB_HISTORY_SIZE", CFG_INT, 1, 10000, "25", FIELD(history_size), NULL, NULL,
+     0, NULL, "requests kept"},
+    {"history_max_bytes", "DTB_HISTORY_MAX_BYTES", CFG_INT, 65536, 1LL << 34, "16777216",
+     FIELD(history_max_bytes), NULL, NULL, 0, "16 MiB", "bytes kept, oldest dropped first"},
+    {"record_max_bytes", "DTB_RECORD_MAX_BYTES", CFG_INT, 4096, 1LL << 34, "1048576",
+     FIELD(record_max_bytes), parse_record_max_bytes, NULL, 0, "1 MiB",
+     "one record's cap; the biggest panels are dropped and marked"},
+    {"record_max_pairs", "DTB_RECORD_MAX_PAIRS", CFG_INT, 1, 1000000, "500",
+     FIELD(record_max_pairs), NULL, NULL, 0, NULL,
+     "headers, query arguments, cookies, form fields, response headers (each) and entries of "
+     "one session or template object kept per request; the rest are counted (\"N more not "
+     "recorded\")"},
+    {"panels", "DTB_PANELS", CFG_LIST, 0, 0, NULL, FIELD(panels), NULL, NULL, CFG_DUMP_NULL,
+     "all default panels", "panel ids to enable, in sidebar order"},
+    {"secret_key", "DTB_SECRET_KEY", CFG_CUSTOM, 0, 0, NULL, NO_FIELD, parse_secret_key,
+     dump_secret_key, 0, "random per process",
+     "signs SQL actions; set it when processes share a store (16 to 64 bytes)"},
+    {"store", "DTB_STORE", CFG_STRING, 0, 0, "\"memory\"", FIELD(store), parse_store, NULL, 0, NULL,
+     "history store: `\"memory\"`, `\"redis://host:port/db\"`, `\"unix:/path\"`"},
+    {"store_prefix", "DTB_STORE_PREFIX", CFG_STRING, 0, 0, "\"dtb\"", FIELD(store_prefix), NULL,
+     NULL, 0, NULL, "the prefix of the store's Redis keys"},
+    {"store_ttl", "DTB_STORE_TTL", CFG_INT, 1, 30LL * 86400, "3600", FIELD(store_ttl), NULL, NULL,
+     0, NULL, "how long a record lives in Redis (s)"},
+    {"store_timeout_ms", "DTB_STORE_TIMEOUT_MS", CFG_INT, 1, 10000, "50", FIELD(store_timeout_ms),
+     NULL, NULL, 0, NULL, "bound on each Redis call (ms)"},
+    {"redact", "DTB_REDACT", CFG_LIST, 0, 0, DEFAULT_REDACT, FIELD(redact), parse_redact, NULL, 0,
+     "password, passwd, secret, token, api_key, authorization, cookie, session, csrf, key, "
+     "auth, credential, private, passphrase, pwd, signature, jwt, bearer, sid, sessid, "
+     "jsessionid, phpsessid, connect.sid",
+     "names whose values are shown as `********` (rules below); a list replaces the defaults"},
+    {"sql.slow_ms", "DTB_SQL_SLOW_MS", CFG_NUMBER, 0, 0, "100", FIELD(sql_slow_ms), NULL, NULL, 0,
+     NULL, "SQL panel: queries slower than this (ms) are marked slow"},
+    {"sql.explain", "DTB_SQL_EXPLAIN", CFG_BOOL, 0, 0, "true", FIELD(sql_explain), NULL, NULL, 0,
+     NULL, "SQL panel: the Explain and Re-run actions (off: refused, 403)"},
+    {"sql.capture_params", "DTB_SQL_CAPTURE_PARAMS", CFG_BOOL, 0, 0, "true",
+     FIELD(sql_capture_params), NULL, NULL, 0, NULL,
+     "SQL panel: record bound parameters (secret-named columns redacted)"},
+    {"preload.ports", NULL, CFG_CUSTOM, 0, 0, NULL, NO_FIELD, parse_preload_ports, NULL,
+     CFG_NO_DUMP, NULL,
+     "`[8080]`: only these listening ports get the toolbar (meant for dtb-run, honoured by "
+     "`dtb_start_daemon` too)"},
+    {"preload.bind", NULL, CFG_CUSTOM, 0, 0, NULL, NO_FIELD, parse_preload_bind, NULL, CFG_NO_DUMP,
+     NULL,
+     "`\"127.0.0.1\"`: daemons that name no address listen on it (dtb-run, "
+     "`dtb_start_daemon`)"},
+    {"panel_options", NULL, CFG_OBJECT, 0, 0, NULL, FIELD(panel_options), parse_panel_options, NULL,
+     CFG_DUMP_NULL, "`{}`",
+     "per-panel settings by panel id, e.g. `{\"htmlcheck\": {\"max_bytes\": 262144}}`"},
+    {"insert_before", "DTB_INSERT_BEFORE", CFG_STRING, 0, 0, "\"</body>\"", FIELD(insert_before),
+     NULL, NULL, 0, NULL, "a custom marker to insert before instead"},
+    {"intercept_redirects", "DTB_INTERCEPT_REDIRECTS", CFG_BOOL, 0, 0, "false",
+     FIELD(intercept_redirects), NULL, NULL, 0, NULL, "show a page instead of following redirects"},
+    {"app", NULL, CFG_OBJECT, 0, 0, NULL, FIELD(app), NULL, NULL, CFG_NO_DUMP, NULL,
+     "your app's own settings; shown (redacted) in the Config panel"},
+    {"editor", "DTB_EDITOR", CFG_STRING, 0, 0, NULL, FIELD(editor), parse_editor, NULL, 0, NULL,
+     "a URL template that turns every call site (file:line) into a link: "
+     "`vscode://file/{file}:{line}`, `idea://open?file={file}&line={line}`, "
+     "`emacs://open?url=file://{file}&line={line}`"},
+    {"editor_paths", NULL, CFG_CUSTOM, 0, 0, NULL, FIELD(editor_paths), parse_editor_paths, NULL, 0,
+     "`[]`",
+     "path mappings for containers and build trees, first match wins: "
+     "`[{\"from\": \"/build/src\", \"to\": \"/home/me/src\"}]`"},
+    {"source_root", "DTB_SOURCE_ROOT", CFG_STRING, 0, 0, NULL, FIELD(source_root),
+     parse_source_root, NULL, 0, NULL,
+     "an absolute directory that relative source paths (such as `__FILE__` in an out-of-tree "
+     "build) are resolved against"},
 };
 
-static const struct env_def env_defs[] = {
-    {"DTB_ENABLED", "enabled", ENV_BOOL},
-    {"DTB_HOSTS", "hosts", ENV_LIST},
-    {"DTB_INTERCEPT_REDIRECTS", "intercept_redirects", ENV_BOOL},
-    {"DTB_PANELS", "panels", ENV_LIST},
-    {"DTB_URL_PREFIX", "url_prefix", ENV_STRING},
-    {"DTB_SECRET_KEY", "secret_key", ENV_STRING},
-    {"DTB_HISTORY_SIZE", "history_size", ENV_INT},
-    {"DTB_HISTORY_MAX_BYTES", "history_max_bytes", ENV_INT},
-    {"DTB_RECORD_MAX_BYTES", "record_max_bytes", ENV_INT},
-    {"DTB_RECORD_MAX_PAIRS", "record_max_pairs", ENV_INT},
-    {"DTB_STORE", "store", ENV_STRING},
-    {"DTB_STORE_PREFIX", "store_prefix", ENV_STRING},
-    {"DTB_STORE_TTL", "store_ttl", ENV_INT},
-    {"DTB_STORE_TIMEOUT_MS", "store_timeout_ms", ENV_INT},
-    {"DTB_SQL_SLOW_MS", "sql.slow_ms", ENV_NUMBER},
-    {"DTB_SQL_EXPLAIN", "sql.explain", ENV_BOOL},
-    {"DTB_SQL_CAPTURE_PARAMS", "sql.capture_params", ENV_BOOL},
-    {"DTB_INSERT_BEFORE", "insert_before", ENV_STRING},
-    {"DTB_REDACT", "redact", ENV_LIST},
-    {"DTB_ALLOWED_HOSTS", "allowed_hosts", ENV_LIST},
-    {"DTB_TRUSTED_PROXIES", "trusted_proxies", ENV_LIST},
-    {"DTB_EDITOR", "editor", ENV_STRING},
-    {"DTB_SOURCE_ROOT", "source_root", ENV_STRING},
-};
+#define N_SCHEMA (sizeof(schema) / sizeof(schema[0]))
 
-static json_t *env_value(const struct env_def *d, const char *s, struct loader *ld)
+/* The entry of a dotted key, or NULL. */
+static const struct cfg_entry *schema_find(const char *key)
+{
+    for (size_t i = 0; i < N_SCHEMA; i++)
+        if (strcmp(schema[i].key, key) == 0)
+            return &schema[i];
+    return NULL;
+}
+
+/* 1 when name is the object part of some dotted key ("sql"). */
+static int schema_is_parent(const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < N_SCHEMA; i++)
+        if (strncmp(schema[i].key, name, n) == 0 && schema[i].key[n] == '.')
+            return 1;
+    return 0;
+}
+
+/* The value of a dotted key in root, or NULL. */
+static json_t *schema_get(json_t *root, const char *key)
+{
+    const char *dot = strchr(key, '.');
+    if (dot == NULL)
+        return json_object_get(root, key);
+    char parent[32];
+    snprintf(parent, sizeof(parent), "%.*s", (int)(dot - key), key);
+    return json_object_get(json_object_get(root, parent), dot + 1);
+}
+
+/* ---- environment ------------------------------------------------------------------------------
+ */
+
+static json_t *env_value(struct loader *ld, const struct cfg_entry *e, const char *s)
 {
     char *end;
-    switch (d->kind) {
-    case ENV_BOOL:
+    switch (e->type) {
+    case CFG_BOOL:
         if (!strcasecmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
             !strcasecmp(s, "on"))
             return json_true();
         if (!strcasecmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") ||
             !strcasecmp(s, "off") || s[0] == '\0')
             return json_false();
-        dtbi_error_set(ld->err, DTB_ECONFIG, ENV_SOURCE, 0, 0, d->var,
+        dtbi_error_set(ld->err, DTB_ECONFIG, ENV_SOURCE, 0, 0, e->env,
                        "expected 1/0, true/false, yes/no or on/off, got \"%.40s\"", s);
         return NULL;
-    case ENV_INT: {
+    case CFG_INT: {
         errno = 0;
         long long v = strtoll(s, &end, 10);
         if (s[0] == '\0' || *end != '\0' || errno != 0) {
-            dtbi_error_set(ld->err, DTB_ECONFIG, ENV_SOURCE, 0, 0, d->var,
+            dtbi_error_set(ld->err, DTB_ECONFIG, ENV_SOURCE, 0, 0, e->env,
                            "expected an integer, got \"%.40s\"", s);
             return NULL;
         }
         return json_integer(v);
     }
-    case ENV_NUMBER: {
+    case CFG_NUMBER: {
         double v = strtod(s, &end);
         if (s[0] == '\0' || *end != '\0') {
-            dtbi_error_set(ld->err, DTB_ECONFIG, ENV_SOURCE, 0, 0, d->var,
+            dtbi_error_set(ld->err, DTB_ECONFIG, ENV_SOURCE, 0, 0, e->env,
                            "expected a number, got \"%.40s\"", s);
             return NULL;
         }
         return json_real(v);
     }
-    case ENV_STRING:
-        return json_string(s);
-    case ENV_LIST: {
+    case CFG_LIST: {
         json_t *arr = json_array();
         const char *p = s;
         while (arr != NULL && *p != '\0') {
@@ -867,121 +978,194 @@ static json_t *env_value(const struct env_def *d, const char *s, struct loader *
         }
         return arr;
     }
+    case CFG_STRING:
+    case CFG_OBJECT:
+    case CFG_CUSTOM:
+        break;
     }
-    return NULL;
+    return json_string(s);
 }
 
+/* Sets every DTB_* variable that is set into root, over the file's value. */
 static dtb_rc apply_env(struct loader *ld, json_t *root)
 {
-    for (size_t i = 0; i < sizeof(env_defs) / sizeof(env_defs[0]); i++) {
-        const struct env_def *d = &env_defs[i];
-        const char *s = getenv(d->var);
+    for (size_t i = 0; i < N_SCHEMA; i++) {
+        const struct cfg_entry *e = &schema[i];
+        const char *s = e->env != NULL ? getenv(e->env) : NULL;
         json_t *v, *target = root;
-        const char *leaf = d->key;
+        const char *leaf = e->key;
         if (s == NULL)
             continue;
-        v = env_value(d, s, ld);
+        v = env_value(ld, e, s);
         if (v == NULL)
             return ld->err != NULL && ld->err->code != DTB_OK ? ld->err->code : DTB_ECONFIG;
-        const char *dot = strchr(d->key, '.');
+        const char *dot = strchr(e->key, '.');
         if (dot != NULL) {
             char parent[32];
-            snprintf(parent, sizeof(parent), "%.*s", (int)(dot - d->key), d->key);
+            snprintf(parent, sizeof(parent), "%.*s", (int)(dot - e->key), e->key);
             target = json_object_get(root, parent);
             if (!json_is_object(target)) {
                 target = json_object();
                 json_object_set_new(root, parent, target);
             }
             leaf = dot + 1;
-            json_object_set_new(ld->from_env, parent, json_string(d->var));
+            json_object_set_new(ld->from_env, parent, json_string(e->env));
         }
         json_object_set_new(target, leaf, v);
-        json_object_set_new(ld->from_env, d->key, json_string(d->var));
+        json_object_set_new(ld->from_env, e->key, json_string(e->env));
     }
     return DTB_OK;
 }
 
-/* ---- loading ----------------------------------------------------------------------------------- */
+/* ---- validation -------------------------------------------------------------------------------
+ */
 
-/* A CIDR list as the strings it was written as ("127.0.0.1", "10.0.0.0/8"). */
-static json_t *cidr_list_json(const struct dtbi_cidr *list, size_t n)
+/* Every key of root and of its objects ("sql") is in the schema. */
+static dtb_rc check_known(struct loader *ld, json_t *root)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n && arr != NULL; i++) {
-        char a[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN + 8];
-        inet_ntop(list[i].family, list[i].addr, a, sizeof(a));
-        unsigned full = list[i].family == AF_INET ? 32 : 128;
-        if (list[i].prefix == full)
-            snprintf(s, sizeof(s), "%s", a);
-        else
-            snprintf(s, sizeof(s), "%s/%u", a, list[i].prefix);
-        json_array_append_new(arr, json_string(s));
+    const char *key, *sub;
+    json_t *v, *item;
+    char k[80];
+    json_object_foreach(root, key, v)
+    {
+        if (schema_is_parent(key)) {
+            if (!json_is_object(v))
+                return bad(ld, key, "expected an object, got %s", type_name(v));
+            json_object_foreach(v, sub, item)
+            {
+                snprintf(k, sizeof(k), "%s.%s", key, sub);
+                if (schema_find(k) == NULL)
+                    return bad(ld, k, "unknown key");
+            }
+        } else if (strchr(key, '.') != NULL || schema_find(key) == NULL) {
+            return bad(ld, key, "unknown key");
+        }
     }
-    return arr;
+    return DTB_OK;
 }
 
+static dtb_rc validate(struct loader *ld, json_t *root, struct dtbi_config *cfg)
+{
+    dtb_rc rc = check_known(ld, root);
+    for (size_t i = 0; rc == DTB_OK && i < N_SCHEMA; i++) {
+        const struct cfg_entry *e = &schema[i];
+        json_t *v = schema_get(root, e->key), *def = NULL;
+        if (v == NULL && e->def != NULL) {
+            v = def = json_loads(e->def, JSON_DECODE_ANY, NULL);
+            if (def == NULL)
+                return no_memory(ld);
+        }
+        if (v != NULL) {
+            rc = store_typed(ld, e, v, cfg);
+            if (rc == DTB_OK && e->parse != NULL)
+                rc = e->parse(ld, e, v, cfg);
+        }
+        json_decref(def);
+    }
+    return rc;
+}
+
+/* ---- the effective config -----------------------------------------------------------------------
+ */
+
+static json_t *dump_entry(const struct cfg_entry *e, const struct dtbi_config *cfg)
+{
+    if (e->dump != NULL)
+        return e->dump(cfg);
+    const void *p = cfield(cfg, e);
+    switch (e->type) {
+    case CFG_BOOL:
+        return json_boolean(*(const bool *)p);
+    case CFG_INT:
+        return json_integer((json_int_t)int_load(p, e->size));
+    case CFG_NUMBER:
+        return json_real(*(const double *)p);
+    case CFG_STRING: {
+        const char *s = *(char *const *)p;
+        return s != NULL ? json_string(s) : NULL;
+    }
+    case CFG_LIST:
+    case CFG_OBJECT:
+    case CFG_CUSTOM:
+        break;
+    }
+    json_t *j = e->size == sizeof(json_t *) ? *(json_t *const *)p : NULL;
+    if (j != NULL)
+        return json_incref(j);
+    return (e->flags & CFG_DUMP_NULL) ? json_null() : NULL;
+}
+
+/* The effective config: each key that is dumped, in the schema's order, objects nested. */
 static json_t *effective_json(const struct dtbi_config *cfg)
 {
-    json_t *hosts = cidr_list_json(cfg->hosts, cfg->nhosts);
-    json_t *e = json_pack(
-        "{s:b,s:o,s:b,s:O?,s:s,s:I,s:I,s:I,s:s,s:s,s:I,s:I,s:{s:f,s:b,s:b},s:s,s:O,s:O?}",
-        "enabled", cfg->enabled, "hosts", hosts, "intercept_redirects",
-        cfg->intercept_redirects, "panels", cfg->panels, "url_prefix", cfg->url_prefix,
-        "history_size", (json_int_t)cfg->history_size, "history_max_bytes",
-        (json_int_t)cfg->history_max_bytes, "record_max_bytes", (json_int_t)cfg->record_max_bytes,
-        "store", cfg->store, "store_prefix", cfg->store_prefix, "store_ttl",
-        (json_int_t)cfg->store_ttl, "store_timeout_ms", (json_int_t)cfg->store_timeout_ms, "sql",
-        "slow_ms", cfg->sql_slow_ms, "explain", cfg->sql_explain, "capture_params",
-        cfg->sql_capture_params, "insert_before", cfg->insert_before, "redact", cfg->redact,
-        "panel_options", cfg->panel_options);
-    if (e != NULL)
-        json_object_set_new(e, "record_max_pairs", json_integer((json_int_t)cfg->record_max_pairs));
-    if (e != NULL && cfg->secret_key_set)
-        json_object_set_new(e, "secret_key", json_string(DTB_REDACTED));
-    if (e != NULL && (json_object_set(e, "allowed_hosts", cfg->allowed_hosts) != 0 ||
-                      json_object_set_new(e, "trusted_proxies",
-                                          cidr_list_json(cfg->trusted_proxies,
-                                                         cfg->ntrusted_proxies)) != 0)) {
-        json_decref(e);
-        e = NULL;
+    json_t *out = json_object();
+    for (size_t i = 0; out != NULL && i < N_SCHEMA; i++) {
+        const struct cfg_entry *e = &schema[i];
+        json_t *target = out, *v;
+        const char *leaf = e->key, *dot = strchr(e->key, '.');
+        if (e->flags & CFG_NO_DUMP)
+            continue;
+        if (dot != NULL) {
+            char parent[32];
+            snprintf(parent, sizeof(parent), "%.*s", (int)(dot - e->key), e->key);
+            target = json_object_get(out, parent);
+            if (target == NULL) {
+                target = json_object();
+                if (json_object_set_new(out, parent, target) != 0)
+                    target = NULL;
+            }
+            leaf = dot + 1;
+        }
+        v = dump_entry(e, cfg);
+        if (v == NULL)
+            continue; /* unset, and left out */
+        if (target == NULL || json_object_set_new(target, leaf, v) != 0) {
+            json_decref(out);
+            out = NULL;
+        }
     }
-    if (e != NULL && cfg->editor != NULL)
-        json_object_set_new(e, "editor", json_string(cfg->editor));
-    if (e != NULL && cfg->editor_paths != NULL)
-        json_object_set(e, "editor_paths", cfg->editor_paths);
-    if (e != NULL && cfg->source_root != NULL)
-        json_object_set_new(e, "source_root", json_string(cfg->source_root));
-    return e;
+    return out;
 }
+
+/* ---- the README's table -----------------------------------------------------------------------
+ */
+
+void dtbi_config_table_markdown(FILE *out)
+{
+    fputs("| key | environment | default | meaning |\n| --- | --- | --- | --- |\n", out);
+    for (size_t i = 0; i < N_SCHEMA; i++) {
+        const struct cfg_entry *e = &schema[i];
+        fprintf(out, "| `%s` | ", e->key);
+        if (e->env != NULL)
+            fprintf(out, "`%s`", e->env);
+        else
+            fputs("—", out);
+        if (e->doc_default != NULL)
+            fprintf(out, " | %s", e->doc_default);
+        else if (e->def != NULL)
+            fprintf(out, " | `%s`", e->def);
+        else
+            fputs(" | —", out);
+        fprintf(out, " | %s |\n", e->help);
+    }
+}
+
+/* ---- loading -----------------------------------------------------------------------------------
+ */
 
 dtb_rc dtbi_config_load(struct dtbi_config *cfg, const char *text, const char *source,
                         struct dtb_error *err)
 {
-    struct loader ld = {text, source ? source : "config", NULL, err};
+    struct loader ld = {text, source ? source : "config", NULL, NULL, err};
     json_error_t jerr;
     json_t *root;
     dtb_rc rc;
 
     memset(cfg, 0, sizeof(*cfg));
-    cfg->history_size = 25;
-    cfg->history_max_bytes = 16u << 20;
-    cfg->record_max_bytes = 1u << 20;
-    cfg->record_max_pairs = 500;
-    cfg->sql_slow_ms = 100;
-    cfg->sql_explain = true;
-    cfg->sql_capture_params = true;
-    cfg->store_ttl = 3600;
-    cfg->store_timeout_ms = 50;
-    cfg->url_prefix = strdup("/_debug_toolbar");
-    cfg->store = strdup("memory");
-    cfg->store_prefix = strdup("dtb");
-    cfg->insert_before = strdup("</body>");
     cfg->source = strdup(ld.source);
     cfg->text = text != NULL ? strdup(text) : NULL;
     ld.from_env = json_object();
-    if (cfg->url_prefix == NULL || cfg->store == NULL || cfg->store_prefix == NULL ||
-        cfg->insert_before == NULL || cfg->source == NULL || (text != NULL && cfg->text == NULL) ||
-        ld.from_env == NULL) {
+    if (cfg->source == NULL || (text != NULL && cfg->text == NULL) || ld.from_env == NULL) {
         json_decref(ld.from_env);
         dtbi_config_free(cfg);
         return dtbi_error_set(err, DTB_ENOMEM, ld.source, 0, 0, NULL, "out of memory");
@@ -1004,6 +1188,7 @@ dtb_rc dtbi_config_load(struct dtbi_config *cfg, const char *text, const char *s
     } else {
         root = json_object();
     }
+    ld.root = root;
     rc = root != NULL ? apply_env(&ld, root) : DTB_ENOMEM;
     if (rc == DTB_OK)
         rc = validate(&ld, root, cfg);

@@ -90,6 +90,9 @@ int dtbi_config_locate(const struct dtbi_config *cfg, const char *key_path, int 
 dtb_rc dtbi_config_load(struct dtbi_config *cfg, const char *text, const char *source,
                         struct dtb_error *err);
 void dtbi_config_free(struct dtbi_config *cfg);
+/* Prints the config schema as the README's Markdown table of keys (key, DTB_* variable, default,
+ * meaning), one row per key; tests/unit/config-table.sh holds README.md to it. */
+void dtbi_config_table_markdown(FILE *out);
 /* Parses "10.0.0.0/8", "::1", "127.0.0.1". Returns 0 or -1. */
 int dtbi_cidr_parse(const char *s, struct dtbi_cidr *out);
 /* 1 when addr (sockaddr) is inside one of the ranges. */

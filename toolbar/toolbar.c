@@ -17,6 +17,7 @@
 
 #include <libxml/parser.h>
 
+#include "config.h"
 #include "store.h"
 
 static char *read_file(const char *path, struct dtb_error *err)
@@ -230,9 +231,11 @@ dtb_rc dtb_toolbar_start(struct dtb_toolbar *tb, struct dtb_error *err)
                               "process",
                               tb->cfg.store);
     } else {
+#ifdef HAVE_HIREDIS /* without it, the config refuses any store but "memory" */
         tb->store = dtbi_store_redis_create(tb->cfg.store, tb->cfg.store_prefix,
                                             tb->cfg.store_ttl, tb->cfg.store_timeout_ms,
                                             tb->cfg.history_size, tb->cfg.history_max_bytes);
+#endif
     }
     js = dtbi_asset_find("toolbar.js", 10);
     if (tb->store == NULL || js == NULL ||

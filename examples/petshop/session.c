@@ -18,7 +18,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
+#ifdef HAVE_HIREDIS
 #include <hiredis/hiredis.h>
+#endif
 
 #include "petshop.h"
 #include <debugtoolbar/state.h>
@@ -32,8 +35,10 @@ static char store_name[120] = "memory";
 static int use_redis;
 static char redis_host[128], redis_path[200];
 static int redis_port = 6379, redis_db;
+#ifdef HAVE_HIREDIS
 static redisContext *rc;
 static time_t redis_retry_at;
+#endif
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* memory */
 struct mem_session {
@@ -74,6 +79,11 @@ int session_init(const json_t *conf)
     } else {
         goto bad;
     }
+#ifndef HAVE_HIREDIS
+    fprintf(stderr, "petshop: app.session.store: this build has no Redis support: rebuild with "
+                    "hiredis (libhiredis-dev)\n");
+    return -1;
+#endif
     use_redis = 1;
     return 0;
 bad:
@@ -83,6 +93,7 @@ bad:
     return -1;
 }
 
+#ifdef HAVE_HIREDIS
 /* ---- Redis (lock held) ------------------------------------------------------------------ */
 
 static void redis_drop(void)
@@ -149,6 +160,8 @@ static redisReply *redis_cmd(char *err, size_t errlen, const char *fmt, ...)
     return r;
 }
 
+#endif /* HAVE_HIREDIS */
+
 /* ---- the store: get / put / delete / ttl ---------------------------------------------- */
 
 /* The stored text of session id, or NULL (absent or error: see err). */
@@ -157,6 +170,7 @@ static char *store_get(const char *id, long long *ttl_out, char *err, size_t err
     char *text = NULL;
     *ttl_out = -2;
     pthread_mutex_lock(&lock);
+#ifdef HAVE_HIREDIS
     if (use_redis) {
         redisReply *r = redis_cmd(err, errlen, "GET petshop:session:%s", id);
         if (r != NULL && r->type == REDIS_REPLY_STRING)
@@ -168,7 +182,9 @@ static char *store_get(const char *id, long long *ttl_out, char *err, size_t err
                 *ttl_out = r->integer;
             freeReplyObject(r);
         }
-    } else {
+    } else
+#endif
+    {
         time_t now = time(NULL);
         for (struct mem_session *m = mem; m != NULL; m = m->next) {
             if (strcmp(m->id, id) == 0 && m->expires > now) {
@@ -187,6 +203,7 @@ static long long store_put(const char *id, const char *text, char *err, size_t e
 {
     long long out = -2;
     pthread_mutex_lock(&lock);
+#ifdef HAVE_HIREDIS
     if (use_redis) {
         redisReply *r = redis_cmd(err, errlen, "SET petshop:session:%s %s EX %ld", id, text, ttl);
         if (r != NULL) {
@@ -196,7 +213,9 @@ static long long store_put(const char *id, const char *text, char *err, size_t e
                 out = r->integer;
             freeReplyObject(r);
         }
-    } else {
+    } else
+#endif
+    {
         struct mem_session *m;
         time_t now = time(NULL);
         for (m = mem; m != NULL; m = m->next)
@@ -225,9 +244,12 @@ static long long store_put(const char *id, const char *text, char *err, size_t e
 static void store_delete(const char *id, char *err, size_t errlen)
 {
     pthread_mutex_lock(&lock);
+#ifdef HAVE_HIREDIS
     if (use_redis) {
         freeReplyObject(redis_cmd(err, errlen, "DEL petshop:session:%s", id));
-    } else {
+    } else
+#endif
+    {
         for (struct mem_session **p = &mem; *p != NULL; p = &(*p)->next) {
             if (strcmp((*p)->id, id) == 0) {
                 struct mem_session *m = *p;
@@ -244,9 +266,11 @@ static void store_delete(const char *id, char *err, size_t errlen)
 void session_shutdown(void)
 {
     pthread_mutex_lock(&lock);
+#ifdef HAVE_HIREDIS
     if (rc != NULL)
         redisFree(rc);
     rc = NULL;
+#endif
     while (mem != NULL) {
         struct mem_session *m = mem;
         mem = m->next;

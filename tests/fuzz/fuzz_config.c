@@ -17,7 +17,7 @@
 
 enum kind { K_BOOL, K_INT, K_OTHER };
 
-/* Every variable toolbar/config.c reads (env_defs), the first eight in their historical order
+/* Every variable toolbar/config.c reads (the DTB_* column of its schema), the first eight in their historical order
  * so that the saved cases keep their meaning. */
 static const struct {
     const char *var;
@@ -44,6 +44,9 @@ static const struct {
     {"DTB_REDACT", NULL, "redact", K_OTHER},
     {"DTB_EDITOR", NULL, "editor", K_OTHER},
     {"DTB_SOURCE_ROOT", NULL, "source_root", K_OTHER},
+    {"DTB_RECORD_MAX_PAIRS", NULL, "record_max_pairs", K_INT},
+    {"DTB_ALLOWED_HOSTS", NULL, "allowed_hosts", K_OTHER},
+    {"DTB_TRUSTED_PROXIES", NULL, "trusted_proxies", K_OTHER},
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 

@@ -4,6 +4,11 @@
 # by the second, and its signed SQL action works there too.
 set -euo pipefail
 : "${TOP_BUILDDIR:?}"
+if ! grep -q '^#define HAVE_HIREDIS 1' "$TOP_BUILDDIR/config.h"; then
+    echo "*** SKIP: this build has no Redis support (configure found no hiredis, or --without-redis);"
+    echo "*** the shared history is NOT tested"
+    exit 77
+fi
 if ! command -v redis-server >/dev/null 2>&1; then
     echo "*** SKIP: redis-server is not installed; the shared history is NOT tested"
     exit 77

@@ -194,6 +194,11 @@ stop
 ok "intercept_redirects: on shows a page with the status, the link, the toolbar and the app's cookies; off passes the 302"
 
 # ---- Redis sessions ------------------------------------------------------------------------------
+if ! grep -q '^#define HAVE_HIREDIS 1' "$TOP_BUILDDIR/config.h"; then
+    echo "*** SKIP: this build has no Redis support (configure found no hiredis, or --without-redis);"
+    echo "*** Redis sessions are NOT tested"
+    exit 77
+fi
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
     echo "*** SKIP: redis-server/redis-cli are not installed; Redis sessions are NOT tested"
     exit 77

@@ -7,8 +7,16 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "internal.h"
+
+#ifdef HAVE_HIREDIS
+#define STORE_URL "redis://127.0.0.1:6390/2" /* accepted: not connected to here */
+#else
+#define STORE_URL "memory" /* a build without Redis refuses URLs (test_store_support) */
+#endif
 
 static struct dtbi_config cfg;
 static struct dtb_error err;
@@ -54,7 +62,7 @@ START_TEST(test_all_keys)
                           "\"intercept_redirects\": true, \"panels\": [\"timer\"],"
                           "\"url_prefix\": \"/dbg/\", \"secret_key\": \"0123456789abcdefX\","
                           "\"history_size\": 7, \"history_max_bytes\": 1000000,"
-                          "\"record_max_bytes\": 5000, \"store\": \"redis://127.0.0.1:6390/2\","
+                          "\"record_max_bytes\": 5000, \"store\": \"" STORE_URL "\","
                           "\"store_prefix\": \"app\", \"store_ttl\": 60, \"store_timeout_ms\": 20,"
                           "\"sql\": {\"slow_ms\": 2.5, \"explain\": false, \"capture_params\": false},"
                           "\"insert_before\": \"</main>\", \"redact\": [\"PIN\"],"
@@ -66,7 +74,7 @@ START_TEST(test_all_keys)
     ck_assert(cfg.secret_key_set);
     ck_assert_uint_eq(cfg.history_size, 7);
     ck_assert_uint_eq(cfg.record_max_bytes, 5000);
-    ck_assert_str_eq(cfg.store, "redis://127.0.0.1:6390/2");
+    ck_assert_str_eq(cfg.store, STORE_URL);
     ck_assert_str_eq(cfg.store_prefix, "app");
     ck_assert(cfg.store_ttl == 60 && cfg.store_timeout_ms == 20);
     ck_assert(cfg.sql_slow_ms == 2.5 && !cfg.sql_explain && !cfg.sql_capture_params);
@@ -281,6 +289,29 @@ START_TEST(test_cidr)
 }
 END_TEST
 
+/* A Redis store in a build with hiredis; in one without, a config that asks for it is refused
+ * naming the key and its line (from the file or DTB_STORE). */
+START_TEST(test_store_support)
+{
+#ifdef HAVE_HIREDIS
+    ck_assert_int_eq(load("{\"store\": \"unix:/run/redis.sock\"}"), DTB_OK);
+    ck_assert_str_eq(cfg.store, "unix:/run/redis.sock");
+    dtbi_config_free(&cfg);
+#else
+    expect_error("{\"enabled\": true,\n  \"store\": \"redis://127.0.0.1:6379/0\"}", "store", 2, 3);
+    ck_assert_msg(strstr(err.text, "this build has no Redis support: rebuild with hiredis "
+                                   "(libhiredis-dev)") != NULL,
+                  "%s", err.text);
+    setenv("DTB_STORE", "unix:/run/redis.sock", 1);
+    ck_assert_int_eq(load(NULL), DTB_ECONFIG);
+    ck_assert_str_eq(err.key, "DTB_STORE");
+    unsetenv("DTB_STORE");
+#endif
+    ck_assert_int_eq(load("{\"store\": \"memory\"}"), DTB_OK);
+    dtbi_config_free(&cfg);
+}
+END_TEST
+
 static void collect_line(void *cls, const char *line)
 {
     char *into = cls;
@@ -288,6 +319,65 @@ static void collect_line(void *cls, const char *line)
     snprintf(into + n, 1024 - n, "%s\n", line);
 }
 
+static enum MHD_Result no_app(void *cls, struct MHD_Connection *con, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **req_cls)
+{
+    return MHD_NO;
+}
+
+/* A daemon on 127.0.0.1 (any port) with tb's toolbar, stopped at once: the start-up log line. */
+static void start_and_stop(struct dtb_toolbar *tb)
+{
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_Daemon *d =
+        dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, no_app, NULL,
+                         MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    ck_assert_ptr_nonnull(d);
+    MHD_stop_daemon(d);
+}
+
+/* Every line the toolbar logs goes to the app's sink (here the start-up line naming the port),
+ * without the prefix; with no sink set, or after NULL, it goes to stderr as before. */
+START_TEST(test_logger_sink_and_stderr)
+{
+    char lines[1024] = "", text[1024];
+    struct dtb_error err = {0};
+    struct dtb_toolbar *tb = dtb_toolbar_create_from_string("{\"enabled\": true}", "t", &err);
+    ck_assert_ptr_nonnull(tb);
+    ck_assert_msg(dtb_toolbar_start(tb, &err) == DTB_OK, "start: %s", err.text);
+
+    dtb_toolbar_set_logger(tb, collect_line, lines);
+    start_and_stop(tb);
+    ck_assert_msg(strstr(lines, "toolbar on port ") != NULL, "sink got: %s", lines);
+    ck_assert_msg(strncmp(lines, "toolbar on port ", 16) == 0, "a line without prefix: %s", lines);
+
+    /* the default: stderr, caught in a file for the test */
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    int saved = dup(STDERR_FILENO);
+    ck_assert_int_ge(saved, 0);
+    fflush(stderr);
+    ck_assert_int_ge(dup2(fileno(f), STDERR_FILENO), 0);
+    lines[0] = '\0';
+    dtb_toolbar_set_logger(tb, NULL, NULL);
+    start_and_stop(tb);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    ck_assert_msg(strstr(text, "debugtoolbar: toolbar on port ") != NULL, "stderr got: %s", text);
+    ck_assert_str_eq(lines, ""); /* the old sink gets nothing more */
+    dtb_toolbar_destroy(tb);
+}
+END_TEST
+
+#ifdef HAVE_HIREDIS
 /* The app's sink gets the toolbar's log lines (here: a Redis store that is not there at start),
  * and NULL brings back stderr. */
 START_TEST(test_logger)
@@ -306,6 +396,7 @@ START_TEST(test_logger)
     dtb_toolbar_destroy(tb);
 }
 END_TEST
+#endif
 
 /* allowed_hosts and trusted_proxies: parsed, in the effective config, errors with key, line and
  * column, and DTB_* overrides like the other lists */
@@ -371,6 +462,46 @@ START_TEST(test_hosts_and_proxies)
 }
 END_TEST
 
+/* The schema drives the effective config (dotted keys nested, in the table's order, unset ones
+ * left out) and the README's table (one row per key, with its DTB_* variable); a number below
+ * its bound names the value. */
+START_TEST(test_schema)
+{
+    char *md = NULL, *dump;
+    size_t len = 0;
+    FILE *f = open_memstream(&md, &len);
+    ck_assert_ptr_nonnull(f);
+    dtbi_config_table_markdown(f);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(md, "| key | environment | default | meaning |\n"));
+    ck_assert_ptr_nonnull(strstr(md, "\n| `sql.slow_ms` | `DTB_SQL_SLOW_MS` | `100` | "));
+    ck_assert_ptr_nonnull(
+        strstr(md, "\n| `history_max_bytes` | `DTB_HISTORY_MAX_BYTES` | 16 MiB | "));
+    ck_assert_ptr_nonnull(strstr(md, "\n| `app` | — | — | "));
+    free(md);
+
+    ck_assert_int_eq(load("{\"sql\": {\"explain\": false}}"), DTB_OK);
+    dump = json_dumps(cfg.effective, JSON_COMPACT);
+    ck_assert_msg(strstr(dump, "\"sql\":{\"slow_ms\":100.0,\"explain\":false,"
+                               "\"capture_params\":true}") != NULL,
+                  "%s", dump);
+    ck_assert_msg(strncmp(dump, "{\"enabled\":false,\"hosts\":[\"127.0.0.1\",\"::1\"],", 44) == 0,
+                  "%s", dump);
+    ck_assert_ptr_nonnull(strstr(dump, "\"panels\":null"));
+    ck_assert_ptr_null(strstr(dump, "\"editor\""));
+    ck_assert_ptr_null(strstr(dump, "\"preload\""));
+    ck_assert_ptr_null(strstr(dump, "\"app\""));
+    free(dump);
+    dtbi_config_free(&cfg);
+
+    expect_error("{\"sql\": {\"slow_ms\": -2.5}}", "sql.slow_ms", 1, 10);
+    ck_assert_str_eq(err.text, "expected a number >= 0, got -2.5");
+    expect_error("{\"sql\": [1]}", "sql", 1, 2);
+    expect_error("{\"preload\": {\"ports\": [0]}}", "preload.ports[0]", 1, 24);
+    expect_error("{\"sql.slow_ms\": 1}", "sql.slow_ms", 1, 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -381,10 +512,15 @@ int main(void)
     tcase_add_test(tc, test_bad_json);
     tcase_add_test(tc, test_environment);
     tcase_add_test(tc, test_cidr);
+#ifdef HAVE_HIREDIS
     tcase_add_test(tc, test_logger);
+#endif
+    tcase_add_test(tc, test_logger_sink_and_stderr);
+    tcase_add_test(tc, test_store_support);
     tcase_add_test(tc, test_hosts_and_proxies);
     tcase_add_test(tc, test_editor);
     tcase_add_test(tc, test_record_max_pairs);
+    tcase_add_test(tc, test_schema);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
