@@ -19,10 +19,10 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #include <debugtoolbar/sql.h>
+#include <microhttpd.h>
 
 #include "internal.h"
 #include "store.h"
@@ -163,11 +163,12 @@ int main(void)
     int fd = mkstemp(path);
     close(fd);
     sqlite3_open(path, &db);
-    sqlite3_exec(db,
-                 "CREATE TABLE cat(id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER NOT NULL);"
-                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
-                 "INSERT INTO cat SELECT i, 'cat-' || i, i % 20 FROM n;",
-                 NULL, NULL, NULL);
+    sqlite3_exec(
+        db,
+        "CREATE TABLE cat(id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER NOT NULL);"
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+        "INSERT INTO cat SELECT i, 'cat-' || i, i % 20 FROM n;",
+        NULL, NULL, NULL);
     dtb_sqlite_attach(db);
     struct dtb_error err = {0};
     struct MHD_Daemon *d[2];
@@ -224,8 +225,7 @@ int main(void)
         free(a);
         free(b);
     }
-    printf("one request of 10 point SELECTs, over HTTP keep-alive (best of %d x 2000):\n",
-           ROUNDS);
+    printf("one request of 10 point SELECTs, over HTTP keep-alive (best of %d x 2000):\n", ROUNDS);
     printf("  toolbar off for the client     %8.1f us/request\n", off / 1e3);
     printf("  toolbar on (recording)         %8.1f us/request (+%.1f us)\n", on / 1e3,
            (on - off) / 1e3);

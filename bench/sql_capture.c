@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #include <debugtoolbar/sql.h>
+#include <microhttpd.h>
 
 #define N 100000
 #define ROUNDS 5
@@ -68,7 +68,8 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
                                       : &ns_traced;
     if (a < *best)
         *best = a;
-    struct MHD_Response *r = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret = MHD_queue_response(con, 200, r);
     MHD_destroy_response(r);
     return ret;
@@ -97,12 +98,13 @@ static sqlite3 *open_db(char *path)
     int fd = mkstemp(path);
     close(fd);
     sqlite3_open(path, &db);
-    sqlite3_exec(db,
-                 "PRAGMA locking_mode = EXCLUSIVE;"
-                 "CREATE TABLE cat(id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER NOT NULL);"
-                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
-                 "INSERT INTO cat SELECT i, 'cat-' || i, i % 20 FROM n;",
-                 NULL, NULL, NULL);
+    sqlite3_exec(
+        db,
+        "PRAGMA locking_mode = EXCLUSIVE;"
+        "CREATE TABLE cat(id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER NOT NULL);"
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+        "INSERT INTO cat SELECT i, 'cat-' || i, i % 20 FROM n;",
+        NULL, NULL, NULL);
     return db;
 }
 
@@ -132,7 +134,7 @@ int main(void)
                                 &noparams[k], MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
         port[k] = MHD_get_daemon_info(d[k], MHD_DAEMON_INFO_BIND_PORT)->port;
     }
-    dtb_sqlite_attach(traced); /* records into whichever toolbar's request is current */
+    dtb_sqlite_attach(traced);         /* records into whichever toolbar's request is current */
     for (int r = 0; r < ROUNDS; r++) { /* interleaved, so drift hits all alike */
         snprintf(url, sizeof(url), "http://127.0.0.1:%u/plain", port[0]);
         get(url);

@@ -102,8 +102,8 @@ struct dtb_request;
 DTB_EXPORT struct dtb_toolbar *dtb_toolbar_create(const char *path, struct dtb_error *err);
 
 /* Same as dtb_toolbar_create, from a JSON text; source names it in errors (may be NULL). */
-DTB_EXPORT struct dtb_toolbar *dtb_toolbar_create_from_string(const char *json_text, const char *source,
-                                                   struct dtb_error *err);
+DTB_EXPORT struct dtb_toolbar *
+dtb_toolbar_create_from_string(const char *json_text, const char *source, struct dtb_error *err);
 
 /*
  * Starts the toolbar: initialises the panels and the history store and installs process-wide
@@ -144,14 +144,16 @@ DTB_EXPORT void dtb_toolbar_set_logger(struct dtb_toolbar *tb, dtb_log_fn fn, vo
  * MHD_OPTION_ARRAY (inside one, an unknown option passes through to MHD). Returns the daemon,
  * or NULL when MHD refused to start it.
  */
-DTB_EXPORT struct MHD_Daemon *dtb_start_daemon(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
-                                    MHD_AcceptPolicyCallback apc, void *apc_cls,
-                                    MHD_AccessHandlerCallback dh, void *dh_cls, ...);
+DTB_EXPORT struct MHD_Daemon *dtb_start_daemon(struct dtb_toolbar *tb, unsigned int flags,
+                                               uint16_t port, MHD_AcceptPolicyCallback apc,
+                                               void *apc_cls, MHD_AccessHandlerCallback dh,
+                                               void *dh_cls, ...);
 
 /* va_list form of dtb_start_daemon. */
-DTB_EXPORT struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flags, uint16_t port,
-                                       MHD_AcceptPolicyCallback apc, void *apc_cls,
-                                       MHD_AccessHandlerCallback dh, void *dh_cls, va_list ap);
+DTB_EXPORT struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flags,
+                                                  uint16_t port, MHD_AcceptPolicyCallback apc,
+                                                  void *apc_cls, MHD_AccessHandlerCallback dh,
+                                                  void *dh_cls, va_list ap);
 
 /*
  * Response constructors with MHD's signatures. They build the MHD response and remember its
@@ -159,13 +161,15 @@ DTB_EXPORT struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsign
  * enabled in the process they are MHD's own calls and cost nothing more.
  */
 DTB_EXPORT struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
-                                              enum MHD_ResponseMemoryMode mode);
+                                                         enum MHD_ResponseMemoryMode mode);
 DTB_EXPORT struct MHD_Response *dtb_response_from_buffer_static(size_t size, const void *buffer);
 DTB_EXPORT struct MHD_Response *dtb_response_from_buffer_copy(size_t size, const void *buffer);
-DTB_EXPORT struct MHD_Response *dtb_response_from_buffer_with_free_callback(size_t size, void *buffer,
-                                                                 MHD_ContentReaderFreeCallback crfc);
-DTB_EXPORT struct MHD_Response *dtb_response_from_buffer_with_free_callback_cls(
-    size_t size, const void *buffer, MHD_ContentReaderFreeCallback crfc, void *crfc_cls);
+DTB_EXPORT struct MHD_Response *
+dtb_response_from_buffer_with_free_callback(size_t size, void *buffer,
+                                            MHD_ContentReaderFreeCallback crfc);
+DTB_EXPORT struct MHD_Response *
+dtb_response_from_buffer_with_free_callback_cls(size_t size, const void *buffer,
+                                                MHD_ContentReaderFreeCallback crfc, void *crfc_cls);
 
 /*
  * Queues response for connection, running the toolbar's response filter: for an HTML document
@@ -175,8 +179,9 @@ DTB_EXPORT struct MHD_Response *dtb_response_from_buffer_with_free_callback_cls(
  * Anything else is MHD_queue_response(connection, status_code, response).
  * Returns what MHD_queue_response returns.
  */
-DTB_EXPORT enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned int status_code,
-                                   struct MHD_Response *response);
+DTB_EXPORT enum MHD_Result dtb_queue_response(struct MHD_Connection *connection,
+                                              unsigned int status_code,
+                                              struct MHD_Response *response);
 
 /* MHD_destroy_response; kept for symmetry with <debugtoolbar/mhd.h>. */
 DTB_EXPORT void dtb_destroy_response(struct MHD_Response *response);
@@ -188,7 +193,8 @@ DTB_EXPORT void dtb_destroy_response(struct MHD_Response *response);
 DTB_EXPORT struct MHD_Response *dtb_response_from_fd(size_t size, int fd);
 DTB_EXPORT struct MHD_Response *dtb_response_from_fd64(uint64_t size, int fd);
 DTB_EXPORT struct MHD_Response *dtb_response_from_fd_at_offset(size_t size, int fd, off_t offset);
-DTB_EXPORT struct MHD_Response *dtb_response_from_fd_at_offset64(uint64_t size, int fd, uint64_t offset);
+DTB_EXPORT struct MHD_Response *dtb_response_from_fd_at_offset64(uint64_t size, int fd,
+                                                                 uint64_t offset);
 
 /* MHD_create_response_from_callback and MHD_create_response_from_pipe (same arguments, same
  * meaning), remembered as streams: an HTML page they produce gets the toolbar as it streams by,
@@ -203,14 +209,16 @@ DTB_EXPORT struct MHD_Response *dtb_response_from_callback(uint64_t size, size_t
 DTB_EXPORT struct MHD_Response *dtb_response_from_pipe(int fd);
 
 /* MHD_create_response_from_data (deprecated by MHD), remembering the body like the above. */
-DTB_EXPORT struct MHD_Response *dtb_response_from_data(size_t size, void *data, int must_free, int must_copy);
+DTB_EXPORT struct MHD_Response *dtb_response_from_data(size_t size, void *data, int must_free,
+                                                       int must_copy);
 
 /*
  * MHD_set_response_options(response, flags, MHD_RO_END), remembering the flags so that the copy
  * the toolbar queues in place of a response (to inject or to add its headers) carries them too:
  * MHD has no way to read them back. Returns what MHD returns.
  */
-DTB_EXPORT enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_ResponseFlags flags);
+DTB_EXPORT enum MHD_Result dtb_response_set_flags(struct MHD_Response *response,
+                                                  enum MHD_ResponseFlags flags);
 
 /*
  * The request being served on this thread, or NULL (toolbar off for this client, or not inside

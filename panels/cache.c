@@ -26,8 +26,7 @@ static void *cache_start(void *state, struct dtb_request *rq)
     return st;
 }
 
-void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s,
-                      int64_t duration_ns)
+void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s, int64_t duration_ns)
 {
     DTBI_TOOLBAR_SCOPE();
     struct dtb_request *rq;
@@ -35,12 +34,11 @@ void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s,
     if (st == NULL || st->calls == NULL)
         return;
     const struct dtb_request_times *t = dtb_request_times(rq);
-    json_t *c = json_pack("{s:o,s:o,s:o,s:I,s:I,s:f}", "op", dtb_json_text(op ? op : "?"), "key",
-                          dtb_json_text(key ? key : ""), "hit",
-                          hit < 0 ? json_null() : json_boolean(hit), "timeout",
-                          (json_int_t)timeout_s, "duration_ns",
-                          (json_int_t)(duration_ns >= 0 ? duration_ns : -1), "at_ms",
-                          dtbi_ms(dtb_now_ns() - t->start_ns));
+    json_t *c = json_pack(
+        "{s:o,s:o,s:o,s:I,s:I,s:f}", "op", dtb_json_text(op ? op : "?"), "key",
+        dtb_json_text(key ? key : ""), "hit", hit < 0 ? json_null() : json_boolean(hit), "timeout",
+        (json_int_t)timeout_s, "duration_ns", (json_int_t)(duration_ns >= 0 ? duration_ns : -1),
+        "at_ms", dtbi_ms(dtb_now_ns() - t->start_ns));
     if (json_array_append_new(st->calls, c) != 0)
         return;
     if (hit > 0)
@@ -97,8 +95,9 @@ static int cache_render(const json_t *stats, struct dtb_buf *out)
         dtb_buf_append_str(out, "<p class=\"dtb-muted\">No cache calls in this request.</p>");
         return out->failed ? -1 : 0;
     }
-    dtb_buf_appendf(out, "<p><strong>%zu</strong> call%s: <strong>%lld</strong> hit%s, "
-                         "<strong>%lld</strong> miss%s",
+    dtb_buf_appendf(out,
+                    "<p><strong>%zu</strong> call%s: <strong>%lld</strong> hit%s, "
+                    "<strong>%lld</strong> miss%s",
                     json_array_size(calls), json_array_size(calls) == 1 ? "" : "s",
                     (long long)json_integer_value(json_object_get(stats, "hits")),
                     json_integer_value(json_object_get(stats, "hits")) == 1 ? "" : "s",
@@ -107,9 +106,9 @@ static int cache_render(const json_t *stats, struct dtb_buf *out)
     if (json_is_real(ratio))
         dtb_buf_appendf(out, ", hit ratio <strong>%.0f%%</strong>", 100.0 * json_real_value(ratio));
     char f[32];
-    dtb_buf_appendf(out, ", %s in the cache.</p>",
-                    dtbi_fmt_ms(dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))),
-                                f, sizeof(f)));
+    dtb_buf_appendf(
+        out, ", %s in the cache.</p>",
+        dtbi_fmt_ms(dtbi_ms(json_integer_value(json_object_get(stats, "total_ns"))), f, sizeof(f)));
     dtb_buf_append_str(out, "<table class=\"dtb-table\"><thead><tr><th>#</th><th>Op</th>"
                             "<th>Key</th><th>Result</th><th class=\"dtb-num\">Timeout</th>"
                             "<th class=\"dtb-num\">Time</th><th class=\"dtb-num\">At</th>"
@@ -125,8 +124,9 @@ static int cache_render(const json_t *stats, struct dtb_buf *out)
         dtbi_render_scalar(out, json_object_get(c, "key"));
         dtb_buf_append_str(out, "</td><td>");
         if (json_is_boolean(hit))
-            dtb_buf_append_str(out, json_is_true(hit) ? "<span class=\"dtb-badge\">hit</span>"
-                                                      : "<span class=\"dtb-badge dtb-warn\">miss</span>");
+            dtb_buf_append_str(out, json_is_true(hit)
+                                        ? "<span class=\"dtb-badge\">hit</span>"
+                                        : "<span class=\"dtb-badge dtb-warn\">miss</span>");
         dtb_buf_append_str(out, "</td><td class=\"dtb-num\">");
         if (timeout >= 0)
             dtb_buf_appendf(out, "%lld s", (long long)timeout);

@@ -1,8 +1,8 @@
 /*
  * htmlcheck.c - the HTML check panel: the page the app rendered, parsed by libxml2's HTML
  * parser at completion (after the response was sent), with its parse errors (line, column)
- * and lints found in one walk of the document: duplicate ids, file inputs in a form that is not multipart,
- * images without alt, no lang, no <title>, labels pointing at no field.
+ * and lints found in one walk of the document: duplicate ids, file inputs in a form that is not
+ * multipart, images without alt, no lang, no <title>, labels pointing at no field.
  *
  * Errors are collected by a handler on this parse's own context (never printed). libxml2's
  * HTML parser knows HTML 4 tags only: "Tag main invalid" for an HTML5, SVG or custom element
@@ -93,15 +93,76 @@ static void *htmlcheck_start(void *state, struct dtb_request *rq)
 /* Elements libxml2 2.9's HTML 4 table does not know but a browser does. */
 static int known_elsewhere(const char *name)
 {
-    static const char *const names[] = {
-        "article", "aside", "audio", "bdi", "canvas", "data", "datalist", "details", "dialog",
-        "embed", "figcaption", "figure", "footer", "header", "hgroup", "main", "mark", "menu",
-        "meter", "nav", "output", "picture", "progress", "rp", "rt", "ruby", "search", "section",
-        "slot", "source", "summary", "template", "time", "track", "video", "wbr", "svg", "math",
-        "path", "circle", "rect", "line", "polyline", "polygon", "ellipse", "g", "defs", "use",
-        "symbol", "text", "tspan", "lineargradient", "radialgradient", "stop", "clippath",
-        "mask", "pattern", "image", "title", "desc", "foreignobject", "mi", "mo", "mn", "mrow",
-        "msup", "msub", "mfrac", "msqrt", "mtext"};
+    static const char *const names[] = {"article",
+                                        "aside",
+                                        "audio",
+                                        "bdi",
+                                        "canvas",
+                                        "data",
+                                        "datalist",
+                                        "details",
+                                        "dialog",
+                                        "embed",
+                                        "figcaption",
+                                        "figure",
+                                        "footer",
+                                        "header",
+                                        "hgroup",
+                                        "main",
+                                        "mark",
+                                        "menu",
+                                        "meter",
+                                        "nav",
+                                        "output",
+                                        "picture",
+                                        "progress",
+                                        "rp",
+                                        "rt",
+                                        "ruby",
+                                        "search",
+                                        "section",
+                                        "slot",
+                                        "source",
+                                        "summary",
+                                        "template",
+                                        "time",
+                                        "track",
+                                        "video",
+                                        "wbr",
+                                        "svg",
+                                        "math",
+                                        "path",
+                                        "circle",
+                                        "rect",
+                                        "line",
+                                        "polyline",
+                                        "polygon",
+                                        "ellipse",
+                                        "g",
+                                        "defs",
+                                        "use",
+                                        "symbol",
+                                        "text",
+                                        "tspan",
+                                        "lineargradient",
+                                        "radialgradient",
+                                        "stop",
+                                        "clippath",
+                                        "mask",
+                                        "pattern",
+                                        "image",
+                                        "title",
+                                        "desc",
+                                        "foreignobject",
+                                        "mi",
+                                        "mo",
+                                        "mn",
+                                        "mrow",
+                                        "msup",
+                                        "msub",
+                                        "mfrac",
+                                        "msqrt",
+                                        "mtext"};
     if (name == NULL)
         return 0;
     if (strchr(name, '-') != NULL)
@@ -122,10 +183,11 @@ struct collect {
 static int end_tag_optional(const char *name)
 {
     static const char *const names[] = {
-        "html", "head", "body", "li", "dt", "dd", "p", "rt", "rp", "optgroup", "option",
-        "colgroup", "caption", "thead", "tbody", "tfoot", "tr", "td", "th", "area", "base", "br",
-        "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
-        "basefont", "frame", "isindex", "keygen", "command"};
+        "html", "head",     "body",   "li",       "dt",      "dd",     "p",      "rt",
+        "rp",   "optgroup", "option", "colgroup", "caption", "thead",  "tbody",  "tfoot",
+        "tr",   "td",       "th",     "area",     "base",    "br",     "col",    "embed",
+        "hr",   "img",      "input",  "link",     "meta",    "param",  "source", "track",
+        "wbr",  "basefont", "frame",  "isindex",  "keygen",  "command"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcasecmp(name, names[i]) == 0)
             return 1;
@@ -165,13 +227,14 @@ static void on_end_element(void *data, const xmlChar *name)
         } else {
             char msg[200];
             int line = ctxt->node != NULL ? (int)xmlGetLineNo(ctxt->node) : ctxt->input->line;
-            snprintf(msg, sizeof(msg), "<%.80s> opened on line %d is never closed: its end tag "
-                                       "is missing",
+            snprintf(msg, sizeof(msg),
+                     "<%.80s> opened on line %d is never closed: its end tag "
+                     "is missing",
                      n, line);
             json_array_append_new(c->errors,
                                   json_pack("{s:i,s:i,s:s,s:o}", "line", ctxt->input->line,
-                                            "column", ctxt->input->col, "level", "error",
-                                            "message", dtb_json_text(msg)));
+                                            "column", ctxt->input->col, "level", "error", "message",
+                                            dtb_json_text(msg)));
         }
     }
     c->end_element(data, name);
@@ -387,9 +450,9 @@ static void check_tree(htmlDocPtr doc, json_t *lints, json_t *errors, const char
         if (named(n, "label")) {
             xmlChar *f = xmlGetProp(n, (const xmlChar *)"for");
             if (f != NULL)
-                json_array_append_new(labels, json_pack("{s:o,s:i}", "for",
-                                                        dtb_json_text((const char *)f), "line",
-                                                        (int)xmlGetLineNo(n)));
+                json_array_append_new(labels,
+                                      json_pack("{s:o,s:i}", "for", dtb_json_text((const char *)f),
+                                                "line", (int)xmlGetLineNo(n)));
             xmlFree(f);
         }
     }
@@ -542,7 +605,8 @@ static int htmlcheck_subtitle(const json_t *stats, struct dtb_buf *out)
 
 static int htmlcheck_render(const json_t *stats, struct dtb_buf *out)
 {
-    const json_t *errors = json_object_get(stats, "errors"), *lints = json_object_get(stats, "lints");
+    const json_t *errors = json_object_get(stats, "errors"),
+                 *lints = json_object_get(stats, "lints");
     const json_t *x;
     size_t i;
     if (json_is_string(json_object_get(stats, "skipped"))) {
@@ -551,13 +615,15 @@ static int htmlcheck_render(const json_t *stats, struct dtb_buf *out)
         dtb_buf_append_str(out, ".</p>");
         return out->failed ? -1 : 0;
     }
-    dtb_buf_appendf(out, "<p>%lld bytes checked by libxml2's HTML parser in %.3f ms, after the "
-                         "response was sent",
+    dtb_buf_appendf(out,
+                    "<p>%lld bytes checked by libxml2's HTML parser in %.3f ms, after the "
+                    "response was sent",
                     (long long)json_integer_value(json_object_get(stats, "bytes")),
                     dtbi_ms(json_integer_value(json_object_get(stats, "check_ns"))));
     if (json_is_true(json_object_get(stats, "cached")))
-        dtb_buf_appendf(out, " (an earlier response with the same bytes; this one took %.3f ms "
-                             "to look up)",
+        dtb_buf_appendf(out,
+                        " (an earlier response with the same bytes; this one took %.3f ms "
+                        "to look up)",
                         dtbi_ms(json_integer_value(json_object_get(stats, "lookup_ns"))));
     dtb_buf_append_str(out, ".</p>");
     dtb_buf_append_str(out, "<h4 class=\"dtb-h\">Parse errors</h4>");
@@ -569,8 +635,9 @@ static int htmlcheck_render(const json_t *stats, struct dtb_buf *out)
                                 "Message</th></tr></thead><tbody>");
         json_array_foreach(errors, i, x)
         {
-            dtb_buf_appendf(out, "<tr><td class=\"dtb-num\">%lld</td><td class=\"dtb-num\">%lld"
-                                 "</td><td>",
+            dtb_buf_appendf(out,
+                            "<tr><td class=\"dtb-num\">%lld</td><td class=\"dtb-num\">%lld"
+                            "</td><td>",
                             (long long)json_integer_value(json_object_get(x, "line")),
                             (long long)json_integer_value(json_object_get(x, "column")));
             dtb_buf_append_html_str(out, json_string_value(json_object_get(x, "level")));

@@ -72,11 +72,12 @@ void dtb_log_at(const char *file, int line, const char *func, int level, const c
     }
     char site[512];
     snprintf(site, sizeof(site), "%s:%d", file != NULL ? file : "?", line);
-    json_t *r = json_pack("{s:i,s:s,s:o,s:b,s:o,s:o,s:f}", "level", level, "level_name",
-                          level_name(level), "message", dtb_json_text(msg), "cut",
-                          (size_t)n >= LOG_MESSAGE_MAX || (msg == small && (size_t)n >= sizeof(small)),
-                          "site", dtb_json_text(site), "func", dtb_json_text(func), "at_ms",
-                          dtbi_ms(dtb_now_ns() - dtb_request_times(rq)->start_ns));
+    json_t *r =
+        json_pack("{s:i,s:s,s:o,s:b,s:o,s:o,s:f}", "level", level, "level_name", level_name(level),
+                  "message", dtb_json_text(msg), "cut",
+                  (size_t)n >= LOG_MESSAGE_MAX || (msg == small && (size_t)n >= sizeof(small)),
+                  "site", dtb_json_text(site), "func", dtb_json_text(func), "at_ms",
+                  dtbi_ms(dtb_now_ns() - dtb_request_times(rq)->start_ns));
     if (msg != small)
         free(msg);
     if (json_array_append_new(st->records, r) == 0 && level > st->max_level)

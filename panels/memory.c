@@ -404,8 +404,7 @@ static void count_row(struct dtb_buf *out, const json_t *stats, const char *titl
     if (bytes_key != NULL)
         append_bytes(out, iget(stats, bytes_key));
     if (note != NULL)
-        dtb_buf_appendf(out, "%s<span class=\"dtb-muted\">%s</span>", bytes_key ? " " : "",
-                        note);
+        dtb_buf_appendf(out, "%s<span class=\"dtb-muted\">%s</span>", bytes_key ? " " : "", note);
     dtb_buf_append_str(out, "</td></tr>");
 }
 
@@ -419,8 +418,8 @@ static int mem_marks(const json_t *stats, json_t *marks)
     snprintf(title, sizeof(title),
              "The last %lld requests to this route each left bytes behind (%lld bytes in all)",
              (long long)streak, (long long)iget(stats, "leak_streak_bytes"));
-    return json_array_append_new(marks, json_pack("{s:s,s:s,s:s}", "text", "leaks", "title",
-                                                  title, "level", "warn"));
+    return json_array_append_new(
+        marks, json_pack("{s:s,s:s,s:s}", "text", "leaks", "title", title, "level", "warn"));
 }
 
 static int mem_render(const json_t *stats, struct dtb_buf *out)

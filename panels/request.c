@@ -59,8 +59,7 @@ static json_t *decode_segment(const char *seg, size_t len)
         memset(in + len, '=', padded - len);
         base64url_decode_init(&ctx);
         out_len = BASE64_DECODE_LENGTH(padded);
-        if (base64_decode_update(&ctx, &out_len, out, padded, in) &&
-            base64_decode_final(&ctx)) {
+        if (base64_decode_update(&ctx, &out_len, out, padded, in) && base64_decode_final(&ctx)) {
             j = json_loadb((const char *)out, out_len, 0, NULL);
             if (!json_is_object(j)) {
                 json_decref(j);

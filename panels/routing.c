@@ -168,10 +168,9 @@ static json_t *routing_to_json(void *state, struct dtb_request *rq, void *req_st
             }
             continue;
         }
-        int method_ok = strcmp(r->method, "*") == 0 ||
-                        (method != NULL && strcmp(r->method, method) == 0) ||
-                        (method != NULL && strcmp(method, "HEAD") == 0 &&
-                         strcmp(r->method, "GET") == 0);
+        int method_ok =
+            strcmp(r->method, "*") == 0 || (method != NULL && strcmp(r->method, method) == 0) ||
+            (method != NULL && strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
         if (method_ok && path != NULL && match(r->pattern, path, args)) {
             matched = (long)i;
             by = "pattern";
@@ -241,11 +240,11 @@ static int routing_render(const json_t *stats, struct dtb_buf *out)
     }
     dtb_buf_append_str(out, "</tbody></table>");
     if (m >= 0)
-        dtb_buf_appendf(out, "<p class=\"dtb-muted\">Matched by %s.</p>",
-                        strcmp(json_string_value(json_object_get(stats, "matched_by")) ?: "",
-                               "app") == 0
-                            ? "the app (dtb_route_matched)"
-                            : "method and pattern");
+        dtb_buf_appendf(
+            out, "<p class=\"dtb-muted\">Matched by %s.</p>",
+            strcmp(json_string_value(json_object_get(stats, "matched_by")) ?: "", "app") == 0
+                ? "the app (dtb_route_matched)"
+                : "method and pattern");
     return out->failed ? -1 : 0;
 }
 

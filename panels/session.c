@@ -4,8 +4,8 @@
  * time to live as the store answered, and what the request changed (first snapshot versus
  * last). Secret-named keys in the data are redacted before anything is stored.
  */
-#include <stdio.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -49,8 +49,8 @@ void dtb_session_record_info(const struct dtb_session_info *info)
  * what the caller filled (its `size`; 0 = the first layout, up to `error`) stay zero. */
 static void session_info_copy(struct dtb_session_info *out, const struct dtb_session_info *in)
 {
-    size_t n = in->size != 0 ? in->size
-                             : offsetof(struct dtb_session_info, error) + sizeof(in->error);
+    size_t n =
+        in->size != 0 ? in->size : offsetof(struct dtb_session_info, error) + sizeof(in->error);
     memset(out, 0, sizeof(*out));
     memcpy(out, in, n < sizeof(*out) ? n : sizeof(*out));
     out->size = sizeof(*out);
@@ -68,14 +68,14 @@ void dtb_session_record_timed(const struct dtb_session_info *caller, int64_t dur
         return;
     session_info_copy(&copy, caller);
     const struct dtb_request_times *t = dtb_request_times(rq);
-    json_t *data = info->data != NULL ? dtbi_redact_json(dtb_request_toolbar(rq), info->data)
-                                      : json_object();
-    snap = json_pack("{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:o,s:f}", "cookie",
-                     dtb_json_text(info->cookie), "id", mask_id(info->id), "data",
-                     data != NULL ? data : json_null(), "store", dtb_json_text(info->store),
-                     "ttl", (json_int_t)info->ttl_seconds, "created",
+    json_t *data =
+        info->data != NULL ? dtbi_redact_json(dtb_request_toolbar(rq), info->data) : json_object();
+    snap = json_pack("{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:o,s:f}", "cookie", dtb_json_text(info->cookie),
+                     "id", mask_id(info->id), "data", data != NULL ? data : json_null(), "store",
+                     dtb_json_text(info->store), "ttl", (json_int_t)info->ttl_seconds, "created",
                      (json_int_t)info->created_unix, "accessed", (json_int_t)info->accessed_unix,
-                     "error", dtb_json_text(info->error), "at_ms", dtbi_ms(dtb_now_ns() - t->start_ns));
+                     "error", dtb_json_text(info->error), "at_ms",
+                     dtbi_ms(dtb_now_ns() - t->start_ns));
     /* the raw id, to tell a new session from the old one; never stored */
     if (snap != NULL && info->id != NULL)
         json_object_set_new(snap, "_id", dtb_json_text(info->id));
@@ -112,8 +112,8 @@ static json_t *diff(const json_t *a, const json_t *b)
     {
         json_t *w = json_object_get(b, key);
         if (w == NULL)
-            json_array_append_new(out, json_pack("{s:s,s:s,s:O}", "key", key, "change",
-                                                 "removed", "before", v));
+            json_array_append_new(
+                out, json_pack("{s:s,s:s,s:O}", "key", key, "change", "removed", "before", v));
         else if (!json_equal(v, w))
             json_array_append_new(out, json_pack("{s:s,s:s,s:O,s:O}", "key", key, "change",
                                                  "changed", "before", v, "after", w));
@@ -121,8 +121,8 @@ static json_t *diff(const json_t *a, const json_t *b)
     json_object_foreach((json_t *)b, key, v)
     {
         if (json_object_get(a, key) == NULL)
-            json_array_append_new(out, json_pack("{s:s,s:s,s:O}", "key", key, "change", "added",
-                                                 "after", v));
+            json_array_append_new(
+                out, json_pack("{s:s,s:s,s:O}", "key", key, "change", "added", "after", v));
     }
     return out;
 }
@@ -160,11 +160,11 @@ static int session_subtitle(const json_t *stats, struct dtb_buf *out)
     if (json_is_string(json_object_get(after, "error")))
         return dtb_buf_append_str(out, "store failed");
     if (json_is_null(json_object_get(after, "id")))
-        return dtb_buf_append_str(out, json_is_true(json_object_get(stats, "modified"))
-                                           ? "ended" : "anonymous");
+        return dtb_buf_append_str(
+            out, json_is_true(json_object_get(stats, "modified")) ? "ended" : "anonymous");
     json_int_t ttl = json_integer_value(json_object_get(after, "ttl"));
-    dtb_buf_appendf(out, "%s", json_is_true(json_object_get(stats, "modified")) ? "modified"
-                                                                                : "unchanged");
+    dtb_buf_appendf(out, "%s",
+                    json_is_true(json_object_get(stats, "modified")) ? "modified" : "unchanged");
     if (ttl >= 0)
         dtb_buf_appendf(out, ", TTL %lld s", (long long)ttl);
     return out->failed ? -1 : 0;
@@ -192,7 +192,8 @@ static int session_render(const json_t *stats, struct dtb_buf *out)
         return out->failed ? -1 : 0;
     }
     if (json_is_string(json_object_get(after, "error"))) {
-        dtb_buf_append_str(out, "<div class=\"dtb-warn\"><strong>The session store failed:</strong> ");
+        dtb_buf_append_str(out,
+                           "<div class=\"dtb-warn\"><strong>The session store failed:</strong> ");
         dtb_buf_append_html_str(out, json_string_value(json_object_get(after, "error")));
         dtb_buf_append_str(out, "</div>");
     }

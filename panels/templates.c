@@ -29,8 +29,8 @@ void dtb_template_record_timed(const char *name, const json_t *context, int64_t 
     struct templates_req *st = dtbi_current_panel_state("templates", &rq);
     if (st == NULL || st->list == NULL)
         return;
-    json_t *ctx = context != NULL ? dtbi_redact_json(dtb_request_toolbar(rq), context)
-                                  : json_object();
+    json_t *ctx =
+        context != NULL ? dtbi_redact_json(dtb_request_toolbar(rq), context) : json_object();
     json_t *t = json_pack("{s:o,s:I,s:o,s:f}", "name", dtb_json_text(name ? name : "?"),
                           "duration_ns", (json_int_t)(duration_ns >= 0 ? duration_ns : -1),
                           "context", ctx != NULL ? ctx : json_null(), "at_ms",

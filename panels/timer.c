@@ -258,10 +258,10 @@ static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_stat
         json_object_set_new(
             stats, "hw",
             json_pack("{s:I,s:I,s:I,s:I,s:f,s:b}", "instructions", (json_int_t)t->instructions,
-                      "cycles", (json_int_t)t->cycles, "cache_misses",
-                      (json_int_t)t->cache_misses, "branch_misses", (json_int_t)t->branch_misses,
-                      "ipc", t->cycles > 0 ? (double)t->instructions / (double)t->cycles : 0.0,
-                      "scaled", t->hw_scaled > 0));
+                      "cycles", (json_int_t)t->cycles, "cache_misses", (json_int_t)t->cache_misses,
+                      "branch_misses", (json_int_t)t->branch_misses, "ipc",
+                      t->cycles > 0 ? (double)t->instructions / (double)t->cycles : 0.0, "scaled",
+                      t->hw_scaled > 0));
     else if (stats != NULL && dtbi_counters_off_reason() != NULL)
         json_object_set_new(stats, "hw_off", dtb_json_text(dtbi_counters_off_reason()));
     return stats;
@@ -357,8 +357,9 @@ static int timer_render(const json_t *stats, struct dtb_buf *out)
         snprintf(label, sizeof(label), "Instructions (user space, the handler's thread)%s", est);
         row(out, label, num(hw, "instructions"), "");
         row(out, "Cycles", num(hw, "cycles"), "");
-        dtb_buf_appendf(out, "<tr><td>Instructions per cycle (IPC)</td><td class=\"dtb-num\">"
-                             "%.2f</td></tr>",
+        dtb_buf_appendf(out,
+                        "<tr><td>Instructions per cycle (IPC)</td><td class=\"dtb-num\">"
+                        "%.2f</td></tr>",
                         num(hw, "ipc"));
         row(out, "Cache misses", num(hw, "cache_misses"), "");
         row(out, "Branch misses", num(hw, "branch_misses"), "");

@@ -22,10 +22,9 @@ static int versions_init(void **state, struct dtb_toolbar *tb, const json_t *con
     if (uname(&u) == 0)
         snprintf(os, sizeof(os), "%s %s %s", u.sysname, u.release, u.machine);
     snprintf(nettle, sizeof(nettle), "%d.%d", nettle_version_major(), nettle_version_minor());
-    json_t *v = json_pack("[[ss][ss][ss][ss][ss][ss][ss][ss][ss]]", "debugtoolbar",
-                          dtb_version(), "libmicrohttpd", MHD_get_version(), "libxml2",
-                          LIBXML_DOTTED_VERSION, "jansson", jansson_version_str(), "SQLite",
-                          sqlite3_libversion(), "libpq",
+    json_t *v = json_pack("[[ss][ss][ss][ss][ss][ss][ss][ss][ss]]", "debugtoolbar", dtb_version(),
+                          "libmicrohttpd", MHD_get_version(), "libxml2", LIBXML_DOTTED_VERSION,
+                          "jansson", jansson_version_str(), "SQLite", sqlite3_libversion(), "libpq",
 #ifdef HAVE_LIBPQ
                           "linked",
 #else
@@ -56,10 +55,10 @@ static json_t *versions_to_json(void *state, struct dtb_request *rq, void *req_s
 
 static int versions_subtitle(const json_t *stats, struct dtb_buf *out)
 {
-    return dtb_buf_appendf(out, "debugtoolbar %s",
-                           json_string_value(json_array_get(
-                               json_array_get(json_object_get(stats, "versions"), 0), 1))
-                               ?: "?");
+    return dtb_buf_appendf(
+        out, "debugtoolbar %s",
+        json_string_value(json_array_get(json_array_get(json_object_get(stats, "versions"), 0), 1))
+            ?: "?");
 }
 
 static int versions_render(const json_t *stats, struct dtb_buf *out)

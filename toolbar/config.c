@@ -227,8 +227,7 @@ static int locate(const char *text, const char *path, int *line, int *col)
     return 0;
 }
 
-int dtbi_config_locate(const struct dtbi_config *cfg, const char *key_path, int *line,
-                       int *column)
+int dtbi_config_locate(const struct dtbi_config *cfg, const char *key_path, int *line, int *column)
 {
     return locate(cfg->text, key_path, line, column);
 }

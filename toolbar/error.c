@@ -35,8 +35,8 @@ void dtb_error_clear(struct dtb_error *err)
         memset(err, 0, sizeof(*err));
 }
 
-dtb_rc dtbi_error_set(struct dtb_error *err, dtb_rc code, const char *source, int line,
-                      int column, const char *key, const char *fmt, ...)
+dtb_rc dtbi_error_set(struct dtb_error *err, dtb_rc code, const char *source, int line, int column,
+                      const char *key, const char *fmt, ...)
 {
     va_list ap;
     if (err == NULL || err->code != DTB_OK)

@@ -7,19 +7,19 @@
  * from a buffer we know is still queued as a copy carrying X-Debug-Toolbar-Id and
  * Server-Timing, so JSON and fetch/XHR calls show up in the history; a response whose body we
  * cannot see (callback, pipe, iovec) is queued as it is. A file-descriptor response is read
- * (pread, under the size cap) only when it may be an HTML page, and injected like a buffer. The app's response object is never
- * changed: the app queues, reuses and destroys it as if the toolbar were not there.
- * An encoded body (gzip, deflate, br, zstd) is decoded, injected, and sent decoded when the
- * client did not refuse identity, else re-encoded in the app's coding (codec.c).
+ * (pread, under the size cap) only when it may be an HTML page, and injected like a buffer. The
+ * app's response object is never changed: the app queues, reuses and destroys it as if the toolbar
+ * were not there. An encoded body (gzip, deflate, br, zstd) is decoded, injected, and sent decoded
+ * when the client did not refuse identity, else re-encoded in the app's coding (codec.c).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
-#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -66,8 +66,8 @@ static int csp_nonce(const char *csp, char *out, size_t outlen)
                         break;
                     hit += 7;
                     size_t len = 0;
-                    while (hit + len < end && (isalnum((unsigned char)hit[len]) ||
-                                               strchr("+/=_-", hit[len]) != NULL))
+                    while (hit + len < end &&
+                           (isalnum((unsigned char)hit[len]) || strchr("+/=_-", hit[len]) != NULL))
                         len++;
                     if (hit + len < end && hit[len] == '\'' && len > 0 && len < outlen) {
                         memcpy(out, hit, len);
@@ -90,10 +90,10 @@ struct copy_ctx {
     struct MHD_Response *dst;
     struct dtb_request *rq;
     int failed;
-    int page; /* to the intercepted-redirect page: only what still applies to a new body */
+    int page;          /* to the intercepted-redirect page: only what still applies to a new body */
     int drop_encoding; /* the body goes out decoded: the app's Content-Encoding does not apply */
     int vary_ae;       /* set when the app's Vary already names Accept-Encoding (or is "*") */
-    int fresh; /* injected: the app's validators and cache policy describe other bytes */
+    int fresh;         /* injected: the app's validators and cache policy describe other bytes */
 };
 
 /* 1 when a Vary value lists Accept-Encoding or is "*". */
@@ -226,9 +226,9 @@ static void held_page_free(void *cls)
 /* The injected page as an iovec response over the app's held body: the page's bytes are not
  * copied (a 1 MB page would cost a fresh 1 MB, page-faulted in, per request). On success the
  * response owns the hold; on failure (NULL) the caller keeps it. */
-static struct MHD_Response *held_page_response(struct dtb_request *rq, void *hold,
-                                               const char *body, size_t len, size_t at,
-                                               const char *nonce, size_t *out_len)
+static struct MHD_Response *held_page_response(struct dtb_request *rq, void *hold, const char *body,
+                                               size_t len, size_t at, const char *nonce,
+                                               size_t *out_len)
 {
     struct dtb_buf m;
     struct held_page *hp;
@@ -274,9 +274,9 @@ static long find_insert_point(struct dtb_request *rq, const char *body, size_t l
 
 /* The guards that need no body. *sniff is set when the response names no Content-Type, so
  * the body decides (after decoding) whether it is HTML. */
-static const char *skip_reason(struct dtb_request *rq, struct MHD_Connection *con,
-                               unsigned status, struct MHD_Response *response, const char *ct,
-                               int known, int *html_like, int *sniff, int *navigation)
+static const char *skip_reason(struct dtb_request *rq, struct MHD_Connection *con, unsigned status,
+                               struct MHD_Response *response, const char *ct, int known,
+                               int *html_like, int *sniff, int *navigation)
 {
     const char *v;
     *html_like = 0;
@@ -437,8 +437,7 @@ static const char *daemon_address(struct dtb_request *rq, struct MHD_Connection 
         pthread_mutex_lock(&rq->tb->lock);
         if (atomic_load_explicit(&d->listen_state, memory_order_relaxed) == 0) {
             memcpy(d->listen, buf, sizeof(buf));
-            atomic_store_explicit(&d->listen_state, buf[0] != '\0' ? 1 : 2,
-                                  memory_order_release);
+            atomic_store_explicit(&d->listen_state, buf[0] != '\0' ? 1 : 2, memory_order_release);
         }
         pthread_mutex_unlock(&rq->tb->lock);
     }
@@ -490,8 +489,7 @@ static int wants_intercept(struct dtb_request *rq, struct MHD_Connection *con, u
 }
 
 static enum MHD_Result queue_intercepted(struct dtb_request *rq, struct MHD_Connection *con,
-                                         unsigned status, struct MHD_Response *response,
-                                         int64_t t0)
+                                         unsigned status, struct MHD_Response *response, int64_t t0)
 {
     const char *loc = MHD_get_response_header(response, MHD_HTTP_HEADER_LOCATION);
     struct dtb_buf b, st;
@@ -551,8 +549,8 @@ static enum MHD_Result queue_intercepted(struct dtb_request *rq, struct MHD_Conn
  * X-Debug-Toolbar-Skip when why_not, Vary: Accept-Encoding when vary_ae and the app's Vary does
  * not cover it, X-Debug-Toolbar-Id and Server-Timing. Returns 0, or -1 (out of memory). */
 static int add_headers(struct dtb_request *rq, struct MHD_Response *response,
-                       struct MHD_Response *copy, int drop_encoding, int fresh,
-                       const char *why_not, int vary_ae)
+                       struct MHD_Response *copy, int drop_encoding, int fresh, const char *why_not,
+                       int vary_ae)
 {
     struct copy_ctx cc = {copy, rq, 0, 0, drop_encoding, 0, fresh};
     struct dtb_buf st;
@@ -586,13 +584,13 @@ static int add_headers(struct dtb_request *rq, struct MHD_Response *response,
  * may be an HTML page, else the app's response as it is. */
 static enum MHD_Result queue_stream(struct dtb_request *rq, struct MHD_Connection *con,
                                     unsigned status, struct MHD_Response *response, void *hold,
-                                    const struct dtbi_stream_src *src,
-                                    enum MHD_ResponseFlags flags, int64_t t0)
+                                    const struct dtbi_stream_src *src, enum MHD_ResponseFlags flags,
+                                    int64_t t0)
 {
     const char *ct = MHD_get_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE);
     int html_like, sniff, navigation;
-    const char *reason = skip_reason(rq, con, status, response, ct, 1, &html_like, &sniff,
-                                     &navigation);
+    const char *reason =
+        skip_reason(rq, con, status, response, ct, 1, &html_like, &sniff, &navigation);
     struct MHD_Response *copy = NULL;
     char nonce[128];
     struct dtb_buf m;
@@ -658,13 +656,13 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     const char *reason;
     struct MHD_Response *copy = NULL;
     struct page pg = {DTBI_CODING_IDENTITY, NULL, NULL, 0};
-    int decoded_out = 0; /* the injected page goes out without the app's Content-Encoding */
-    int is_fd = 0, fd = -1;        /* a file-descriptor response (the fd is the response's) */
+    int decoded_out = 0;    /* the injected page goes out without the app's Content-Encoding */
+    int is_fd = 0, fd = -1; /* a file-descriptor response (the fd is the response's) */
     uint64_t fd_offset = 0, fd_size = 0;
-    char *file_body = NULL;        /* its bytes, read when it may be an HTML page */
-    int why_not = 0;               /* the copy says why the page has no toolbar */
-    void *hold = NULL;             /* on the app's body, while a response of ours may send it */
-    int held = 0;                  /* copy is the injected page over the app's held body */
+    char *file_body = NULL; /* its bytes, read when it may be an HTML page */
+    int why_not = 0;        /* the copy says why the page has no toolbar */
+    void *hold = NULL;      /* on the app's body, while a response of ours may send it */
+    int held = 0;           /* copy is the injected page over the app's held body */
     enum MHD_Result ret;
 
     rq->times.queued_ns = t0;
@@ -689,8 +687,8 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         }
     }
     rq->resp.body_size = known ? len : is_fd ? (size_t)fd_size : 0;
-    reason = skip_reason(rq, con, status, response, ct, known || is_fd, &html_like, &sniff,
-                         &navigation);
+    reason =
+        skip_reason(rq, con, status, response, ct, known || is_fd, &html_like, &sniff, &navigation);
     if (reason == NULL && is_fd) {
         reason = read_file(fd, fd_offset, fd_size, &file_body);
         body = file_body;
@@ -750,8 +748,8 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
     }
     free(pg.decoded);
     if (reason != NULL && html_like)
-        dtbi_log_once(reason, "toolbar not injected into an HTML response: %s (e.g. %s %s)",
-                      reason, dtb_request_method(rq), dtb_request_path(rq));
+        dtbi_log_once(reason, "toolbar not injected into an HTML response: %s (e.g. %s %s)", reason,
+                      dtb_request_method(rq), dtb_request_path(rq));
     rq->resp.skip_reason = reason;
     free(file_body); /* the page went into out, or is served from the file as it is */
     /* An HTML-looking answer to a navigation that still gets no toolbar says why (in a header
@@ -796,10 +794,9 @@ enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection 
         dtbi_real()->destroy_response(copy);
         copy = NULL;
     }
-    if (copy != NULL &&
-        add_headers(rq, response, copy, rq->resp.injected && decoded_out, rq->resp.injected,
-                    why_not ? reason : NULL,
-                    rq->resp.injected && pg.coding != DTBI_CODING_IDENTITY) != 0) {
+    if (copy != NULL && add_headers(rq, response, copy, rq->resp.injected && decoded_out,
+                                    rq->resp.injected, why_not ? reason : NULL,
+                                    rq->resp.injected && pg.coding != DTBI_CODING_IDENTITY) != 0) {
         dtbi_real()->destroy_response(copy);
         copy = NULL;
     }

@@ -7,11 +7,11 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 #include "debugtoolbar.h"
 #include "debugtoolbar/panel.h"
@@ -19,9 +19,8 @@
 /* ---- errors (error.c) ------------------------------------------------------------------ */
 
 /* Fills err (if not NULL and still DTB_OK) and returns code. key/source may be NULL. */
-dtb_rc dtbi_error_set(struct dtb_error *err, dtb_rc code, const char *source, int line,
-                      int column, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+dtb_rc dtbi_error_set(struct dtb_error *err, dtb_rc code, const char *source, int line, int column,
+                      const char *key, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* Logs one line to stderr prefixed "debugtoolbar: ", at most once per distinct `cause`
  * string for the process lifetime (cause is compared by content). */
@@ -44,7 +43,7 @@ struct dtbi_config {
     size_t ntrusted_proxies;
     json_t *allowed_hosts; /* array of lower-case names, ".domain" or "*" (Host check) */
     bool intercept_redirects;
-    json_t *panels; /* array of panel ids, or NULL = defaults */
+    json_t *panels;   /* array of panel ids, or NULL = defaults */
     char *url_prefix; /* no trailing slash, e.g. "/_debug_toolbar" */
     unsigned char secret_key[64];
     size_t secret_key_len;
@@ -65,24 +64,23 @@ struct dtbi_config {
     json_t *panel_options; /* object: panel id -> object, or NULL */
     bool bind_set;         /* preload.bind: the address daemons listen on when they name none */
     struct sockaddr_storage bind;
-    bool ports_set;        /* preload.ports given: only these listening ports get the toolbar */
+    bool ports_set; /* preload.ports given: only these listening ports get the toolbar */
     size_t nports;
     uint16_t ports[64];
-    json_t *app;           /* the app's own settings from the file ("app" key), or NULL */
-    char *editor;          /* editor URL template ("vscode://file/{file}:{line}"), or NULL */
-    json_t *editor_paths;  /* array of {"from", "to"} path mappings, or NULL */
-    char *source_root;     /* relative source paths are resolved against it, or NULL */
-    json_t *effective;     /* the whole effective config as JSON (secret redacted) */
-    char *source;          /* the source name given to dtbi_config_load (copied) */
-    char *text;            /* a copy of the config text, or NULL (for dtbi_config_locate) */
+    json_t *app;          /* the app's own settings from the file ("app" key), or NULL */
+    char *editor;         /* editor URL template ("vscode://file/{file}:{line}"), or NULL */
+    json_t *editor_paths; /* array of {"from", "to"} path mappings, or NULL */
+    char *source_root;    /* relative source paths are resolved against it, or NULL */
+    json_t *effective;    /* the whole effective config as JSON (secret redacted) */
+    char *source;         /* the source name given to dtbi_config_load (copied) */
+    char *text;           /* a copy of the config text, or NULL (for dtbi_config_locate) */
 };
 
 /* Finds the line/column (1-based) of a dotted key path ("sql.slow_ms") in cfg->text, with the
  * same locator the loader uses for its own errors. Returns 0, or -1 when not found (or the
  * config came from defaults/environment only). Used for errors found after loading, e.g. an
  * unknown panel id. */
-int dtbi_config_locate(const struct dtbi_config *cfg, const char *key_path, int *line,
-                       int *column);
+int dtbi_config_locate(const struct dtbi_config *cfg, const char *key_path, int *line, int *column);
 
 /* Loads text (source names it for errors), applies DTB_* environment overrides, validates.
  * Returns DTB_OK or an error naming key, line and column. cfg is filled on success and must be
@@ -121,13 +119,13 @@ long dtbi_html_insert_point(const char *html, size_t len, const char **why);
  * allocation (the two functions above are init + one feed + finish). The state is small and
  * fixed; its fields are private to inject.c. */
 struct dtbi_scan {
-    size_t pos;              /* bytes fed so far */
-    size_t body_end;         /* '<' of the last real </body>, SIZE_MAX before one */
-    size_t at;               /* '<' of the construct being read */
-    size_t from;             /* start of a comment's (or escaped script's) text */
+    size_t pos;               /* bytes fed so far */
+    size_t body_end;          /* '<' of the last real </body>, SIZE_MAX before one */
+    size_t at;                /* '<' of the construct being read */
+    size_t from;              /* start of a comment's (or escaped script's) text */
     const char *foreign_name; /* "svg" or "math" */
     int select, table, tmpl, foreign, svg, hip, seen_body; /* svg: open <svg>s among foreign;
-                                                             * hip: in an HTML integration point */
+                                                            * hip: in an HTML integration point */
     unsigned char state, sub, match, is_end, raw_end, nlen;
     unsigned char hist[3]; /* the last three bytes fed, hist[2] the latest */
     char name[16];         /* tag name (or raw text element) read, lower case, truncated */
@@ -181,7 +179,6 @@ const struct dtbi_asset *dtbi_asset_find(const char *name, size_t name_len);
 extern const struct dtb_panel_ops *const dtbi_builtin_panels[];
 extern const size_t dtbi_builtin_panels_count;
 
-
 /* ---- the toolbar and the request record (toolbar.c, request.c) ------------------------- */
 
 struct dtbi_store;
@@ -195,20 +192,20 @@ struct dtbi_daemon_ctx {
     void *app_completed_cls;
     void *(*app_uri_log)(void *cls, const char *uri, struct MHD_Connection *con);
     void *app_uri_log_cls;
-    struct MHD_OptionItem *options; /* what we pass to MHD, ending in MHD_OPTION_END */
+    struct MHD_OptionItem *options;   /* what we pass to MHD, ending in MHD_OPTION_END */
     const struct sockaddr *sock_addr; /* the app's MHD_OPTION_SOCK_ADDR, or NULL */
     struct sockaddr_storage bind_sa;  /* preload.bind with the daemon's port */
-    atomic_bool off;                /* a port preload.ports does not name: pass-through */
-    atomic_uint port;               /* the listening port, once known (0 before) */
-    atomic_int listen_state;        /* 0 not looked up yet, 1 listen holds it, 2 unknown */
-    char listen[128];               /* "127.0.0.1:8080", "[::1]:8080", "unix:/path" */
+    atomic_bool off;                  /* a port preload.ports does not name: pass-through */
+    atomic_uint port;                 /* the listening port, once known (0 before) */
+    atomic_int listen_state;          /* 0 not looked up yet, 1 listen holds it, 2 unknown */
+    char listen[128];                 /* "127.0.0.1:8080", "[::1]:8080", "unix:/path" */
     struct dtbi_daemon_ctx *next;
 };
 
 struct dtb_toolbar {
     struct dtbi_config cfg;
     bool started;
-    bool enabled; /* cfg.enabled and started without error */
+    bool enabled;                        /* cfg.enabled and started without error */
     const struct dtb_panel_ops **panels; /* registered: built-ins, then added ones */
     size_t npanels;
     size_t panels_cap;
@@ -273,14 +270,14 @@ struct dtb_request {
     size_t body_copy_len;
     char *route_body; /* toolbar route: POST body (bounded) */
     size_t route_body_len;
-    struct dtbi_owned_json *owned; /* references released at destroy (dtb_request_own_json) */
-    size_t arena_bytes;            /* sum of the arena's chunks */
+    struct dtbi_owned_json *owned;       /* references released at destroy (dtb_request_own_json) */
+    size_t arena_bytes;                  /* sum of the arena's chunks */
     enum MHD_RequestTerminationCode toe; /* how the request ended */
-    void *mem_ledger; /* the Memory panel's heap ledger (libdebugtoolbar-malloc.so), or NULL */
-    size_t pair_bytes;  /* JSON text of the recorded pairs (names, values, punctuation) */
-    size_t pair_count;  /* pairs recorded in all lists */
-    size_t omitted[5];  /* pairs not recorded, per enum dtbi_pairs (bounds) */
-    bool form_skipping; /* the form field being received is not recorded */
+    void *mem_ledger;    /* the Memory panel's heap ledger (libdebugtoolbar-malloc.so), or NULL */
+    size_t pair_bytes;   /* JSON text of the recorded pairs (names, values, punctuation) */
+    size_t pair_count;   /* pairs recorded in all lists */
+    size_t omitted[5];   /* pairs not recorded, per enum dtbi_pairs (bounds) */
+    bool form_skipping;  /* the form field being received is not recorded */
     const char *why_not; /* an HTML page to a navigation not injected: the reason, sent in
                           * X-Debug-Toolbar-Skip (filter.c) */
     const char *daemon;  /* the serving daemon's listening address ("127.0.0.1:8080") */
@@ -292,8 +289,8 @@ void dtbi_set_current(struct dtb_request *rq);
 
 /* Creates the record (malloc'd), active when tb is enabled and the client is allowed.
  * Returns NULL when out of memory. */
-struct dtb_request *dtbi_request_create(struct dtbi_daemon_ctx *dctx,
-                                        struct MHD_Connection *con, const char *uri);
+struct dtb_request *dtbi_request_create(struct dtbi_daemon_ctx *dctx, struct MHD_Connection *con,
+                                        const char *uri);
 /* Fills method, url, headers, query, cookies at the first handler call. */
 void dtbi_request_begin(struct dtb_request *rq, struct MHD_Connection *con, const char *url,
                         const char *method, const char *version);
@@ -317,10 +314,9 @@ void dtbi_request_upload(struct dtb_request *rq, const char *data, size_t size);
 /* The MHD and SQLite functions a preloaded shim may replace, as their libraries define them.
  * Every call the toolbar makes to one of these goes through dtbi_real(). */
 struct dtbi_real_api {
-    struct MHD_Daemon *(*start_daemon_va)(unsigned int, uint16_t, MHD_AcceptPolicyCallback,
-                                          void *, MHD_AccessHandlerCallback, void *, va_list);
-    enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int,
-                                      struct MHD_Response *);
+    struct MHD_Daemon *(*start_daemon_va)(unsigned int, uint16_t, MHD_AcceptPolicyCallback, void *,
+                                          MHD_AccessHandlerCallback, void *, va_list);
+    enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int, struct MHD_Response *);
     struct MHD_Response *(*from_buffer)(size_t, void *, enum MHD_ResponseMemoryMode);
     struct MHD_Response *(*from_buffer_with_free_callback)(size_t, void *,
                                                            MHD_ContentReaderFreeCallback);
@@ -406,7 +402,6 @@ json_t *dtbi_load_record(struct dtb_toolbar *tb, const char *id);
 /* Collects a POST body for a toolbar URL (bounded). */
 void dtbi_routes_upload(struct dtb_request *rq, const char *data, size_t size);
 
-
 /* ---- the toolbar's own page (page.c) ------------------------------------------------- */
 
 /* Serves url_prefix itself: "<prefix>/" is the page's HTML shell (it loads page.js and the
@@ -486,8 +481,8 @@ enum dtbi_fwd_kind { DTBI_FWD_FORWARDED, DTBI_FWD_X_FORWARDED_FOR, DTBI_FWD_REAL
 /* The client a proxy header's value names: the rightmost address that is not in
  * trusted_proxies (the leftmost when all are); Forwarded's for= parameters; X-Real-IP must hold
  * one address. Returns 0 with *out filled, or -1 (an unknown or malformed address on the way). */
-int dtbi_forwarded_client(const struct dtbi_config *cfg, enum dtbi_fwd_kind kind,
-                          const char *value, struct sockaddr_storage *out);
+int dtbi_forwarded_client(const struct dtbi_config *cfg, enum dtbi_fwd_kind kind, const char *value,
+                          struct sockaddr_storage *out);
 
 /* ---- signing (sign.c) ------------------------------------------------------------------- */
 
@@ -557,7 +552,7 @@ static inline void dtbi_mem_scope_end(void **previous)
 /* One line at the top of a function the app calls: until it returns, its allocations are the
  * toolbar's. */
 #define DTBI_TOOLBAR_SCOPE()                                                                       \
-    void *dtbi_mem_scope_ __attribute__((cleanup(dtbi_mem_scope_end), unused)) =                 \
+    void *dtbi_mem_scope_ __attribute__((cleanup(dtbi_mem_scope_end), unused)) =                   \
         dtbi_mem_toolbar_enter()
 
 /* Builds the request's JSON record and summary (toolbar.c). */

@@ -13,11 +13,11 @@
  * (rq->app_req_cls). A disabled toolbar starts the daemon exactly as MHD_start_daemon would.
  */
 #include <arpa/inet.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 #include "profiler.h"
@@ -44,9 +44,8 @@ void *dtbi_mw_uri_log(void *cls, const char *uri, struct MHD_Connection *con)
 }
 
 static enum MHD_Result mw_handler(void *cls, struct MHD_Connection *con, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     struct dtbi_daemon_ctx *dctx = cls;
     struct dtb_request *rq = *req_cls;
@@ -202,7 +201,8 @@ struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flag
         listen_port = ntohs(((const struct sockaddr_in *)dctx->sock_addr)->sin_port);
     else if (dctx->sock_addr != NULL && dctx->sock_addr->sa_family == AF_INET6)
         listen_port = ntohs(((const struct sockaddr_in6 *)dctx->sock_addr)->sin6_port);
-    atomic_store(&dctx->off, tb->cfg.ports_set && (listen_port == 0 || !port_named(tb, listen_port)));
+    atomic_store(&dctx->off,
+                 tb->cfg.ports_set && (listen_port == 0 || !port_named(tb, listen_port)));
     if (tb->cfg.bind_set && dctx->sock_addr == NULL) {
         /* preload.bind: listen on that address, not on every interface */
         dctx->bind_sa = tb->cfg.bind;
@@ -216,8 +216,8 @@ struct MHD_Daemon *dtb_start_daemon_va(struct dtb_toolbar *tb, unsigned int flag
         d = start_real(flags, port, apc, apc_cls, mw_handler, dctx, MHD_OPTION_SOCK_ADDR,
                        &dctx->bind_sa, MHD_OPTION_ARRAY, dctx->options, MHD_OPTION_END);
     } else {
-        d = start_real(flags, port, apc, apc_cls, mw_handler, dctx, MHD_OPTION_ARRAY,
-                       dctx->options, MHD_OPTION_END);
+        d = start_real(flags, port, apc, apc_cls, mw_handler, dctx, MHD_OPTION_ARRAY, dctx->options,
+                       MHD_OPTION_END);
     }
     if (d == NULL) {
         free(dctx->options);

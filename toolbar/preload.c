@@ -42,10 +42,9 @@
 struct MHD_Response *MHD_create_response_from_fd_at_offset(size_t size, int fd, off_t offset);
 
 static struct {
-    struct MHD_Daemon *(*start_daemon_va)(unsigned int, uint16_t, MHD_AcceptPolicyCallback,
-                                          void *, MHD_AccessHandlerCallback, void *, va_list);
-    enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int,
-                                      struct MHD_Response *);
+    struct MHD_Daemon *(*start_daemon_va)(unsigned int, uint16_t, MHD_AcceptPolicyCallback, void *,
+                                          MHD_AccessHandlerCallback, void *, va_list);
+    enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int, struct MHD_Response *);
     enum MHD_Result (*set_response_options)(struct MHD_Response *, enum MHD_ResponseFlags, ...);
     struct MHD_Response *(*from_buffer)(size_t, void *, enum MHD_ResponseMemoryMode);
     struct MHD_Response *(*from_data)(size_t, void *, int, int);
@@ -141,9 +140,8 @@ struct MHD_Daemon *MHD_start_daemon_va(unsigned int flags, uint16_t port,
     return LEAVE(d);
 }
 
-struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port,
-                                    MHD_AcceptPolicyCallback apc, void *apc_cls,
-                                    MHD_AccessHandlerCallback dh, void *dh_cls, ...)
+struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc,
+                                    void *apc_cls, MHD_AccessHandlerCallback dh, void *dh_cls, ...)
 {
     struct MHD_Daemon *d;
     va_list ap;
@@ -173,8 +171,9 @@ struct MHD_Response *MHD_create_response_from_data(size_t size, void *data, int 
     return LEAVE(r);
 }
 
-struct MHD_Response *MHD_create_response_from_buffer_with_free_callback(
-    size_t size, void *buffer, MHD_ContentReaderFreeCallback crfc)
+struct MHD_Response *
+MHD_create_response_from_buffer_with_free_callback(size_t size, void *buffer,
+                                                   MHD_ContentReaderFreeCallback crfc)
 {
     if (!on())
         return real.from_buffer_with_free_callback(size, buffer, crfc);
@@ -189,7 +188,8 @@ struct MHD_Response *MHD_create_response_from_buffer_with_free_callback_cls(
     if (!on())
         return real.from_buffer_with_free_callback_cls(size, buffer, crfc, crfc_cls);
     ENTER();
-    struct MHD_Response *r = dtb_response_from_buffer_with_free_callback_cls(size, buffer, crfc, crfc_cls);
+    struct MHD_Response *r =
+        dtb_response_from_buffer_with_free_callback_cls(size, buffer, crfc, crfc_cls);
     return LEAVE(r);
 }
 
@@ -220,8 +220,7 @@ struct MHD_Response *MHD_create_response_from_fd_at_offset(size_t size, int fd, 
     return LEAVE(r);
 }
 
-struct MHD_Response *MHD_create_response_from_fd_at_offset64(uint64_t size, int fd,
-                                                             uint64_t offset)
+struct MHD_Response *MHD_create_response_from_fd_at_offset64(uint64_t size, int fd, uint64_t offset)
 {
     if (!on())
         return real.from_fd_at_offset64(size, fd, offset);
@@ -231,8 +230,7 @@ struct MHD_Response *MHD_create_response_from_fd_at_offset64(uint64_t size, int 
 }
 
 struct MHD_Response *MHD_create_response_from_callback(uint64_t size, size_t block_size,
-                                                       MHD_ContentReaderCallback crc,
-                                                       void *crc_cls,
+                                                       MHD_ContentReaderCallback crc, void *crc_cls,
                                                        MHD_ContentReaderFreeCallback crfc)
 {
     if (!on())

@@ -2,14 +2,14 @@
  * real.c - the MHD and SQLite functions the toolbar itself calls, taken from their libraries.
  *
  * Under dtb-run a preloaded shim defines MHD_start_daemon, MHD_queue_response, the buffer
- * response constructors and sqlite3_open and sqlite3_close to put the toolbar in front of an unmodified
- * program. The toolbar's own calls to those functions must reach the libraries, never the shim
- * (that would wrap twice or recurse), whatever the link order. So they go through this table,
- * filled once from the very library that defines a function the shim never replaces
- * (dladdr of MHD_get_version / sqlite3_libversion, dlopen with RTLD_NOLOAD, dlsym on that
- * handle, which searches that library, not the global scope). Without a shim the table holds
- * the same functions a direct call would reach. Every call made through the table is marked on
- * the thread (dtb_preload_passthrough) for the shim.
+ * response constructors and sqlite3_open and sqlite3_close to put the toolbar in front of an
+ * unmodified program. The toolbar's own calls to those functions must reach the libraries, never
+ * the shim (that would wrap twice or recurse), whatever the link order. So they go through this
+ * table, filled once from the very library that defines a function the shim never replaces (dladdr
+ * of MHD_get_version / sqlite3_libversion, dlopen with RTLD_NOLOAD, dlsym on that handle, which
+ * searches that library, not the global scope). Without a shim the table holds the same functions a
+ * direct call would reach. Every call made through the table is marked on the thread
+ * (dtb_preload_passthrough) for the shim.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -98,8 +98,8 @@ static struct MHD_Response *g_from_iovec(const struct MHD_IoVec *iov, unsigned i
 }
 
 static struct MHD_Response *g_from_callback(uint64_t size, size_t block,
-                                           MHD_ContentReaderCallback crc, void *cls,
-                                           MHD_ContentReaderFreeCallback crfc)
+                                            MHD_ContentReaderCallback crc, void *cls,
+                                            MHD_ContentReaderFreeCallback crfc)
 {
     depth++;
     struct MHD_Response *r = lib.from_callback(size, block, crc, cls, crfc);
@@ -123,8 +123,7 @@ static void g_destroy_response(struct MHD_Response *r)
 }
 
 /* libmicrohttpd 0.9.75 knows no response option but MHD_RO_END. */
-static enum MHD_Result g_set_response_options(struct MHD_Response *r, enum MHD_ResponseFlags f,
-                                              ...)
+static enum MHD_Result g_set_response_options(struct MHD_Response *r, enum MHD_ResponseFlags f, ...)
 {
     depth++;
     enum MHD_Result ret = lib.set_response_options(r, f, MHD_RO_END);
@@ -173,11 +172,11 @@ static void *library_of(void *symbol)
     return dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
 }
 
-#define TAKE(handle, field, name)                                                                 \
-    do {                                                                                          \
-        void *p_ = (handle) != NULL ? dlsym((handle), (name)) : NULL;                             \
-        if (p_ != NULL)                                                                           \
-            *(void **)&lib.field = p_;                                                           \
+#define TAKE(handle, field, name)                                                                  \
+    do {                                                                                           \
+        void *p_ = (handle) != NULL ? dlsym((handle), (name)) : NULL;                              \
+        if (p_ != NULL)                                                                            \
+            *(void **)&lib.field = p_;                                                             \
     } while (0)
 
 static void resolve(void)

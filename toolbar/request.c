@@ -161,8 +161,8 @@ static void make_id(char out[17])
     out[16] = '\0';
 }
 
-struct dtb_request *dtbi_request_create(struct dtbi_daemon_ctx *dctx,
-                                        struct MHD_Connection *con, const char *uri)
+struct dtb_request *dtbi_request_create(struct dtbi_daemon_ctx *dctx, struct MHD_Connection *con,
+                                        const char *uri)
 {
     struct dtb_request *rq = calloc(1, sizeof(*rq));
     int allowed;
@@ -484,9 +484,9 @@ static char *dump_bounded(json_t *record, size_t max_bytes)
             break;
         json_t *trunc = json_object_get(record, "truncated");
         json_array_append_new(trunc, json_string(biggest));
-        json_object_set_new(panels, biggest,
-                            json_pack("{s:b,s:I}", "truncated", 1, "bytes",
-                                      (json_int_t)biggest_len));
+        json_object_set_new(
+            panels, biggest,
+            json_pack("{s:b,s:I}", "truncated", 1, "bytes", (json_int_t)biggest_len));
         text = json_dumps(record, JSON_COMPACT);
     }
     return text;
@@ -521,7 +521,8 @@ void dtbi_request_finish(struct dtb_request *rq, enum MHD_RequestTerminationCode
     rq->dctx = NULL;
     memcpy(id, rq->id, sizeof(id));
     int injected = rq->resp.injected;
-    if (tb->store->ops->put_request != NULL && tb->store->ops->put_request(tb->store, rq) == DTB_OK) {
+    if (tb->store->ops->put_request != NULL &&
+        tb->store->ops->put_request(tb->store, rq) == DTB_OK) {
         if (injected) /* rq belongs to the store now: only the copied id is used */
             dtbi_pending_remove(tb, id);
         return;
@@ -615,9 +616,9 @@ int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char 
     summary = json_pack("{s:s,s:o,s:o,s:i,s:o,s:f,s:s,s:b,s:s?}", "id", rq->id, "method",
                         dtb_json_text(rq->method ? rq->method : ""), "path",
                         dtb_json_text(rq->path ? rq->path : ""), "status", (int)rq->resp.status,
-                        "content_type", dtb_json_text(rq->resp.content_type),
-                        "time_ms", time_ms, "started_at", started,
-                        "injected", rq->resp.injected, "skip_reason", rq->resp.skip_reason);
+                        "content_type", dtb_json_text(rq->resp.content_type), "time_ms", time_ms,
+                        "started_at", started, "injected", rq->resp.injected, "skip_reason",
+                        rq->resp.skip_reason);
     if (summary == NULL || panels == NULL)
         goto fail;
     dtbi_page_summary_flags(rq, panels, summary);
@@ -633,7 +634,8 @@ int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char 
     char *url = dtbi_redact_url(tb, rq->url ? rq->url : "");
     json_object_set_new(record, "url", url != NULL ? dtb_json_text(url) : json_null());
     free(url);
-    json_object_set_new(record, "completed", json_boolean(rq->toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
+    json_object_set_new(record, "completed",
+                        json_boolean(rq->toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
     json_object_set_new(record, "degraded", json_boolean(rq->degraded));
     json_object_set_new(record, "truncated", json_array());
     json_object_set(record, "panels", panels);

@@ -18,10 +18,10 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -122,8 +122,7 @@ static void entry_insert(struct body_entry *e)
  * is still built, untracked (no toolbar in it): the app never loses its response to the toolbar.
  * to_free is ours to free (or the app's MUST_FREE buffer); app_cb the app's own free callback. */
 static struct MHD_Response *create_tracked(size_t size, const void *data, void *to_free,
-                                           MHD_ContentReaderFreeCallback app_cb,
-                                           void *app_cb_cls)
+                                           MHD_ContentReaderFreeCallback app_cb, void *app_cb_cls)
 {
     struct body_entry *e = calloc(1, sizeof(*e));
     struct MHD_Response *r;
@@ -377,7 +376,6 @@ enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_R
     return rc;
 }
 
-
 struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
                                               enum MHD_ResponseMemoryMode mode)
 {
@@ -417,13 +415,14 @@ struct MHD_Response *dtb_response_from_buffer_with_free_callback(size_t size, vo
     return dtb_response_from_buffer_with_free_callback_cls(size, buffer, crfc, buffer);
 }
 
-struct MHD_Response *dtb_response_from_buffer_with_free_callback_cls(
-    size_t size, const void *buffer, MHD_ContentReaderFreeCallback crfc, void *crfc_cls)
+struct MHD_Response *
+dtb_response_from_buffer_with_free_callback_cls(size_t size, const void *buffer,
+                                                MHD_ContentReaderFreeCallback crfc, void *crfc_cls)
 {
     DTBI_TOOLBAR_SCOPE();
     if (!tracking())
-        return dtbi_real()->from_buffer_with_free_callback_cls(size, (void *)(uintptr_t)buffer, crfc,
-                                                                       crfc_cls);
+        return dtbi_real()->from_buffer_with_free_callback_cls(size, (void *)(uintptr_t)buffer,
+                                                               crfc, crfc_cls);
     return create_tracked(size, buffer, NULL, crfc, crfc_cls);
 }
 

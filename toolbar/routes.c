@@ -49,8 +49,7 @@ void dtbi_routes_upload(struct dtb_request *rq, const char *data, size_t size)
 static enum MHD_Result send_buf(struct MHD_Connection *con, unsigned status, const char *ctype,
                                 char *data, size_t len, const char *etag, const char *cache)
 {
-    struct MHD_Response *r =
-        dtbi_real()->from_buffer_with_free_callback(len, data, free);
+    struct MHD_Response *r = dtbi_real()->from_buffer_with_free_callback(len, data, free);
     enum MHD_Result ret;
     if (r == NULL) {
         free(data);
@@ -110,8 +109,7 @@ static enum MHD_Result serve_panel_script(struct dtb_toolbar *tb, struct MHD_Con
             dtbi_real()->from_buffer(strlen(src), (void *)src, MHD_RESPMEM_PERSISTENT);
         if (r == NULL)
             return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                "text/javascript; charset=utf-8");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/javascript; charset=utf-8");
         MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
         enum MHD_Result ret = dtbi_real()->queue_response(con, MHD_HTTP_OK, r);
@@ -197,10 +195,10 @@ static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connectio
             snprintf(own, sizeof(own), "panel-%s.js", p->id);
             script = own;
         }
-        json_array_append_new(nav, json_pack("{s:s,s:s,s:s,s:b,s:s?}", "id", p->id, "title",
-                                             p->title, "subtitle", sub.data ? sub.data : "",
-                                             "compare", dtbi_panel_has_compare(p), "script",
-                                             script));
+        json_array_append_new(nav,
+                              json_pack("{s:s,s:s,s:s,s:b,s:s?}", "id", p->id, "title", p->title,
+                                        "subtitle", sub.data ? sub.data : "", "compare",
+                                        dtbi_panel_has_compare(p), "script", script));
     }
     dtb_buf_free(&sub);
     json_object_set_new(rec, "nav", nav);
@@ -226,8 +224,9 @@ static enum MHD_Result serve_panel(struct dtb_toolbar *tb, struct MHD_Connection
         dtb_buf_append_str(&out, "<p class=\"dtb-muted\">This panel recorded nothing for this "
                                  "request.</p>");
     } else if (json_is_true(json_object_get(stats, "truncated"))) {
-        dtb_buf_appendf(&out, "<p class=\"dtb-warn\">This panel's data (%lld bytes) was dropped: "
-                              "the record was larger than record_max_bytes.</p>",
+        dtb_buf_appendf(&out,
+                        "<p class=\"dtb-warn\">This panel's data (%lld bytes) was dropped: "
+                        "the record was larger than record_max_bytes.</p>",
                         (long long)json_integer_value(json_object_get(stats, "bytes")));
     } else if (p->render_html == NULL || p->render_html(stats, &out) != 0 || out.failed) {
         dtb_buf_free(&out);
@@ -240,8 +239,8 @@ static enum MHD_Result serve_panel(struct dtb_toolbar *tb, struct MHD_Connection
         return send_out_of_memory(con);
     }
     size_t len = out.len;
-    return send_buf(con, MHD_HTTP_OK, "text/html; charset=utf-8", dtb_buf_steal(&out), len,
-                    NULL, NULL);
+    return send_buf(con, MHD_HTTP_OK, "text/html; charset=utf-8", dtb_buf_steal(&out), len, NULL,
+                    NULL);
 }
 
 /* A panel's action: POST panels/<panel>/<action> (what, wlen: after "panels/"). Every check
@@ -277,9 +276,8 @@ static enum MHD_Result serve_action(struct dtb_request *rq, struct MHD_Connectio
         return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "POST only");
     if (rq->route_body_len > ROUTE_BODY_MAX)
         return send_error(con, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
-    json_t *body = rq->route_body != NULL
-                       ? json_loadb(rq->route_body, rq->route_body_len, 0, NULL)
-                       : NULL;
+    json_t *body =
+        rq->route_body != NULL ? json_loadb(rq->route_body, rq->route_body_len, 0, NULL) : NULL;
     if (!json_is_object(body)) {
         json_decref(body);
         return send_error(con, MHD_HTTP_BAD_REQUEST, "expected a JSON object");

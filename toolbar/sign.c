@@ -33,8 +33,8 @@ static void content_hash(const struct dtb_sign_part *parts, size_t nparts,
     sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
 }
 
-void dtb_sign(const struct dtb_toolbar *tb, const char *subject,
-              const struct dtb_sign_part *parts, size_t nparts, char out[65])
+void dtb_sign(const struct dtb_toolbar *tb, const char *subject, const struct dtb_sign_part *parts,
+              size_t nparts, char out[65])
 {
     struct hmac_sha256_ctx ctx;
     uint8_t digest[SHA256_DIGEST_SIZE], content[SHA256_DIGEST_SIZE];
@@ -52,8 +52,8 @@ void dtb_sign(const struct dtb_toolbar *tb, const char *subject,
     out[64] = '\0';
 }
 
-int dtb_verify(const struct dtb_toolbar *tb, const char *subject,
-               const struct dtb_sign_part *parts, size_t nparts, const char *sig)
+int dtb_verify(const struct dtb_toolbar *tb, const char *subject, const struct dtb_sign_part *parts,
+               size_t nparts, const char *sig)
 {
     char want[65];
     if (sig == NULL || strlen(sig) != 64)

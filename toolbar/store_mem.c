@@ -10,8 +10,8 @@
  * time do that, so no reader ever sees a request taken out).
  * Deliberately not shared between processes: that is what the Redis store is for.
  */
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store.h"

@@ -442,8 +442,9 @@ static int writer_start(struct redis_store *r)
     int rc = pthread_create(&r->writer, NULL, writer_main, r);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        dtbi_log_once("redis-writer", "cannot start the Redis writer thread (%s); records are "
-                                      "written from the app's threads",
+        dtbi_log_once("redis-writer",
+                      "cannot start the Redis writer thread (%s); records are "
+                      "written from the app's threads",
                       strerror(rc));
         return -1;
     }
@@ -567,9 +568,8 @@ static json_t *redis_list(struct dtbi_store *s)
         } else if (rep->type == REDIS_REPLY_ARRAY) {
             for (size_t k = 0; k < rep->elements; k++) {
                 redisReply *e = rep->element[k];
-                json_t *item = e->type == REDIS_REPLY_STRING
-                                   ? json_loadb(e->str, e->len, 0, NULL)
-                                   : NULL;
+                json_t *item =
+                    e->type == REDIS_REPLY_STRING ? json_loadb(e->str, e->len, 0, NULL) : NULL;
                 if (json_is_object(item))
                     json_array_append_new(out, item);
                 else

@@ -32,8 +32,8 @@ struct stream {
     struct dtbi_stream_src src;
     struct dtb_request *rq; /* NULL once the stream has ended and the record is told */
     struct dtbi_scan sc;
-    uint64_t in;      /* bytes read from the app */
-    char *held;       /* app bytes not given to MHD yet, from held_at */
+    uint64_t in; /* bytes read from the app */
+    char *held;  /* app bytes not given to MHD yet, from held_at */
     size_t nheld, held_off, held_cap;
     uint64_t held_at; /* the app's offset of held[held_off] */
     int through;      /* no toolbar any more: the app's bytes go straight through */
@@ -211,8 +211,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             if (s->rq != NULL)
                 s->rq->times.inject_ns += dtb_now_ns() - t0;
         }
-        if (s->nheld == s->held_off && (s->through || (!s->check_start &&
-                                                        dtbi_scan_safe(&s->sc) >= s->in))) {
+        if (s->nheld == s->held_off &&
+            (s->through || (!s->check_start && dtbi_scan_safe(&s->sc) >= s->in))) {
             s->held_at = s->in; /* all of it may go, as MHD already has it */
             return r;
         }

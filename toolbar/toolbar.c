@@ -99,8 +99,8 @@ struct dtb_toolbar *dtb_toolbar_create(const char *path, struct dtb_error *err)
 
 dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb_panel_ops *ops)
 {
-    if (tb == NULL || ops == NULL || ops->abi < DTB_PANEL_ABI_MIN || ops->abi > DTB_PANEL_ABI || ops->id == NULL ||
-        ops->id[0] == '\0' || ops->to_json == NULL || ops->title == NULL)
+    if (tb == NULL || ops == NULL || ops->abi < DTB_PANEL_ABI_MIN || ops->abi > DTB_PANEL_ABI ||
+        ops->id == NULL || ops->id[0] == '\0' || ops->to_json == NULL || ops->title == NULL)
         return DTB_EINVAL;
     if (tb->started)
         return DTB_ESTATE;
@@ -109,8 +109,8 @@ dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb_panel_ops 
     /* a script of its own is served as static/panel-<id>.js, which the UI loads only when
      * the name is [a-z0-9-]+.js */
     if (dtbi_panel_script_source(ops) != NULL &&
-        (strlen(ops->id) > 48 || strspn(ops->id, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
-                                     strlen(ops->id)))
+        (strlen(ops->id) > 48 ||
+         strspn(ops->id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(ops->id)))
         return DTB_EINVAL;
     if (tb->npanels == tb->panels_cap) {
         size_t cap = tb->panels_cap ? tb->panels_cap * 2 : 16;
@@ -232,9 +232,9 @@ dtb_rc dtb_toolbar_start(struct dtb_toolbar *tb, struct dtb_error *err)
                               tb->cfg.store);
     } else {
 #ifdef HAVE_HIREDIS /* without it, the config refuses any store but "memory" */
-        tb->store = dtbi_store_redis_create(tb->cfg.store, tb->cfg.store_prefix,
-                                            tb->cfg.store_ttl, tb->cfg.store_timeout_ms,
-                                            tb->cfg.history_size, tb->cfg.history_max_bytes);
+        tb->store = dtbi_store_redis_create(tb->cfg.store, tb->cfg.store_prefix, tb->cfg.store_ttl,
+                                            tb->cfg.store_timeout_ms, tb->cfg.history_size,
+                                            tb->cfg.history_max_bytes);
 #endif
     }
     js = dtbi_asset_find("toolbar.js", 10);
@@ -316,14 +316,15 @@ static json_t *redacted_copy(const struct dtb_toolbar *tb, json_t *v, int depth)
         json_object_foreach(v, key, item)
         {
             json_t *c = dtb_toolbar_is_secret_name(tb, key) ? json_string(DTB_REDACTED)
-                                                             : redacted_copy(tb, item, depth + 1);
+                                                            : redacted_copy(tb, item, depth + 1);
             json_object_set_new(out, key, c);
         }
         return out;
     }
     if (json_is_array(v)) {
         out = json_array();
-        json_array_foreach(v, i, item) json_array_append_new(out, redacted_copy(tb, item, depth + 1));
+        json_array_foreach(v, i, item)
+            json_array_append_new(out, redacted_copy(tb, item, depth + 1));
         return out;
     }
     return json_deep_copy(v);

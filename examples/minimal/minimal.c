@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <microhttpd.h>
 #include <debugtoolbar.h>     /* toolbar */
 #include <debugtoolbar/mhd.h> /* toolbar: MHD's response calls remember bodies */
+#include <microhttpd.h>
 
 static const char PAGE[] = "<!DOCTYPE html><html><head><title>Hello</title></head>"
                            "<body><h1>Hello from MHD</h1></body></html>";
@@ -49,9 +49,9 @@ int main(int argc, char **argv)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     /* toolbar: dtb_start_daemon(tb, ...) instead of MHD_start_daemon(...) */
-    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port,
-                                            NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-                                            MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, handler,
+                         NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "minimal: cannot listen on 127.0.0.1:%u\n", port);
         return 1;

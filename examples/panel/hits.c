@@ -27,11 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-#include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #include <debugtoolbar/panel.h>
+#include <jansson.h>
+#include <microhttpd.h>
 
 #define MAX_PATHS 64
 
@@ -81,8 +81,8 @@ static int hits_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
                                           "unknown setting (known: warn_after, label)");
     }
     v = json_object_get(conf, "warn_after");
-    if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
-                      json_integer_value(v) > 1000000))
+    if (v != NULL &&
+        (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000))
         return dtb_panel_config_error(tb, err, "hits", "warn_after",
                                       "must be an integer from 1 to 1000000");
     json_t *label = json_object_get(conf, "label");
@@ -277,9 +277,9 @@ int main(int argc, char **argv)
     }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port,
-                                            NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-                                            MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, handler,
+                         NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "hits: cannot listen on 127.0.0.1:%u\n", port);
         return 1;

@@ -47,9 +47,9 @@ static int migrate_1(sqlite3 *db)
     for (int k = 0; k < 2; k++) {
         char sql[160];
         const char *t = kind_table((enum animal_kind)k);
-        snprintf(sql, sizeof(sql),
-                 "CREATE TABLE %s(id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER NOT NULL)",
-                 t);
+        snprintf(
+            sql, sizeof(sql),
+            "CREATE TABLE %s(id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER NOT NULL)", t);
         if (exec(db, sql) != 0)
             goto fail;
         snprintf(sql, sizeof(sql), "INSERT INTO %s(id, name, age) VALUES (?, ?, ?)", t);
@@ -267,8 +267,8 @@ int db_record_visit(long long *count)
 int db_search(enum animal_kind k, const char *text, int limit, struct animal *out, int *n)
 {
     /* the user's text is a bound parameter, never part of the SQL */
-    sqlite3_stmt *st =
-        prepare("SELECT id, name, age FROM %s WHERE name LIKE '%%' || ? || '%%' ORDER BY id LIMIT ?", k);
+    sqlite3_stmt *st = prepare(
+        "SELECT id, name, age FROM %s WHERE name LIKE '%%' || ? || '%%' ORDER BY id LIMIT ?", k);
     *n = 0;
     if (st == NULL)
         return -1;

@@ -97,7 +97,7 @@ void page_esc(struct page *p, const char *s)
 /* ---- responses ------------------------------------------------------------------------------ */
 
 static enum MHD_Result send_page(struct MHD_Connection *con, unsigned status, const char *ctype,
-                            struct page *p)
+                                 struct page *p)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -274,8 +274,8 @@ static enum MHD_Result cats_gzip(struct MHD_Connection *con)
     struct page p = {0};
     cats_bench_page(&p);
 #ifdef HAVE_ZLIB
-    const char *ae = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    const char *ae =
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     if (!p.failed && ae != NULL && strstr(ae, "gzip") != NULL) {
         z_stream z = {0};
         uLong cap = compressBound((uLong)p.len) + 32;
@@ -413,41 +413,40 @@ static void tpl_index(struct page *p, const json_t *ctx)
                 "open the toolbar on the right to see what happened while it was served.</p>");
     page_addf(p, "<p>We have <strong>%lld cats</strong> and <strong>%lld dogs</strong>.</p>",
               num(ctx, "cats"), num(ctx, "dogs"));
-    page_add(p,
-             "<div class=\"cards\">"
-             "<div class=\"card\"><h3><a href=\"/cats\">Cats</a></h3><p>Ten cats, one query "
-             "each: the N+1 pattern the SQL panel flags.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/dogs\">Dogs</a></h3><p>Twenty dogs in one "
-             "query, rendered through a template.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/cats/7\">Cat #7</a></h3><p>One cat's page: "
-             "the Routes panel shows the matched route and its argument.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/login\">Log in</a></h3><p>A session (in "
-             "memory or Redis): the Session panel shows its data and TTL.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/\">This page again</a></h3><p>Its body is "
-             "cached for 50 s: a miss and a set first, a hit after.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/broken\">A broken page</a></h3><p>Mistakes on "
-             "purpose, for the HTML check panel.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/search?q=cat-1\">Search</a></h3><p>Your text "
-             "as a SQL parameter, a cache key, a template variable and a log line.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/api/cats\">JSON API</a></h3><p>No toolbar in "
-             "JSON, but it is in the history.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/live\">Live</a></h3><p>A page that calls "
-             "the API from the browser: the toolbar lists each call.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/old-cats\">A redirect</a></h3><p>302 to /cats "
-             "(set intercept_redirects to stop it).</p></div>"
-             "<div class=\"card\"><h3><a href=\"/big\">A 1 MB page</a></h3><p>Injection on a "
-             "large page.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/nowhere\">A 404 page</a></h3><p>Errors get "
-             "the toolbar too.</p></div>"
-             "<div class=\"card\"><h3><a href=\"/leaky\">Memory</a></h3><p>A page that leaks "
-             "on purpose, and <a href=\"/crumbs\">one of many small allocations</a> (with "
-             "dtb-run --memory).</p></div>"
-             "<div class=\"card\"><h3><a href=\"/report?dtb-profile=1\">A report</a></h3>"
-             "<p>CPU spent in named functions: the Profile panel's flame graph shows them.</p>"
-             "</div>"
-             "<div class=\"card\"><h3><a href=\"/visit\">Visits</a></h3><p>A page that waits "
-             "on the disk (a committed INSERT): see the Timer panel's waterfall.</p></div>"
-             "</div>");
+    page_add(p, "<div class=\"cards\">"
+                "<div class=\"card\"><h3><a href=\"/cats\">Cats</a></h3><p>Ten cats, one query "
+                "each: the N+1 pattern the SQL panel flags.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/dogs\">Dogs</a></h3><p>Twenty dogs in one "
+                "query, rendered through a template.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/cats/7\">Cat #7</a></h3><p>One cat's page: "
+                "the Routes panel shows the matched route and its argument.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/login\">Log in</a></h3><p>A session (in "
+                "memory or Redis): the Session panel shows its data and TTL.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/\">This page again</a></h3><p>Its body is "
+                "cached for 50 s: a miss and a set first, a hit after.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/broken\">A broken page</a></h3><p>Mistakes on "
+                "purpose, for the HTML check panel.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/search?q=cat-1\">Search</a></h3><p>Your text "
+                "as a SQL parameter, a cache key, a template variable and a log line.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/api/cats\">JSON API</a></h3><p>No toolbar in "
+                "JSON, but it is in the history.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/live\">Live</a></h3><p>A page that calls "
+                "the API from the browser: the toolbar lists each call.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/old-cats\">A redirect</a></h3><p>302 to /cats "
+                "(set intercept_redirects to stop it).</p></div>"
+                "<div class=\"card\"><h3><a href=\"/big\">A 1 MB page</a></h3><p>Injection on a "
+                "large page.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/nowhere\">A 404 page</a></h3><p>Errors get "
+                "the toolbar too.</p></div>"
+                "<div class=\"card\"><h3><a href=\"/leaky\">Memory</a></h3><p>A page that leaks "
+                "on purpose, and <a href=\"/crumbs\">one of many small allocations</a> (with "
+                "dtb-run --memory).</p></div>"
+                "<div class=\"card\"><h3><a href=\"/report?dtb-profile=1\">A report</a></h3>"
+                "<p>CPU spent in named functions: the Profile panel's flame graph shows them.</p>"
+                "</div>"
+                "<div class=\"card\"><h3><a href=\"/visit\">Visits</a></h3><p>A page that waits "
+                "on the disk (a committed INSERT): see the Timer panel's waterfall.</p></div>"
+                "</div>");
 }
 
 /* A page whose body comes from the page cache: key's entry, or build's output cached for
@@ -538,8 +537,8 @@ static enum MHD_Result dogs_page(struct MHD_Connection *con)
     db_list(KIND_DOG, 20, dogs, &n);
     dtb_log(DTB_LOG_DEBUG, "1 query for %d dogs", n);
     for (int i = 0; i < n; i++)
-        json_array_append_new(list, json_pack("{s:I,s:s,s:i}", "id", (json_int_t)dogs[i].id,
-                                              "name", dogs[i].name, "age", dogs[i].age));
+        json_array_append_new(list, json_pack("{s:I,s:s,s:i}", "id", (json_int_t)dogs[i].id, "name",
+                                              dogs[i].name, "age", dogs[i].age));
     head(&p, "Dogs");
     render(&p, "dogs.html", json_pack("{s:o,s:i}", "dogs", list, "limit", 20), tpl_dogs);
     foot(&p);
@@ -632,10 +631,10 @@ static enum MHD_Result cat_page(struct MHD_Connection *con, const char *idtext)
     if (*idtext == '\0' || *end != '\0' || id <= 0 || db_get(KIND_CAT, id, &a) != 1)
         return not_found(con);
     head(&p, a.name);
-    render(&p, "cat.html",
-           json_pack("{s:{s:I,s:s,s:i}}", "cat", "id", (json_int_t)a.id, "name", a.name, "age",
-                     a.age),
-           tpl_cat);
+    render(
+        &p, "cat.html",
+        json_pack("{s:{s:I,s:s,s:i}}", "cat", "id", (json_int_t)a.id, "name", a.name, "age", a.age),
+        tpl_cat);
     foot(&p);
     return send_page(con, MHD_HTTP_OK, HTML, &p);
 }
@@ -840,15 +839,15 @@ static void build_search(struct page *b, const void *arg)
     json_t *cats = json_array();
     db_search(KIND_CAT, q, 20, found, &n);
     for (int i = 0; i < n; i++)
-        json_array_append_new(cats, json_pack("{s:I,s:s}", "id", (json_int_t)found[i].id, "name",
-                                              found[i].name));
+        json_array_append_new(
+            cats, json_pack("{s:I,s:s}", "id", (json_int_t)found[i].id, "name", found[i].name));
     dtb_log(DTB_LOG_INFO, "search for \"%s\": %d results", q, n);
     /* the text may be any bytes: the template context keeps what is valid UTF-8 */
     json_t *text = json_string(q);
-    render(b, "search.html",
-           json_pack("{s:o,s:o}", "q", text != NULL ? text : json_string("(not UTF-8)"), "cats",
-                     cats),
-           tpl_search);
+    render(
+        b, "search.html",
+        json_pack("{s:o,s:o}", "q", text != NULL ? text : json_string("(not UTF-8)"), "cats", cats),
+        tpl_search);
 }
 
 /* A search: the text reaches SQL as a bound parameter, the cache as part of a key, the template
@@ -882,10 +881,10 @@ static enum MHD_Result junk_page(struct MHD_Connection *con)
 /* The benchmark pages of WORKLOAD.md and the static files run without a session. */
 static int wants_session(const char *url)
 {
-    return strcmp(url, "/cats") != 0 && strcmp(url, "/big") != 0 &&
-           strcmp(url, "/gz/cats") != 0 && strncmp(url, "/chunked/", 9) != 0 &&
-           strncmp(url, "/api/", 5) != 0 && strncmp(url, "/static/", 8) != 0 &&
-           strcmp(url, "/favicon.ico") != 0 && strcmp(url, "/fragment") != 0;
+    return strcmp(url, "/cats") != 0 && strcmp(url, "/big") != 0 && strcmp(url, "/gz/cats") != 0 &&
+           strncmp(url, "/chunked/", 9) != 0 && strncmp(url, "/api/", 5) != 0 &&
+           strncmp(url, "/static/", 8) != 0 && strcmp(url, "/favicon.ico") != 0 &&
+           strcmp(url, "/fragment") != 0;
 }
 
 /* Runs fn(con, arg) with the request's session loaded, saved into its response, freed. */
@@ -898,8 +897,9 @@ static enum MHD_Result with_session(struct MHD_Connection *con, const void *arg,
     if (s.error[0] != '\0')
         dtb_log(DTB_LOG_ERROR, "session store failed: %s", s.error);
     else if (json_is_integer(json_object_get(s.data, "visits")))
-        json_object_set_new(s.data, "visits",
-                            json_integer(json_integer_value(json_object_get(s.data, "visits")) + 1));
+        json_object_set_new(
+            s.data, "visits",
+            json_integer(json_integer_value(json_object_get(s.data, "visits")) + 1));
     cur_sess = &s;
     ret = fn(con, arg);
     cur_sess = NULL;

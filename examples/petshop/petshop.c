@@ -232,15 +232,14 @@ int main(int argc, char **argv)
     /* a pool size of 0 means none (MHD's polling thread, or a thread per connection); the
      * completion callback is needed in every mode (it frees a form's post processor) */
 #ifndef DTB_DISABLE
-    d = dtb_start_daemon(tb, flags, (uint16_t)port, NULL, NULL, handler, NULL,
-                         MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)pool,
-                         MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+    d = dtb_start_daemon(tb, flags, (uint16_t)port, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR,
+                         sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)pool,
+                         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED, completed,
+                         NULL, MHD_OPTION_END);
 #else
-    d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, NULL,
-                         MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)pool,
-                         MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+    d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, sa,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)pool, MHD_OPTION_CONNECTION_TIMEOUT,
+                         30u, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
 #endif
     if (d == NULL) {
         fprintf(stderr, "petshop: cannot listen on %s:%u\n", bind_addr, port);

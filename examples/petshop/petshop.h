@@ -24,8 +24,8 @@ enum animal_kind { KIND_CAT, KIND_DOG };
 const char *kind_table(enum animal_kind k);
 
 /* db.c */
-int db_init(const char *path);          /* creates and migrates; 0 or -1 (message printed) */
-sqlite3 *db_conn(void);                 /* this thread's connection (opened lazily), or NULL */
+int db_init(const char *path); /* creates and migrates; 0 or -1 (message printed) */
+sqlite3 *db_conn(void);        /* this thread's connection (opened lazily), or NULL */
 void db_close_all(void);
 int db_count(enum animal_kind k, long long *out);
 int db_get(enum animal_kind k, long long id, struct animal *out); /* 1 found, 0 not, -1 error */
@@ -66,10 +66,10 @@ void memory_crumbs_page(struct page *p);
 /* cache.c: the page cache (in-process, timeouts in seconds; 0 = the default timeout) */
 void cache_init(const json_t *conf); /* app.cache */
 long cache_default_timeout(void);
-char *cache_get(const char *key);    /* a copy (free it), or NULL on a miss */
+char *cache_get(const char *key); /* a copy (free it), or NULL on a miss */
 void cache_set(const char *key, const char *value, long timeout_s);
 void cache_free_all(void);
-extern long index_timeout;           /* app.cache.index_timeout: the home page's body */
+extern long index_timeout; /* app.cache.index_timeout: the home page's body */
 
 /* session.c: server-side sessions named by a cookie, in memory or in Redis */
 struct session {
@@ -79,7 +79,7 @@ struct session {
     int64_t accessed; /* last access before this request */
     int dirty;
     int logout;
-    char error[512];  /* the store failed: why */
+    char error[512]; /* the store failed: why */
 };
 int session_init(const json_t *conf); /* app.session; -1 with a message on a bad store */
 void session_load(struct MHD_Connection *con, struct session *s);

@@ -11,8 +11,8 @@
  * stalls a page.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +87,9 @@ int session_init(const json_t *conf)
     use_redis = 1;
     return 0;
 bad:
-    fprintf(stderr, "petshop: app.session.store: expected \"memory\", \"redis://HOST:PORT/DB\" "
-                    "or \"unix:/PATH\", not \"%s\"\n",
+    fprintf(stderr,
+            "petshop: app.session.store: expected \"memory\", \"redis://HOST:PORT/DB\" "
+            "or \"unix:/PATH\", not \"%s\"\n",
             store);
     return -1;
 }
@@ -110,8 +111,7 @@ static int redis_ready(char *err, size_t errlen)
     if (rc != NULL)
         return 0;
     if (time(NULL) < redis_retry_at) {
-        snprintf(err, errlen, "Redis at %s is unavailable (retrying within a second)",
-                 store_name);
+        snprintf(err, errlen, "Redis at %s is unavailable (retrying within a second)", store_name);
         return -1;
     }
     rc = redis_path[0] ? redisConnectUnixWithTimeout(redis_path, tv)
@@ -379,8 +379,7 @@ void session_save(struct session *s, struct MHD_Response *r)
     int64_t t0 = now_ns();
     if (s->logout && s->id[0]) {
         store_delete(s->id, s->error, sizeof(s->error));
-        snprintf(cookie, sizeof(cookie), "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-                 COOKIE);
+        snprintf(cookie, sizeof(cookie), "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", COOKIE);
         if (r != NULL)
             MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
         s->id[0] = '\0';
@@ -394,8 +393,8 @@ void session_save(struct session *s, struct MHD_Response *r)
         return; /* no session, or a store that failed at load: nothing to write */
     }
     int64_t accessed = (int64_t)time(NULL);
-    json_t *stored = json_pack("{s:O,s:I,s:I}", "data", s->data, "created",
-                               (json_int_t)s->created, "accessed", (json_int_t)accessed);
+    json_t *stored = json_pack("{s:O,s:I,s:I}", "data", s->data, "created", (json_int_t)s->created,
+                               "accessed", (json_int_t)accessed);
     char *text = json_dumps(stored, JSON_COMPACT);
     json_decref(stored);
     if (text != NULL)

@@ -16,9 +16,9 @@
 #define MHD_create_response_from_buffer dtb_response_from_buffer
 #define MHD_create_response_from_buffer_static dtb_response_from_buffer_static
 #define MHD_create_response_from_buffer_copy dtb_response_from_buffer_copy
-#define MHD_create_response_from_buffer_with_free_callback \
+#define MHD_create_response_from_buffer_with_free_callback                                         \
     dtb_response_from_buffer_with_free_callback
-#define MHD_create_response_from_buffer_with_free_callback_cls \
+#define MHD_create_response_from_buffer_with_free_callback_cls                                     \
     dtb_response_from_buffer_with_free_callback_cls
 #define MHD_create_response_from_fd dtb_response_from_fd
 #define MHD_create_response_from_fd64 dtb_response_from_fd64

@@ -59,7 +59,8 @@ DTB_EXPORT void dtb_buf_reset(struct dtb_buf *b); /* len = 0, keeps memory */
 DTB_EXPORT int dtb_buf_reserve(struct dtb_buf *b, size_t extra);
 DTB_EXPORT int dtb_buf_append(struct dtb_buf *b, const void *data, size_t n);
 DTB_EXPORT int dtb_buf_append_str(struct dtb_buf *b, const char *s);
-DTB_EXPORT int dtb_buf_appendf(struct dtb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+DTB_EXPORT int dtb_buf_appendf(struct dtb_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Appends s HTML-escaped (& < > " ' escaped); invalid UTF-8 bytes become U+FFFD. */
 DTB_EXPORT int dtb_buf_append_html(struct dtb_buf *b, const char *s, size_t n);
 DTB_EXPORT int dtb_buf_append_html_str(struct dtb_buf *b, const char *s);
@@ -189,8 +190,8 @@ DTB_EXPORT dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb
  * toolbar refuses to start with "file:3:14: key 'panel_options.hits.max': ...". Returns -1,
  * for `return dtb_panel_config_error(...);` from init. */
 DTB_EXPORT int dtb_panel_config_error(const struct dtb_toolbar *tb, struct dtb_error *err,
-                                      const char *panel_id, const char *key, const char *fmt,
-                                      ...) __attribute__((format(printf, 5, 6)));
+                                      const char *panel_id, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* From a DTB_PANEL_WANTS_BODY panel's init: keep bodies up to max_bytes (the largest asked for
  * wins; without a call, 4 MiB). Larger pages are passed without a copy: dtb_request_body then
@@ -238,11 +239,11 @@ DTB_EXPORT json_t *dtb_request_own_json(struct dtb_request *rq, json_t *value);
 
 DTB_EXPORT struct dtb_toolbar *dtb_request_toolbar(const struct dtb_request *rq);
 DTB_EXPORT const char *dtb_request_method(const struct dtb_request *rq);
-DTB_EXPORT const char *dtb_request_path(const struct dtb_request *rq);     /* URL without the query */
-DTB_EXPORT const char *dtb_request_url(const struct dtb_request *rq);      /* as received, with query */
-DTB_EXPORT const char *dtb_request_version(const struct dtb_request *rq);  /* "HTTP/1.1" */
-DTB_EXPORT const char *dtb_request_client(const struct dtb_request *rq);   /* "127.0.0.1" */
-DTB_EXPORT unsigned dtb_request_status(const struct dtb_request *rq);      /* 0 before queueing */
+DTB_EXPORT const char *dtb_request_path(const struct dtb_request *rq); /* URL without the query */
+DTB_EXPORT const char *dtb_request_url(const struct dtb_request *rq);  /* as received, with query */
+DTB_EXPORT const char *dtb_request_version(const struct dtb_request *rq); /* "HTTP/1.1" */
+DTB_EXPORT const char *dtb_request_client(const struct dtb_request *rq);  /* "127.0.0.1" */
+DTB_EXPORT unsigned dtb_request_status(const struct dtb_request *rq);     /* 0 before queueing */
 
 /* Lists of [name, value] pairs, in the order received; borrowed until completion.
  * kind: "headers", "query", "cookies", "form" (url-encoded or multipart fields; a file field's
@@ -262,14 +263,14 @@ struct dtb_request_times {
     int64_t handler_ns;       /* summed time inside the app's handler */
     int64_t cpu_user_ns;      /* RUSAGE_THREAD summed over the handler's calls (in ticks) */
     int64_t cpu_sys_ns;
-    int64_t toolbar_ns;       /* the toolbar's own cost: recording, filtering, injecting */
-    int64_t inject_ns;        /* of which: finding the body end and splicing */
-    int64_t cpu_ns;           /* CLOCK_THREAD_CPUTIME_ID summed over the handler's calls */
-    int64_t ctx_voluntary;    /* RUSAGE_THREAD context switches over the handler's calls */
+    int64_t toolbar_ns;    /* the toolbar's own cost: recording, filtering, injecting */
+    int64_t inject_ns;     /* of which: finding the body end and splicing */
+    int64_t cpu_ns;        /* CLOCK_THREAD_CPUTIME_ID summed over the handler's calls */
+    int64_t ctx_voluntary; /* RUSAGE_THREAD context switches over the handler's calls */
     int64_t ctx_involuntary;
-    int64_t faults_minor;     /* RUSAGE_THREAD page faults over the handler's calls */
+    int64_t faults_minor; /* RUSAGE_THREAD page faults over the handler's calls */
     int64_t faults_major;
-    int64_t toolbar_cpu_ns;   /* of cpu_ns: the toolbar's own, queueing the response */
+    int64_t toolbar_cpu_ns; /* of cpu_ns: the toolbar's own, queueing the response */
     /* hardware counters of the handler's thread (user space) over its calls; hw_calls counts
      * the calls they were read around (0: not available, see the Timer panel) */
     int64_t instructions;
@@ -284,10 +285,10 @@ DTB_EXPORT const struct dtb_request_times *dtb_request_times(const struct dtb_re
 /* The response as the filter saw it. */
 struct dtb_request_response {
     unsigned status;
-    const char *content_type; /* may be NULL */
-    size_t body_size;         /* as the app built it; 0 for non-buffer responses */
-    int injected;             /* 1 when the toolbar was injected */
-    const char *skip_reason;  /* why it was not injected, or NULL */
+    const char *content_type;           /* may be NULL */
+    size_t body_size;                   /* as the app built it; 0 for non-buffer responses */
+    int injected;                       /* 1 when the toolbar was injected */
+    const char *skip_reason;            /* why it was not injected, or NULL */
     const char *upstream_server_timing; /* app's own Server-Timing header, or NULL */
 };
 DTB_EXPORT const struct dtb_request_response *dtb_request_response(const struct dtb_request *rq);

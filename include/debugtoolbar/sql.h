@@ -39,7 +39,7 @@ typedef int (*dtb_sqlite_trace_fn)(unsigned type, void *ctx, void *p, void *x);
  */
 DTB_EXPORT dtb_rc dtb_sqlite_attach(sqlite3 *db);
 DTB_EXPORT dtb_rc dtb_sqlite_attach_with(sqlite3 *db, unsigned app_mask, dtb_sqlite_trace_fn app_cb,
-                              void *app_ctx);
+                                         void *app_ctx);
 /* Stops recording db (restoring the app's own callback, if any). Call before sqlite3_close. */
 DTB_EXPORT void dtb_sqlite_detach(sqlite3 *db);
 
@@ -48,8 +48,8 @@ DTB_EXPORT void dtb_sql_site(const char *file, int line, const char *func);
 
 /* A query from any other driver. params is a JSON array (borrowed, copied) or NULL;
  * duration_ns from the caller's clock; rows -1 when unknown. No-op without a current request. */
-DTB_EXPORT void dtb_sql_record(const char *engine, const char *sql, const json_t *params, int64_t duration_ns,
-                    int64_t rows);
+DTB_EXPORT void dtb_sql_record(const char *engine, const char *sql, const json_t *params,
+                               int64_t duration_ns, int64_t rows);
 
 /* Declares a database for the panel: engine ("sqlite", "postgresql"), file or DSN, and
  * settings such as the pool (JSON object, borrowed, copied). A SQLite file name is shown as it
@@ -57,8 +57,8 @@ DTB_EXPORT void dtb_sql_record(const char *engine, const char *sql, const json_t
  * rebuilt from its options, passwords (password, sslpassword, secret-named options) redacted;
  * one libpq rejects shows as "(unparsable connection string)", and a build without libpq shows
  * no DSN text at all. */
-DTB_EXPORT dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, const char *name_or_dsn,
-                        const json_t *settings);
+DTB_EXPORT dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine,
+                                   const char *name_or_dsn, const json_t *settings);
 
 /*
  * PostgreSQL (libpq): the same calls as PQexec, PQexecParams, PQprepare and PQexecPrepared,
@@ -69,19 +69,21 @@ DTB_EXPORT dtb_rc dtb_sql_database(struct dtb_toolbar *tb, const char *engine, c
 #ifdef LIBPQ_FE_H
 DTB_EXPORT PGresult *dtb_pq_exec(PGconn *conn, const char *command);
 DTB_EXPORT PGresult *dtb_pq_exec_params(PGconn *conn, const char *command, int nParams,
-                             const Oid *paramTypes, const char *const *paramValues,
-                             const int *paramLengths, const int *paramFormats, int resultFormat);
-DTB_EXPORT PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query, int nParams,
-                         const Oid *paramTypes);
+                                        const Oid *paramTypes, const char *const *paramValues,
+                                        const int *paramLengths, const int *paramFormats,
+                                        int resultFormat);
+DTB_EXPORT PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query,
+                                    int nParams, const Oid *paramTypes);
 DTB_EXPORT PGresult *dtb_pq_exec_prepared(PGconn *conn, const char *stmtName, int nParams,
-                               const char *const *paramValues, const int *paramLengths,
-                               const int *paramFormats, int resultFormat);
+                                          const char *const *paramValues, const int *paramLengths,
+                                          const int *paramFormats, int resultFormat);
 /* Forgets conn's prepared statements, then PQfinish(conn). */
 DTB_EXPORT void dtb_pq_finish(PGconn *conn);
 #ifndef DTB_DISABLE
 /* The calls that run a query also record the caller's file:line and function as its call site
  * (a function-like macro is not expanded inside itself: the inner names are the functions). */
-#define dtb_pq_exec(conn, command) (dtb_sql_site(__FILE__, __LINE__, __func__), dtb_pq_exec(conn, command))
+#define dtb_pq_exec(conn, command)                                                                 \
+    (dtb_sql_site(__FILE__, __LINE__, __func__), dtb_pq_exec(conn, command))
 #define dtb_pq_exec_params(conn, command, n, types, values, lengths, formats, rformat)             \
     (dtb_sql_site(__FILE__, __LINE__, __func__),                                                   \
      dtb_pq_exec_params(conn, command, n, types, values, lengths, formats, rformat))

@@ -8,16 +8,16 @@
  * copied; nothing passed in is kept. Strings may hold anything: the panels escape what they show.
  *
  * With -DDTB_DISABLE every call here is an empty inline function and dtb_recording() gives 0,
- * so an app built without the toolbar needs no #ifdef around them (it may still guard the work of building
- * a template context or session snapshot with `if (dtb_recording())`).
+ * so an app built without the toolbar needs no #ifdef around them (it may still guard the work of
+ * building a template context or session snapshot with `if (dtb_recording())`).
  */
 #ifndef DEBUGTOOLBAR_STATE_H
 #define DEBUGTOOLBAR_STATE_H
 
 #include <stdint.h>
 
-#include <jansson.h>
 #include <debugtoolbar/export.h>
+#include <jansson.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,20 +40,23 @@ enum dtb_log_level {
  * header the caller was compiled with, which a newer library reads field by field.
  */
 struct dtb_session_info {
-    size_t size;            /* sizeof(struct dtb_session_info) as the caller knew it, or 0 */
-    const char *cookie;     /* the session cookie's name, or NULL */
-    const char *id;         /* session id (the panel masks all but its ends), NULL when none */
-    const json_t *data;     /* the session's data, or NULL (empty) */
-    const char *store;      /* "memory", "redis://127.0.0.1:6379/0", ... */
-    long long ttl_seconds;  /* time to live as the store reports it (Redis: TTL); -1 no expiry,
-                               -2 unknown or no such key */
-    int64_t created_unix;   /* seconds since the epoch; 0 when unknown */
-    int64_t accessed_unix;  /* last access before this request; 0 when unknown */
-    const char *error;      /* the store failed: why (the request still went on), else NULL */
+    size_t size;           /* sizeof(struct dtb_session_info) as the caller knew it, or 0 */
+    const char *cookie;    /* the session cookie's name, or NULL */
+    const char *id;        /* session id (the panel masks all but its ends), NULL when none */
+    const json_t *data;    /* the session's data, or NULL (empty) */
+    const char *store;     /* "memory", "redis://127.0.0.1:6379/0", ... */
+    long long ttl_seconds; /* time to live as the store reports it (Redis: TTL); -1 no expiry,
+                              -2 unknown or no such key */
+    int64_t created_unix;  /* seconds since the epoch; 0 when unknown */
+    int64_t accessed_unix; /* last access before this request; 0 when unknown */
+    const char *error;     /* the store failed: why (the request still went on), else NULL */
 };
 
 /* An initializer: `struct dtb_session_info info = DTB_SESSION_INFO_INIT;`, then the fields. */
-#define DTB_SESSION_INFO_INIT {.size = sizeof(struct dtb_session_info)}
+#define DTB_SESSION_INFO_INIT                                                                      \
+    {                                                                                              \
+        .size = sizeof(struct dtb_session_info)                                                    \
+    }
 
 #ifndef DTB_DISABLE
 
@@ -66,7 +69,7 @@ DTB_EXPORT int dtb_recording(void);
  * data, the store and TTL of the last one, and what changed between the two.
  */
 DTB_EXPORT void dtb_session_record(const char *id, const json_t *data, const char *store,
-                        long long ttl_seconds);
+                                   long long ttl_seconds);
 DTB_EXPORT void dtb_session_record_info(const struct dtb_session_info *info);
 /* The same, with the time the session layer took to load (first snapshot) or save (later
  * ones) it, measured by the caller (dtb_now_ns): a span on the Timer panel's waterfall. */
@@ -79,18 +82,19 @@ DTB_EXPORT void dtb_session_record_timed(const struct dtb_session_info *info, in
  * the Timer panel's waterfall ("get <key>"), as is a template render with its time.
  */
 DTB_EXPORT void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s,
-                      int64_t duration_ns);
+                                 int64_t duration_ns);
 
 /*
  * Templates: the template's name and the context it was rendered with (every variable; a JSON
  * object, borrowed, copied). dtb_template_record_timed adds the render time.
  */
 DTB_EXPORT void dtb_template_record(const char *name, const json_t *context);
-DTB_EXPORT void dtb_template_record_timed(const char *name, const json_t *context, int64_t duration_ns);
+DTB_EXPORT void dtb_template_record_timed(const char *name, const json_t *context,
+                                          int64_t duration_ns);
 
 /* Logging: a message at level (enum dtb_log_level) with the caller's file, line and function. */
-DTB_EXPORT void dtb_log_at(const char *file, int line, const char *func, int level, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+DTB_EXPORT void dtb_log_at(const char *file, int line, const char *func, int level, const char *fmt,
+                           ...) __attribute__((format(printf, 5, 6)));
 #define dtb_log(level, ...) dtb_log_at(__FILE__, __LINE__, __func__, (level), __VA_ARGS__)
 
 /*

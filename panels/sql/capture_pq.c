@@ -29,15 +29,14 @@ typedef unsigned int Oid;
 
 DTB_EXPORT PGresult *(dtb_pq_exec)(PGconn *conn, const char *command);
 DTB_EXPORT PGresult *(dtb_pq_exec_params)(PGconn *conn, const char *command, int nParams,
-                                        const Oid *paramTypes, const char *const *paramValues,
-                                        const int *paramLengths, const int *paramFormats,
-                                        int resultFormat);
+                                          const Oid *paramTypes, const char *const *paramValues,
+                                          const int *paramLengths, const int *paramFormats,
+                                          int resultFormat);
 DTB_EXPORT PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query,
                                     int nParams, const Oid *paramTypes);
 DTB_EXPORT PGresult *(dtb_pq_exec_prepared)(PGconn *conn, const char *stmtName, int nParams,
-                                          const char *const *paramValues,
-                                          const int *paramLengths, const int *paramFormats,
-                                          int resultFormat);
+                                            const char *const *paramValues, const int *paramLengths,
+                                            const int *paramFormats, int resultFormat);
 DTB_EXPORT void dtb_pq_finish(PGconn *conn);
 
 #ifdef HAVE_LIBPQ
@@ -178,8 +177,8 @@ PGresult *(dtb_pq_exec)(PGconn *conn, const char *command)
 }
 
 PGresult *(dtb_pq_exec_params)(PGconn *conn, const char *command, int nParams,
-                             const Oid *paramTypes, const char *const *paramValues,
-                             const int *paramLengths, const int *paramFormats, int resultFormat)
+                               const Oid *paramTypes, const char *const *paramValues,
+                               const int *paramLengths, const int *paramFormats, int resultFormat)
 {
     struct dtb_request *rq = dtb_request_current();
     int64_t t0;
@@ -190,8 +189,7 @@ PGresult *(dtb_pq_exec_params)(PGconn *conn, const char *command, int nParams,
     t0 = dtb_now_ns();
     r = PQexecParams(conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats,
                      resultFormat);
-    record(rq, conn, command, params_json(nParams, paramValues, paramLengths, paramFormats), t0,
-           r);
+    record(rq, conn, command, params_json(nParams, paramValues, paramLengths, paramFormats), t0, r);
     return r;
 }
 
@@ -219,8 +217,8 @@ PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query, 
 }
 
 PGresult *(dtb_pq_exec_prepared)(PGconn *conn, const char *stmtName, int nParams,
-                               const char *const *paramValues, const int *paramLengths,
-                               const int *paramFormats, int resultFormat)
+                                 const char *const *paramValues, const int *paramLengths,
+                                 const int *paramFormats, int resultFormat)
 {
     struct dtb_request *rq = dtb_request_current();
     char *sql = NULL;
@@ -335,8 +333,7 @@ json_t *dtbi_pq_run(const char *action, const char *info, const char *sql, const
         json_array_append_new(rows, row);
     }
     if (strcmp(action, "select") == 0) {
-        out = json_pack("{s:o,s:o,s:b}", "columns", cols, "rows", rows, "truncated",
-                        nrows > shown);
+        out = json_pack("{s:o,s:o,s:b}", "columns", cols, "rows", rows, "truncated", nrows > shown);
     } else {
         /* PostgreSQL's plan is text, one line per row: shown as a tree by indentation */
         json_t *plan = json_array();
@@ -369,8 +366,8 @@ PGresult *(dtb_pq_exec)(PGconn *conn, const char *command)
 }
 
 PGresult *(dtb_pq_exec_params)(PGconn *conn, const char *command, int nParams,
-                             const Oid *paramTypes, const char *const *paramValues,
-                             const int *paramLengths, const int *paramFormats, int resultFormat)
+                               const Oid *paramTypes, const char *const *paramValues,
+                               const int *paramLengths, const int *paramFormats, int resultFormat)
 {
     return NULL;
 }
@@ -382,8 +379,8 @@ PGresult *dtb_pq_prepare(PGconn *conn, const char *stmtName, const char *query, 
 }
 
 PGresult *(dtb_pq_exec_prepared)(PGconn *conn, const char *stmtName, int nParams,
-                               const char *const *paramValues, const int *paramLengths,
-                               const int *paramFormats, int resultFormat)
+                                 const char *const *paramValues, const int *paramLengths,
+                                 const int *paramFormats, int resultFormat)
 {
     return NULL;
 }

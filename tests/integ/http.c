@@ -11,9 +11,9 @@
 #include <netinet/in.h>
 
 #include <curl/curl.h>
-#include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <jansson.h>
+#include <microhttpd.h>
 
 #include "http.h"
 
@@ -44,8 +44,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-int http_request(const char *method, const char *url, const char *const *headers,
-                 const char *body, struct http_resp *resp)
+int http_request(const char *method, const char *url, const char *const *headers, const char *body,
+                 struct http_resp *resp)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
@@ -168,8 +168,8 @@ struct MHD_Daemon *http_toolbar_daemon(struct dtb_toolbar *tb, MHD_AccessHandler
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-                                            app, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, app,
+                                            NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
     if (d != NULL)
         snprintf(base, 64, "http://127.0.0.1:%u",
                  (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);

@@ -15,8 +15,8 @@ struct http_resp {
 
 /* method: "GET", "HEAD", "POST"; headers: NULL-terminated list of "Name: value"; body may be
  * NULL. Returns 0 and fills resp, or -1 (transport error). */
-int http_request(const char *method, const char *url, const char *const *headers,
-                 const char *body, struct http_resp *resp);
+int http_request(const char *method, const char *url, const char *const *headers, const char *body,
+                 struct http_resp *resp);
 int http_get(const char *url, struct http_resp *resp);
 /* Value of header name (case-insensitive) as a new string, or NULL. */
 char *http_header(const struct http_resp *resp, const char *name);

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
+#include <microhttpd.h>
 
 #include "http.h"
 
@@ -65,8 +65,8 @@ static ssize_t stream_cb(void *cls, uint64_t pos, char *buf, size_t max)
 /* /s/<page><chunking><size>: a page streamed by a content reader. page: d (a document whose
  * real </body> follows a "</body>" in a script string), s (ends inside a script), f (a stray
  * end tag, then text: not a document's start); chunking: 1 (one byte a call), r (1 to 37
- * bytes, a fixed sequence), w (all it may); size: k (known) or u (unknown: chunked). The reader's closure is checked on every call and
- * its free callback counts itself once. */
+ * bytes, a fixed sequence), w (all it may); size: k (known) or u (unknown: chunked). The reader's
+ * closure is checked on every call and its free callback counts itself once. */
 static const char *const STREAM_PAGES[] = {
     "<!DOCTYPE html><html><body><p>streamed</p><script>var s = '</body>';</script></body></html>\n",
     "<!DOCTYPE html><html><body><p>streamed</p><script>var x = 1;",
@@ -178,8 +178,7 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
     if (strcmp(url, "/notmodified") == 0)
         return reply(con, 304, "text/html", "", NULL, NULL);
     if (strcmp(url, "/redirect") == 0)
-        return reply(con, 302, "text/html", "<html><body>moved</body></html>", "Location",
-                     "/page");
+        return reply(con, 302, "text/html", "<html><body>moved</body></html>", "Location", "/page");
     if (strcmp(url, "/reused") == 0)
         return MHD_queue_response(con, 200, reused);
     if (strcmp(url, "/large") == 0) {
@@ -200,7 +199,8 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         return stream_page(con, url + 3);
     if (strcmp(url, "/bigfd") == 0) {
         /* a 17 MiB HTML file (past the 16 MiB read cap: streamed), mostly a sparse hole */
-        static const char head[] = "<!DOCTYPE html><html><body><pre>", tail[] = "</pre></body></html>";
+        static const char head[] = "<!DOCTYPE html><html><body><pre>",
+                          tail[] = "</pre></body></html>";
         FILE *f = tmpfile();
         if (f == NULL)
             return MHD_NO;
@@ -265,8 +265,8 @@ static void server_start(struct server *s, const char *config, int mode)
     s->tb = dtb_toolbar_create_from_string(config, "test-config", &err);
     ck_assert_msg(s->tb != NULL, "create: %s", dtb_error_format(&err, msg, sizeof(msg)));
     ck_assert_int_eq(dtb_toolbar_start(s->tb, &err), DTB_OK);
-    reused = MHD_create_response_from_buffer(sizeof(page) - 1, (void *)page,
-                                             MHD_RESPMEM_PERSISTENT);
+    reused =
+        MHD_create_response_from_buffer(sizeof(page) - 1, (void *)page, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(reused, "Content-Type", "text/html");
     MHD_add_response_header(reused, "X-App", "kept");
     struct sockaddr_in sa = {0};
@@ -276,13 +276,12 @@ static void server_start(struct server *s, const char *config, int mode)
         s->d = dtb_start_daemon(s->tb, mode_flags(mode), 0, NULL, NULL, app, NULL,
                                 MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE, 3,
                                 MHD_OPTION_URI_LOG_CALLBACK, app_uri_log, NULL,
-                                MHD_OPTION_NOTIFY_COMPLETED, app_completed, NULL,
-                                MHD_OPTION_END);
+                                MHD_OPTION_NOTIFY_COMPLETED, app_completed, NULL, MHD_OPTION_END);
     else
         s->d = dtb_start_daemon(s->tb, mode_flags(mode), 0, NULL, NULL, app, NULL,
-                                MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_URI_LOG_CALLBACK,
-                                app_uri_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, app_completed,
-                                NULL, MHD_OPTION_END);
+                                MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_URI_LOG_CALLBACK, app_uri_log,
+                                NULL, MHD_OPTION_NOTIFY_COMPLETED, app_completed, NULL,
+                                MHD_OPTION_END);
     ck_assert_ptr_nonnull(s->d);
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%u", (unsigned)di->port);
@@ -416,8 +415,7 @@ START_TEST(test_json_untouched_with_headers)
 END_TEST
 
 /* GET path: answered status, and its record says the toolbar was not injected, for reason. */
-static void check_not_injected(struct server *s, const char *path, long status,
-                               const char *reason)
+static void check_not_injected(struct server *s, const char *path, long status, const char *reason)
 {
     struct http_resp r, rec;
     ck_assert_int_eq(get(s, path, &r), 0);
@@ -661,8 +659,8 @@ START_TEST(test_streams)
     ck_assert_uint_gt(r.len, BIGFD_SIZE);
     ck_assert_int_eq(memcmp(r.body, "<!DOCTYPE html><html><body><pre>", 32), 0);
     static const char end[] = "</pre><dtb-toolbar id=\"dtb-root\"";
-    const char *mark = memmem(r.body + BIGFD_SIZE - 100, r.len - (BIGFD_SIZE - 100), end,
-                              sizeof(end) - 1);
+    const char *mark =
+        memmem(r.body + BIGFD_SIZE - 100, r.len - (BIGFD_SIZE - 100), end, sizeof(end) - 1);
     ck_assert_msg(mark != NULL, "len %zu, ends %.60s", r.len, r.body + r.len - 60);
     ck_assert_int_eq((int)(mark - r.body), (int)(BIGFD_SIZE - 20)); /* where </pre> was */
     ck_assert_str_eq(r.body + r.len - 23, "</script></body></html>");

@@ -30,10 +30,10 @@ int main(void)
 #include <string.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #include <debugtoolbar/sql.h>
+#include <microhttpd.h>
 
 #include "http.h"
 
@@ -116,7 +116,8 @@ static void live_add(void *p, const void *caller)
 static void live_del(void *p)
 {
     pthread_mutex_lock(&live_lock);
-    for (size_t i = slot_of(p), n = 0; n < SLOTS && live[i] != NULL; i = (i + 1) & (SLOTS - 1), n++) {
+    for (size_t i = slot_of(p), n = 0; n < SLOTS && live[i] != NULL;
+         i = (i + 1) & (SLOTS - 1), n++) {
         if (live[i] == p) {
             live[i] = (void *)1; /* tombstone */
             nlive--;
@@ -191,7 +192,8 @@ void free(void *p)
     __libc_free(p);
 }
 
-/* ---- the app ----------------------------------------------------------------------------------- */
+/* ---- the app -----------------------------------------------------------------------------------
+ */
 
 static const char PAGE[] = "<!DOCTYPE html><html><head><title>oom</title></head><body>"
                            "<p>the page</p></body></html>";
@@ -221,11 +223,10 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         sqlite3_finalize(st);
     }
     int xhtml = strcmp(url, "/xhtml") == 0;
-    struct MHD_Response *r =
-        xhtml ? MHD_create_response_from_buffer(sizeof(XPAGE) - 1, (void *)XPAGE,
-                                                MHD_RESPMEM_PERSISTENT)
-              : MHD_create_response_from_buffer(sizeof(PAGE) - 1, (void *)PAGE,
-                                                MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = xhtml ? MHD_create_response_from_buffer(
+                                         sizeof(XPAGE) - 1, (void *)XPAGE, MHD_RESPMEM_PERSISTENT)
+                                   : MHD_create_response_from_buffer(sizeof(PAGE) - 1, (void *)PAGE,
+                                                                     MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", xhtml ? XHTML_TYPE : "text/html");
@@ -313,8 +314,8 @@ int main(void)
     struct sockaddr_in sa = {0};
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-                                            app, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    struct MHD_Daemon *d = dtb_start_daemon(tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, app,
+                                            NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
     if (d == NULL)
         return 1;
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/page",

@@ -9,16 +9,18 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+/* before <debugtoolbar/sql.h>, which declares the dtb_pq_ calls only after it */
 #include <libpq-fe.h>
-#include <microhttpd.h>
+
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #include <debugtoolbar/sql.h>
+#include <microhttpd.h>
 
 #include "http.h"
 
@@ -54,8 +56,8 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
     PQclear(dtb_pq_prepare(conn, "by_name", "SELECT id FROM pet WHERE name = $1", 1, NULL));
     PQclear(dtb_pq_exec_prepared(conn, "by_name", 1, v2, NULL, NULL, 0));
     PQclear(dtb_pq_exec(conn, "SELECT * FROM no_such_table"));
-    PQclear(dtb_pq_exec_params(conn, "INSERT INTO users (name, password) VALUES ($1, $2)", 2,
-                               NULL, v3, NULL, NULL, 0));
+    PQclear(dtb_pq_exec_params(conn, "INSERT INTO users (name, password) VALUES ($1, $2)", 2, NULL,
+                               v3, NULL, NULL, 0));
     PQclear(dtb_pq_exec(conn, "SELECT nextval('counter')"));
     PQclear(dtb_pq_exec(conn, "DEALLOCATE by_name"));
     return send_page(con);
@@ -132,7 +134,8 @@ START_TEST(test_pg_capture_and_actions)
     ck_assert_ptr_null(strstr(json_string_value(json_object_get(q1, "db")), "password"));
     /* the call site is the app's line (the dtb_pq_* macros), the duration the toolbar's clock */
     const char *site = json_string_value(json_object_get(q1, "call_site"));
-    ck_assert_msg(site != NULL && strstr(site, "test_pg.c:") != NULL && strstr(site, "(app)") != NULL,
+    ck_assert_msg(site != NULL && strstr(site, "test_pg.c:") != NULL &&
+                      strstr(site, "(app)") != NULL,
                   "call site %s", site ? site : "(none)");
     ck_assert_int_gt(json_integer_value(json_object_get(q1, "duration_ns")), 0);
     /* the database: engine, and the server's version */
@@ -146,8 +149,8 @@ START_TEST(test_pg_capture_and_actions)
     int prep = find(qs, "WHERE name = $1");
     ck_assert_int_ge(prep, 0);
     int bad = find(qs, "no_such_table");
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_array_get(qs, bad), "error")),
-                                 "no_such_table"));
+    ck_assert_ptr_nonnull(strstr(
+        json_string_value(json_object_get(json_array_get(qs, bad), "error")), "no_such_table"));
     int ins = find(qs, "INSERT INTO users");
     json_t *ip = json_object_get(json_array_get(qs, ins), "params");
     ck_assert_str_eq(json_string_value(json_array_get(ip, 0)), "alice");

@@ -577,9 +577,9 @@ END_TEST
 /* Wall-clock mode samples a handler that waits: the CPU mode barely sees it. */
 START_TEST(test_wall_mode_sees_waiting)
 {
-    json_t *p = profiled(
-        "{\"enabled\": true, \"panel_options\": {\"profile\": {\"mode\": \"wall\"}}}",
-        "/wait", NULL);
+    json_t *p =
+        profiled("{\"enabled\": true, \"panel_options\": {\"profile\": {\"mode\": \"wall\"}}}",
+                 "/wait", NULL);
     ck_assert_msg(json_is_true(json_object_get(p, "on")), "off: %s",
                   json_string_value(json_object_get(p, "reason")));
     ck_assert_str_eq(json_string_value(json_object_get(p, "mode")), "wall");
@@ -590,8 +590,8 @@ START_TEST(test_wall_mode_sees_waiting)
     p = profiled("{\"enabled\": true}", "/wait", NULL);
     ck_assert_str_eq(json_string_value(json_object_get(p, "mode")), "cpu");
     long long cpu = samples_in(p, "wait_on_clock");
-    ck_assert_msg(cpu * 4 < wall, "cpu mode: %lld samples in a sleeping function (wall %lld)",
-                  cpu, wall);
+    ck_assert_msg(cpu * 4 < wall, "cpu mode: %lld samples in a sleeping function (wall %lld)", cpu,
+                  wall);
     json_decref(p);
 }
 END_TEST

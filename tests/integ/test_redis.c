@@ -26,12 +26,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <hiredis/hiredis.h>
-#include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #include <debugtoolbar/sql.h>
 #include <debugtoolbar/state.h>
+#include <hiredis/hiredis.h>
+#include <microhttpd.h>
 
 #include "http.h"
 
@@ -61,8 +61,8 @@ static void redis_start(void)
     }
     if (redis_pid == 0) {
         freopen("/dev/null", "w", stdout);
-        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", cmd_sock,
-               "--save", "", "--appendonly", "no", "--dir", tmpdir, (char *)NULL);
+        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", cmd_sock, "--save",
+               "", "--appendonly", "no", "--dir", tmpdir, (char *)NULL);
         _exit(127);
     }
     /* ready when it accepts a connection: the socket file appears at bind(), a moment
@@ -385,8 +385,8 @@ START_TEST(test_redis_killed_and_back)
     redis_start();
     node_start(&a, NULL);
     node_start(&b, NULL);
-    redis_stop(); /* Redis goes away mid-run */
-    char *id = hit(&a); /* the page is still served, with the toolbar */
+    redis_stop();        /* Redis goes away mid-run */
+    char *id = hit(&a);  /* the page is still served, with the toolbar */
     wait_record(&a, id); /* and its record kept in a's memory */
     ck_assert_int_eq(fetch(&a, "/api/requests", &r), 200);
     ck_assert_ptr_nonnull(strstr(r.body, "Redis was unavailable"));
@@ -474,9 +474,9 @@ static void worker(struct node *parent, int ready_fd, int quit_fd)
     char c;
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct MHD_Daemon *d = dtb_start_daemon(parent->tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
-                                            NULL, app, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-                                            MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        dtb_start_daemon(parent->tb, MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, app, NULL,
+                         MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
     unsigned port = d ? (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port : 0;
     if (write(ready_fd, &port, sizeof(port)) != (ssize_t)sizeof(port))
         _exit(2);
@@ -658,9 +658,10 @@ START_TEST(test_concurrent_requests)
             json_t *rec = json_loads(r.body, 0, NULL);
             http_resp_free(&r);
             snprintf(want, sizeof(want), "[[\"client\",\"%d\"],[\"n\",\"%d\"]]", t, i);
-            char *q = json_dumps(
-                json_object_get(json_object_get(json_object_get(rec, "panels"), "request"), "query"),
-                JSON_COMPACT | JSON_ENCODE_ANY);
+            char *q =
+                json_dumps(json_object_get(
+                               json_object_get(json_object_get(rec, "panels"), "request"), "query"),
+                           JSON_COMPACT | JSON_ENCODE_ANY);
             ck_assert_msg(q != NULL && strcmp(q, want) == 0, "record %s has query %s, not %s",
                           cl[t].ids[i], q ? q : "(none)", want);
             free(q);

@@ -278,7 +278,8 @@ static void check_clock(const char *want_clock)
     for (size_t i = 0; i < TICKS; i++) {
         double dur = json_number_value(json_object_get(json_array_get(spans, i), "dur_ms"));
         double inner = (double)(tick_t1[i] - tick_t0[i]) / 1e6;
-        ck_assert_msg(dur >= inner - tol_ms, "span %zu: %.4f ms, its inside %.4f ms", i, dur, inner);
+        ck_assert_msg(dur >= inner - tol_ms, "span %zu: %.4f ms, its inside %.4f ms", i, dur,
+                      inner);
     }
     json_t *first = json_array_get(spans, 0), *last = json_array_get(spans, TICKS - 1);
     double all = json_number_value(json_object_get(last, "start_ms")) +

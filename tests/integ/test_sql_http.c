@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #include <debugtoolbar/sql.h>
+#include <microhttpd.h>
 
 #include "http.h"
 
@@ -127,18 +127,20 @@ static void setup(void)
     ck_assert_int_ge(fd, 0);
     close(fd);
     ck_assert_int_eq(sqlite3_open(dbfile, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db,
-                                  "PRAGMA user_version = 7;"
-                                  "CREATE TABLE pet(id INTEGER PRIMARY KEY, name TEXT);"
-                                  "CREATE TABLE users(id INTEGER PRIMARY KEY, password TEXT);"
-                                  "INSERT INTO pet(name) VALUES ('a'),('b'),('c'),('d'),('e'),('f');"
-                                  "CREATE TABLE bin(b BLOB); INSERT INTO bin VALUES (X'0102FF');",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(db,
+                     "PRAGMA user_version = 7;"
+                     "CREATE TABLE pet(id INTEGER PRIMARY KEY, name TEXT);"
+                     "CREATE TABLE users(id INTEGER PRIMARY KEY, password TEXT);"
+                     "INSERT INTO pet(name) VALUES ('a'),('b'),('c'),('d'),('e'),('f');"
+                     "CREATE TABLE bin(b BLOB); INSERT INTO bin VALUES (X'0102FF');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     app_trace_calls = 0;
     ck_assert_int_eq(dtb_sqlite_attach_with(db, SQLITE_TRACE_STMT, app_trace, &app_trace_calls),
                      DTB_OK);
-    tb = dtb_toolbar_create_from_string("{\"enabled\": true, \"sql\": {\"slow_ms\": 0}}", "t", &err);
+    tb =
+        dtb_toolbar_create_from_string("{\"enabled\": true, \"sql\": {\"slow_ms\": 0}}", "t", &err);
     ck_assert_ptr_nonnull(tb);
     ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
     d = http_toolbar_daemon(tb, app, base);
@@ -209,8 +211,8 @@ START_TEST(test_capture)
     ck_assert_int_ge(json_integer_value(json_object_get(sql, "count")), 15);
     ck_assert_str_eq(json_string_value(json_object_get(query(sql, 0), "sql")),
                      "SELECT count(*) FROM pet");
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(query(sql, 0), "call_site")),
-                                 "test_sql_http.c"));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(query(sql, 0), "call_site")), "test_sql_http.c"));
     /* point queries: params, rows, duplicates (id 1 twice) and similar */
     json_t *q1 = query(sql, 1);
     ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(q1, "params"), 0)), 1);
@@ -332,7 +334,8 @@ START_TEST(test_fragment_escapes)
     ck_assert_ptr_nonnull(strstr(r.body, "N+1"));
     /* each statement with its values, expanded when rendered: escaped, secrets redacted */
     ck_assert_ptr_nonnull(strstr(r.body, "with its values"));
-    ck_assert_ptr_nonnull(strstr(r.body, "<span class=\"dtb-str\">&#39;O&#39;&#39;Brien &lt;script&gt;"));
+    ck_assert_ptr_nonnull(
+        strstr(r.body, "<span class=\"dtb-str\">&#39;O&#39;&#39;Brien &lt;script&gt;"));
     ck_assert_ptr_nonnull(strstr(r.body, "<span class=\"dtb-str\">&#39;********&#39;</span>"));
     ck_assert_ptr_nonnull(strcasestr(r.body, "&#39;0102ff&#39;"));
     ck_assert_ptr_nonnull(strstr(r.body, "2.5"));

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #include <debugtoolbar/panel.h>
 #include <debugtoolbar/state.h>
+#include <microhttpd.h>
 
 #include "http.h"
 
@@ -61,8 +61,8 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         dtb_cache_record("get", HOSTILE, 0, -1, 2000);
         dtb_cache_record("set", "bad\xff\xfe utf8", -1, 300, 3000);
         dtb_cache_record("get", "k", 1, -1, 500);
-        json_t *ctx = json_pack("{s:s,s:[i,i],s:s}", "title", HOSTILE, "ids", 1, 2, "secret_key",
-                                "s3cr3t");
+        json_t *ctx =
+            json_pack("{s:s,s:[i,i],s:s}", "title", HOSTILE, "ids", 1, 2, "secret_key", "s3cr3t");
         dtb_template_record_timed("page.html", ctx, 12345);
         dtb_template_record(HOSTILE, NULL);
         json_decref(ctx);
@@ -87,7 +87,8 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         dtb_session_record_info(&later.info);
         /* a caller whose layout ends before created_unix: what lies past its size is not read */
         struct dtb_session_info earlier = {.size = offsetof(struct dtb_session_info, created_unix),
-                                           .id = "earlier", .created_unix = 222};
+                                           .id = "earlier",
+                                           .created_unix = 222};
         dtb_session_record_info(&earlier);
     }
     if (strcmp(url, "/named") == 0)
@@ -205,12 +206,13 @@ START_TEST(test_session)
     json_t *s = panel(rec, "session");
     char *text = json_dumps(rec, 0);
     ck_assert_ptr_null(strstr(text, "0123456789abcdef0123456789abcdef")); /* id masked */
-    ck_assert_ptr_null(strstr(text, "hunter2"));                           /* redacted */
+    ck_assert_ptr_null(strstr(text, "hunter2"));                          /* redacted */
     ck_assert_ptr_null(strstr(text, "t0ps3cret"));
     free(text);
     ck_assert(json_is_true(json_object_get(s, "modified")));
     json_t *after = json_object_get(s, "after");
-    ck_assert_str_eq(json_string_value(json_object_get(after, "id")), "0123\xE2\x80\xA6" "cdef");
+    ck_assert_str_eq(json_string_value(json_object_get(after, "id")), "0123\xE2\x80\xA6"
+                                                                      "cdef");
     ck_assert_int_eq(json_integer_value(json_object_get(after, "ttl")), 99);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(after, "data"), "user")),
                      HOSTILE);
@@ -218,7 +220,8 @@ START_TEST(test_session)
     ck_assert_int_eq(json_array_size(changes), 3); /* n changed, password and nested added */
     char *html = fragment(id, "session");
     ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;"));
-    ck_assert_ptr_nonnull(strstr(html, "0123\xE2\x80\xA6" "cdef"));
+    ck_assert_ptr_nonnull(strstr(html, "0123\xE2\x80\xA6"
+                                       "cdef"));
     free(html);
     json_decref(rec);
     free(id);
@@ -312,9 +315,9 @@ START_TEST(test_routes)
                       "%s matched %lld", cases[i].path,
                       (long long)json_integer_value(json_object_get(ro, "matched")));
         if (cases[i].arg != NULL)
-            ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ro, "args"),
-                                                               cases[i].arg)),
-                             cases[i].value);
+            ck_assert_str_eq(
+                json_string_value(json_object_get(json_object_get(ro, "args"), cases[i].arg)),
+                cases[i].value);
         char *html = fragment(id, "routes");
         if (cases[i].matched >= 0)
             ck_assert_ptr_nonnull(strstr(html, "dtb-current"));
@@ -337,8 +340,8 @@ START_TEST(test_config_panel)
     ck_assert_int_eq(json_integer_value(json_object_get(app, "workers")), 4);
     ck_assert_str_eq(json_string_value(json_object_get(app, "db_password")), "********");
     ck_assert_str_eq(json_string_value(json_object_get(app, "session_token")), "********");
-    ck_assert_str_eq(
-        json_string_value(json_object_get(json_object_get(app, "nested"), "api_key")), "********");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(app, "nested"), "api_key")),
+                     "********");
     /* no secret anywhere: not in the record, not in the panel's HTML */
     char *dump = json_dumps(rec, 0);
     char *html = fragment(id, "config");

@@ -23,10 +23,10 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <microhttpd.h>
 #include <debugtoolbar.h>
 #include <debugtoolbar/mhd.h>
 #include <debugtoolbar/sql.h>
+#include <microhttpd.h>
 
 #define HISTORY 16
 
@@ -42,8 +42,10 @@ static void close_db(void *p)
 
 static void page_of(long n, char *out, size_t cap)
 {
-    snprintf(out, cap, "<!DOCTYPE html><html><head><title>r%ld</title></head><body><p>request %ld"
-                       "</p></body></html>", n, n);
+    snprintf(out, cap,
+             "<!DOCTYPE html><html><head><title>r%ld</title></head><body><p>request %ld"
+             "</p></body></html>",
+             n, n);
 }
 
 static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *url,
@@ -70,8 +72,8 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
     }
     page_of(n, page, sizeof(page));
     char *body = strdup(page);
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body,
-                                                             MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, "Content-Type", "text/html");
     enum MHD_Result ret = MHD_queue_response(con, 200, r);
     MHD_destroy_response(r);
@@ -137,7 +139,7 @@ static const char MARKUP_MIDDLE[] = "\"></dtb-toolbar>"
                                     "<script src=\"/_debug_toolbar/static/toolbar.js?v=";
 static const char MARKUP_ID_AGAIN[] = "\" data-id=\"";
 static const char MARKUP_END[] = "\" async=\"async\"></script>";
-static char after_id[256]; /* MARKUP_MIDDLE + the script's version + MARKUP_ID_AGAIN */
+static char after_id[256];    /* MARKUP_MIDDLE + the script's version + MARKUP_ID_AGAIN */
 static char reference_id[17]; /* the reference request's (/0) */
 
 struct client {
@@ -377,8 +379,7 @@ static int read_markup(unsigned port)
         printf("stress: the reference page's script tag is not the toolbar's: %.600s\n", b.data);
         goto out;
     }
-    snprintf(after_id, sizeof(after_id), "%s%.*s%s", MARKUP_MIDDLE, (int)vlen, v,
-             MARKUP_ID_AGAIN);
+    snprintf(after_id, sizeof(after_id), "%s%.*s%s", MARKUP_MIDDLE, (int)vlen, v, MARKUP_ID_AGAIN);
     memcpy(reference_id, id, sizeof(reference_id));
     /* the script the tag names is served */
     snprintf(path, sizeof(path), "/_debug_toolbar/static/toolbar.js?v=%.*s", (int)vlen, v);
@@ -457,7 +458,8 @@ static int run_mode(const char *name, unsigned flags, unsigned pool, int threads
     json_t *list = NULL;
     get_json(port, "/_debug_toolbar/api/requests", &list);
     if (json_array_size(list) != HISTORY) {
-        printf("stress %s: history holds %zu records, not %d\n", name, json_array_size(list), HISTORY);
+        printf("stress %s: history holds %zu records, not %d\n", name, json_array_size(list),
+               HISTORY);
         failures++;
     }
     size_t i;
@@ -475,10 +477,10 @@ static int run_mode(const char *name, unsigned flags, unsigned pool, int threads
         json_t *q = json_array_get(json_object_get(sql, "queries"), 0);
         json_t *marker = json_array_get(json_object_get(q, "params"), 0);
         if (rec == NULL || json_integer_value(json_object_get(sql, "count")) != 1 ||
-            json_integer_value(marker) != n || json_object_get(json_object_get(rec, "panels"), "timer") == NULL ||
+            json_integer_value(marker) != n ||
+            json_object_get(json_object_get(rec, "panels"), "timer") == NULL ||
             !json_is_true(json_object_get(rec, "completed"))) {
-            printf("stress %s: record %s is incomplete or not its own (path /%ld)\n", name,
-                   id, n);
+            printf("stress %s: record %s is incomplete or not its own (path /%ld)\n", name, id, n);
             failures++;
         }
         const char *got = n == 0 ? reference_id
@@ -523,8 +525,10 @@ int main(int argc, char **argv)
     sqlite3_close(init);
     curl_global_init(CURL_GLOBAL_ALL);
     pthread_key_create(&db_key, close_db);
-    failures += run_mode("poll", MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, threads, requests);
-    failures += run_mode("pool", MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 4, threads, requests);
+    failures +=
+        run_mode("poll", MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, threads, requests);
+    failures +=
+        run_mode("pool", MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 4, threads, requests);
     failures += run_mode("conn", MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
                          threads, requests);
     curl_global_cleanup();

@@ -81,8 +81,8 @@ static enum MHD_Result send_unbuffered(struct MHD_Connection *con, const char *u
             r = MHD_create_response_from_pipe(p[0]);
         }
     } else {
-        static const struct MHD_IoVec parts[2] = {
-            {STREAMED, 20}, {STREAMED + 20, sizeof(STREAMED) - 1 - 20}};
+        static const struct MHD_IoVec parts[2] = {{STREAMED, 20},
+                                                  {STREAMED + 20, sizeof(STREAMED) - 1 - 20}};
         r = MHD_create_response_from_iovec(parts, 2, NULL, NULL);
     }
     if (r == NULL)
@@ -139,8 +139,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char
         return send_text(con, "text/html",
                          strdup("<html><body><p>HTTP/1.0 server</p></body></html>"), 1);
     if (strcmp(url, "/metrics") == 0)
-        return send_text(con, "text/html",
-                         strdup("<html><body><p>metrics</p></body></html>"), 0);
+        return send_text(con, "text/html", strdup("<html><body><p>metrics</p></body></html>"), 0);
     /* "/": two queries on a connection opened per request */
     sqlite3 *db;
     sqlite3_stmt *st;
@@ -162,8 +161,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char
     }
     sqlite3_close(db);
     char *page = malloc(256);
-    snprintf(page, 256, "<!DOCTYPE html><html><head><title>Pets</title></head><body>"
-                        "<p>%ld pets; pet 2 is %s</p></body></html>", count, name);
+    snprintf(page, 256,
+             "<!DOCTYPE html><html><head><title>Pets</title></head><body>"
+             "<p>%ld pets; pet 2 is %s</p></body></html>",
+             count, name);
     return send_text(con, "text/html; charset=utf-8", page, 0);
 }
 
@@ -174,9 +175,8 @@ static struct MHD_Daemon *start(unsigned flags, unsigned pool, void *tag, const 
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sa.sin_port = htons((uint16_t)atoi(port));
     return MHD_start_daemon(flags, 0, NULL, NULL, handler, tag, MHD_OPTION_SOCK_ADDR, &sa,
-                            MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_URI_LOG_CALLBACK,
-                            uri_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, tag,
-                            MHD_OPTION_END);
+                            MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_URI_LOG_CALLBACK, uri_log,
+                            NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, tag, MHD_OPTION_END);
 }
 
 int main(int argc, char **argv)
@@ -202,8 +202,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    cached = MHD_create_response_from_buffer(sizeof(CACHED) - 1, (void *)CACHED,
-                                             MHD_RESPMEM_PERSISTENT);
+    cached =
+        MHD_create_response_from_buffer(sizeof(CACHED) - 1, (void *)CACHED, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(cached, "Content-Type", "text/html");
     struct MHD_Daemon *d = start(flags, pool, &main_tag, argv[3]), *m = NULL;
     if (d == NULL)

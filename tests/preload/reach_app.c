@@ -343,9 +343,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *con, const char
     if (strcmp(url, "/stats") == 0) {
         char buf[160];
         pthread_mutex_lock(&lock);
-        int n = snprintf(buf, sizeof(buf),
-                         "{\"fd_done\": %ld, \"fd_moved\": %ld, \"cb_freed\": %ld, \"cb_bad\": %ld}",
-                         fd_done, fd_moved, cb_freed, cb_bad);
+        int n =
+            snprintf(buf, sizeof(buf),
+                     "{\"fd_done\": %ld, \"fd_moved\": %ld, \"cb_freed\": %ld, \"cb_bad\": %ld}",
+                     fd_done, fd_moved, cb_freed, cb_bad);
         pthread_mutex_unlock(&lock);
         return queue(con, MHD_create_response_from_buffer((size_t)n, buf, MHD_RESPMEM_MUST_COPY),
                      "application/json");

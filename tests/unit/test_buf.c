@@ -49,11 +49,16 @@ START_TEST(test_html_escape)
     dtb_buf_append_html_str(&b, "caf\xC3\xA9 \xE2\x82\xAC");
     ck_assert_str_eq(b.data, "caf\xC3\xA9 \xE2\x82\xAC");
     dtb_buf_reset(&b);
-    dtb_buf_append_html(&b, "a\xFF" "b\xC3", 4); /* invalid byte, truncated sequence */
-    ck_assert_str_eq(b.data, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+    dtb_buf_append_html(&b,
+                        "a\xFF"
+                        "b\xC3",
+                        4); /* invalid byte, truncated sequence */
+    ck_assert_str_eq(b.data, "a\xEF\xBF\xBD"
+                             "b\xEF\xBF\xBD");
     dtb_buf_reset(&b);
     dtb_buf_append_html(&b, "a\0b", 3);
-    ck_assert_str_eq(b.data, "a\xEF\xBF\xBD" "b");
+    ck_assert_str_eq(b.data, "a\xEF\xBF\xBD"
+                             "b");
     dtb_buf_reset(&b);
     dtb_buf_append_html_str(&b, "\xED\xA0\x80"); /* a UTF-16 surrogate is not UTF-8 */
     ck_assert_str_eq(b.data, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
@@ -96,7 +101,8 @@ START_TEST(test_error_first_wins)
     dtbi_error_set(&err, DTB_ECONFIG, "a.json", 3, 14, "hosts", "bad %s", "cidr");
     dtbi_error_set(&err, DTB_ENOMEM, "b.json", 1, 1, "x", "second");
     ck_assert_int_eq(err.code, DTB_ECONFIG);
-    ck_assert_str_eq(dtb_error_format(&err, out, sizeof(out)), "a.json:3:14: key 'hosts': bad cidr");
+    ck_assert_str_eq(dtb_error_format(&err, out, sizeof(out)),
+                     "a.json:3:14: key 'hosts': bad cidr");
     ck_assert_int_eq(dtbi_error_set(NULL, DTB_EIO, NULL, 0, 0, NULL, "x"), DTB_EIO);
     ck_assert_str_eq(dtb_strerror(DTB_ENOMEM), "out of memory");
     ck_assert_str_eq(dtb_strerror((dtb_rc)999), "unknown error");

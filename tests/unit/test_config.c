@@ -58,16 +58,17 @@ END_TEST
 
 START_TEST(test_all_keys)
 {
-    ck_assert_int_eq(load("{\"enabled\": true, \"hosts\": [\"10.0.0.0/8\", \"::1\"],"
-                          "\"intercept_redirects\": true, \"panels\": [\"timer\"],"
-                          "\"url_prefix\": \"/dbg/\", \"secret_key\": \"0123456789abcdefX\","
-                          "\"history_size\": 7, \"history_max_bytes\": 1000000,"
-                          "\"record_max_bytes\": 5000, \"store\": \"" STORE_URL "\","
-                          "\"store_prefix\": \"app\", \"store_ttl\": 60, \"store_timeout_ms\": 20,"
-                          "\"sql\": {\"slow_ms\": 2.5, \"explain\": false, \"capture_params\": false},"
-                          "\"insert_before\": \"</main>\", \"redact\": [\"PIN\"],"
-                          "\"panel_options\": {\"sql\": {\"n_plus_one\": 3}}, \"app\": {\"a\": 1}}"),
-                     DTB_OK);
+    ck_assert_int_eq(
+        load("{\"enabled\": true, \"hosts\": [\"10.0.0.0/8\", \"::1\"],"
+             "\"intercept_redirects\": true, \"panels\": [\"timer\"],"
+             "\"url_prefix\": \"/dbg/\", \"secret_key\": \"0123456789abcdefX\","
+             "\"history_size\": 7, \"history_max_bytes\": 1000000,"
+             "\"record_max_bytes\": 5000, \"store\": \"" STORE_URL "\","
+             "\"store_prefix\": \"app\", \"store_ttl\": 60, \"store_timeout_ms\": 20,"
+             "\"sql\": {\"slow_ms\": 2.5, \"explain\": false, \"capture_params\": false},"
+             "\"insert_before\": \"</main>\", \"redact\": [\"PIN\"],"
+             "\"panel_options\": {\"sql\": {\"n_plus_one\": 3}}, \"app\": {\"a\": 1}}"),
+        DTB_OK);
     ck_assert(cfg.enabled && cfg.intercept_redirects);
     ck_assert_uint_eq(cfg.nhosts, 2);
     ck_assert_str_eq(cfg.url_prefix, "/dbg");
@@ -80,8 +81,8 @@ START_TEST(test_all_keys)
     ck_assert(cfg.sql_slow_ms == 2.5 && !cfg.sql_explain && !cfg.sql_capture_params);
     ck_assert_str_eq(cfg.insert_before, "</main>");
     ck_assert_str_eq(json_string_value(json_array_get(cfg.redact, 0)), "pin");
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(cfg.panel_options, "sql"),
-                                                        "n_plus_one")),
+    ck_assert_int_eq(json_integer_value(
+                         json_object_get(json_object_get(cfg.panel_options, "sql"), "n_plus_one")),
                      3);
     ck_assert_int_eq(json_integer_value(json_object_get(cfg.app, "a")), 1);
     ck_assert_str_eq(json_string_value(json_object_get(cfg.effective, "secret_key")), DTB_REDACTED);
@@ -102,7 +103,8 @@ START_TEST(test_errors_name_key_line_column)
     /* an array's bad element: its own line and column */
     expect_error("{\"hosts\": [\"127.0.0.1\",\n \"10.0.0.0/33\"]}", "hosts[1]", 2, 2);
     expect_error("{\"hosts\": [\"nonsense\"]}", "hosts[0]", 1, 12);
-    expect_error("{\"hosts\": [\"127.0.0.1\", [\"::1\", \"],\"],\n\n   \"::1\"]}", "hosts[1]", 1, 25);
+    expect_error("{\"hosts\": [\"127.0.0.1\", [\"::1\", \"],\"],\n\n   \"::1\"]}", "hosts[1]", 1,
+                 25);
     expect_error("{\"hosts\": [\"127.0.0.1\", \"::1\",\n\n   \"x],\\\"y\"]}", "hosts[2]", 3, 4);
     expect_error("{\"hosts\": \"127.0.0.1\"}", "hosts", 1, 2);
     expect_error("{\"url_prefix\": \"nope\"}", "url_prefix", 1, 2);
@@ -114,8 +116,8 @@ START_TEST(test_errors_name_key_line_column)
     expect_error("{\"panels\": [\"timer\", 3]}", "panels[1]", 1, 22);
     expect_error("{\"app\": []}", "app", 1, 2);
     expect_error("{\"panel_options\": {\"sql\": 1}}", "panel_options.sql", 1, 20);
-    expect_error("{\"record_max_bytes\": 100000, \"history_max_bytes\": 65536}",
-                 "record_max_bytes", 1, 2);
+    expect_error("{\"record_max_bytes\": 100000, \"history_max_bytes\": 65536}", "record_max_bytes",
+                 1, 2);
     expect_error("{\"history_size\": 10001}", "history_size", 1, 2);
 }
 END_TEST
@@ -386,7 +388,8 @@ START_TEST(test_logger)
     struct dtb_error err = {0};
     struct dtb_toolbar *tb = dtb_toolbar_create_from_string(
         "{\"enabled\": true, \"store\": \"unix:/nonexistent/dtb-test.sock\", "
-        "\"secret_key\": \"0123456789abcdef0123456789abcdef\"}", "t", &err);
+        "\"secret_key\": \"0123456789abcdef0123456789abcdef\"}",
+        "t", &err);
     ck_assert_ptr_nonnull(tb);
     dtb_toolbar_set_logger(tb, collect_line, lines);
     ck_assert_msg(dtb_toolbar_start(tb, &err) == DTB_OK, "start: %s", err.text);

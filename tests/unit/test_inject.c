@@ -62,8 +62,8 @@ static int exists(const char *dir, const char *name)
 static void oracle(const char *name, const char *html, size_t len)
 {
     htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "utf-8",
-                                    HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                        HTML_PARSE_NONET | HTML_PARSE_RECOVER);
+                                    HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+                                        HTML_PARSE_RECOVER);
     ck_assert_msg(doc != NULL, "%s: libxml2 could not parse", name);
     xmlXPathContextPtr x = xmlXPathNewContext(doc);
     xmlXPathObjectPtr all = xmlXPathEvalExpression(BAD_CAST "//dtb-toolbar", x);
@@ -130,8 +130,7 @@ START_TEST(test_cases)
         }
         got[got_len] = '\0';
         ck_assert_msg(got_len == exp_len && memcmp(got, exp, exp_len) == 0,
-                      "%s: toolbar placed at %ld; got\n%s\nexpected\n%s", e->d_name, at, got,
-                      exp);
+                      "%s: toolbar placed at %ld; got\n%s\nexpected\n%s", e->d_name, at, got, exp);
         if (!xhtml && !exists(dir, "no-oracle") && !exists(dir, "skip-reason"))
             oracle(e->d_name, exp, exp_len);
         free(in);
@@ -166,8 +165,8 @@ static void feed_chunks(const char *name, const char *page, size_t len, const si
         dtbi_scan_feed(&sc, page + i, n);
         i += n;
         size_t now = dtbi_scan_safe(&sc);
-        ck_assert_msg(now >= safe && now <= i, "%s (%s): safe offset %zu after %zu (was %zu)",
-                      name, how, now, i, safe);
+        ck_assert_msg(now >= safe && now <= i, "%s (%s): safe offset %zu after %zu (was %zu)", name,
+                      how, now, i, safe);
         ck_assert_msg(want < 0 || now <= (size_t)want,
                       "%s (%s): safe offset %zu after %zu bytes passes the insertion point %ld",
                       name, how, now, i, want);
@@ -176,8 +175,8 @@ static void feed_chunks(const char *name, const char *page, size_t len, const si
     long got = dtbi_scan_finish(&sc, &why);
     ck_assert_msg(got == want && why == want_why, "%s (%s): streamed %ld (%s), buffered %ld (%s)",
                   name, how, got, why ? why : "-", want, want_why ? want_why : "-");
-    ck_assert_msg(dtbi_scan_body_end(&sc) == want_end, "%s (%s): body end %zu, buffered %zu",
-                  name, how, dtbi_scan_body_end(&sc), want_end);
+    ck_assert_msg(dtbi_scan_body_end(&sc) == want_end, "%s (%s): body end %zu, buffered %zu", name,
+                  how, dtbi_scan_body_end(&sc), want_end);
     if (want >= 0) /* all of it can go out once the page is known to end */
         ck_assert_uint_le(dtbi_scan_safe(&sc), (size_t)want);
 }
@@ -304,8 +303,7 @@ START_TEST(test_streaming)
             size_t len;
             if (e->d_name[0] == '.')
                 continue;
-            snprintf(path, sizeof(path), d == 0 ? "%s/%s/input.html" : "%s/%s", dirs[d],
-                     e->d_name);
+            snprintf(path, sizeof(path), d == 0 ? "%s/%s/input.html" : "%s/%s", dirs[d], e->d_name);
             char *page = slurp(path, &len);
             ck_assert_msg(page != NULL, "%s: unreadable", path);
             if (d == 1 && len > 0)

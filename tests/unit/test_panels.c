@@ -38,10 +38,10 @@ static char *render(const struct dtb_panel_ops *p, json_t *stats)
 
 START_TEST(test_request_panel_escapes)
 {
-    json_t *stats = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[[ss]],s:[[ss]],s:[[ss]]}", "method", "GET",
-                              "path", EVIL, "url", EVIL, "version", "HTTP/1.1", "client",
-                              "127.0.0.1", "query", EVIL, EVIL, "form", "f", EVIL, "cookies",
-                              "c", EVIL);
+    json_t *stats =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:[[ss]],s:[[ss]],s:[[ss]]}", "method", "GET", "path", EVIL,
+                  "url", EVIL, "version", "HTTP/1.1", "client", "127.0.0.1", "query", EVIL, EVIL,
+                  "form", "f", EVIL, "cookies", "c", EVIL);
     char *html = render(&dtb_panel_request, stats);
     ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"));
     free(html);
@@ -50,12 +50,12 @@ END_TEST
 
 START_TEST(test_headers_and_config_escape)
 {
-    char *html = render(&dtb_panel_headers,
-                        json_pack("{s:[[ss]],s:[[ss]]}", "request", EVIL, EVIL, "response", "X", EVIL));
+    char *html = render(&dtb_panel_headers, json_pack("{s:[[ss]],s:[[ss]]}", "request", EVIL, EVIL,
+                                                      "response", "X", EVIL));
     ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;"));
     free(html);
-    html = render(&dtb_panel_config, json_pack("{s:{s:s},s:{s:[s]}}", "toolbar", EVIL, EVIL, "app",
-                                               EVIL, EVIL));
+    html = render(&dtb_panel_config,
+                  json_pack("{s:{s:s},s:{s:[s]}}", "toolbar", EVIL, EVIL, "app", EVIL, EVIL));
     ck_assert_ptr_nonnull(strstr(html, "dtb-tree"));
     free(html);
     html = render(&dtb_panel_versions, json_pack("{s:[[ss]]}", "versions", "debugtoolbar", EVIL));
@@ -66,11 +66,10 @@ END_TEST
 START_TEST(test_timer_panel)
 {
     json_t *stats = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:s,s:[{s:s,s:f,s:f}],s:[{s:s,s:f,s:s}]}",
-                              "total_ms", 10.0, "handler_ms", 8.0, "cpu_user_ms", 3.0,
-                              "cpu_sys_ms", 1.0, "toolbar_ms", 0.5, "inject_ms", 0.1,
-                              "started_at", "2026-01-01T00:00:00.000Z", "phases", "name", EVIL,
-                              "start_ms", 2.0, "dur_ms", 5.0, "upstream", "name", "db", "dur",
-                              4.5, "desc", EVIL);
+                              "total_ms", 10.0, "handler_ms", 8.0, "cpu_user_ms", 3.0, "cpu_sys_ms",
+                              1.0, "toolbar_ms", 0.5, "inject_ms", 0.1, "started_at",
+                              "2026-01-01T00:00:00.000Z", "phases", "name", EVIL, "start_ms", 2.0,
+                              "dur_ms", 5.0, "upstream", "name", "db", "dur", 4.5, "desc", EVIL);
     struct dtb_buf s;
     dtb_buf_init(&s);
     dtb_panel_timer.nav_subtitle(stats, &s);
@@ -135,16 +134,15 @@ START_TEST(test_memory_panel)
     extern const struct dtb_panel_ops dtb_panel_memory;
     /* site names come from binaries' symbol tables: escaped like anything recorded */
     json_t *site = json_pack("{s:s,s:s,s:i,s:s,s:s,s:i,s:i}", "function", EVIL, "file", EVIL,
-                             "line", 12, "module", EVIL, "address", "0x1", "count", 3, "bytes",
-                             96);
-    json_t *group = json_pack("{s:s,s:s,s:i,s:s,s:s,s:i,s:i,s:i}", "function", EVIL, "file", EVIL,
-                              "line", 12, "module", EVIL, "address", "0x1", "size", 32, "count", 3,
-                              "bytes", 96);
+                             "line", 12, "module", EVIL, "address", "0x1", "count", 3, "bytes", 96);
+    json_t *group =
+        json_pack("{s:s,s:s,s:i,s:s,s:s,s:i,s:i,s:i}", "function", EVIL, "file", EVIL, "line", 12,
+                  "module", EVIL, "address", "0x1", "size", 32, "count", 3, "bytes", 96);
     json_t *stats = json_pack(
         "{s:b,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:[O],s:[O],s:[o],s:[{s:i,s:i}]}",
-        "ledger", 1, "allocs", 5, "frees", 2, "reallocs", 0, "bytes_allocated", 200,
-        "bytes_freed", 104, "peak_bytes", 200, "live_blocks", 3, "live_bytes", 96, "live_groups",
-        1, "toolbar_allocs", 4, "toolbar_bytes", 100, "leak_streak", 3, "sites_by_bytes", site,
+        "ledger", 1, "allocs", 5, "frees", 2, "reallocs", 0, "bytes_allocated", 200, "bytes_freed",
+        104, "peak_bytes", 200, "live_blocks", 3, "live_bytes", 96, "live_groups", 1,
+        "toolbar_allocs", 4, "toolbar_bytes", 100, "leak_streak", 3, "sites_by_bytes", site,
         "sites_by_count", site, "live", group, "histogram", "max", 32, "count", 3);
     json_decref(site);
     char *html = render(&dtb_panel_memory, stats);
