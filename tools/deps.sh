@@ -7,7 +7,7 @@ libjansson-dev libsqlite3-dev nettle-dev libpq-dev libhiredis-dev
 zlib1g-dev libbrotli-dev libzstd-dev libdw-dev libunwind-dev"
 if [ "${1:-}" = "--tests" ]; then
     pkgs="$pkgs check libcurl4-openssl-dev curl python3 postgresql redis-server chromium ola
-    clang libclang-rt-14-dev libgumbo-dev"
+    clang libclang-rt-14-dev libgumbo-dev clang-format"
 fi
 if [ "${1:-}" = "--bench" ]; then
     pkgs="$pkgs libcurl4-openssl-dev curl python3 wrk python3-django python3-django-debug-toolbar

@@ -3,7 +3,8 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer, then `make distcheck`. Ends with one line
 # "N passed, N failed[, N skipped]" summed from automake's test-suite.log files, the fuzzers
 # (each fuzz target runs FUZZ_SECONDS, default 40, under ASan + UBSan; DTB_SKIP_FUZZ=1 skips),
-# the stress and Redis tests built with ThreadSanitizer, and distcheck (one test).
+# the stress and Redis tests built with ThreadSanitizer, format-check and distcheck (one test
+# each).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 started=$(date +%s)
@@ -76,9 +77,15 @@ if [ "${DTB_SKIP_FUZZ:-0}" != 1 ]; then
     [ "$(grep -c '^fuzz: [0-9]* passed, [0-9]* failed$' "$top/_build/fuzz.log")" = 2 ] ||
         fuzz_fail=$((fuzz_fail + 1))
 fi
-# distcheck and the process check each count as one test in the closing line, so that a
-# failure there shows in it
+# format-check, distcheck and the process check each count as one test in the closing line,
+# so that a failure there shows in it
 other_pass=0 other_fail=0
+echo "== format-check"
+if (cd "$top/_build" && make -s format-check); then
+    other_pass=$((other_pass + 1))
+else
+    other_fail=$((other_fail + 1))
+fi
 if [ "${DTB_SKIP_DISTCHECK:-0}" != 1 ]; then
     echo "== distcheck"
     if (cd "$top/_build" && make -s distcheck >"$top/_build/distcheck.log" 2>&1); then
