@@ -52,12 +52,7 @@ struct dtbi_profile_req {
 
 static int bad(struct dtb_toolbar *tb, struct dtb_error *err, const char *key, const char *what)
 {
-    char path[96];
-    int line = 0, col = 0;
-    snprintf(path, sizeof(path), "panel_options.profile.%s", key);
-    dtbi_config_locate(&tb->cfg, path, &line, &col);
-    dtbi_error_set(err, DTB_ECONFIG, tb->cfg.source, line, col, path, "%s", what);
-    return -1;
+    return dtb_panel_config_error(tb, err, "profile", key, "%s", what);
 }
 
 static int int_option(struct dtb_toolbar *tb, const json_t *conf, const char *key, int lo, int hi,
@@ -82,7 +77,7 @@ static int read_options(struct profile_state *s, struct dtb_toolbar *tb, const j
     s->rate_hz = 1000;
     s->max_depth = 128;
     if (conf != NULL && !json_is_object(conf))
-        return bad(tb, err, "", "expected an object");
+        return bad(tb, err, NULL, "expected an object");
     if (int_option(tb, conf, "rate_hz", 1, 10000, &s->rate_hz, err) != 0 ||
         int_option(tb, conf, "max_depth", 1, 512, &s->max_depth, err) != 0 ||
         int_option(tb, conf, "signal", 0, 128, &s->signo, err) != 0)

@@ -93,6 +93,25 @@ static enum MHD_Result send_error(struct MHD_Connection *con, unsigned status, c
     return dtbi_send_json(con, status, json_pack("{s:s}", "error", msg));
 }
 
+/* Sends len bytes of data (static: they outlive the response) as a static file of the given
+ * type, with its ETag when it has one, and its cache policy. */
+static enum MHD_Result send_static(struct MHD_Connection *con, unsigned status, const void *data,
+                                   size_t len, const char *type, const char *etag,
+                                   const char *cache)
+{
+    struct MHD_Response *r = dtbi_real()->from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (etag != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result ret = dtbi_real()->queue_response(con, status, r);
+    dtbi_real()->destroy_response(r);
+    return ret;
+}
+
 /* An app panel's script (script_source) as static/panel-<id>.js: the app's code, not cached
  * (it changes with the app, which has no build step of ours to name a version). */
 static enum MHD_Result serve_panel_script(struct dtb_toolbar *tb, struct MHD_Connection *con,
@@ -105,16 +124,8 @@ static enum MHD_Result serve_panel_script(struct dtb_toolbar *tb, struct MHD_Con
         size_t idlen = strlen(p->id);
         if (src == NULL || n != 6 + idlen + 3 || strncmp(name + 6, p->id, idlen) != 0)
             continue;
-        struct MHD_Response *r =
-            dtbi_real()->from_buffer(strlen(src), (void *)src, MHD_RESPMEM_PERSISTENT);
-        if (r == NULL)
-            return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/javascript; charset=utf-8");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-        enum MHD_Result ret = dtbi_real()->queue_response(con, MHD_HTTP_OK, r);
-        dtbi_real()->destroy_response(r);
-        return ret;
+        return send_static(con, MHD_HTTP_OK, src, strlen(src), "text/javascript; charset=utf-8",
+                           NULL, "no-cache");
     }
     return send_error(con, MHD_HTTP_NOT_FOUND, "no such asset");
 }
@@ -122,28 +133,15 @@ static enum MHD_Result serve_panel_script(struct dtb_toolbar *tb, struct MHD_Con
 static enum MHD_Result serve_static(struct MHD_Connection *con, const char *name)
 {
     const struct dtbi_asset *a = dtbi_asset_find(name, strlen(name));
-    const char *inm;
-    struct MHD_Response *r;
-    enum MHD_Result ret;
-    unsigned status = MHD_HTTP_OK;
     if (a == NULL)
         return send_error(con, MHD_HTTP_NOT_FOUND, "no such asset");
-    inm = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm != NULL && strcmp(inm, a->etag) == 0) {
-        status = MHD_HTTP_NOT_MODIFIED;
-        r = dtbi_real()->from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    } else {
-        r = dtbi_real()->from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
-    }
-    if (r == NULL)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=86400");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    ret = dtbi_real()->queue_response(con, status, r);
-    dtbi_real()->destroy_response(r);
-    return ret;
+    const char *inm =
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (inm != NULL && strcmp(inm, a->etag) == 0)
+        return send_static(con, MHD_HTTP_NOT_MODIFIED, NULL, 0, a->content_type, a->etag,
+                           "public, max-age=86400");
+    return send_static(con, MHD_HTTP_OK, a->data, a->len, a->content_type, a->etag,
+                       "public, max-age=86400");
 }
 
 /* A request id is 16 lower-case hex digits; anything else is never looked up. */

@@ -122,15 +122,20 @@ static int64_t renew_anchor(struct anchor *an, int mode, uint64_t t, unsigned cp
     an->max_ticks = r > 0 ? (uint64_t)((double)ANCHOR_MAX_NS / r) : 0;
     return ns;
 }
+
+/* The clock's mode (tsc_mode), checked on first use. */
+static inline int tsc_mode_get(void)
+{
+    int mode = atomic_load_explicit(&tsc_mode, memory_order_relaxed);
+    return mode >= 0 ? mode : tsc_check();
+}
 #endif
 
 /* Monotonic nanoseconds, as dtb_now_ns, for the app's spans (see the top of the file). */
 static inline int64_t span_now(void)
 {
 #ifdef SPANS_TSC
-    int mode = atomic_load_explicit(&tsc_mode, memory_order_relaxed);
-    if (mode < 0)
-        mode = tsc_check();
+    int mode = tsc_mode_get();
     if (mode > 0) {
         unsigned cpu;
         uint64_t t = read_tsc(mode, &cpu);
@@ -146,10 +151,7 @@ static inline int64_t span_now(void)
 const char *dtbi_span_clock(void)
 {
 #ifdef SPANS_TSC
-    int mode = atomic_load_explicit(&tsc_mode, memory_order_relaxed);
-    if (mode < 0)
-        mode = tsc_check();
-    if (mode > 0)
+    if (tsc_mode_get() > 0)
         return tsc_rate() > 0 ? "tsc" : "tsc (rate not yet measured)";
 #endif
     return "clock_gettime";

@@ -10,17 +10,10 @@
 (function () {
   "use strict";
   var modules = window.debugToolbarModules = window.debugToolbarModules || {};
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) {
-      e.className = cls;
-    }
-    if (text !== undefined && text !== null) {
-      e.textContent = String(text);
-    }
-    return e;
-  }
+  /* the hosts' shared DOM helper (common.js, which both hosts load before any panel script;
+   * a function, as they check, never an element standing in for one) */
+  var common = modules["common.js"];
+  var el = typeof common === "function" ? common().el : null;
 
   /* An action's answer into box: the plan as a tree, the rows as a table, or the error. */
   function renderActionResult(box, data) {

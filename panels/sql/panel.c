@@ -277,13 +277,8 @@ static int sql_init(void **state, struct dtb_toolbar *tb, const json_t *conf, st
                                json_integer_value(depth) > 16))
         bad = "stack_depth", what = "expected an integer from 1 to 16";
     if (bad != NULL) {
-        char path[64];
-        int line = 0, col = 0;
-        snprintf(path, sizeof(path), "panel_options.sql.%s", bad);
-        dtbi_config_locate(&tb->cfg, path, &line, &col);
-        dtbi_error_set(err, DTB_ECONFIG, tb->cfg.source, line, col, path, "%s", what);
         free(ps);
-        return -1;
+        return dtb_panel_config_error(tb, err, "sql", bad, "%s", what);
     }
     ps->stacks = json_is_true(stacks);
     if (depth != NULL)

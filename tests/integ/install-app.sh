@@ -27,12 +27,11 @@ cflags=$(pkg-config --cflags debugtoolbar)
 libs=$(pkg-config --libs debugtoolbar)
 others=$(pkg-config --libs libmicrohttpd jansson)
 
-# serve_check NAME SED_EXPR URL_PREFIX WANT CMD...: starts CMD, waits for the line of its output
-# from which SED_EXPR picks its address (appended to URL_PREFIX), checks that its page matches
-# the case pattern WANT, and stops it
-serve_check() {
-    name=$1 expr=$2 prefix=$3 want=$4
-    shift 4
+# start_app NAME SED_EXPR CMD...: starts CMD in the background ($pid) and waits for the line of
+# its output from which SED_EXPR picks its address ($found)
+start_app() {
+    name=$1 expr=$2
+    shift 2
     "$@" >"$tmp/out" 2>"$tmp/err" &
     pid=$!
     found=""
@@ -43,15 +42,28 @@ serve_check() {
         i=$((i + 1))
     done
     [ -n "$found" ] || { cat "$tmp/err"; echo "install-app: $name did not start"; exit 1; }
+}
+
+# stop_app NAME: stops what start_app started; it must exit cleanly
+stop_app() {
+    kill "$pid"
+    wait "$pid" || { echo "install-app: $1 did not exit cleanly"; exit 1; }
+    pid=""
+}
+
+# serve_check NAME SED_EXPR URL_PREFIX WANT CMD...: starts CMD, checks that the page at its
+# address (appended to URL_PREFIX) matches the case pattern WANT, and stops it
+serve_check() {
+    name=$1 expr=$2 prefix=$3 want=$4
+    shift 4
+    start_app "$name" "$expr" "$@"
     body=$(curl -s --noproxy '*' "$prefix$found")
     # shellcheck disable=SC2254
     case "$body" in
     $want) echo "install-app: $name: toolbar injected" ;;
     *) echo "install-app: $name: no toolbar in: $body"; exit 1 ;;
     esac
-    kill "$pid"
-    wait "$pid" || { echo "install-app: $name did not exit cleanly"; exit 1; }
-    pid=""
+    stop_app "$name"
 }
 page='*<dtb-toolbar id="dtb-root"*</body></html>'
 run_minimal() {
@@ -115,12 +127,9 @@ echo "install-app: hits: a bad setting stops it: $(cat "$tmp/err")"
 cat >"$tmp/hits.json" <<'EOF'
 {"enabled": true, "panel_options": {"hits": {"warn_after": 2, "label": "visits"}}}
 EOF
-env LD_LIBRARY_PATH="$libdir" DTB_CONFIG="$tmp/hits.json" "$tmp/hits" 0 >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-i=0
-while [ $i -lt 100 ] && ! grep -q '^hits: serving on ' "$tmp/out"; do sleep 0.1; i=$((i + 1)); done
-base=$(sed -n 's|^hits: serving on \(.*\)/$|\1|p' "$tmp/out")
-[ -n "$base" ] || { cat "$tmp/err"; echo "install-app: hits did not start"; exit 1; }
+start_app hits 's|^hits: serving on \(.*\)/$|\1|p' \
+    env LD_LIBRARY_PATH="$libdir" DTB_CONFIG="$tmp/hits.json" "$tmp/hits" 0
+base=$found
 curl -s --noproxy '*' -o /dev/null "$base/"
 id=$(curl -s --noproxy '*' -D - -o "$tmp/page.html" "$base/" | tr -d '\r' |
     sed -n 's/^[Xx]-[Dd]ebug-[Tt]oolbar-[Ii]d: //p')
@@ -169,7 +178,5 @@ case "$forged" in
 *) echo "install-app: hits: a signature for another path was taken: $forged"; exit 1 ;;
 esac
 echo "install-app: hits: its field and mark in History, its script, its reset action (a forged one refused)"
-kill "$pid"
-wait "$pid" || { echo "install-app: hits did not exit cleanly"; exit 1; }
-pid=""
+stop_app hits
 echo "install-app: ok"
