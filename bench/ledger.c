@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "memhooks.h"
+#include "debugtoolbar/malloc.h"
 
 extern void *__libc_malloc(size_t);
 extern void __libc_free(void *);

@@ -28,7 +28,7 @@ static void *cache_start(void *state, struct dtb_request *rq)
 
 void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s, int64_t duration_ns)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     struct dtb_request *rq;
     struct cache_req *st = dtbi_current_panel_state("cache", &rq);
     if (st == NULL || st->calls == NULL)

@@ -46,7 +46,7 @@ static void *logging_start(void *state, struct dtb_request *rq)
 
 void dtb_log_at(const char *file, int line, const char *func, int level, const char *fmt, ...)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     struct dtb_request *rq;
     struct logging_req *st = dtbi_current_panel_state("logging", &rq);
     char small[512], *msg = small;

@@ -24,48 +24,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "memhooks.h"
+#include "debugtoolbar/malloc.h"
 #include "panels.h"
 
 #define TOP_SITES 20
 #define TOP_LIVE 50
-
-/* The ledger's hooks, set once when a toolbar with the Memory panel starts with the library
- * loaded (the library can never be unloaded). */
-static const struct dtb_malloc_hooks *hooks;
-
-void *dtbi_mem_app_enter(struct dtb_request *rq)
-{
-    if (rq->mem_ledger == NULL)
-        return NULL;
-    return hooks->app_enter(rq->mem_ledger);
-}
-
-void dtbi_mem_app_leave(struct dtb_request *rq, void *previous)
-{
-    if (rq->mem_ledger != NULL)
-        hooks->app_leave(previous);
-}
-
-void dtbi_mem_handover(void *p)
-{
-    const struct dtb_malloc_hooks *h = __atomic_load_n(&hooks, __ATOMIC_RELAXED);
-    if (h != NULL)
-        h->handover(p);
-}
-
-void *dtbi_mem_toolbar_enter(void)
-{
-    const struct dtb_malloc_hooks *h = __atomic_load_n(&hooks, __ATOMIC_RELAXED);
-    return h != NULL ? h->toolbar_enter() : NULL;
-}
-
-void dtbi_mem_toolbar_leave(void *previous)
-{
-    const struct dtb_malloc_hooks *h = __atomic_load_n(&hooks, __ATOMIC_RELAXED);
-    if (h != NULL)
-        h->toolbar_leave(previous);
-}
 
 struct mem_req {
     void *ledger;
@@ -119,11 +82,7 @@ static int mem_init(void **panel_state, struct dtb_toolbar *tb, const json_t *co
 {
     const struct dtb_malloc_hooks *h = dlsym(RTLD_DEFAULT, "dtb_malloc_hooks");
     (void)tb, (void)conf, (void)err;
-    if (h != NULL && h->version == DTB_MALLOC_HOOKS_VERSION)
-        __atomic_store_n(&hooks, h, __ATOMIC_RELAXED);
-    else
-        h = NULL;
-    *panel_state = (void *)h;
+    *panel_state = h != NULL && h->version == DTB_MALLOC_HOOKS_VERSION ? (void *)h : NULL;
     return 0;
 }
 
@@ -187,8 +146,26 @@ static void *mem_start(void *state, struct dtb_request *rq)
     st->rss_start = rss_bytes();
     st->mi_start = mallinfo2();
     st->ledger = h->ledger_new();
-    rq->mem_ledger = st->ledger;
     return st;
+}
+
+/* Around each call into the app's handler: the thread's allocations go to the request's
+ * ledger. */
+static void *mem_call_enter(void *state, struct dtb_request *rq, void *req_state)
+{
+    const struct dtb_malloc_hooks *h = state;
+    struct mem_req *st = req_state;
+    (void)rq;
+    return st != NULL && st->ledger != NULL ? h->app_enter(st->ledger) : NULL;
+}
+
+static void mem_call_leave(void *state, struct dtb_request *rq, void *req_state, void *previous)
+{
+    const struct dtb_malloc_hooks *h = state;
+    struct mem_req *st = req_state;
+    (void)rq;
+    if (st != NULL && st->ledger != NULL)
+        h->app_leave(previous);
 }
 
 static json_t *arena_json(const struct mallinfo2 *mi)
@@ -205,7 +182,6 @@ static void mem_end(void *state, struct dtb_request *rq, void *req_state)
     struct dtb_mem_report r;
     if (h == NULL || st == NULL || st->ledger == NULL)
         return;
-    rq->mem_ledger = NULL;
     int rc = h->finish(st->ledger, &r);
     h->ledger_free(st->ledger);
     st->ledger = NULL;
@@ -584,4 +560,6 @@ const struct dtb_panel_ops dtb_panel_memory = {
     .to_json = mem_to_json,
     .nav_subtitle = mem_subtitle,
     .render_html = mem_render,
+    .call_enter = mem_call_enter,
+    .call_leave = mem_call_leave,
 };

@@ -73,7 +73,7 @@ void dtb_routes_clear(void)
 
 void dtb_route_matched(const char *name)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     struct dtb_request *rq;
     struct routing_req *st = dtbi_current_panel_state("routes", &rq);
     if (st != NULL && name != NULL)

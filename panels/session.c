@@ -58,7 +58,7 @@ static void session_info_copy(struct dtb_session_info *out, const struct dtb_ses
 
 void dtb_session_record_timed(const struct dtb_session_info *caller, int64_t duration_ns)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     struct dtb_request *rq;
     struct session_req *st = dtbi_current_panel_state("session", &rq);
     struct dtb_session_info copy;
@@ -94,7 +94,7 @@ void dtb_session_record_timed(const struct dtb_session_info *caller, int64_t dur
 void dtb_session_record(const char *id, const json_t *data, const char *store,
                         long long ttl_seconds)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     struct dtb_session_info info = DTB_SESSION_INFO_INIT;
     info.id = id;
     info.data = data;

@@ -24,7 +24,7 @@ static void *templates_start(void *state, struct dtb_request *rq)
 
 void dtb_template_record_timed(const char *name, const json_t *context, int64_t duration_ns)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     struct dtb_request *rq;
     struct templates_req *st = dtbi_current_panel_state("templates", &rq);
     if (st == NULL || st->list == NULL)

@@ -202,6 +202,10 @@ struct dtbi_daemon_ctx {
     struct dtbi_daemon_ctx *next;
 };
 
+/* At most this many enabled panels may hook the calls into the app's handler (call_enter,
+ * call_leave): dtb_toolbar_start refuses more. */
+#define DTBI_CALL_HOOKS_MAX 8
+
 struct dtb_toolbar {
     struct dtbi_config cfg;
     bool started;
@@ -218,10 +222,12 @@ struct dtb_toolbar {
     json_t *app_config;   /* merged app settings (unredacted) */
     struct dtbi_daemon_ctx *daemons;
     size_t prefix_len;
-    char *script_url; /* prefix + "/static/toolbar.js?v=" + etag */
-    json_t *empty;    /* an empty array, never modified: returned for missing pair lists */
-    bool wants_body;  /* an enabled panel has DTB_PANEL_WANTS_BODY */
-    size_t body_max;  /* largest body kept for them (dtb_toolbar_want_body), 0 = default */
+    char *script_url;   /* prefix + "/static/toolbar.js?v=" + etag */
+    json_t *empty;      /* an empty array, never modified: returned for missing pair lists */
+    bool wants_body;    /* an enabled panel has DTB_PANEL_WANTS_BODY */
+    size_t body_max;    /* largest body kept for them (dtb_toolbar_want_body), 0 = default */
+    size_t ncall_hooks; /* enabled panels with call_enter or call_leave (abi 7) */
+    unsigned char call_hooks[DTBI_CALL_HOOKS_MAX]; /* their indexes in enabled_panels */
     pthread_mutex_t pending_lock;
     char pending[64][17]; /* ids injected but not stored yet; "" = free slot */
 };
@@ -273,7 +279,6 @@ struct dtb_request {
     struct dtbi_owned_json *owned;       /* references released at destroy (dtb_request_own_json) */
     size_t arena_bytes;                  /* sum of the arena's chunks */
     enum MHD_RequestTerminationCode toe; /* how the request ended */
-    void *mem_ledger;    /* the Memory panel's heap ledger (libdebugtoolbar-malloc.so), or NULL */
     size_t pair_bytes;   /* JSON text of the recorded pairs (names, values, punctuation) */
     size_t pair_count;   /* pairs recorded in all lists */
     size_t omitted[5];   /* pairs not recorded, per enum dtbi_pairs (bounds) */
@@ -453,6 +458,12 @@ static inline const char *dtbi_panel_script_source(const struct dtb_panel_ops *p
     return p->abi >= 6 ? p->script_source : NULL;
 }
 
+/* 1 when the panel hooks the calls into the app's handler (call_enter or call_leave, abi 7). */
+static inline int dtbi_panel_has_call_hooks(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 7 && (p->call_enter != NULL || p->call_leave != NULL);
+}
+
 /* 1 when the panel takes actions: handle_action set, in a table of abi 3 or later. */
 static inline int dtbi_panel_has_action(const struct dtb_panel_ops *p)
 {
@@ -532,28 +543,14 @@ int dtbi_sniffs_as_html(const char *body, size_t len);
 enum MHD_Result dtbi_filter_queue(struct dtb_request *rq, struct MHD_Connection *con,
                                   unsigned status, struct MHD_Response *response);
 
-/* ---- the heap ledger (panels/memory.c, toolbar/memhooks.h) ------------------------------- */
+/* ---- the heap ledger's table (memscope.c, debugtoolbar/malloc.h) ------------------------ */
 
-/* Around the app's handler: rq's allocations go to its heap ledger (when there is one).
- * Returns what dtbi_mem_app_leave restores. */
-void *dtbi_mem_app_enter(struct dtb_request *rq);
-void dtbi_mem_app_leave(struct dtb_request *rq, void *previous);
-/* Around toolbar code the app's handler calls into: its allocations are the toolbar's, not the
- * app's. Nothing happens without libdebugtoolbar-malloc.so. */
-void *dtbi_mem_toolbar_enter(void);
+/* Looks up libdebugtoolbar-malloc.so's table once (at a toolbar's start): from then on
+ * dtb_toolbar_scope_enter/leave and dtbi_mem_handover reach it. Without it they do nothing. */
+void dtbi_memscope_init(void);
 /* p, a malloc block the app hands to libmicrohttpd as a response body (MUST_FREE): the
  * request's heap ledger no longer lists it as left live (nothing without the ledger). */
 void dtbi_mem_handover(void *p);
-void dtbi_mem_toolbar_leave(void *previous);
-static inline void dtbi_mem_scope_end(void **previous)
-{
-    dtbi_mem_toolbar_leave(*previous);
-}
-/* One line at the top of a function the app calls: until it returns, its allocations are the
- * toolbar's. */
-#define DTBI_TOOLBAR_SCOPE()                                                                       \
-    void *dtbi_mem_scope_ __attribute__((cleanup(dtbi_mem_scope_end), unused)) =                   \
-        dtbi_mem_toolbar_enter()
 
 /* Builds the request's JSON record and summary (toolbar.c). */
 const struct dtb_panel_ops *dtbi_panel_find(const struct dtb_toolbar *tb, const char *id);

@@ -6,7 +6,7 @@
  * memalign, valloc, pvalloc and malloc_usable_size (glibc's "Replacing malloc") and forwards
  * to glibc's own (__libc_malloc and friends: no dlsym, so no recursion). Preloaded (dtb-run
  * --memory) or linked into the app; never part of libdebugtoolbar itself, which finds the
- * ledger through the one other symbol here, dtb_malloc_hooks (memhooks.h).
+ * ledger through the one other symbol here, dtb_malloc_hooks (debugtoolbar/malloc.h).
  *
  * Outside a request every call forwards after one thread-local load and a branch (free reads
  * the word before the block instead, see below). Inside a request (the thread's context is a
@@ -52,7 +52,7 @@
 #include <elfutils/libdwfl.h>
 #endif
 
-#include "memhooks.h"
+#include "debugtoolbar/malloc.h"
 
 #ifdef DTB_LEDGER_TEST
 /* tests/unit/ledger_stress.c builds the ledger into a program, under any sanitizer: the

@@ -95,10 +95,8 @@ static enum MHD_Result mw_handler(void *cls, struct MHD_Connection *con, const c
     dtbi_set_current(rq);
     dtbi_call_enter(rq, &call);
     t0 = dtb_now_ns();
-    void *mem = dtbi_mem_app_enter(rq);
     ret = dctx->app_handler(dctx->app_handler_cls, con, url, method, version, upload_data,
                             upload_data_size, &rq->app_req_cls);
-    dtbi_mem_app_leave(rq, mem);
     t1 = dtb_now_ns();
     dtbi_call_leave(rq, &call);
     dtbi_set_current(prev);
@@ -277,9 +275,9 @@ enum MHD_Result dtb_queue_response(struct MHD_Connection *connection, unsigned i
     /* the toolbar's own CPU inside the handler (filtering, injecting) is not the app's, and
      * the injected copy's memory is the toolbar's */
     int64_t c0 = dtbi_thread_cpu_ns();
-    void *mem = dtbi_mem_toolbar_enter();
+    void *mem = dtb_toolbar_scope_enter();
     enum MHD_Result ret = dtbi_filter_queue(rq, connection, status_code, response);
-    dtbi_mem_toolbar_leave(mem);
+    dtb_toolbar_scope_leave(mem);
     rq->times.toolbar_cpu_ns += dtbi_thread_cpu_ns() - c0;
     return ret;
 }

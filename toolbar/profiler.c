@@ -2,9 +2,10 @@
  * profiler.c - around each call into the app's handler: the thread's CPU clock
  * (CLOCK_THREAD_CPUTIME_ID, exact to the nanosecond) and RUSAGE_THREAD (the user/system split,
  * which advances in scheduler ticks, and the context switches and page faults), summed into
- * the request's times; and the sampling profiler, armed for the call when the request asked
- * to be profiled (panels/profile.c, sampler.c); the thread's span context (spans.c); the
- * thread's hardware counters (counters.c), read last on entry and first on leaving.
+ * the request's times; the panels' call hooks (call_enter and call_leave of struct
+ * dtb_panel_ops: the Profile panel's sampler, the Memory panel's heap ledger); the thread's
+ * span store (spans.c); the thread's hardware counters (counters.c), read last on entry and
+ * first on leaving.
  */
 #include <sys/resource.h>
 #include <time.h>
@@ -27,12 +28,16 @@ static int64_t tv_ns(const struct timeval *tv)
 
 void dtbi_call_enter(struct dtb_request *rq, struct dtbi_call *c)
 {
+    const struct dtb_toolbar *tb = rq->tb;
     c->span_prev = dtbi_spans_enter(dtbi_spans_of(rq));
-    c->profiled = NULL;
-    if (atomic_load_explicit(&dtbi_profile_live, memory_order_relaxed) > 0) {
-        struct dtbi_profile_req *pr = dtb_request_panel_state(rq, "profile");
-        if (pr != NULL && dtbi_profile_call_start(pr) == 0)
-            c->profiled = pr;
+    if (tb->ncall_hooks > 0 && rq->panel_req_states != NULL) {
+        for (size_t k = 0; k < tb->ncall_hooks; k++) {
+            size_t i = tb->call_hooks[k];
+            const struct dtb_panel_ops *p = tb->enabled_panels[i];
+            c->tokens[k] = p->call_enter != NULL
+                               ? p->call_enter(tb->panel_states[i], rq, rq->panel_req_states[i])
+                               : NULL;
+        }
     }
     getrusage(RUSAGE_THREAD, &c->ru0);
     c->cpu0 = dtbi_thread_cpu_ns();
@@ -48,8 +53,15 @@ void dtbi_call_leave(struct dtb_request *rq, struct dtbi_call *c)
     int hw = c->hw_ok && dtbi_counters_thread_read(hw1, &scaled) == 0;
     int64_t cpu1 = dtbi_thread_cpu_ns();
     getrusage(RUSAGE_THREAD, &ru1);
-    if (c->profiled != NULL)
-        dtbi_profile_call_stop(rq, c->profiled);
+    const struct dtb_toolbar *tb = rq->tb;
+    if (tb->ncall_hooks > 0 && rq->panel_req_states != NULL) {
+        for (size_t k = tb->ncall_hooks; k-- > 0;) {
+            size_t i = tb->call_hooks[k];
+            const struct dtb_panel_ops *p = tb->enabled_panels[i];
+            if (p->call_leave != NULL)
+                p->call_leave(tb->panel_states[i], rq, rq->panel_req_states[i], c->tokens[k]);
+        }
+    }
     dtbi_spans_leave(c->span_prev);
     struct dtb_request_times *t = &rq->times;
     t->cpu_ns += cpu1 - c->cpu0;

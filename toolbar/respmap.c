@@ -379,7 +379,7 @@ enum MHD_Result dtb_response_set_flags(struct MHD_Response *response, enum MHD_R
 struct MHD_Response *dtb_response_from_buffer(size_t size, void *buffer,
                                               enum MHD_ResponseMemoryMode mode)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     void *copy;
     if (!tracking())
         return dtbi_real()->from_buffer(size, buffer, mode);
@@ -419,7 +419,7 @@ struct MHD_Response *
 dtb_response_from_buffer_with_free_callback_cls(size_t size, const void *buffer,
                                                 MHD_ContentReaderFreeCallback crfc, void *crfc_cls)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     if (!tracking())
         return dtbi_real()->from_buffer_with_free_callback_cls(size, (void *)(uintptr_t)buffer,
                                                                crfc, crfc_cls);

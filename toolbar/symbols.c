@@ -1,8 +1,9 @@
 /*
- * symbols.c - turns the profiler's code addresses into function, file:line and module, after
- * the request (never in the signal handler): elfutils' libdwfl over the process's own maps
- * (symbol tables and DWARF where present), dladdr when libdwfl knows nothing. Every address is
- * looked up once per process: results live in a hash table until the last toolbar stops.
+ * symbols.c - dtb_symbolize: turns code addresses (the profiler's samples, SQL call sites,
+ * allocation sites) into function, file:line and module, after the request (never in a signal
+ * handler): elfutils' libdwfl over the process's own maps (symbol tables and DWARF where
+ * present), dladdr when libdwfl knows nothing. Every address is looked up once per process:
+ * results live in a hash table for the life of the process.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -13,7 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "sampler.h"
+#include "internal.h"
 
 #ifdef HAVE_PROFILER
 #include <elfutils/libdwfl.h>
@@ -21,7 +22,7 @@
 
 struct entry {
     uintptr_t key; /* the address looked up (ip, or ip - 1 for a return address); 0 = free */
-    struct dtbi_symbol sym;
+    struct dtb_symbol sym;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -69,7 +70,7 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
-static void lookup(uintptr_t a, struct dtbi_symbol *out)
+static void lookup(uintptr_t a, struct dtb_symbol *out)
 {
     char hex[32];
     memset(out, 0, sizeof(*out));
@@ -147,7 +148,7 @@ static int grow(void)
     return 0;
 }
 
-void dtbi_symbolize(uintptr_t ip, int leaf, struct dtbi_symbol *out)
+void dtb_symbolize(uintptr_t ip, int leaf, struct dtb_symbol *out)
 {
     /* a return address points after the call: look up the call itself */
     uintptr_t a = leaf || ip == 0 ? ip : ip - 1;
@@ -169,28 +170,5 @@ void dtbi_symbolize(uintptr_t ip, int leaf, struct dtbi_symbol *out)
         table_used++;
     }
     *out = table[j].sym;
-    pthread_mutex_unlock(&lock);
-}
-
-void dtbi_symbols_clear(void)
-{
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < table_cap; i++) {
-        if (table[i].key == 0)
-            continue;
-        if (strcmp(table[i].sym.function, "?") != 0)
-            free((char *)table[i].sym.function);
-        free((char *)table[i].sym.file);
-        free((char *)table[i].sym.module);
-        free((char *)table[i].sym.at_file);
-    }
-    free(table);
-    table = NULL;
-    table_cap = table_used = 0;
-#ifdef HAVE_PROFILER
-    if (dwfl != NULL)
-        dwfl_end(dwfl);
-    dwfl = NULL;
-#endif
     pthread_mutex_unlock(&lock);
 }

@@ -167,6 +167,23 @@ static dtb_rc resolve_panels(struct dtb_toolbar *tb, struct dtb_error *err)
     return DTB_OK;
 }
 
+/* The enabled panels that hook every call into the app's handler, in panel order. */
+static dtb_rc collect_call_hooks(struct dtb_toolbar *tb, struct dtb_error *err)
+{
+    tb->ncall_hooks = 0;
+    for (size_t i = 0; i < tb->nenabled; i++) {
+        if (!dtbi_panel_has_call_hooks(tb->enabled_panels[i]))
+            continue;
+        if (tb->ncall_hooks == DTBI_CALL_HOOKS_MAX)
+            return dtbi_error_set(err, DTB_EINVAL, NULL, 0, 0, tb->enabled_panels[i]->id,
+                                  "panel '%s': at most %d enabled panels may hook the app's "
+                                  "handler calls",
+                                  tb->enabled_panels[i]->id, DTBI_CALL_HOOKS_MAX);
+        tb->call_hooks[tb->ncall_hooks++] = (unsigned char)i;
+    }
+    return DTB_OK;
+}
+
 static void stop_panels(struct dtb_toolbar *tb)
 {
     for (size_t i = tb->ninstrumented; i-- > 0;) {
@@ -192,12 +209,15 @@ dtb_rc dtb_toolbar_start(struct dtb_toolbar *tb, struct dtb_error *err)
     if (tb->started)
         return dtbi_error_set(err, DTB_ESTATE, NULL, 0, 0, NULL, "toolbar already started");
     rc = resolve_panels(tb, err);
+    if (rc == DTB_OK)
+        rc = collect_call_hooks(tb, err);
     if (rc != DTB_OK)
         return rc;
     tb->started = true;
     if (!tb->cfg.enabled)
         return DTB_OK; /* a disabled toolbar does nothing at all */
     xmlInitParser();
+    dtbi_memscope_init();
     for (size_t i = 0; i < tb->nenabled; i++) {
         const struct dtb_panel_ops *p = tb->enabled_panels[i];
         json_t *conf = json_object_get(tb->cfg.panel_options, p->id);

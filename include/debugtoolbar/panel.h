@@ -72,7 +72,7 @@ DTB_EXPORT char *dtb_buf_steal(struct dtb_buf *b);
 
 /* ---- panels --------------------------------------------------------------------------- */
 
-#define DTB_PANEL_ABI 6     /* this header's table: every member below */
+#define DTB_PANEL_ABI 7     /* this header's table: every member below */
 #define DTB_PANEL_ABI_MIN 1 /* the oldest table still accepted (no compare_html) */
 
 /* The panel needs the HTML body as the app built it (dtb_request_body), e.g. to check it. */
@@ -175,6 +175,19 @@ struct dtb_panel_ops {
      * page under the toolbar's CSP nonce, so it is the app's code: nothing recorded goes in it.
      * Wins over script. */
     const char *script_source;
+
+    /* ---- since DTB_PANEL_ABI 7 ---- */
+
+    /* Around each call into the app's handler for a recorded request (MHD calls the handler
+     * several times a request: at the headers, for each piece of an upload, ...), on the thread
+     * that runs it: call_enter just before, call_leave just after, with what call_enter
+     * returned; req_state is what on_request_start returned (may be NULL). Panels' call_enter run
+     * in panel order and their call_leave in the reverse order, outside the Timer's CPU and counter
+     * measures of the call. For what must follow the app's own code and nothing else (a profiler, a
+     * heap ledger): they run on every call of every request, so keep them to a few loads and
+     * branches when there is nothing to do. Either may be NULL. */
+    void *(*call_enter)(void *panel_state, struct dtb_request *rq, void *req_state);
+    void (*call_leave)(void *panel_state, struct dtb_request *rq, void *req_state, void *token);
 };
 
 /*
@@ -297,6 +310,43 @@ DTB_EXPORT const struct dtb_request_response *dtb_request_response(const struct 
  * DTB_PANEL_WANTS_BODY and the response was an HTML document from a known buffer; else NULL.
  * Borrowed until completion (valid in on_request_end and to_json). */
 DTB_EXPORT const char *dtb_request_body(const struct dtb_request *rq, size_t *len);
+
+/* ---- the toolbar's own allocations ----------------------------------------------------- */
+
+/* Toolbar code that runs inside the app's handler (a panel's capture hook, a function the app
+ * calls, a call_enter) marks its work so that the heap ledger (libdebugtoolbar-malloc.so, the
+ * Memory panel) counts its allocations as the toolbar's, not the app's: enter returns what
+ * leave puts back. Without the ledger loaded both only load a pointer. DTB_TOOLBAR_SCOPE() at
+ * the top of a function does it until the function returns. */
+DTB_EXPORT void *dtb_toolbar_scope_enter(void);
+DTB_EXPORT void dtb_toolbar_scope_leave(void *previous);
+static inline void dtb_toolbar_scope_end_(void **previous)
+{
+    dtb_toolbar_scope_leave(*previous);
+}
+#define DTB_TOOLBAR_SCOPE()                                                                        \
+    void *dtb_toolbar_scope_ __attribute__((cleanup(dtb_toolbar_scope_end_), unused)) =            \
+        dtb_toolbar_scope_enter()
+
+/* ---- code addresses ------------------------------------------------------------------- */
+
+/* What dtb_symbolize found for a code address. The strings belong to the library and stay
+ * valid for the life of the process. */
+struct dtb_symbol {
+    const char *function; /* never NULL: "0x7f..." when unknown */
+    const char *file;     /* the function's source file, or NULL when unknown */
+    int line;             /* the function's first line, 0 when unknown */
+    const char *module;   /* the ELF file's base name ("libc.so.6"), or NULL */
+    const char *at_file;  /* the address's own source file (a call's line), or NULL */
+    int at_line;          /* 0 when unknown */
+    const void *reserved[4];
+};
+
+/* Names ip, a return address (the call before it is looked up) unless leaf: elfutils' libdw
+ * over the process's modules (symbol tables and DWARF where present), dladdr when it knows
+ * nothing. Each address is looked up once per process and cached. Any thread (one lock); not
+ * in a signal handler. Can't fail: an unknown address gets its hex as the function. */
+DTB_EXPORT void dtb_symbolize(uintptr_t ip, int leaf, struct dtb_symbol *out);
 
 /* Monotonic clock in nanoseconds. Can't fail. */
 DTB_EXPORT int64_t dtb_now_ns(void);

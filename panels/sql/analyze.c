@@ -10,11 +10,10 @@
 
 #include <sqlite3.h>
 
-#include "sampler.h"
 #include "sql_int.h"
 
 /* A frame of SQLite, libpq or the toolbar (by module, or by name when they are linked in). */
-static int library_frame(const struct dtbi_symbol *s, int *database)
+static int library_frame(const struct dtb_symbol *s, int *database)
 {
     static const char *const dbmods[] = {"libsqlite3", "libpq"};
     static const char *const dbfuncs[] = {"sqlite3", "PQ"};
@@ -31,7 +30,7 @@ static int library_frame(const struct dtbi_symbol *s, int *database)
     return 0;
 }
 
-static void frame_text(char *out, size_t len, const struct dtbi_symbol *s)
+static void frame_text(char *out, size_t len, const struct dtb_symbol *s)
 {
     if (s->at_file != NULL && s->at_line > 0)
         snprintf(out, len, "%s:%d (%s)", s->at_file, s->at_line, s->function);
@@ -46,11 +45,11 @@ static int site_from_stack(void *const *ips, int n, int depth, char *site, size_
                            json_t **stack)
 {
     int seen_db = 0, at = -1;
-    struct dtbi_symbol s;
+    struct dtb_symbol s;
     *stack = NULL;
     for (int i = 0; i < n && at < 0; i++) {
         int db = 0;
-        dtbi_symbolize((uintptr_t)ips[i], 0, &s);
+        dtb_symbolize((uintptr_t)ips[i], 0, &s);
         if (library_frame(&s, &db))
             seen_db |= db;
         else if (seen_db)
@@ -63,7 +62,7 @@ static int site_from_stack(void *const *ips, int n, int depth, char *site, size_
     for (int i = at; i < n && (int)json_array_size(*stack) < depth && *stack != NULL; i++) {
         char f[300];
         int db = 0;
-        dtbi_symbolize((uintptr_t)ips[i], 0, &s);
+        dtb_symbolize((uintptr_t)ips[i], 0, &s);
         if (i > at && library_frame(&s, &db))
             continue; /* the toolbar's wrapper around the app's handler */
         frame_text(f, sizeof(f), &s);

@@ -122,7 +122,7 @@ char *dtbi_pq_dsn_display(const struct dtb_toolbar *tb, const char *dsn)
 
 static json_t *params_json(int n, const char *const *values, const int *lengths, const int *formats)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     json_t *arr = json_array();
     for (int i = 0; i < n && arr != NULL; i++) {
         json_t *v;
@@ -158,7 +158,7 @@ static void record(struct dtb_request *rq, PGconn *conn, const char *sql, json_t
         snprintf(version, sizeof(version), "%d.%d", v / 10000, v % 10000);
     else if (v > 0)
         snprintf(version, sizeof(version), "%d.%d.%d", v / 10000, v / 100 % 100, v % 100);
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     dtbi_sql_add(rq, "postgresql", sql, params, t0, t1 - t0, rows, info, error,
                  version[0] ? version : NULL);
 }

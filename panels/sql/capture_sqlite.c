@@ -232,7 +232,7 @@ static struct sql_state *state_of(struct dtb_request *rq)
 
 void dtb_sql_step_failed(sqlite3_stmt *stmt, int rc)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     struct dtb_request *rq = dtb_request_current();
     struct sql_state *st = rq != NULL ? state_of(rq) : NULL;
     /* SQLite reports the statement's end (PROFILE) inside sqlite3_step, before it returns */
@@ -249,7 +249,7 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
     struct attach *a = ctx;
     struct dtb_request *rq = dtb_request_current();
     if (rq != NULL) {
-        DTBI_TOOLBAR_SCOPE();
+        DTB_TOOLBAR_SCOPE();
         struct sql_state *st = state_of(rq);
         if (st != NULL) {
             if (type == SQLITE_TRACE_STMT) {
@@ -271,7 +271,7 @@ static int trace_cb(unsigned type, void *ctx, void *p, void *x)
 dtb_rc dtb_sqlite_attach_with(sqlite3 *db, unsigned app_mask, dtb_sqlite_trace_fn app_cb,
                               void *app_ctx)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     struct attach *a = NULL;
     unsigned mask = SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE | SQLITE_TRACE_ROW;
     if (db == NULL)
@@ -301,7 +301,7 @@ dtb_rc dtb_sqlite_attach(sqlite3 *db)
 
 void dtb_sqlite_detach(sqlite3 *db)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     struct attach *found = NULL;
     pthread_mutex_lock(&attach_lock);
     for (struct attach **pp = &attached; *pp != NULL; pp = &(*pp)->next) {

@@ -115,7 +115,7 @@ _Thread_local struct dtbi_sql_site dtbi_sql_tl_site;
 
 void dtb_sql_site(const char *file, int line, const char *func)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     if (dtb_request_current() == NULL)
         return; /* nothing will record it: it must not stick to a later query */
     dtbi_sql_tl_site.file = file;
@@ -248,7 +248,7 @@ void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, j
 void dtb_sql_record(const char *engine, const char *sql, const json_t *params, int64_t duration_ns,
                     int64_t rows)
 {
-    DTBI_TOOLBAR_SCOPE();
+    DTB_TOOLBAR_SCOPE();
     struct dtb_request *rq = dtb_request_current();
     if (rq == NULL || sql == NULL)
         return;

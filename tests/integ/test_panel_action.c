@@ -7,7 +7,9 @@
  * table ends before handle_action), and a cross-origin or non-JSON POST gets the app's own
  * answer. The SQL panel's old URL (<prefix>/sql/<action>) is gone. Also the summary hook:
  * panels' named fields in the history list, never replacing the core's own or an earlier
- * panel's, and never read from an ABI 3 table.
+ * panel's, and never read from an ABI 3 table. And the call hooks (call_enter, call_leave):
+ * around each call into the app's handler, in panel order and back, with the token handed
+ * over; never called from an ABI 6 table; more than DTB's limit of hooked panels is refused.
  */
 #include <check.h>
 #include <stdio.h>
@@ -186,9 +188,10 @@ START_TEST(test_sign)
     /* NULL, short and altered signatures */
     ck_assert(!dtb_verify(tb, "s", two, 2, NULL));
     ck_assert(!dtb_verify(tb, "s", two, 2, ""));
+    char last = sig[63];
     sig[63] = '\0';
     ck_assert(!dtb_verify(tb, "s", two, 2, sig));
-    sig[63] = sig[62] == '0' ? '1' : '0';
+    sig[63] = last == '0' ? '1' : '0'; /* another last digit */
     ck_assert(!dtb_verify(tb, "s", two, 2, sig));
     /* another toolbar, another secret_key: its signatures do not verify here */
     struct dtb_toolbar *tb2 = dtb_toolbar_create_from_string("{\"enabled\": true}", "t", &err);
@@ -360,6 +363,144 @@ START_TEST(test_http)
 }
 END_TEST
 
+/* ---- call hooks ----------------------------------------------------------------------------- */
+
+/* What happened on the handler's thread, in order: the hooks' and the app's marks. */
+static char trace[512];
+
+static void mark(const char *what)
+{
+    size_t n = strlen(trace);
+    snprintf(trace + n, sizeof(trace) - n, "%s%s", n ? " " : "", what);
+}
+
+static enum MHD_Result traced_app(void *cls, struct MHD_Connection *con, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    mark("app");
+    return app(cls, con, url, method, version, upload_data, upload_data_size, req_cls);
+}
+
+static void *hook_start(void *s, struct dtb_request *rq)
+{
+    (void)s;
+    return dtb_request_strdup(rq, "state");
+}
+
+static void *outer_enter(void *s, struct dtb_request *rq, void *r)
+{
+    (void)s, (void)rq;
+    mark(r != NULL && strcmp(r, "state") == 0 ? "outer+" : "outer+nostate");
+    return (void *)"outer-token";
+}
+
+static void outer_leave(void *s, struct dtb_request *rq, void *r, void *token)
+{
+    (void)s, (void)rq, (void)r;
+    mark(token != NULL && strcmp(token, "outer-token") == 0 ? "outer-" : "outer-badtoken");
+}
+
+static void *inner_enter(void *s, struct dtb_request *rq, void *r)
+{
+    (void)s, (void)rq, (void)r;
+    mark("inner+");
+    return NULL;
+}
+
+static void inner_leave(void *s, struct dtb_request *rq, void *r, void *token)
+{
+    (void)s, (void)rq, (void)r;
+    mark(token == NULL ? "inner-" : "inner-badtoken");
+}
+
+static void *six_enter(void *s, struct dtb_request *rq, void *r)
+{
+    (void)s, (void)rq, (void)r;
+    mark("six+"); /* never: an ABI 6 table ends before call_enter */
+    return NULL;
+}
+
+static const struct dtb_panel_ops outer_panel = {.abi = DTB_PANEL_ABI,
+                                                 .id = "outer",
+                                                 .title = "Outer",
+                                                 .default_on = 1,
+                                                 .on_request_start = hook_start,
+                                                 .to_json = plain_to_json,
+                                                 .call_enter = outer_enter,
+                                                 .call_leave = outer_leave};
+static const struct dtb_panel_ops six_panel = {.abi = 6,
+                                               .id = "six",
+                                               .title = "Six",
+                                               .default_on = 1,
+                                               .to_json = plain_to_json,
+                                               .call_enter = six_enter};
+static const struct dtb_panel_ops inner_panel = {.abi = DTB_PANEL_ABI,
+                                                 .id = "inner",
+                                                 .title = "Inner",
+                                                 .default_on = 1,
+                                                 .to_json = plain_to_json,
+                                                 .call_enter = inner_enter,
+                                                 .call_leave = inner_leave};
+
+START_TEST(test_call_hooks)
+{
+    struct dtb_error err = {0};
+    char b[64];
+    struct dtb_toolbar *tb = dtb_toolbar_create_from_string("{\"enabled\": true}", "t", &err);
+    ck_assert_ptr_nonnull(tb);
+    ck_assert_int_eq(dtb_toolbar_add_panel(tb, &outer_panel), DTB_OK);
+    ck_assert_int_eq(dtb_toolbar_add_panel(tb, &six_panel), DTB_OK);
+    ck_assert_int_eq(dtb_toolbar_add_panel(tb, &inner_panel), DTB_OK);
+    ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
+    struct MHD_Daemon *d = http_toolbar_daemon(tb, traced_app, b);
+    ck_assert_ptr_nonnull(d);
+    char *id = NULL;
+    trace[0] = '\0';
+    json_t *rec = http_record_for(b, "/page", &id);
+    ck_assert_ptr_nonnull(rec);
+    /* the record is stored after the response: the handler's calls are over */
+    ck_assert_str_eq(trace, "outer+ inner+ app inner- outer-");
+    json_decref(rec);
+    free(id);
+    MHD_stop_daemon(d);
+    dtb_toolbar_destroy(tb);
+}
+END_TEST
+
+/* Hooking every handler call has a cost: the core takes at most 8 such enabled panels. */
+START_TEST(test_call_hooks_limit)
+{
+    static struct dtb_panel_ops many[9];
+    static char ids[9][8];
+    struct dtb_error err = {0};
+    /* the panels enabled: the nine, or the first eight (the built-in Profile and Memory
+     * panels, which hook the calls too, are left out) */
+    const char *nine = "{\"enabled\": true, \"panels\": [\"hook0\", \"hook1\", \"hook2\", "
+                       "\"hook3\", \"hook4\", \"hook5\", \"hook6\", \"hook7\", \"hook8\"]}";
+    const char *eight = "{\"enabled\": true, \"panels\": [\"hook0\", \"hook1\", \"hook2\", "
+                        "\"hook3\", \"hook4\", \"hook5\", \"hook6\", \"hook7\"]}";
+    for (int i = 0; i < 9; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "hook%d", i);
+        many[i] = inner_panel;
+        many[i].id = ids[i];
+    }
+    struct dtb_toolbar *tb = dtb_toolbar_create_from_string(nine, "t", &err);
+    ck_assert_ptr_nonnull(tb);
+    for (int i = 0; i < 9; i++)
+        ck_assert_int_eq(dtb_toolbar_add_panel(tb, &many[i]), DTB_OK);
+    ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "hook8"));
+    dtb_toolbar_destroy(tb);
+    tb = dtb_toolbar_create_from_string(eight, "t", &err);
+    ck_assert_ptr_nonnull(tb);
+    for (int i = 0; i < 9; i++)
+        ck_assert_int_eq(dtb_toolbar_add_panel(tb, &many[i]), DTB_OK);
+    ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
+    dtb_toolbar_destroy(tb);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("panel_action");
@@ -367,6 +508,8 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_sign);
     tcase_add_test(tc, test_http);
+    tcase_add_test(tc, test_call_hooks);
+    tcase_add_test(tc, test_call_hooks_limit);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -16,22 +16,10 @@ trap 'rm -rf "$tmp"' EXIT
 cat >"$tmp/allowed" <<'EOF'
 dtbi_builtin_panels
 dtbi_builtin_panels_count
-dtbi_mem_app_enter
-dtbi_mem_app_leave
-dtbi_mem_toolbar_enter
-dtbi_mem_toolbar_leave
-dtbi_mem_handover
-dtbi_profile_call_start
-dtbi_profile_call_stop
-dtbi_profile_live
 dtbi_spans_of
 EOF
 # allowed, and why:
 #   dtbi_builtin_panels*       the built-in table (panels/builtin.c)
-#   dtbi_mem_*                 the heap ledger's brackets around the app's handler and the
-#                              toolbar's own work (middleware.c, respmap.c): a per-call hook on
-#                              every handler call, kept a direct call for its cost
-#   dtbi_profile_*             the profiler's start and stop around each handler call
 #   dtbi_spans_of              the Timer panel's span store, reached by the span API
 sort -u -o "$tmp/allowed" "$tmp/allowed"
 find "$b/panels" -name '*.o' -path '*/.libs/*' -exec nm {} + 2>/dev/null |

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "memhooks.h"
+#include "debugtoolbar/malloc.h"
 
 /* the ledger's replaced functions (toolbar/malloc.c built with DTB_LEDGER_TEST) */
 void *dtbl_malloc(size_t n);

@@ -1,6 +1,6 @@
 /*
- * sampler.h - the sampling profiler's signal, timer and per-thread buffers (sampler.c), and
- * the symbolizer (symbols.c). Internal, not installed.
+ * sampler.h - the Profile panel's sampling profiler: its signal, timer and per-thread buffers
+ * (sampler.c). Private to panels/profile/.
  */
 #ifndef DTB_SAMPLER_H
 #define DTB_SAMPLER_H
@@ -28,20 +28,5 @@ int dtbi_sampler_start(int rate_hz, int wall, int max_depth);
  * for several). *samples sums the weights, *signals counts the samples. */
 const uintptr_t *dtbi_sampler_stop(size_t *words, unsigned *samples, unsigned *signals,
                                    unsigned *dropped);
-
-/* One address's function, source file and line (of the function's start) and module. */
-struct dtbi_symbol {
-    const char *function; /* never NULL: "0x7f..." when unknown */
-    const char *file;     /* NULL when unknown */
-    int line;             /* 0 when unknown */
-    const char *module;   /* basename of the ELF file, or NULL */
-    const char *at_file;  /* the address's own source file (the call's line), or NULL */
-    int at_line;          /* 0 when unknown */
-};
-/* Symbolizes ip (a return address unless leaf) with libdw, dladdr as fallback. Results are
- * cached for the process and stay valid until dtbi_symbols_clear. Thread-safe (one lock). */
-void dtbi_symbolize(uintptr_t ip, int leaf, struct dtbi_symbol *out);
-/* Frees the cache and libdw's state (when the last toolbar stops). */
-void dtbi_symbols_clear(void);
 
 #endif

@@ -1,10 +1,11 @@
 /*
- * memhooks.h - the interface between the toolbar and libdebugtoolbar-malloc.so, the heap
- * ledger (toolbar/malloc.c). Not installed.
+ * debugtoolbar/malloc.h - the table libdebugtoolbar-malloc.so, the heap ledger
+ * (toolbar/malloc.c), offers the toolbar: its Memory panel, and the toolbar's own code marking
+ * its allocations (dtb_toolbar_scope_enter).
  *
- * The malloc library defines one symbol, dtb_malloc_hooks (this table). The toolbar looks it
- * up with dlsym(RTLD_DEFAULT) when the Memory panel starts; without the library loaded the
- * panel says how to load it and the request path calls nothing.
+ * The malloc library defines one symbol, dtb_malloc_hooks (this table). It is looked up with
+ * dlsym(RTLD_DEFAULT) when a toolbar starts; without the library loaded the Memory panel says
+ * how to load it and the request path calls nothing.
  *
  * A ledger belongs to one request and to the thread that created it (MHD runs every call of a
  * request's handler, and its completion, on one thread). While a thread runs the app's code for
@@ -12,8 +13,8 @@
  * tracked there. While it runs the toolbar's own code inside the app's handler, the context is
  * the ledger's toolbar context: allocations are only counted, as the toolbar's.
  */
-#ifndef DTB_MEMHOOKS_H
-#define DTB_MEMHOOKS_H
+#ifndef DEBUGTOOLBAR_MALLOC_H
+#define DEBUGTOOLBAR_MALLOC_H
 
 #include <stddef.h>
 #include <stdint.h>
