@@ -5,13 +5,13 @@
  * SELECTs (one prepared statement, reset and re-bound each time, as an app would) on a
  * connection attached to the toolbar, then N on a connection that is not; the difference per
  * query is what capture costs. The traced run is made twice, with the default config and with
- * sql.capture_params off (a second toolbar before a second daemon), which shows what reading the
- * bound parameters (sqlite3_expanded_sql) costs, and a third time with panel_options.sql.stacks
- * on, which shows what taking each query's return addresses with libunwind costs (the call
- * site of a program without the dtb_sqlite3_step macro). Each figure is the best of a few rounds,
- * measured in the same run (shared machines are noisy). A request of 100,000 queries also pays
- * for its query and span lists' growth (fresh pages, page faults), so the default config is
- * measured a second way too, as pages are served: SMALL_REQUESTS requests of SMALL_N queries,
+ * panel_options.sql.capture_params off (a second toolbar before a second daemon), which shows
+ * what reading the bound parameters (sqlite3_expanded_sql) costs, and a third time with
+ * panel_options.sql.stacks on, which shows what taking each query's return addresses with libunwind
+ * costs (the call site of a program without the dtb_sqlite3_step macro). Each figure is the best of
+ * a few rounds, measured in the same run (shared machines are noisy). A request of 100,000 queries
+ * also pays for its query and span lists' growth (fresh pages, page faults), so the default config
+ * is measured a second way too, as pages are served: SMALL_REQUESTS requests of SMALL_N queries,
  * the per-query figure summed over them. Run with `make bench`.
  */
 #include <arpa/inet.h>
@@ -140,7 +140,7 @@ int main(void)
     static const char *const cfgs[3] = {
         "{\"enabled\": true, \"record_max_bytes\": 16777216, \"history_max_bytes\": 67108864}",
         "{\"enabled\": true, \"record_max_bytes\": 16777216, \"history_max_bytes\": 67108864, "
-        "\"sql\": {\"capture_params\": false}}",
+        "\"panel_options\": {\"sql\": {\"capture_params\": false}}}",
         "{\"enabled\": true, \"record_max_bytes\": 16777216, \"history_max_bytes\": 67108864, "
         "\"panel_options\": {\"sql\": {\"stacks\": true}}}"};
     static int noparams[3] = {0, 1, 2};

@@ -8,7 +8,9 @@
  * so file and environment go through the same checks. jansson keeps no positions for values,
  * so a small locator finds a key's position in the raw text for error messages (it skips over
  * string contents and only reports a key token followed by ':'); it is not a JSON parser.
- * Also here: CIDR parsing and matching for `hosts` and `trusted_proxies`.
+ * Also here: CIDR parsing and matching for `hosts` and `trusted_proxies`. The core knows no
+ * panel's settings: those live under panel_options.<id> and the panel checks them; keys that
+ * moved there (the SQL panel's older sql.*) are still type-checked and copied (parse_moved).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -397,7 +399,8 @@ static dtb_rc store_typed(struct loader *ld, const struct cfg_entry *e, json_t *
     case CFG_BOOL:
         if (!json_is_boolean(v))
             return bad(ld, e->key, "expected true or false, got %s", type_name(v));
-        *(bool *)field(cfg, e) = json_is_true(v);
+        if (e->size != 0)
+            *(bool *)field(cfg, e) = json_is_true(v);
         return DTB_OK;
     case CFG_INT:
         if (!json_is_integer(v) || json_integer_value(v) < e->min ||
@@ -408,7 +411,8 @@ static dtb_rc store_typed(struct loader *ld, const struct cfg_entry *e, json_t *
             free(shown);
             return rc;
         }
-        int_store(field(cfg, e), e->size, json_integer_value(v));
+        if (e->size != 0)
+            int_store(field(cfg, e), e->size, json_integer_value(v));
         return DTB_OK;
     case CFG_NUMBER:
         if (!json_is_number(v))
@@ -416,13 +420,16 @@ static dtb_rc store_typed(struct loader *ld, const struct cfg_entry *e, json_t *
         if (json_number_value(v) < (double)e->min)
             return bad(ld, e->key, "expected a number >= %lld, got %g", e->min,
                        json_number_value(v));
-        *(double *)field(cfg, e) = json_number_value(v);
+        if (e->size != 0)
+            *(double *)field(cfg, e) = json_number_value(v);
         return DTB_OK;
     case CFG_STRING: {
         if (!json_is_string(v))
             return bad(ld, e->key, "expected a string, got %s", type_name(v));
         if (json_string_value(v)[0] == '\0')
             return bad(ld, e->key, "must not be empty");
+        if (e->size == 0)
+            return DTB_OK;
         char *s = strdup(json_string_value(v)), **at = field(cfg, e);
         if (s == NULL)
             return no_memory(ld);
@@ -700,6 +707,39 @@ static dtb_rc parse_panel_options(struct loader *ld, const struct cfg_entry *e, 
     return DTB_OK;
 }
 
+/* A key that moved under panel_options: "sql.slow_ms" (its entry's parser is this one) is now
+ * panel_options.sql.slow_ms. The old key is still checked by its type here, so a bad value
+ * names it and its line; then it is copied into the effective panel_options object, where the
+ * panel's init reads and checks it. Precedence: the old key's DTB_* variable, then the new key
+ * in the file, then the old key in the file (said once in the log). Its entry comes before
+ * panel_options in the table. */
+static dtb_rc parse_moved(struct loader *ld, const struct cfg_entry *e, json_t *v,
+                          struct dtbi_config *cfg)
+{
+    const char *dot = strchr(e->key, '.');
+    char id[32];
+    json_t *opts, *panel;
+    int from_env = json_object_get(ld->from_env, e->key) != NULL, there;
+    (void)cfg;
+    snprintf(id, sizeof(id), "%.*s", (int)(dot - e->key), e->key);
+    opts = json_object_get(ld->root, "panel_options");
+    if (opts == NULL && json_object_set_new(ld->root, "panel_options", opts = json_object()) != 0)
+        return no_memory(ld);
+    panel = json_object_get(opts, id);
+    if (panel == NULL && json_is_object(opts) &&
+        json_object_set_new(opts, id, panel = json_object()) != 0)
+        return no_memory(ld);
+    if (!json_is_object(panel))
+        return DTB_OK; /* panel_options' own check names it */
+    there = json_object_get(panel, dot + 1) != NULL;
+    if (!from_env)
+        dtbi_log_once(e->key, "config key %s is now panel_options.%s%s", e->key, e->key,
+                      there ? ", which is also set and wins" : " (the old key still works)");
+    if ((from_env || !there) && json_object_set(panel, dot + 1, v) != 0)
+        return no_memory(ld);
+    return DTB_OK;
+}
+
 static dtb_rc parse_preload_bind(struct loader *ld, const struct cfg_entry *e, json_t *v,
                                  struct dtbi_config *cfg)
 {
@@ -853,13 +893,13 @@ static const struct cfg_entry schema[] = {
      "auth, credential, private, passphrase, pwd, signature, jwt, bearer, sid, sessid, "
      "jsessionid, phpsessid, connect.sid",
      "names whose values are shown as `********` (rules below); a list replaces the defaults"},
-    {"sql.slow_ms", "DTB_SQL_SLOW_MS", CFG_NUMBER, 0, 0, "100", FIELD(sql_slow_ms), NULL, NULL, 0,
-     NULL, "SQL panel: queries slower than this (ms) are marked slow"},
-    {"sql.explain", "DTB_SQL_EXPLAIN", CFG_BOOL, 0, 0, "true", FIELD(sql_explain), NULL, NULL, 0,
-     NULL, "SQL panel: the Explain and Re-run actions (off: refused, 403)"},
-    {"sql.capture_params", "DTB_SQL_CAPTURE_PARAMS", CFG_BOOL, 0, 0, "true",
-     FIELD(sql_capture_params), NULL, NULL, 0, NULL,
-     "SQL panel: record bound parameters (secret-named columns redacted)"},
+    {"sql.slow_ms", "DTB_SQL_SLOW_MS", CFG_NUMBER, 0, 0, NULL, NO_FIELD, parse_moved, NULL,
+     CFG_NO_DUMP, NULL, "still accepted: sets `panel_options.sql.slow_ms` ([SQL](#sql))"},
+    {"sql.explain", "DTB_SQL_EXPLAIN", CFG_BOOL, 0, 0, NULL, NO_FIELD, parse_moved, NULL,
+     CFG_NO_DUMP, NULL, "still accepted: sets `panel_options.sql.explain` ([SQL](#sql))"},
+    {"sql.capture_params", "DTB_SQL_CAPTURE_PARAMS", CFG_BOOL, 0, 0, NULL, NO_FIELD, parse_moved,
+     NULL, CFG_NO_DUMP, NULL,
+     "still accepted: sets `panel_options.sql.capture_params` ([SQL](#sql))"},
     {"preload.ports", NULL, CFG_CUSTOM, 0, 0, NULL, NO_FIELD, parse_preload_ports, NULL,
      CFG_NO_DUMP, NULL,
      "`[8080]`: only these listening ports get the toolbar (meant for dtb-run, honoured by "

@@ -56,9 +56,6 @@ struct dtbi_config {
     char *store_prefix;        /* Redis key prefix, default "dtb" */
     long long store_ttl;       /* seconds a Redis record lives, default 3600 */
     unsigned store_timeout_ms; /* bound on every Redis call, default 50 */
-    double sql_slow_ms;
-    bool sql_explain;
-    bool sql_capture_params;
     char *insert_before;
     json_t *redact;        /* array of normalised patterns (dtbi_redact_normalize) */
     json_t *panel_options; /* object: panel id -> object, or NULL */

@@ -262,9 +262,10 @@ unsigned dtbi_sql_handle_action(void *state, struct dtb_toolbar *tb, const char 
     size_t index;
     unsigned status;
     json_t *rec, *q, *answer;
-    if (!tb->cfg.sql_explain)
-        return answer_with(answer_out, MHD_HTTP_FORBIDDEN,
-                           json_pack("{s:s}", "error", "SQL actions are off (sql.explain)"));
+    if (!ps->explain)
+        return answer_with(
+            answer_out, MHD_HTTP_FORBIDDEN,
+            json_pack("{s:s}", "error", "SQL actions are off (panel_options.sql.explain)"));
     if (strcmp(action, "explain") != 0 && strcmp(action, "select") != 0 &&
         strcmp(action, "analyze") != 0)
         return answer_with(answer_out, MHD_HTTP_NOT_FOUND,

@@ -181,14 +181,14 @@ json_t *dtbi_sql_to_json(void *state, struct dtb_request *rq, void *req_state)
             "params", params, "duration_ns", (json_int_t)q->dur_ns, "start_ns",
             (json_int_t)(q->start_ns - t0), "engine", q->engine, "call_site", site[0] ? site : NULL,
             "rows", (json_int_t)q->rows, "db", q->db >= 0 ? dbkeys[q->db] : NULL, "slow",
-            (double)q->dur_ns / 1e6 > tb->cfg.sql_slow_ms, "duplicate", 0, "similar", 0);
+            (double)q->dur_ns / 1e6 > ps->slow_ms, "duplicate", 0, "similar", 0);
         if (row != NULL && q->error != NULL)
             json_object_set_new(row, "error", json_string(q->error));
         if (row != NULL && stack != NULL)
             json_object_set_new(row, "stack", stack);
         else
             json_decref(stack);
-        if (row != NULL && tb->cfg.sql_explain && q->db >= 0 && dbkeys[q->db] != NULL &&
+        if (row != NULL && ps->explain && q->db >= 0 && dbkeys[q->db] != NULL &&
             (strcmp(q->engine, "sqlite") == 0 || strcmp(q->engine, "postgresql") == 0)) {
             /* each query that offers actions gets its own signature, over the request id and
              * its index, bound to its SQL, parameters and database key: a signature opens
@@ -272,14 +272,13 @@ json_t *dtbi_sql_to_json(void *state, struct dtb_request *rq, void *req_state)
     pthread_mutex_lock(&ps->lock);
     json_t *declared = json_deep_copy(ps->databases);
     pthread_mutex_unlock(&ps->lock);
-    out =
-        json_pack("{s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:f,s:I}", "queries", queries, "count",
-                  (json_int_t)st->n, "total_ns", (json_int_t)total, "duplicates", (json_int_t)dups,
-                  "similar", (json_int_t)similar, "n_plus_one", nplus, "databases", dbs,
-                  "declared_databases", declared ? declared : json_array(), "slow_ms",
-                  tb->cfg.sql_slow_ms, "n_plus_one_threshold", (json_int_t)ps->n_plus_one);
+    out = json_pack("{s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:f,s:I}", "queries", queries, "count",
+                    (json_int_t)st->n, "total_ns", (json_int_t)total, "duplicates",
+                    (json_int_t)dups, "similar", (json_int_t)similar, "n_plus_one", nplus,
+                    "databases", dbs, "declared_databases", declared ? declared : json_array(),
+                    "slow_ms", ps->slow_ms, "n_plus_one_threshold", (json_int_t)ps->n_plus_one);
     if (out != NULL) {
-        json_object_set_new(out, "actions", json_boolean(tb->cfg.sql_explain));
+        json_object_set_new(out, "actions", json_boolean(ps->explain));
         /* the timeline's scale: the whole request, from its start to its completion */
         const struct dtb_request_times *tm = dtb_request_times(rq);
         if (tm->end_ns > tm->start_ns)

@@ -202,7 +202,7 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
         st->last_dbi = dtbi_sql_intern_db(rq, st, "sqlite", sqlite3_db_filename(db, "main"));
     }
     q->db = st->last_dbi;
-    if (sqlite3_bind_parameter_count(stmt) > 0 && dtb_request_toolbar(rq)->cfg.sql_capture_params) {
+    if (sqlite3_bind_parameter_count(stmt) > 0 && st->capture_params) {
         char *x = sqlite3_expanded_sql(stmt);
         q->expanded = dtb_request_strdup(rq, x);
         sqlite3_free(x);

@@ -238,7 +238,7 @@ void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, j
     if (q->db >= 0 && db_version != NULL && st->dbvers[q->db] == NULL)
         st->dbvers[q->db] = dtb_request_strdup(rq, db_version);
     q->error = error != NULL ? dtb_request_strdup(rq, error) : NULL;
-    if (params != NULL && dtb_request_toolbar(rq)->cfg.sql_capture_params)
+    if (params != NULL && st->capture_params)
         q->params =
             dtb_request_own_json(rq, dtbi_sql_redact_params(dtb_request_toolbar(rq), sql, params));
     json_decref(params);
@@ -258,6 +258,19 @@ void dtb_sql_record(const char *engine, const char *sql, const json_t *params, i
 
 /* ---- the panel ---------------------------------------------------------------------------- */
 
+/* A boolean setting of conf: 0 with *out set (def when absent), or -1 when it is not one. */
+static int bool_option(const json_t *conf, const char *key, int def, int *out)
+{
+    const json_t *v = json_object_get(conf, key);
+    if (v != NULL && !json_is_boolean(v))
+        return -1;
+    *out = v != NULL ? json_is_true(v) : def;
+    return 0;
+}
+
+/* The panel's settings (panel_options.sql; the core has already moved the older sql.* keys
+ * and their DTB_SQL_* variables there): n_plus_one, stacks, stack_depth, slow_ms, explain and
+ * capture_params. A bad one refuses the start with an error naming it, its line and column. */
 static int sql_init(void **state, struct dtb_toolbar *tb, const json_t *conf, struct dtb_error *err)
 {
     struct panel_state *ps = calloc(1, sizeof(*ps));
@@ -268,21 +281,29 @@ static int sql_init(void **state, struct dtb_toolbar *tb, const json_t *conf, st
     ps->n_plus_one = json_is_integer(n) && json_integer_value(n) > 1 ? (long)json_integer_value(n)
                                                                      : N_PLUS_ONE_DEFAULT;
     ps->stack_depth = STACK_DEPTH_DEFAULT;
-    const json_t *stacks = json_object_get(conf, "stacks"),
-                 *depth = json_object_get(conf, "stack_depth");
-    const char *bad = NULL, *what = NULL;
-    if (stacks != NULL && !json_is_boolean(stacks))
-        bad = "stacks", what = "expected true or false";
+    ps->slow_ms = SLOW_MS_DEFAULT;
+    const json_t *depth = json_object_get(conf, "stack_depth"),
+                 *slow = json_object_get(conf, "slow_ms");
+    const char *bad = NULL, *what = "expected true or false";
+    if (bool_option(conf, "stacks", 0, &ps->stacks) != 0)
+        bad = "stacks";
     else if (depth != NULL && (!json_is_integer(depth) || json_integer_value(depth) < 1 ||
                                json_integer_value(depth) > 16))
         bad = "stack_depth", what = "expected an integer from 1 to 16";
+    else if (slow != NULL && (!json_is_number(slow) || json_number_value(slow) < 0))
+        bad = "slow_ms", what = "expected a number >= 0";
+    else if (bool_option(conf, "explain", 1, &ps->explain) != 0)
+        bad = "explain";
+    else if (bool_option(conf, "capture_params", 1, &ps->capture_params) != 0)
+        bad = "capture_params";
     if (bad != NULL) {
         free(ps);
         return dtb_panel_config_error(tb, err, "sql", bad, "%s", what);
     }
-    ps->stacks = json_is_true(stacks);
     if (depth != NULL)
         ps->stack_depth = (int)json_integer_value(depth);
+    if (slow != NULL)
+        ps->slow_ms = json_number_value(slow);
     ps->databases = json_array();
     pthread_mutex_init(&ps->lock, NULL);
     *state = ps;
@@ -331,8 +352,10 @@ static void *sql_start(void *state, struct dtb_request *rq)
 {
     const struct panel_state *ps = state;
     struct sql_state *st = dtb_request_alloc(rq, sizeof(struct sql_state));
-    if (st != NULL)
+    if (st != NULL) {
         st->stacks = ps->stacks;
+        st->capture_params = ps->capture_params;
+    }
     return st;
 }
 

@@ -14,6 +14,7 @@
 #define MAX_DBS 16
 #define STACK_MAX 32 /* return addresses taken per query (panel_options.sql.stacks) */
 #define STACK_DEPTH_DEFAULT 5
+#define SLOW_MS_DEFAULT 100.0 /* panel_options.sql.slow_ms */
 
 /* ---- per-request state (arena) ------------------------------------------------------------ */
 
@@ -65,7 +66,8 @@ struct sql_state {
     const char *dbengs[MAX_DBS]; /* each database's engine ("sqlite", "postgresql", ...) */
     const char *dbvers[MAX_DBS]; /* the server's version, when the driver tells it */
     int ndbs;
-    int stacks; /* panel_options.sql.stacks: take each query's return addresses */
+    int stacks;         /* panel_options.sql.stacks: take each query's return addresses */
+    int capture_params; /* panel_options.sql.capture_params: record bound values */
 };
 
 /* A database this process saw the app use (a SQLite file, a PostgreSQL connection's conninfo
@@ -84,6 +86,9 @@ struct panel_state {
     long n_plus_one;
     int stacks;           /* panel_options.sql.stacks */
     int stack_depth;      /* frames shown from the call site outwards */
+    double slow_ms;       /* panel_options.sql.slow_ms: slower queries are marked slow */
+    int explain;          /* panel_options.sql.explain: the Explain and Re-run actions */
+    int capture_params;   /* panel_options.sql.capture_params: record bound parameters */
     pthread_mutex_t lock; /* guards databases and registered */
     json_t *databases;    /* declared with dtb_sql_database */
     struct registered_db registered[MAX_REGISTERED];

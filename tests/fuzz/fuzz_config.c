@@ -9,6 +9,7 @@
  * are those of the boolean and integer variables that were set (the environment wins).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,14 +22,14 @@ enum kind { K_BOOL, K_INT, K_OTHER };
  * historical order so that the saved cases keep their meaning. */
 static const struct {
     const char *var;
-    const char *parent, *key; /* where it lands in the effective config */
+    const char *parent, *key; /* where it lands in the effective config (parent: dotted) */
     enum kind kind;
 } vars[] = {
     {"DTB_ENABLED", NULL, "enabled", K_BOOL},
     {"DTB_HOSTS", NULL, "hosts", K_OTHER},
     {"DTB_HISTORY_SIZE", NULL, "history_size", K_INT},
     {"DTB_URL_PREFIX", NULL, "url_prefix", K_OTHER},
-    {"DTB_SQL_SLOW_MS", "sql", "slow_ms", K_OTHER},
+    {"DTB_SQL_SLOW_MS", "panel_options.sql", "slow_ms", K_OTHER},
     {"DTB_STORE", NULL, "store", K_OTHER},
     {"DTB_SECRET_KEY", NULL, "secret_key", K_OTHER},
     {"DTB_INTERCEPT_REDIRECTS", NULL, "intercept_redirects", K_BOOL},
@@ -38,8 +39,8 @@ static const struct {
     {"DTB_STORE_PREFIX", NULL, "store_prefix", K_OTHER},
     {"DTB_STORE_TTL", NULL, "store_ttl", K_INT},
     {"DTB_STORE_TIMEOUT_MS", NULL, "store_timeout_ms", K_INT},
-    {"DTB_SQL_EXPLAIN", "sql", "explain", K_BOOL},
-    {"DTB_SQL_CAPTURE_PARAMS", "sql", "capture_params", K_BOOL},
+    {"DTB_SQL_EXPLAIN", "panel_options.sql", "explain", K_BOOL},
+    {"DTB_SQL_CAPTURE_PARAMS", "panel_options.sql", "capture_params", K_BOOL},
     {"DTB_INSERT_BEFORE", NULL, "insert_before", K_OTHER},
     {"DTB_REDACT", NULL, "redact", K_OTHER},
     {"DTB_EDITOR", NULL, "editor", K_OTHER},
@@ -66,7 +67,14 @@ static void check_effective(const struct dtb_toolbar *tb)
         const char *s = getenv(vars[i].var);
         if (s == NULL || vars[i].kind == K_OTHER)
             continue;
-        json_t *where = vars[i].parent != NULL ? json_object_get(e, vars[i].parent) : e;
+        json_t *where = e;
+        for (const char *p = vars[i].parent; p != NULL && *p != '\0';) {
+            size_t n = strcspn(p, ".");
+            char name[32];
+            snprintf(name, sizeof(name), "%.*s", (int)n, p);
+            where = json_object_get(where, name);
+            p += n + (p[n] == '.');
+        }
         json_t *v = json_object_get(where, vars[i].key);
         if (vars[i].kind == K_BOOL && (!json_is_boolean(v) || json_is_true(v) != is_true(s)))
             __builtin_trap(); /* an accepted boolean variable did not take effect */

@@ -84,6 +84,9 @@ static enum MHD_Result app(void *cls, struct MHD_Connection *con, const char *ur
         pthread_create(&t, NULL, worker, dtb_request_current());
         pthread_join(t, NULL);
         dtb_sql_record("redis", "GET <b>key</b>", NULL, 1500, 1);
+        json_t *params = json_pack("[s]", "cart:7");
+        dtb_sql_record("redis", "HGETALL ?", params, 1200, 3);
+        json_decref(params);
     }
     if (strcmp(url, "/fail") == 0) /* fails when it runs: a constraint */
         exec_bound("INSERT INTO pet(id, name) VALUES (1, 'dup')", 0);
@@ -139,10 +142,23 @@ static void setup(void)
     app_trace_calls = 0;
     ck_assert_int_eq(dtb_sqlite_attach_with(db, SQLITE_TRACE_STMT, app_trace, &app_trace_calls),
                      DTB_OK);
-    tb =
-        dtb_toolbar_create_from_string("{\"enabled\": true, \"sql\": {\"slow_ms\": 0}}", "t", &err);
+    tb = dtb_toolbar_create_from_string(
+        "{\"enabled\": true, \"panel_options\": {\"sql\": {\"slow_ms\": 0}}}", "t", &err);
     ck_assert_ptr_nonnull(tb);
     ck_assert_int_eq(dtb_toolbar_start(tb, &err), DTB_OK);
+    d = http_toolbar_daemon(tb, app, base);
+    ck_assert_ptr_nonnull(d);
+}
+
+/* Replaces the fixture's toolbar and daemon with ones started from config. */
+static void restart(const char *config)
+{
+    struct dtb_error err = {0};
+    MHD_stop_daemon(d);
+    dtb_toolbar_destroy(tb);
+    tb = dtb_toolbar_create_from_string(config, "t", &err);
+    ck_assert_msg(tb != NULL, "create: %s", err.text);
+    ck_assert_msg(dtb_toolbar_start(tb, &err) == DTB_OK, "start: %s", err.text);
     d = http_toolbar_daemon(tb, app, base);
     ck_assert_ptr_nonnull(d);
 }
@@ -417,6 +433,107 @@ START_TEST(test_signed_actions)
 }
 END_TEST
 
+/* Checks /sql's record against the SQL panel's settings: slow_ms 0 (every query slow) or the
+ * default (none of these is), explain (the actions, and the record's "actions" and "sig"),
+ * capture_params (the bound parameters of SQLite and of dtb_sql_record). */
+static void check_settings(int all_slow, int explain, int params)
+{
+    char *id;
+    struct http_resp r;
+    json_t *rec = record_for("/sql", &id), *q;
+    json_t *sql = json_object_get(json_object_get(rec, "panels"), "sql");
+    size_t i, n = json_array_size(json_object_get(sql, "queries")), slow = 0, signed_ = 0;
+    ck_assert_uint_ge(n, 15);
+    json_array_foreach(json_object_get(sql, "queries"), i, q)
+    {
+        slow += json_is_true(json_object_get(q, "slow"));
+        signed_ += json_object_get(q, "sig") != NULL;
+    }
+    ck_assert_uint_eq(slow, (all_slow ? n : 0));
+    ck_assert(json_number_value(json_object_get(sql, "slow_ms")) == (all_slow ? 0 : 100));
+    ck_assert(json_is_true(json_object_get(sql, "actions")) == explain);
+    ck_assert(explain ? signed_ > 0 : signed_ == 0);
+    /* the first bound query: SELECT name FROM pet WHERE id = ? with 1; the record's last one:
+     * dtb_sql_record's HGETALL with ["cart:7"] */
+    ck_assert_uint_eq(json_array_size(json_object_get(query(sql, 1), "params")), params ? 1 : 0);
+    ck_assert_str_eq(json_string_value(json_object_get(query(sql, n - 1), "sql")), "HGETALL ?");
+    ck_assert_uint_eq(json_array_size(json_object_get(query(sql, n - 1), "params")),
+                      params ? 1 : 0);
+    const char *sig = json_string_value(json_object_get(query(sql, 1), "sig"));
+    ck_assert_int_eq(action("explain", id, 1, sig, &r), explain ? 200 : 403);
+    if (!explain)
+        ck_assert_ptr_nonnull(strstr(r.body, "SQL actions are off (panel_options.sql.explain)"));
+    http_resp_free(&r);
+    json_decref(rec);
+    free(id);
+}
+
+/* The panel's settings under panel_options.sql; the older sql.* keys and DTB_SQL_* variables
+ * still set them (the variable first, then the new key, then the old one). */
+START_TEST(test_settings)
+{
+    check_settings(1, 1, 1); /* the fixture: panel_options.sql.slow_ms 0 */
+    restart("{\"enabled\": true}");
+    check_settings(0, 1, 1);
+    restart("{\"enabled\": true, \"panel_options\": {\"sql\": {\"slow_ms\": 0, \"explain\": false, "
+            "\"capture_params\": false}}}");
+    check_settings(1, 0, 0);
+    restart("{\"enabled\": true, \"sql\": {\"slow_ms\": 0, \"explain\": false, "
+            "\"capture_params\": false}}");
+    check_settings(1, 0, 0);
+    restart("{\"enabled\": true, \"sql\": {\"slow_ms\": 0, \"explain\": false},"
+            "\"panel_options\": {\"sql\": {\"slow_ms\": 100, \"capture_params\": false}}}");
+    check_settings(0, 0, 0);
+    setenv("DTB_SQL_SLOW_MS", "0", 1);
+    setenv("DTB_SQL_EXPLAIN", "off", 1);
+    setenv("DTB_SQL_CAPTURE_PARAMS", "0", 1);
+    restart("{\"enabled\": true, \"sql\": {\"slow_ms\": 100, \"explain\": true},"
+            "\"panel_options\": {\"sql\": {\"slow_ms\": 100, \"capture_params\": true}}}");
+    unsetenv("DTB_SQL_SLOW_MS");
+    unsetenv("DTB_SQL_EXPLAIN");
+    unsetenv("DTB_SQL_CAPTURE_PARAMS");
+    check_settings(1, 0, 0);
+}
+END_TEST
+
+/* A bad setting refuses the start, naming panel_options.sql.<key> with its line and column;
+ * a bad older key is refused when the config is read, under its own name. */
+START_TEST(test_bad_settings)
+{
+    static const struct {
+        const char *config, *key;
+        int line, column;
+    } cases[] = {
+        {"{\"enabled\": true,\n \"panel_options\": {\"sql\": {\n   \"slow_ms\": -1}}}",
+         "panel_options.sql.slow_ms", 3, 4},
+        {"{\"enabled\": true, \"panel_options\": {\"sql\": {\"slow_ms\": \"fast\"}}}",
+         "panel_options.sql.slow_ms", 1, 45},
+        {"{\"enabled\": true,\n\"panel_options\": {\"sql\": {\"explain\": 1}}}",
+         "panel_options.sql.explain", 2, 27},
+        {"{\"enabled\": true, \"panel_options\": {\"sql\": {\"capture_params\": \"no\"}}}",
+         "panel_options.sql.capture_params", 1, 45},
+    };
+    char msg[512];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct dtb_error err = {0};
+        struct dtb_toolbar *t = dtb_toolbar_create_from_string(cases[i].config, "t.json", &err);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_int_eq(dtb_toolbar_start(t, &err), DTB_ECONFIG);
+        dtb_error_format(&err, msg, sizeof(msg));
+        ck_assert_msg(strcmp(err.key, cases[i].key) == 0 && err.line == cases[i].line &&
+                          err.column == cases[i].column && strcmp(err.source, "t.json") == 0,
+                      "case %zu: %s", i, msg);
+        dtb_toolbar_destroy(t);
+    }
+    struct dtb_error err = {0};
+    ck_assert_ptr_null(dtb_toolbar_create_from_string(
+        "{\"enabled\": true,\n \"sql\": {\"slow_ms\": -1}}", "t.json", &err));
+    ck_assert_str_eq(err.key, "sql.slow_ms");
+    ck_assert_int_eq(err.line, 2);
+    ck_assert_int_eq(err.column, 10);
+}
+END_TEST
+
 START_TEST(test_failing_statement)
 {
     char *id;
@@ -561,6 +678,8 @@ int main(void)
     tcase_add_test(tc, test_rerun_params);
     tcase_add_test(tc, test_failing_statement);
     tcase_add_test(tc, test_declared_dsn_redacted);
+    tcase_add_test(tc, test_settings);
+    tcase_add_test(tc, test_bad_settings);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -45,8 +45,7 @@ START_TEST(test_defaults)
     ck_assert_str_eq(cfg.url_prefix, "/_debug_toolbar");
     ck_assert_uint_eq(cfg.history_size, 25);
     ck_assert_str_eq(cfg.store, "memory");
-    ck_assert(cfg.sql_slow_ms == 100);
-    ck_assert(cfg.sql_explain && cfg.sql_capture_params);
+    ck_assert_ptr_null(cfg.panel_options); /* the SQL panel's defaults are its own */
     ck_assert_str_eq(cfg.insert_before, "</body>");
     ck_assert(!cfg.secret_key_set);
     ck_assert_uint_eq(cfg.secret_key_len, 32);
@@ -78,7 +77,10 @@ START_TEST(test_all_keys)
     ck_assert_str_eq(cfg.store, STORE_URL);
     ck_assert_str_eq(cfg.store_prefix, "app");
     ck_assert(cfg.store_ttl == 60 && cfg.store_timeout_ms == 20);
-    ck_assert(cfg.sql_slow_ms == 2.5 && !cfg.sql_explain && !cfg.sql_capture_params);
+    json_t *sql = json_object_get(cfg.panel_options, "sql"); /* the older keys, moved there */
+    ck_assert(json_number_value(json_object_get(sql, "slow_ms")) == 2.5);
+    ck_assert(json_is_false(json_object_get(sql, "explain")));
+    ck_assert(json_is_false(json_object_get(sql, "capture_params")));
     ck_assert_str_eq(cfg.insert_before, "</main>");
     ck_assert_str_eq(json_string_value(json_array_get(cfg.redact, 0)), "pin");
     ck_assert_int_eq(json_integer_value(
@@ -146,7 +148,8 @@ START_TEST(test_environment)
     ck_assert(cfg.enabled);
     ck_assert_uint_eq(cfg.nhosts, 2);
     ck_assert_uint_eq(cfg.history_size, 3);
-    ck_assert(cfg.sql_slow_ms == 7.5);
+    ck_assert(json_number_value(
+                  json_object_get(json_object_get(cfg.panel_options, "sql"), "slow_ms")) == 7.5);
     ck_assert_uint_eq(json_array_size(cfg.panels), 2);
     dtbi_config_free(&cfg);
     setenv("DTB_HISTORY_SIZE", "many", 1);
@@ -477,7 +480,8 @@ START_TEST(test_schema)
     dtbi_config_table_markdown(f);
     fclose(f);
     ck_assert_ptr_nonnull(strstr(md, "| key | environment | default | meaning |\n"));
-    ck_assert_ptr_nonnull(strstr(md, "\n| `sql.slow_ms` | `DTB_SQL_SLOW_MS` | `100` | "));
+    ck_assert_ptr_nonnull(strstr(md, "\n| `sql.slow_ms` | `DTB_SQL_SLOW_MS` | — | still accepted: "
+                                     "sets `panel_options.sql.slow_ms` "));
     ck_assert_ptr_nonnull(
         strstr(md, "\n| `history_max_bytes` | `DTB_HISTORY_MAX_BYTES` | 16 MiB | "));
     ck_assert_ptr_nonnull(strstr(md, "\n| `app` | — | — | "));
@@ -485,9 +489,9 @@ START_TEST(test_schema)
 
     ck_assert_int_eq(load("{\"sql\": {\"explain\": false}}"), DTB_OK);
     dump = json_dumps(cfg.effective, JSON_COMPACT);
-    ck_assert_msg(strstr(dump, "\"sql\":{\"slow_ms\":100.0,\"explain\":false,"
-                               "\"capture_params\":true}") != NULL,
-                  "%s", dump);
+    ck_assert_msg(strstr(dump, "\"panel_options\":{\"sql\":{\"explain\":false}}") != NULL, "%s",
+                  dump);
+    ck_assert_msg(strstr(dump, "\"sql\":{\"slow") == NULL, "%s", dump);
     ck_assert_msg(strncmp(dump, "{\"enabled\":false,\"hosts\":[\"127.0.0.1\",\"::1\"],", 44) == 0,
                   "%s", dump);
     ck_assert_ptr_nonnull(strstr(dump, "\"panels\":null"));
@@ -502,6 +506,80 @@ START_TEST(test_schema)
     expect_error("{\"sql\": [1]}", "sql", 1, 2);
     expect_error("{\"preload\": {\"ports\": [0]}}", "preload.ports[0]", 1, 24);
     expect_error("{\"sql.slow_ms\": 1}", "sql.slow_ms", 1, 2);
+}
+END_TEST
+
+/* The SQL panel's settings live under panel_options.sql; the older sql.* keys and their
+ * DTB_SQL_* variables still work: checked by their type (errors name the old key), copied into
+ * panel_options.sql (the environment wins, then the new key, then the old one), said once in
+ * the log, and shown in the effective config under panel_options.sql only. */
+START_TEST(test_moved_sql_keys)
+{
+    char lines[1024] = "";
+    struct dtb_error e = {0};
+    struct dtb_toolbar *tb = dtb_toolbar_create_from_string("{}", "t", &e);
+    ck_assert_ptr_nonnull(tb);
+    dtb_toolbar_set_logger(tb, collect_line, lines);
+
+    ck_assert_int_eq(load("{\"sql\": {\"slow_ms\": 5, \"explain\": false},\n"
+                          " \"panel_options\": {\"sql\": {\"slow_ms\": 7, \"n_plus_one\": 3}}}"),
+                     DTB_OK);
+    json_t *sql = json_object_get(cfg.panel_options, "sql");
+    ck_assert_int_eq(json_integer_value(json_object_get(sql, "slow_ms")), 7); /* the new key */
+    ck_assert(json_is_false(json_object_get(sql, "explain")));
+    ck_assert_int_eq(json_integer_value(json_object_get(sql, "n_plus_one")), 3);
+    ck_assert_ptr_null(json_object_get(sql, "capture_params")); /* unset: the panel's default */
+    ck_assert_ptr_null(json_object_get(cfg.effective, "sql"));
+    ck_assert_ptr_eq(json_object_get(cfg.effective, "panel_options"), cfg.panel_options);
+    dtbi_config_free(&cfg);
+    ck_assert_msg(strstr(lines, "config key sql.slow_ms is now panel_options.sql.slow_ms, which "
+                                "is also set and wins\n") != NULL,
+                  "log: %s", lines);
+    ck_assert_msg(strstr(lines, "config key sql.explain is now panel_options.sql.explain (the old "
+                                "key still works)\n") != NULL,
+                  "log: %s", lines);
+
+    /* said once per process */
+    lines[0] = '\0';
+    ck_assert_int_eq(load("{\"sql\": {\"explain\": true}}"), DTB_OK);
+    ck_assert(json_is_true(json_object_get(json_object_get(cfg.panel_options, "sql"), "explain")));
+    dtbi_config_free(&cfg);
+    ck_assert_str_eq(lines, "");
+
+    /* the variable wins over both keys, and is no old key of the file's (nothing logged) */
+    setenv("DTB_SQL_SLOW_MS", "2.5", 1);
+    setenv("DTB_SQL_CAPTURE_PARAMS", "off", 1);
+    ck_assert_int_eq(
+        load("{\"sql\": {\"slow_ms\": 5},"
+             " \"panel_options\": {\"sql\": {\"slow_ms\": 7, \"capture_params\": true}}}"),
+        DTB_OK);
+    sql = json_object_get(cfg.panel_options, "sql");
+    ck_assert(json_number_value(json_object_get(sql, "slow_ms")) == 2.5);
+    ck_assert(json_is_false(json_object_get(sql, "capture_params")));
+    dtbi_config_free(&cfg);
+    ck_assert_int_eq(load(NULL), DTB_OK);
+    sql = json_object_get(json_object_get(cfg.effective, "panel_options"), "sql");
+    ck_assert(json_number_value(json_object_get(sql, "slow_ms")) == 2.5);
+    ck_assert(json_is_false(json_object_get(sql, "capture_params")));
+    dtbi_config_free(&cfg);
+    ck_assert_str_eq(lines, "");
+    setenv("DTB_SQL_CAPTURE_PARAMS", "maybe", 1);
+    ck_assert_int_eq(load(NULL), DTB_ECONFIG);
+    ck_assert_str_eq(err.source, "environment");
+    ck_assert_str_eq(err.key, "DTB_SQL_CAPTURE_PARAMS");
+    unsetenv("DTB_SQL_CAPTURE_PARAMS");
+    setenv("DTB_SQL_SLOW_MS", "-1", 1);
+    ck_assert_int_eq(load(NULL), DTB_ECONFIG);
+    ck_assert_str_eq(err.key, "DTB_SQL_SLOW_MS");
+    unsetenv("DTB_SQL_SLOW_MS");
+
+    /* a bad old key still names itself and its place; a bad panel_options.sql is its own */
+    expect_error("{\"sql\": {\n  \"explain\": 1}}", "sql.explain", 2, 3);
+    expect_error("{\"sql\": {\"slow_ms\": 1}, \"panel_options\": {\"sql\": []}}",
+                 "panel_options.sql", 1, 43);
+    expect_error("{\"sql\": {\"slow_ms\": 1}, \"panel_options\": 3}", "panel_options", 1, 25);
+    dtb_toolbar_set_logger(tb, NULL, NULL);
+    dtb_toolbar_destroy(tb);
 }
 END_TEST
 
@@ -524,6 +602,7 @@ int main(void)
     tcase_add_test(tc, test_editor);
     tcase_add_test(tc, test_record_max_pairs);
     tcase_add_test(tc, test_schema);
+    tcase_add_test(tc, test_moved_sql_keys);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
