@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "counters.h"
+#include "debugtoolbar/panel.h"
 
 static double now_ns(void)
 {
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
         printf("counters: hardware group, %.0f ns per request (2 reads)\n", 2 * per_read(NULL, n));
     else
         printf("counters: hardware counters off (%s): %.1f ns per request\n",
-               dtbi_counters_off_reason(), 2 * per_read(NULL, n));
+               dtb_hw_counters_off_reason(), 2 * per_read(NULL, n));
     static const uint32_t type[4] = {PERF_TYPE_SOFTWARE, PERF_TYPE_SOFTWARE, PERF_TYPE_SOFTWARE,
                                      PERF_TYPE_SOFTWARE};
     static const uint64_t config[4] = {PERF_COUNT_SW_TASK_CLOCK, PERF_COUNT_SW_PAGE_FAULTS,

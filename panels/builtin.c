@@ -1,7 +1,7 @@
 /*
  * builtin.c - the built-in panels, in sidebar order. Adding a panel is one line here.
  */
-#include "internal.h"
+#include "builtin.h"
 
 extern const struct dtb_panel_ops dtb_panel_timer;
 extern const struct dtb_panel_ops dtb_panel_sql;

@@ -9,7 +9,6 @@
 #include <debugtoolbar/state.h>
 
 #include "panels.h"
-#include "spans.h"
 
 struct cache_req {
     json_t *calls; /* owned by the request */
@@ -56,7 +55,7 @@ void dtb_cache_record(const char *op, const char *key, int hit, long timeout_s, 
         if (name != NULL) {
             memcpy(name, head, n);
             memcpy(name + n, key != NULL ? key : "", k);
-            dtbi_span_add(rq, DTBI_SPAN_CACHE, name, dtb_now_ns() - duration_ns, duration_ns);
+            dtb_span_add(rq, "cache", name, dtb_now_ns() - duration_ns, duration_ns);
         }
     }
 }

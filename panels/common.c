@@ -1,7 +1,6 @@
 /*
  * common.c - helpers shared by the panels that the app feeds through <debugtoolbar/state.h>:
- * the current request's panel state, bounded and redacted copies of the app's data, and the
- * "N more not recorded" line.
+ * the current request's panel state, and the "N more not recorded" line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,14 +23,6 @@ DTB_EXPORT int dtb_recording(void) /* declared in debugtoolbar/state.h */
     return dtb_request_current() != NULL;
 }
 
-/* "N more not recorded", where a list is cut at record_max_pairs. */
-static json_t *omitted_note(size_t n)
-{
-    char text[64];
-    snprintf(text, sizeof(text), "\xE2\x80\xA6 %zu more not recorded", n);
-    return json_string(text);
-}
-
 int dtbi_render_omitted(struct dtb_buf *out, const json_t *n)
 {
     if (json_integer_value(n) > 0)
@@ -40,55 +31,6 @@ int dtbi_render_omitted(struct dtb_buf *out, const json_t *n)
                         "record_max_bytes)</p>",
                         (long long)json_integer_value(n));
     return out->failed ? -1 : 0;
-}
-
-static json_t *redact(const struct dtb_toolbar *tb, const json_t *v, int depth)
-{
-    const char *key;
-    json_t *item, *out;
-    size_t i;
-    if (depth > 64)
-        return json_string("\xE2\x80\xA6");
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        out = json_object();
-        i = 0;
-        json_object_foreach((json_t *)v, key, item)
-        {
-            if (i++ == tb->cfg.record_max_pairs) {
-                json_object_set_new(out, "\xE2\x80\xA6", omitted_note(json_object_size(v) - i + 1));
-                break;
-            }
-            json_t *c = dtb_toolbar_is_secret_name(tb, key) ? json_string(DTB_REDACTED)
-                                                            : redact(tb, item, depth + 1);
-            if (c == NULL || json_object_set_new(out, key, c) != 0) {
-                json_decref(out);
-                return NULL;
-            }
-        }
-        return out;
-    case JSON_ARRAY:
-        out = json_array();
-        json_array_foreach(v, i, item)
-        {
-            if (i == tb->cfg.record_max_pairs) {
-                json_array_append_new(out, omitted_note(json_array_size(v) - i));
-                break;
-            }
-            if (json_array_append_new(out, redact(tb, item, depth + 1)) != 0) {
-                json_decref(out);
-                return NULL;
-            }
-        }
-        return out;
-    default:
-        return json_deep_copy(v);
-    }
-}
-
-json_t *dtbi_redact_json(const struct dtb_toolbar *tb, const json_t *v)
-{
-    return v == NULL ? NULL : redact(tb, v, 0);
 }
 
 void dtbi_render_scalar(struct dtb_buf *out, const json_t *v)

@@ -9,10 +9,10 @@ static json_t *headers_to_json(void *state, struct dtb_request *rq, void *req_st
 {
     const struct dtb_toolbar *tb = dtb_request_toolbar(rq);
     return json_pack("{s:o,s:o,s:{s:I,s:I}}", "request",
-                     dtbi_redact_pairs(tb, dtb_request_pairs(rq, "headers")), "response",
-                     dtbi_redact_pairs(tb, dtb_request_pairs(rq, "response_headers")), "omitted",
-                     "request", (json_int_t)dtb_request_pairs_omitted(rq, "headers"), "response",
-                     (json_int_t)dtb_request_pairs_omitted(rq, "response_headers"));
+                     dtb_toolbar_redact_pairs(tb, dtb_request_pairs(rq, "headers")), "response",
+                     dtb_toolbar_redact_pairs(tb, dtb_request_pairs(rq, "response_headers")),
+                     "omitted", "request", (json_int_t)dtb_request_pairs_omitted(rq, "headers"),
+                     "response", (json_int_t)dtb_request_pairs_omitted(rq, "response_headers"));
 }
 
 static int headers_subtitle(const json_t *stats, struct dtb_buf *out)

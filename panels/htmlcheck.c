@@ -56,6 +56,12 @@ struct htmlcheck_req {
     json_t *result; /* owned by the request */
 };
 
+/* libxml2's generic error handler during a check: nothing is printed. */
+static void quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx, (void)msg;
+}
+
 static int htmlcheck_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
                           struct dtb_error *err)
 {
@@ -530,15 +536,18 @@ static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
         st->result = dtb_request_own_json(rq, hit);
         return;
     }
-    struct dtbi_xml_quiet quiet;
+    /* libxml2 reports some failures (out of memory) through the thread's generic handler,
+     * which prints: silence it around the parse, then put back what the app had */
+    xmlGenericErrorFunc app_fn = xmlGenericError;
+    void *app_ctx = xmlGenericErrorContext;
     c.errors = json_array();
-    dtbi_xml_quiet(&quiet);
+    xmlSetGenericErrorFunc(NULL, quiet);
     ctxt = htmlCreateMemoryParserCtxt(body, (int)len);
     if (ctxt == NULL || c.errors == NULL) {
         json_decref(c.errors);
         if (ctxt != NULL)
             htmlFreeParserCtxt(ctxt);
-        dtbi_xml_unquiet(&quiet);
+        xmlSetGenericErrorFunc(app_ctx, app_fn);
         return;
     }
     /* this parse's own structured-error handler: nothing reaches stderr */
@@ -563,7 +572,7 @@ static void htmlcheck_end(void *state, struct dtb_request *rq, void *req_state)
     if (doc != NULL)
         xmlFreeDoc(doc);
     htmlFreeParserCtxt(ctxt);
-    dtbi_xml_unquiet(&quiet);
+    xmlSetGenericErrorFunc(app_ctx, app_fn);
     st->result = dtb_request_own_json(
         rq, json_pack("{s:o,s:o,s:I,s:I,s:I}", "errors", c.errors, "lints",
                       lints != NULL ? lints : json_array(), "dropped", (json_int_t)c.dropped,

@@ -12,36 +12,6 @@
 
 #include "panels.h"
 
-json_t *dtbi_redact_pairs(const struct dtb_toolbar *tb, const json_t *pairs)
-{
-    json_t *out = json_array();
-    size_t i;
-    const json_t *p;
-    if (out == NULL)
-        return NULL;
-    json_array_foreach(pairs, i, p)
-    {
-        const json_t *name = json_array_get(p, 0), *value = json_array_get(p, 1);
-        json_t *v;
-        if (dtbi_is_secret_namen(tb, json_string_value(name), json_string_length(name))) {
-            v = json_string(DTB_REDACTED);
-        } else if (json_is_string(value) && strpbrk(json_string_value(value), "?#") != NULL) {
-            /* a URL's secret parameters: Referer, Location, a "next" argument... */
-            char *u = dtbi_redact_url(tb, json_string_value(value));
-            v = u != NULL ? dtb_json_text(u) : NULL;
-            free(u);
-        } else {
-            v = json_incref((json_t *)value);
-        }
-        if (json_array_append_new(
-                out, json_pack("[Oo]", name ? name : json_string_nocheck(""), v)) != 0) {
-            json_decref(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
 /* base64url segment -> JSON object, or NULL. */
 static json_t *decode_segment(const char *seg, size_t len)
 {
@@ -125,16 +95,17 @@ static json_t *jwt_info(const struct dtb_request *rq)
 static json_t *request_to_json(void *state, struct dtb_request *rq, void *req_state)
 {
     const struct dtb_toolbar *tb = dtb_request_toolbar(rq);
-    char *url = dtbi_redact_url(tb, dtb_request_url(rq));
-    json_t *out = json_pack("{s:s,s:s,s:s?,s:s,s:s,s:o,s:o,s:o,s:{s:I,s:I,s:I}}", "method",
-                            dtb_request_method(rq), "path", dtb_request_path(rq), "url", url,
-                            "version", dtb_request_version(rq), "client", dtb_request_client(rq),
-                            "query", dtbi_redact_pairs(tb, dtb_request_pairs(rq, "query")), "form",
-                            dtbi_redact_pairs(tb, dtb_request_pairs(rq, "form")), "cookies",
-                            dtbi_redact_pairs(tb, dtb_request_pairs(rq, "cookies")), "omitted",
-                            "query", (json_int_t)dtb_request_pairs_omitted(rq, "query"), "form",
-                            (json_int_t)dtb_request_pairs_omitted(rq, "form"), "cookies",
-                            (json_int_t)dtb_request_pairs_omitted(rq, "cookies"));
+    char *url = dtb_toolbar_redact_url(tb, dtb_request_url(rq));
+    json_t *out =
+        json_pack("{s:s,s:s,s:s?,s:s,s:s,s:o,s:o,s:o,s:{s:I,s:I,s:I}}", "method",
+                  dtb_request_method(rq), "path", dtb_request_path(rq), "url", url, "version",
+                  dtb_request_version(rq), "client", dtb_request_client(rq), "query",
+                  dtb_toolbar_redact_pairs(tb, dtb_request_pairs(rq, "query")), "form",
+                  dtb_toolbar_redact_pairs(tb, dtb_request_pairs(rq, "form")), "cookies",
+                  dtb_toolbar_redact_pairs(tb, dtb_request_pairs(rq, "cookies")), "omitted",
+                  "query", (json_int_t)dtb_request_pairs_omitted(rq, "query"), "form",
+                  (json_int_t)dtb_request_pairs_omitted(rq, "form"), "cookies",
+                  (json_int_t)dtb_request_pairs_omitted(rq, "cookies"));
     free(url);
     json_t *jwt = jwt_info(rq);
     if (out != NULL && jwt != NULL)

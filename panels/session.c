@@ -12,7 +12,6 @@
 #include <debugtoolbar/state.h>
 
 #include "panels.h"
-#include "spans.h"
 
 struct session_req {
     json_t *first; /* snapshot objects, owned by the request */
@@ -68,8 +67,8 @@ void dtb_session_record_timed(const struct dtb_session_info *caller, int64_t dur
         return;
     session_info_copy(&copy, caller);
     const struct dtb_request_times *t = dtb_request_times(rq);
-    json_t *data =
-        info->data != NULL ? dtbi_redact_json(dtb_request_toolbar(rq), info->data) : json_object();
+    json_t *data = info->data != NULL ? dtb_toolbar_redact_json(dtb_request_toolbar(rq), info->data)
+                                      : json_object();
     snap = json_pack("{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:o,s:f}", "cookie", dtb_json_text(info->cookie),
                      "id", mask_id(info->id), "data", data != NULL ? data : json_null(), "store",
                      dtb_json_text(info->store), "ttl", (json_int_t)info->ttl_seconds, "created",
@@ -83,8 +82,8 @@ void dtb_session_record_timed(const struct dtb_session_info *caller, int64_t dur
         return;
     /* a span on the waterfall, ended now: the first snapshot is the load, later ones saves */
     if (duration_ns >= 0)
-        dtbi_span_add(rq, DTBI_SPAN_SESSION, st->first == NULL ? "load" : "save",
-                      dtb_now_ns() - duration_ns, duration_ns);
+        dtb_span_add(rq, "session", st->first == NULL ? "load" : "save", dtb_now_ns() - duration_ns,
+                     duration_ns);
     if (st->first == NULL)
         st->first = snap;
     st->last = snap;

@@ -6,7 +6,6 @@
 #include <debugtoolbar/state.h>
 
 #include "panels.h"
-#include "spans.h"
 
 struct templates_req {
     json_t *list; /* owned by the request */
@@ -30,7 +29,7 @@ void dtb_template_record_timed(const char *name, const json_t *context, int64_t 
     if (st == NULL || st->list == NULL)
         return;
     json_t *ctx =
-        context != NULL ? dtbi_redact_json(dtb_request_toolbar(rq), context) : json_object();
+        context != NULL ? dtb_toolbar_redact_json(dtb_request_toolbar(rq), context) : json_object();
     json_t *t = json_pack("{s:o,s:I,s:o,s:f}", "name", dtb_json_text(name ? name : "?"),
                           "duration_ns", (json_int_t)(duration_ns >= 0 ? duration_ns : -1),
                           "context", ctx != NULL ? ctx : json_null(), "at_ms",
@@ -39,8 +38,8 @@ void dtb_template_record_timed(const char *name, const json_t *context, int64_t 
         st->total_ns += duration_ns;
     /* a span on the waterfall, ended now, around the queries and spans that ran inside it */
     if (duration_ns >= 0)
-        dtbi_span_add(rq, DTBI_SPAN_TEMPLATE, dtb_request_strdup(rq, name ? name : "?"),
-                      dtb_now_ns() - duration_ns, duration_ns);
+        dtb_span_add(rq, "template", dtb_request_strdup(rq, name ? name : "?"),
+                     dtb_now_ns() - duration_ns, duration_ns);
 }
 
 void dtb_template_record(const char *name, const json_t *context)

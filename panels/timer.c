@@ -12,9 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "counters.h"
 #include "panels.h"
-#include "spans.h"
 
 static double ms(int64_t ns)
 {
@@ -138,15 +136,12 @@ int dtbi_server_timing_parse(const char *header, json_t **out)
 
 /* ---- the panel ------------------------------------------------------------------------------ */
 
-static void *timer_start(void *state, struct dtb_request *rq)
+static int timer_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
+                      struct dtb_error *err)
 {
-    (void)state;
-    return dtbi_spans_new(rq);
-}
-
-struct dtbi_spans *dtbi_spans_of(struct dtb_request *rq)
-{
-    return dtb_request_panel_state(rq, "timer");
+    (void)state, (void)conf, (void)err;
+    dtb_toolbar_want_spans(tb); /* the waterfall's spans */
+    return 0;
 }
 
 struct span_order {
@@ -168,10 +163,10 @@ static int by_start(const void *a, const void *b)
 /* The spans as [{"name", "kind", "parent", "start_ms", "dur_ms"}] from the request's start,
  * ordered by start (a parent before its children; parent is an index into this list); one
  * still open ends at end. */
-static json_t *spans_json(const struct dtbi_spans *sp, int64_t start, int64_t end)
+static json_t *spans_json(const struct dtb_request *rq, int64_t start, int64_t end)
 {
     json_t *arr = json_array();
-    size_t n = sp != NULL ? sp->n : 0;
+    size_t n = dtb_request_span_count(rq, NULL);
     struct span_order *order = calloc(n ? n : 1, sizeof(*order));
     int *pos = calloc(n ? n : 1, sizeof(*pos));
     if (arr == NULL || order == NULL || pos == NULL) {
@@ -182,24 +177,24 @@ static json_t *spans_json(const struct dtbi_spans *sp, int64_t start, int64_t en
     }
     for (size_t i = 0; i < n; i++) {
         int d = 0;
-        for (int p = sp->recs[i].parent; p >= 0 && (size_t)p < n && d < 10000; d++)
-            p = sp->recs[p].parent;
-        order[i] = (struct span_order){sp->recs[i].start_ns, d, (int)i};
+        for (int p = dtb_request_span(rq, i)->parent; p >= 0 && (size_t)p < n && d < 10000; d++)
+            p = dtb_request_span(rq, (size_t)p)->parent;
+        order[i] = (struct span_order){dtb_request_span(rq, i)->start_ns, d, (int)i};
     }
     qsort(order, n, sizeof(*order), by_start);
     for (size_t k = 0; k < n; k++)
         pos[order[k].index] = (int)k;
     for (size_t k = 0; k < n; k++) {
-        const struct dtbi_span *r = &sp->recs[order[k].index];
+        const struct dtb_span_info *r = dtb_request_span(rq, (size_t)order[k].index);
         int64_t e = r->end_ns ? r->end_ns : end;
         char name[121];
         snprintf(name, sizeof(name), "%s", r->name); /* an SQL text is cut at 120 bytes */
         json_array_append_new(
-            arr, json_pack("{s:o,s:s,s:i,s:f,s:f,s:b}", "name", dtb_json_text(name), "kind",
-                           dtbi_span_kind_name(r->kind), "parent",
-                           r->parent >= 0 && (size_t)r->parent < n ? pos[r->parent] : -1,
-                           "start_ms", ms(r->start_ns - start), "dur_ms",
-                           ms(e > r->start_ns ? e - r->start_ns : 0), "open", r->end_ns == 0));
+            arr,
+            json_pack("{s:o,s:s,s:i,s:f,s:f,s:b}", "name", dtb_json_text(name), "kind", r->kind,
+                      "parent", r->parent >= 0 && (size_t)r->parent < n ? pos[r->parent] : -1,
+                      "start_ms", ms(r->start_ns - start), "dur_ms",
+                      ms(e > r->start_ns ? e - r->start_ns : 0), "open", r->end_ns == 0));
     }
     free(order);
     free(pos);
@@ -242,9 +237,9 @@ static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_stat
     if (app_cpu < 0)
         app_cpu = 0;
     if (stats != NULL)
-        json_object_set_new(stats, "spans", spans_json(req_state, t->start_ns, end));
+        json_object_set_new(stats, "spans", spans_json(rq, t->start_ns, end));
     if (stats != NULL)
-        json_object_set_new(stats, "span_clock", json_string(dtbi_span_clock()));
+        json_object_set_new(stats, "span_clock", json_string(dtb_span_clock()));
     if (stats != NULL)
         json_object_update_new(stats, json_pack("{s:I,s:f,s:I,s:I,s:I,s:I,s:I}", "cpu_ns",
                                                 (json_int_t)app_cpu, "cpu_ms", ms(app_cpu),
@@ -262,8 +257,8 @@ static json_t *timer_to_json(void *state, struct dtb_request *rq, void *req_stat
                       "branch_misses", (json_int_t)t->branch_misses, "ipc",
                       t->cycles > 0 ? (double)t->instructions / (double)t->cycles : 0.0, "scaled",
                       t->hw_scaled > 0));
-    else if (stats != NULL && dtbi_counters_off_reason() != NULL)
-        json_object_set_new(stats, "hw_off", dtb_json_text(dtbi_counters_off_reason()));
+    else if (stats != NULL && dtb_hw_counters_off_reason() != NULL)
+        json_object_set_new(stats, "hw_off", dtb_json_text(dtb_hw_counters_off_reason()));
     return stats;
 }
 
@@ -278,11 +273,11 @@ static int timer_server_timing(void *state, struct dtb_request *rq, void *req_st
     dtb_buf_appendf(out, "app;dur=%.3f;desc=\"app\", dtb;dur=%.3f;desc=\"debugtoolbar\"",
                     ms(app > 0 ? app : 0), ms(t->toolbar_ns));
     /* the app's finished top-level spans, named as tokens ("load cart" -> load_cart) */
-    const struct dtbi_spans *sp = req_state;
+    size_t n = dtb_request_span_count(rq, NULL);
     int listed = 0;
-    for (size_t i = 0; sp != NULL && i < sp->n && listed < 20; i++) {
-        const struct dtbi_span *r = &sp->recs[i];
-        if (r->parent != -1 || r->kind != DTBI_SPAN_APP || r->end_ns == 0)
+    for (size_t i = 0; i < n && listed < 20; i++) {
+        const struct dtb_span_info *r = dtb_request_span(rq, i);
+        if (r->parent != -1 || strcmp(r->kind, "span") != 0 || r->end_ns == 0)
             continue;
         dtb_buf_append_str(out, ", ");
         size_t k = 0;
@@ -457,7 +452,7 @@ const struct dtb_panel_ops dtb_panel_timer = {
     .id = "timer",
     .title = "Timer",
     .default_on = 1,
-    .on_request_start = timer_start,
+    .init = timer_init,
     .to_json = timer_to_json,
     .nav_subtitle = timer_subtitle,
     .render_html = timer_render,

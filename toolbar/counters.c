@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "debugtoolbar/panel.h"
 
 int dtbi_counters_open(struct dtbi_counter_set *cs, const uint32_t *type, const uint64_t *config,
                        int n, int *err)
@@ -157,7 +158,7 @@ int dtbi_counters_thread_read(uint64_t vals[DTBI_COUNTERS_MAX], int *scaled)
     return dtbi_counters_read(&tls_set, vals, scaled);
 }
 
-const char *dtbi_counters_off_reason(void)
+const char *dtb_hw_counters_off_reason(void)
 {
     return atomic_load(&refused) ? reason : NULL;
 }

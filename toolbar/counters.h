@@ -29,10 +29,8 @@ void dtbi_counters_close(struct dtbi_counter_set *cs);
 
 /* The handler thread's hardware group: instructions, cycles, cache misses, branch misses.
  * Opened on a thread's first call (closed when the thread exits); when the kernel refuses, no
- * thread tries again and dtbi_counters_off_reason says why. Returns 0 with vals filled, or -1. */
+ * thread tries again and dtb_hw_counters_off_reason says why. Returns 0 with vals filled, or -1. */
 int dtbi_counters_thread_read(uint64_t vals[DTBI_COUNTERS_MAX], int *scaled);
-/* NULL while the counters work (or were not tried yet); else one line that says why they are
- * off, naming /proc/sys/kernel/perf_event_paranoid's value. */
-const char *dtbi_counters_off_reason(void);
+/* dtb_hw_counters_off_reason (debugtoolbar/panel.h) says why they are off. */
 
 #endif

@@ -171,14 +171,10 @@ extern const struct dtbi_asset dtbi_assets[];
 extern const size_t dtbi_assets_count;
 const struct dtbi_asset *dtbi_asset_find(const char *name, size_t name_len);
 
-/* ---- panels (panels/builtin.c) --------------------------------------------------------- */
-
-extern const struct dtb_panel_ops *const dtbi_builtin_panels[];
-extern const size_t dtbi_builtin_panels_count;
-
 /* ---- the toolbar and the request record (toolbar.c, request.c) ------------------------- */
 
 struct dtbi_store;
+struct dtbi_spans;
 
 /* One per dtb_start_daemon call: the app's handler and callbacks we chain. */
 struct dtbi_daemon_ctx {
@@ -222,6 +218,7 @@ struct dtb_toolbar {
     char *script_url;   /* prefix + "/static/toolbar.js?v=" + etag */
     json_t *empty;      /* an empty array, never modified: returned for missing pair lists */
     bool wants_body;    /* an enabled panel has DTB_PANEL_WANTS_BODY */
+    bool want_spans;    /* an enabled panel keeps spans (dtb_toolbar_want_spans) */
     size_t body_max;    /* largest body kept for them (dtb_toolbar_want_body), 0 = default */
     size_t ncall_hooks; /* enabled panels with call_enter or call_leave (abi 7) */
     unsigned char call_hooks[DTBI_CALL_HOOKS_MAX]; /* their indexes in enabled_panels */
@@ -269,7 +266,8 @@ struct dtb_request {
     struct dtb_request_times times;
     struct dtb_request_response resp;
     void **panel_req_states;
-    const char *body_copy; /* the HTML body (arena), for DTB_PANEL_WANTS_BODY panels */
+    struct dtbi_spans *spans; /* when tb->want_spans (spans.c) */
+    const char *body_copy;    /* the HTML body (arena), for DTB_PANEL_WANTS_BODY panels */
     size_t body_copy_len;
     char *route_body; /* toolbar route: POST body (bounded) */
     size_t route_body_len;
@@ -398,8 +396,6 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
 
 /* Sends value (stolen) as a JSON response. Returns what MHD_queue_response returned. */
 enum MHD_Result dtbi_send_json(struct MHD_Connection *con, unsigned status, json_t *value);
-/* Loads a stored record as JSON (new reference), or NULL when unknown or evicted. */
-json_t *dtbi_load_record(struct dtb_toolbar *tb, const char *id);
 
 /* Collects a POST body for a toolbar URL (bounded). */
 void dtbi_routes_upload(struct dtb_request *rq, const char *data, size_t size);
@@ -495,8 +491,6 @@ int dtbi_forwarded_client(const struct dtbi_config *cfg, enum dtbi_fwd_kind kind
 /* ---- signing (sign.c) ------------------------------------------------------------------- */
 
 /* dtb_sign and dtb_verify (signatures that bind content) are public: debugtoolbar/panel.h. */
-/* The first hexlen (at most 64) lower-case hex digits of SHA-256(data) into out[hexlen + 1]. */
-void dtbi_sha256_hex(const void *data, size_t len, char *out, size_t hexlen);
 
 /* Requests whose page carries the toolbar but whose record is not stored yet (it is stored
  * at completion, after the last byte is sent): the UI is told "pending" (202) instead of
@@ -584,11 +578,5 @@ size_t dtbi_redact_normalize(const char *name, size_t n, char *out);
  * in the normalised name. No length limit. */
 #define DTBI_REDACT_SHORT 4
 int dtbi_redact_match(const json_t *patterns, const char *name, size_t n);
-/* dtb_toolbar_is_secret_name for n bytes of name. */
-int dtbi_is_secret_namen(const struct dtb_toolbar *tb, const char *name, size_t n);
-/* A copy of text (malloc'd) in which, when it looks like a URL (it starts with '/' or holds
- * "://"), the values of secret-named parameters in its query and fragment are DTB_REDACTED.
- * NULL when out of memory. */
-char *dtbi_redact_url(const struct dtb_toolbar *tb, const char *text);
 
 #endif /* DTB_INTERNAL_H */

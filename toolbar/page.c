@@ -105,7 +105,7 @@ enum MHD_Result dtbi_page_serve(struct dtb_toolbar *tb, struct MHD_Connection *c
 
 enum MHD_Result dtbi_page_export(struct dtb_toolbar *tb, struct MHD_Connection *con, const char *id)
 {
-    json_t *rec = dtbi_load_record(tb, id);
+    json_t *rec = dtb_toolbar_load_record(tb, id);
     char *text, disp[80];
     struct MHD_Response *r;
     if (rec == NULL)
@@ -150,8 +150,8 @@ enum MHD_Result dtbi_page_compare(struct dtb_toolbar *tb, struct MHD_Connection 
     if (p == NULL || !dtbi_panel_has_compare(p))
         return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,
                               json_pack("{s:s}", "error", "no compare view for this panel"));
-    ra = dtbi_load_record(tb, a);
-    rb = ra != NULL ? dtbi_load_record(tb, b) : NULL;
+    ra = dtb_toolbar_load_record(tb, a);
+    rb = ra != NULL ? dtb_toolbar_load_record(tb, b) : NULL;
     if (rb == NULL) {
         json_decref(ra);
         return dtbi_send_json(con, MHD_HTTP_NOT_FOUND,

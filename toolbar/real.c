@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 
+#include "debugtoolbar/sql.h"
 #include "internal.h"
 
 /* The libraries' functions, and the table of guarded calls the toolbar uses. */
@@ -203,4 +204,14 @@ const struct dtbi_real_api *dtbi_real(void)
 {
     pthread_once(&once, resolve);
     return &guarded;
+}
+
+int dtb_sqlite_open_untraced(const char *file, sqlite3 **db, int flags)
+{
+    return dtbi_real()->sqlite3_open_v2(file, db, flags, NULL);
+}
+
+int dtb_sqlite_close_untraced(sqlite3 *db)
+{
+    return dtbi_real()->sqlite3_close(db);
 }

@@ -1,5 +1,7 @@
 /*
- * redact.c - which names are secrets' names, and URLs with their secret parameters hidden.
+ * redact.c - which names are secrets' names; URLs with their secret parameters hidden; copies
+ * of recorded JSON and pair lists with secrets' values hidden and lists cut at record_max_pairs
+ * (dtb_toolbar_redact_json, dtb_toolbar_redact_pairs, for panels).
  *
  * A name matches by rule, never by length: it is normalised (ASCII lower case, '-', '_' and '.'
  * removed) and compared with the normalised patterns of the redact key. A long pattern
@@ -9,6 +11,7 @@
  * "keyword", "inside" and "author" do not. Names of any length are matched.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -101,14 +104,14 @@ int dtbi_redact_match(const json_t *patterns, const char *name, size_t n)
     return found;
 }
 
-int dtbi_is_secret_namen(const struct dtb_toolbar *tb, const char *name, size_t n)
+int dtb_toolbar_is_secret_namen(const struct dtb_toolbar *tb, const char *name, size_t n)
 {
     return tb != NULL && dtbi_redact_match(tb->cfg.redact, name, n);
 }
 
 int dtb_toolbar_is_secret_name(const struct dtb_toolbar *tb, const char *name)
 {
-    return name != NULL && dtbi_is_secret_namen(tb, name, strlen(name));
+    return name != NULL && dtb_toolbar_is_secret_namen(tb, name, strlen(name));
 }
 
 /* Appends one "name=value" parameter of a query or fragment, its value hidden when the
@@ -133,7 +136,7 @@ static void url_param(const struct dtb_toolbar *tb, struct dtb_buf *out, const c
             *c = ' ';
     size_t len = MHD_http_unescape(name); /* "api%2Dkey" is "api-key" */
     dtb_buf_append(out, p, (size_t)(eq - p) + 1);
-    if (dtbi_is_secret_namen(tb, name, len))
+    if (dtb_toolbar_is_secret_namen(tb, name, len))
         dtb_buf_append_str(out, DTB_REDACTED);
     else
         dtb_buf_append(out, eq + 1, n - (size_t)(eq + 1 - p));
@@ -157,7 +160,7 @@ static void url_params(const struct dtb_toolbar *tb, struct dtb_buf *out, const 
     }
 }
 
-char *dtbi_redact_url(const struct dtb_toolbar *tb, const char *text)
+char *dtb_toolbar_redact_url(const struct dtb_toolbar *tb, const char *text)
 {
     struct dtb_buf out;
     size_t len = strlen(text);
@@ -175,4 +178,93 @@ char *dtbi_redact_url(const struct dtb_toolbar *tb, const char *text)
         q = end;
     }
     return dtb_buf_steal(&out);
+}
+
+/* ---- copies of recorded data with secrets hidden (for panels) ---- */
+
+/* "N more not recorded", where a list is cut at record_max_pairs. */
+static json_t *omitted_note(size_t n)
+{
+    char text[64];
+    snprintf(text, sizeof(text), "\xE2\x80\xA6 %zu more not recorded", n);
+    return json_string(text);
+}
+
+static json_t *redact(const struct dtb_toolbar *tb, const json_t *v, int depth)
+{
+    const char *key;
+    json_t *item, *out;
+    size_t i;
+    if (depth > 64)
+        return json_string("\xE2\x80\xA6");
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        out = json_object();
+        i = 0;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            if (i++ == tb->cfg.record_max_pairs) {
+                json_object_set_new(out, "\xE2\x80\xA6", omitted_note(json_object_size(v) - i + 1));
+                break;
+            }
+            json_t *c = dtb_toolbar_is_secret_name(tb, key) ? json_string(DTB_REDACTED)
+                                                            : redact(tb, item, depth + 1);
+            if (c == NULL || json_object_set_new(out, key, c) != 0) {
+                json_decref(out);
+                return NULL;
+            }
+        }
+        return out;
+    case JSON_ARRAY:
+        out = json_array();
+        json_array_foreach(v, i, item)
+        {
+            if (i == tb->cfg.record_max_pairs) {
+                json_array_append_new(out, omitted_note(json_array_size(v) - i));
+                break;
+            }
+            if (json_array_append_new(out, redact(tb, item, depth + 1)) != 0) {
+                json_decref(out);
+                return NULL;
+            }
+        }
+        return out;
+    default:
+        return json_deep_copy(v);
+    }
+}
+
+json_t *dtb_toolbar_redact_json(const struct dtb_toolbar *tb, const json_t *v)
+{
+    return v == NULL ? NULL : redact(tb, v, 0);
+}
+
+json_t *dtb_toolbar_redact_pairs(const struct dtb_toolbar *tb, const json_t *pairs)
+{
+    json_t *out = json_array();
+    size_t i;
+    const json_t *p;
+    if (out == NULL)
+        return NULL;
+    json_array_foreach(pairs, i, p)
+    {
+        const json_t *name = json_array_get(p, 0), *value = json_array_get(p, 1);
+        json_t *v;
+        if (dtb_toolbar_is_secret_namen(tb, json_string_value(name), json_string_length(name))) {
+            v = json_string(DTB_REDACTED);
+        } else if (json_is_string(value) && strpbrk(json_string_value(value), "?#") != NULL) {
+            /* a URL's secret parameters: Referer, Location, a "next" argument... */
+            char *u = dtb_toolbar_redact_url(tb, json_string_value(value));
+            v = u != NULL ? dtb_json_text(u) : NULL;
+            free(u);
+        } else {
+            v = json_incref((json_t *)value);
+        }
+        if (json_array_append_new(
+                out, json_pack("[Oo]", name ? name : json_string_nocheck(""), v)) != 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
 }

@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "spans.h"
 #include "store.h"
 
 static _Thread_local struct dtb_request *tls_current;
@@ -411,6 +412,8 @@ void dtbi_request_begin(struct dtb_request *rq, struct MHD_Connection *con, cons
     if (method != NULL && strcmp(method, "POST") == 0 && rq->form != NULL)
         rq->pp = MHD_create_post_processor(con, 8192, form_iter, rq);
     if (rq->tb->nenabled > 0 && !rq->toolbar_route) {
+        if (rq->tb->want_spans && (rq->spans = dtbi_spans_new(rq)) == NULL)
+            rq->degraded = true;
         rq->panel_req_states = dtb_request_alloc(rq, rq->tb->nenabled * sizeof(void *));
         if (rq->panel_req_states == NULL) {
             rq->degraded = true;
@@ -631,7 +634,7 @@ int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char 
     record = json_deep_copy(summary);
     if (record == NULL)
         goto fail;
-    char *url = dtbi_redact_url(tb, rq->url ? rq->url : "");
+    char *url = dtb_toolbar_redact_url(tb, rq->url ? rq->url : "");
     json_object_set_new(record, "url", url != NULL ? dtb_json_text(url) : json_null());
     free(url);
     json_object_set_new(record, "completed",

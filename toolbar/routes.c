@@ -155,8 +155,10 @@ static int valid_id(const char *s, size_t n)
     return 1;
 }
 
-json_t *dtbi_load_record(struct dtb_toolbar *tb, const char *id)
+json_t *dtb_toolbar_load_record(struct dtb_toolbar *tb, const char *id)
 {
+    if (tb == NULL || tb->store == NULL || id == NULL)
+        return NULL;
     char *text = tb->store->ops->get(tb->store, id);
     json_t *rec;
     if (text == NULL)
@@ -169,7 +171,7 @@ json_t *dtbi_load_record(struct dtb_toolbar *tb, const char *id)
 static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connection *con,
                                     const char *id)
 {
-    json_t *rec = dtbi_load_record(tb, id);
+    json_t *rec = dtb_toolbar_load_record(tb, id);
     json_t *nav, *panels;
     struct dtb_buf sub;
     if (rec == NULL && dtbi_pending_has(tb, id))
@@ -213,7 +215,7 @@ static enum MHD_Result serve_panel(struct dtb_toolbar *tb, struct MHD_Connection
     struct dtb_buf out;
     if (p == NULL)
         return send_error(con, MHD_HTTP_NOT_FOUND, "unknown panel");
-    rec = dtbi_load_record(tb, id);
+    rec = dtb_toolbar_load_record(tb, id);
     if (rec == NULL)
         return send_error(con, MHD_HTTP_NOT_FOUND, "unknown or expired request id");
     stats = json_object_get(json_object_get(rec, "panels"), panel_id);

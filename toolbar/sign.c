@@ -62,7 +62,7 @@ int dtb_verify(const struct dtb_toolbar *tb, const char *subject, const struct d
     return memeql_sec(want, sig, 64);
 }
 
-void dtbi_sha256_hex(const void *data, size_t len, char *out, size_t hexlen)
+void dtb_sha256_hex(const void *data, size_t len, char *out, size_t hexlen)
 {
     struct sha256_ctx ctx;
     uint8_t digest[SHA256_DIGEST_SIZE];

@@ -1,8 +1,9 @@
 /*
  * spans.c - the app's named spans (<debugtoolbar/span.h>) and the toolbar's own (SQL
- * queries), per request, in the order they began, each with its parent. The store hangs off
- * the Timer panel's request state; while the app's handler runs, a thread-local pointer to it
- * makes dtb_span_begin/dtb_span_end a few loads, a clock read and a store (bench/spans.c).
+ * queries, cache calls...: dtb_span_add), per request, in the order they were recorded, each
+ * with its parent; kept when an enabled panel asked (dtb_toolbar_want_spans: the Timer panel)
+ * and read by panels through dtb_request_span. While the app's handler runs, a thread-local pointer
+ * to it makes dtb_span_begin/dtb_span_end a few loads, a clock read and a store (bench/spans.c).
  *
  * The clock read. clock_gettime(CLOCK_MONOTONIC) costs 35-50 ns in a virtual machine, most of a
  * span pair's budget, so on x86-64 with an invariant TSC the app's spans read the TSC (with
@@ -148,7 +149,7 @@ static inline int64_t span_now(void)
     return dtb_now_ns();
 }
 
-const char *dtbi_span_clock(void)
+const char *dtb_span_clock(void)
 {
 #ifdef SPANS_TSC
     if (tsc_mode_get() > 0)
@@ -191,7 +192,7 @@ static struct dtbi_spans *current(void)
     return rq != NULL ? dtbi_spans_of(rq) : NULL;
 }
 
-static struct dtbi_span *slot(struct dtbi_spans *s)
+static struct dtb_span_info *slot(struct dtbi_spans *s)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : SPANS_FIRST;
@@ -199,7 +200,7 @@ static struct dtbi_span *slot(struct dtbi_spans *s)
             s->dropped++;
             return NULL;
         }
-        struct dtbi_span *r = dtb_request_alloc(s->rq, cap * sizeof(*r));
+        struct dtb_span_info *r = dtb_request_alloc(s->rq, cap * sizeof(*r));
         if (r == NULL) {
             s->dropped++;
             return NULL;
@@ -215,11 +216,11 @@ static struct dtbi_span *slot(struct dtbi_spans *s)
 int dtb_span_begin(const char *name)
 {
     struct dtbi_spans *s = current();
-    struct dtbi_span *r;
+    struct dtb_span_info *r;
     if (s == NULL || (r = slot(s)) == NULL)
         return -1;
     r->name = name != NULL ? name : "";
-    r->kind = DTBI_SPAN_APP;
+    r->kind = dtbi_span_app;
     r->parent = s->open;
     r->end_ns = 0;
     r->start_ns = span_now();
@@ -233,23 +234,23 @@ void dtb_span_end(int span)
         return;
     struct dtbi_spans *s = current();
     if (s == NULL || (size_t)span >= s->n || s->recs[span].end_ns != 0 ||
-        s->recs[span].kind != DTBI_SPAN_APP)
+        s->recs[span].kind != dtbi_span_app)
         return;
     s->recs[span].end_ns = span_now();
     s->open = s->recs[span].parent;
 }
 
-void dtbi_span_add(struct dtb_request *rq, int kind, const char *name, int64_t start_ns,
-                   int64_t dur_ns)
+void dtb_span_add(struct dtb_request *rq, const char *kind, const char *name, int64_t start_ns,
+                  int64_t dur_ns)
 {
     struct dtbi_spans *s = tls_spans;
-    struct dtbi_span *r;
+    struct dtb_span_info *r;
     if (s == NULL || s->rq != rq)
         s = dtbi_spans_of(rq);
     if (s == NULL || (r = slot(s)) == NULL)
         return;
     r->name = name != NULL ? name : "";
-    r->kind = kind;
+    r->kind = kind != NULL ? kind : "span";
     r->parent = s->open;
     r->start_ns = start_ns;
     r->end_ns = start_ns + (dur_ns > 0 ? dur_ns : 0);
@@ -259,14 +260,30 @@ void dtbi_span_add(struct dtb_request *rq, int kind, const char *name, int64_t s
      * contains this one), so the walk back stops there. */
     int self = (int)(r - s->recs);
     for (int i = self - 1; i >= 0 && s->recs[i].start_ns >= r->start_ns; i--) {
-        struct dtbi_span *c = &s->recs[i];
+        struct dtb_span_info *c = &s->recs[i];
         if (c->parent == r->parent && c->end_ns != 0 && c->end_ns <= r->end_ns)
             c->parent = self;
     }
 }
 
-const char *dtbi_span_kind_name(int kind)
+const char dtbi_span_app[] = "span";
+
+void dtb_toolbar_want_spans(struct dtb_toolbar *tb)
 {
-    static const char *const names[] = {"span", "sql", "cache", "template", "session"};
-    return kind >= 0 && kind < (int)(sizeof(names) / sizeof(names[0])) ? names[kind] : "span";
+    if (tb != NULL)
+        tb->want_spans = true;
+}
+
+size_t dtb_request_span_count(const struct dtb_request *rq, unsigned *dropped)
+{
+    const struct dtbi_spans *s = rq != NULL ? rq->spans : NULL;
+    if (dropped != NULL)
+        *dropped = s != NULL ? s->dropped : 0;
+    return s != NULL ? s->n : 0;
+}
+
+const struct dtb_span_info *dtb_request_span(const struct dtb_request *rq, size_t i)
+{
+    const struct dtbi_spans *s = rq != NULL ? rq->spans : NULL;
+    return s != NULL && i < s->n ? &s->recs[i] : NULL;
 }

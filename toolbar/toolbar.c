@@ -17,6 +17,7 @@
 
 #include <libxml/parser.h>
 
+#include "../panels/builtin.h"
 #include "config.h"
 #include "store.h"
 
@@ -271,6 +272,14 @@ dtb_rc dtb_toolbar_start(struct dtb_toolbar *tb, struct dtb_error *err)
     tb->enabled = true;
     atomic_fetch_add(&dtbi_active_toolbars, 1);
     return DTB_OK;
+}
+
+void *dtb_toolbar_panel_state(const struct dtb_toolbar *tb, const char *panel_id)
+{
+    for (size_t i = 0; tb != NULL && panel_id != NULL && i < tb->nenabled; i++)
+        if (tb->panel_states != NULL && strcmp(tb->enabled_panels[i]->id, panel_id) == 0)
+            return tb->panel_states[i];
+    return NULL;
 }
 
 void dtb_toolbar_want_body(struct dtb_toolbar *tb, size_t max_bytes)

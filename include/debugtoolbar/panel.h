@@ -328,6 +328,45 @@ static inline void dtb_toolbar_scope_end_(void **previous)
     void *dtb_toolbar_scope_ __attribute__((cleanup(dtb_toolbar_scope_end_), unused)) =            \
         dtb_toolbar_scope_enter()
 
+/* NULL while the hardware counters of the handler's thread work (dtb_request_times' hw_*), or
+ * were not tried yet; else one line that says why they are off (perf_event_open refused,
+ * naming /proc/sys/kernel/perf_event_paranoid's value). */
+DTB_EXPORT const char *dtb_hw_counters_off_reason(void);
+
+/* ---- spans: the Timer panel's waterfall ------------------------------------------------ */
+
+/* From a panel's init: keep the requests' spans (the app's, <debugtoolbar/span.h>, and what
+ * panels add with dtb_span_add); without a call from an enabled panel none are kept. */
+DTB_EXPORT void dtb_toolbar_want_spans(struct dtb_toolbar *tb);
+
+/* Adds a finished span of a panel's own (a query, a cache call, a template render: name
+ * borrowed until the request completes; kind a static string such as "sql" or "cache"), as a
+ * child of the span open on the thread. Spans recorded since start_ns under the same parent (a
+ * render's queries) become its children. Nothing when rq keeps no spans. */
+DTB_EXPORT void dtb_span_add(struct dtb_request *rq, const char *kind, const char *name,
+                             int64_t start_ns, int64_t dur_ns);
+
+/* One span of a request, as dtb_request_span gives it (the library's; fields may be added at
+ * the end). */
+struct dtb_span_info {
+    const char *name; /* borrowed until the request completes */
+    const char *kind; /* "span" (the app's own) or the kind a panel gave dtb_span_add */
+    int64_t start_ns; /* monotonic */
+    int64_t end_ns;   /* 0 while open */
+    int parent;       /* index of the enclosing span, -1 at the top */
+};
+
+/* How many spans rq has, in the order they were recorded (an app's span when it begins, a
+ * panel's when it ends), and in *dropped (may be NULL) how many were not kept (over 10,000, or
+ * out of memory). 0 when it keeps none. */
+DTB_EXPORT size_t dtb_request_span_count(const struct dtb_request *rq, unsigned *dropped);
+/* Span i of rq, or NULL past the end. Borrowed until the next span is recorded on rq. */
+DTB_EXPORT const struct dtb_span_info *dtb_request_span(const struct dtb_request *rq, size_t i);
+
+/* The clock the app's spans read: "tsc", "tsc (rate not yet measured)" or "clock_gettime"
+ * (DTB_SPANS_TSC=0 in the environment forces the last). */
+DTB_EXPORT const char *dtb_span_clock(void);
+
 /* ---- code addresses ------------------------------------------------------------------- */
 
 /* What dtb_symbolize found for a code address. The strings belong to the library and stay
@@ -357,7 +396,36 @@ DTB_EXPORT json_t *dtb_toolbar_app_config(const struct dtb_toolbar *tb);
 
 /* Redaction: 1 when name matches the toolbar's redaction patterns (password, token, ...). */
 DTB_EXPORT int dtb_toolbar_is_secret_name(const struct dtb_toolbar *tb, const char *name);
+/* The same for the n bytes of name (no NUL needed). */
+DTB_EXPORT int dtb_toolbar_is_secret_namen(const struct dtb_toolbar *tb, const char *name,
+                                           size_t n);
 #define DTB_REDACTED "********"
+/* A copy of text (malloc'd) in which, when it looks like a URL (it starts with '/' or holds
+ * "://"), the values of secret-named parameters in its query and fragment are DTB_REDACTED.
+ * NULL when out of memory. */
+DTB_EXPORT char *dtb_toolbar_redact_url(const struct dtb_toolbar *tb, const char *text);
+/* A deep copy of v with the values of secret-named object keys redacted, at any depth; an
+ * object or array keeps its first record_max_pairs entries and says how many more it had.
+ * New reference; NULL when v is NULL or out of memory. */
+DTB_EXPORT json_t *dtb_toolbar_redact_json(const struct dtb_toolbar *tb, const json_t *v);
+/* A copy of pairs ([[name, value], ...]) with the values of secret-named entries redacted,
+ * and secret parameters hidden in URL-looking values (dtb_toolbar_redact_url). New reference;
+ * NULL when out of memory. */
+DTB_EXPORT json_t *dtb_toolbar_redact_pairs(const struct dtb_toolbar *tb, const json_t *pairs);
+
+/* A stored record (any process's, when the store is shared) as JSON: {"id", "summary",
+ * "panels": {id: stats}, ...}. New reference, or NULL when unknown or evicted. For a panel's
+ * handle_action, which acts on what a record holds (check its signature: dtb_verify). */
+DTB_EXPORT json_t *dtb_toolbar_load_record(struct dtb_toolbar *tb, const char *id);
+
+/* The state of panel panel_id in tb (what its init set), or NULL when that panel is not
+ * enabled or tb has not started. For a panel's own public functions, which the app calls with
+ * its toolbar. */
+DTB_EXPORT void *dtb_toolbar_panel_state(const struct dtb_toolbar *tb, const char *panel_id);
+
+/* The first hexlen (at most 64) lower-case hex digits of SHA-256(data) (nettle) into
+ * out[hexlen + 1]: a short, stable key for content. */
+DTB_EXPORT void dtb_sha256_hex(const void *data, size_t len, char *out, size_t hexlen);
 
 /* Renders helpers shared by panels: a two-column table of [name, value] pairs, escaped.
  * title may be NULL. Returns 0 or -1. */

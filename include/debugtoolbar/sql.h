@@ -97,6 +97,13 @@ DTB_EXPORT void dtb_pq_finish(PGconn *conn);
  * step fails: SQLite's trace events do not carry the result). */
 DTB_EXPORT void dtb_sql_step_failed(sqlite3_stmt *stmt, int rc);
 
+/* For a panel's own look at a SQLite file (an EXPLAIN, a schema version): sqlite3_open_v2 and
+ * sqlite3_close as SQLite's library defines them, even under dtb-run, whose preloaded shim
+ * attaches SQL capture to every connection the program opens; a connection opened so is never
+ * recorded. Same arguments and results as SQLite's. */
+DTB_EXPORT int dtb_sqlite_open_untraced(const char *file, sqlite3 **db, int flags);
+DTB_EXPORT int dtb_sqlite_close_untraced(sqlite3 *db);
+
 #ifdef DTB_DISABLE
 #define dtb_sqlite3_step(stmt) sqlite3_step(stmt)
 #else

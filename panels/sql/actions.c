@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "debugtoolbar/sql.h"
 #include "sql_int.h"
 
 #define RERUN_MAX_ROWS 100
@@ -145,7 +146,7 @@ static json_t *run_sqlite(const char *action, const char *file, const char *sql,
     *status = MHD_HTTP_BAD_REQUEST;
     if (file == NULL || file[0] == '\0')
         return json_pack("{s:s}", "error", "an in-memory or temporary database cannot be reopened");
-    if (dtbi_real()->sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    if (dtb_sqlite_open_untraced(file, &db, SQLITE_OPEN_READONLY) != SQLITE_OK) {
         out = json_pack("{s:s}", "error", "cannot open the database read-only");
         goto done;
     }
@@ -220,7 +221,7 @@ static json_t *run_sqlite(const char *action, const char *file, const char *sql,
 done:
     free(text);
     sqlite3_finalize(st);
-    dtbi_real()->sqlite3_close(db);
+    dtb_sqlite_close_untraced(db);
     if (out == NULL) {
         *status = MHD_HTTP_INTERNAL_SERVER_ERROR;
         out = json_pack("{s:s}", "error", "out of memory");
@@ -274,7 +275,7 @@ unsigned dtbi_sql_handle_action(void *state, struct dtb_toolbar *tb, const char 
         return answer_with(
             answer_out, MHD_HTTP_BAD_REQUEST,
             json_pack("{s:s}", "error", "expected {\"request\", \"query\", \"sig\"}"));
-    rec = dtbi_load_record(tb, id);
+    rec = dtb_toolbar_load_record(tb, id);
     q = json_array_get(
         json_object_get(json_object_get(json_object_get(rec, "panels"), "sql"), "queries"), index);
     if (q == NULL) {

@@ -22,7 +22,6 @@
 #include <sqlite3.h>
 
 #include "debugtoolbar/sql.h"
-#include "spans.h"
 #include "sql_int.h"
 
 /* Guards the attach list (SQLite capture, below) and the attached files. */
@@ -46,7 +45,7 @@ char *dtbi_sql_attached_file(const char *key)
             continue;
         memcpy(both, "sqlite", 7);
         memcpy(both + 7, attached_files[i], n + 1);
-        dtbi_sha256_hex(both, 7 + n, k, DB_KEY_LEN);
+        dtb_sha256_hex(both, 7 + n, k, DB_KEY_LEN);
         if (strcmp(k, key) == 0)
             file = strdup(attached_files[i]);
     }
@@ -100,12 +99,12 @@ int dtbi_sql_schema_version(const char *file)
             slot = i;
     }
     pthread_mutex_unlock(&schema_lock);
-    if (dtbi_real()->sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+    if (dtb_sqlite_open_untraced(file, &db, SQLITE_OPEN_READONLY) == SQLITE_OK &&
         sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    dtbi_real()->sqlite3_close(db);
+    dtb_sqlite_close_untraced(db);
     pthread_mutex_lock(&schema_lock);
     snprintf(schema_cache[slot].file, sizeof(schema_cache[slot].file), "%s", file);
     schema_cache[slot].version = version;
@@ -187,7 +186,7 @@ static void on_profile(struct dtb_request *rq, struct sql_state *st, sqlite3_stm
     q->engine = "sqlite";
     q->start_ns = f->start_ns;
     q->dur_ns = now - f->start_ns;
-    dtbi_span_add(rq, DTBI_SPAN_SQL, st->texts[text].sql, q->start_ns, q->dur_ns);
+    dtb_span_add(rq, "sql", st->texts[text].sql, q->start_ns, q->dur_ns);
     q->rows = f->rows;
     q->file = f->file;
     q->line = f->line;

@@ -131,7 +131,7 @@ static int param_is_secret(const struct dtb_toolbar *tb, const char *sql, size_t
     while (p > sql && dtbi_sql_is_ident((unsigned char)p[-1]))
         p--;
     n = (size_t)(end - p);
-    if (n > 0 && dtbi_is_secret_namen(tb, p, n)) /* a name of any length */
+    if (n > 0 && dtb_toolbar_is_secret_namen(tb, p, n)) /* a name of any length */
         return 1;
     /* INSERT INTO t (a, b, password) VALUES (?, ?, ?): the index-th column */
     const char *ins = strcasestr(sql, "INSERT");
@@ -150,7 +150,7 @@ static int param_is_secret(const struct dtb_toolbar *tb, const char *sql, size_t
         n = 0;
         while (dtbi_sql_is_ident((unsigned char)c[n]))
             n++;
-        return n > 0 && dtbi_is_secret_namen(tb, c, n);
+        return n > 0 && dtb_toolbar_is_secret_namen(tb, c, n);
     }
     return 0;
 }

@@ -27,16 +27,12 @@
 #endif
 
 #include "debugtoolbar/sql.h"
-#include "spans.h"
 #include "sql_int.h"
 
 /* tb's SQL panel state, or NULL when the panel is off or tb not started. */
 struct panel_state *dtbi_sql_panel_of(const struct dtb_toolbar *tb)
 {
-    for (size_t i = 0; tb != NULL && i < tb->nenabled; i++)
-        if (tb->enabled_panels[i] == &dtb_panel_sql)
-            return tb->panel_states[i];
-    return NULL;
+    return dtb_toolbar_panel_state(tb, "sql");
 }
 
 /* Registers engine's target as a database of this process; returns its key (stable for the
@@ -53,7 +49,7 @@ const char *dtbi_sql_register_db(struct panel_state *ps, const char *engine, con
         return NULL;
     memcpy(both, engine, el + 1);
     memcpy(both + el + 1, target, tl + 1);
-    dtbi_sha256_hex(both, el + tl + 1, key, DB_KEY_LEN);
+    dtb_sha256_hex(both, el + tl + 1, key, DB_KEY_LEN);
     free(both);
     pthread_mutex_lock(&ps->lock);
     for (int i = 0; i < ps->nregistered && found == NULL; i++)
@@ -218,7 +214,7 @@ void dtbi_sql_add(struct dtb_request *rq, const char *engine, const char *sql, j
     q->engine = dtb_request_strdup(rq, engine ? engine : "sql");
     q->dur_ns = duration_ns;
     q->start_ns = start_ns;
-    dtbi_span_add(rq, DTBI_SPAN_SQL, st->texts[text].sql, start_ns, duration_ns);
+    dtb_span_add(rq, "sql", st->texts[text].sql, start_ns, duration_ns);
     q->rows = rows;
     q->file = dtbi_sql_tl_site.file;
     q->line = dtbi_sql_tl_site.line;

@@ -5,6 +5,7 @@
 #ifndef DTB_PANELS_SQL_INT_H
 #define DTB_PANELS_SQL_INT_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "../panels.h"

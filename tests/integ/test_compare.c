@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
+#include "internal.h"
 #include "panels.h"
 
 extern const struct dtb_panel_ops dtb_panel_cache, dtb_panel_profile;

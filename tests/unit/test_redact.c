@@ -119,7 +119,7 @@ START_TEST(test_long_names)
     memset(name, 'a', n);
     ck_assert(!secret(name));
     /* a name with bytes after a NUL: matched on all its n bytes */
-    ck_assert(dtbi_is_secret_namen(&tb, "x\0token", 7));
+    ck_assert(dtb_toolbar_is_secret_namen(&tb, "x\0token", 7));
     free(name);
 }
 END_TEST
@@ -149,7 +149,7 @@ END_TEST
 
 static void url_is(const char *in, const char *want)
 {
-    char *got = dtbi_redact_url(&tb, in);
+    char *got = dtb_toolbar_redact_url(&tb, in);
     ck_assert_ptr_nonnull(got);
     ck_assert_msg(strcmp(got, want) == 0, "%s -> %s, not %s", in, got, want);
     free(got);
