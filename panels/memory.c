@@ -32,9 +32,12 @@
 
 struct mem_req {
     void *ledger;
-    int64_t rss_start;
-    struct mallinfo2 mi_start;
-    json_t *raw; /* at the end: the report with raw site addresses (owned by the request) */
+    int64_t rss_start, rss_end;
+    struct mallinfo2 mi_start, mi_end;
+    int done;                  /* the ledger's report is in rep */
+    struct dtb_mem_report rep; /* its arrays in the request's arena; raw site addresses */
+    long streak;               /* the route's latest requests in a row that left bytes */
+    uint64_t streak_bytes;
 };
 
 /* ---- routes that leave bytes behind on every request ------------------------------------ */
@@ -185,44 +188,25 @@ static void mem_end(void *state, struct dtb_request *rq, void *req_state)
     int rc = h->finish(st->ledger, &r);
     h->ledger_free(st->ledger);
     st->ledger = NULL;
-    if (rc != 0) {
-        h->report_free(&r);
-        return;
+    if (rc == 0) {
+        /* kept as they are, in the request's arena: the record, if it is ever built, makes
+         * its JSON from them (most records are never looked at) */
+        st->rep = r;
+        st->rep.sites = r.nsites > 0 ? dtb_request_alloc(rq, r.nsites * sizeof(*r.sites)) : NULL;
+        st->rep.live = r.nlive > 0 ? dtb_request_alloc(rq, r.nlive * sizeof(*r.live)) : NULL;
+        if ((r.nsites > 0 && st->rep.sites == NULL) || (r.nlive > 0 && st->rep.live == NULL)) {
+            h->report_free(&r);
+            return;
+        }
+        if (r.nsites > 0)
+            memcpy(st->rep.sites, r.sites, r.nsites * sizeof(*r.sites));
+        if (r.nlive > 0)
+            memcpy(st->rep.live, r.live, r.nlive * sizeof(*r.live));
+        st->mi_end = mallinfo2();
+        st->rss_end = rss_bytes();
+        route_note(rq, r.live_bytes, &st->streak, &st->streak_bytes);
+        st->done = 1;
     }
-    struct mallinfo2 mi_end = mallinfo2();
-    long streak;
-    uint64_t streak_bytes;
-    route_note(rq, r.live_bytes, &streak, &streak_bytes);
-    json_t *hist = json_array(), *sites = json_array(), *live = json_array();
-    for (size_t i = 0; i < DTB_MEM_HIST; i++)
-        json_array_append_new(hist, json_integer((json_int_t)r.hist[i]));
-    for (size_t i = 0; i < r.nsites; i++)
-        json_array_append_new(sites, json_pack("[I,I,I]", (json_int_t)(uintptr_t)r.sites[i].site,
-                                               (json_int_t)r.sites[i].count,
-                                               (json_int_t)r.sites[i].bytes));
-    for (size_t i = 0; i < r.nlive; i++)
-        json_array_append_new(live,
-                              json_pack("[I,I,I]", (json_int_t)(uintptr_t)r.live[i].site,
-                                        (json_int_t)r.live[i].size, (json_int_t)r.live[i].count));
-    st->raw = dtb_request_own_json(
-        rq,
-        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,"
-                  "s:I,s:I,s:o,s:o}",
-                  "allocs", (json_int_t)r.allocs, "frees", (json_int_t)r.frees, "reallocs",
-                  (json_int_t)r.reallocs, "bytes_allocated", (json_int_t)r.bytes_allocated,
-                  "bytes_freed", (json_int_t)r.bytes_freed, "peak_bytes", (json_int_t)r.peak_bytes,
-                  "toolbar_allocs", (json_int_t)r.toolbar_allocs, "toolbar_bytes",
-                  (json_int_t)r.toolbar_bytes, "untracked", (json_int_t)r.untracked,
-                  "freed_elsewhere", (json_int_t)r.freed_elsewhere, "other_count",
-                  (json_int_t)r.other_count, "other_bytes", (json_int_t)r.other_bytes,
-                  "live_blocks", (json_int_t)r.live_blocks, "live_bytes", (json_int_t)r.live_bytes,
-                  "hist", hist, "sites", sites, "live", live, "rss_start",
-                  (json_int_t)st->rss_start, "rss_end", (json_int_t)rss_bytes(), "arena_start",
-                  arena_json(&st->mi_start), "arena_end", arena_json(&mi_end)));
-    json_object_set_new(st->raw, "leak_streak", json_integer(streak));
-    json_object_set_new(st->raw, "handed_blocks", json_integer((json_int_t)r.handed_blocks));
-    json_object_set_new(st->raw, "handed_bytes", json_integer((json_int_t)r.handed_bytes));
-    json_object_set_new(st->raw, "leak_streak_bytes", json_integer((json_int_t)streak_bytes));
     h->report_free(&r);
 }
 
@@ -243,18 +227,19 @@ static void name_site(const struct dtb_malloc_hooks *h, json_t *obj, json_int_t 
 
 static int by_count_desc(const void *a, const void *b)
 {
-    json_int_t x = json_integer_value(json_array_get(*(json_t *const *)a, 1));
-    json_int_t y = json_integer_value(json_array_get(*(json_t *const *)b, 1));
-    return x > y ? -1 : x < y;
+    const struct dtb_mem_site *x = *(const struct dtb_mem_site *const *)a;
+    const struct dtb_mem_site *y = *(const struct dtb_mem_site *const *)b;
+    return x->count > y->count ? -1 : x->count < y->count;
 }
 
-static json_t *site_list(const struct dtb_malloc_hooks *h, json_t *const *rows, size_t n)
+static json_t *site_list(const struct dtb_malloc_hooks *h, const struct dtb_mem_site *const *rows,
+                         size_t n)
 {
     json_t *out = json_array();
     for (size_t i = 0; i < n && i < TOP_SITES; i++) {
-        json_t *o = json_pack("{s:I,s:I}", "count", json_integer_value(json_array_get(rows[i], 1)),
-                              "bytes", json_integer_value(json_array_get(rows[i], 2)));
-        name_site(h, o, json_integer_value(json_array_get(rows[i], 0)));
+        json_t *o = json_pack("{s:I,s:I}", "count", (json_int_t)rows[i]->count, "bytes",
+                              (json_int_t)rows[i]->bytes);
+        name_site(h, o, (json_int_t)(uintptr_t)rows[i]->site);
         json_array_append_new(out, o);
     }
     return out;
@@ -267,38 +252,42 @@ static json_t *mem_to_json(void *state, struct dtb_request *rq, void *req_state)
     (void)rq;
     if (h == NULL)
         return json_pack("{s:b}", "ledger", 0);
-    if (st == NULL || st->raw == NULL)
+    if (st == NULL || !st->done)
         return json_pack("{s:b,s:b}", "ledger", 1, "failed", 1);
-    json_t *raw = st->raw, *out = json_object(), *v;
-    const char *key;
-    if (out == NULL)
-        return NULL;
+    const struct dtb_mem_report *r = &st->rep;
     void *tb = h->toolbar_enter();
-    json_object_foreach(raw, key, v)
-    {
-        if (json_is_integer(v))
-            json_object_set(out, key, v);
+    json_t *out = json_pack(
+        "{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+        "s:I}",
+        "ledger", 1, "allocs", (json_int_t)r->allocs, "frees", (json_int_t)r->frees, "reallocs",
+        (json_int_t)r->reallocs, "bytes_allocated", (json_int_t)r->bytes_allocated, "bytes_freed",
+        (json_int_t)r->bytes_freed, "peak_bytes", (json_int_t)r->peak_bytes, "toolbar_allocs",
+        (json_int_t)r->toolbar_allocs, "toolbar_bytes", (json_int_t)r->toolbar_bytes, "untracked",
+        (json_int_t)r->untracked, "freed_elsewhere", (json_int_t)r->freed_elsewhere, "other_count",
+        (json_int_t)r->other_count, "other_bytes", (json_int_t)r->other_bytes, "live_blocks",
+        (json_int_t)r->live_blocks, "live_bytes", (json_int_t)r->live_bytes, "rss_start",
+        (json_int_t)st->rss_start, "rss_end", (json_int_t)st->rss_end, "leak_streak",
+        (json_int_t)st->streak, "handed_blocks", (json_int_t)r->handed_blocks, "handed_bytes",
+        (json_int_t)r->handed_bytes, "leak_streak_bytes", (json_int_t)st->streak_bytes);
+    if (out == NULL) {
+        h->toolbar_leave(tb);
+        return NULL;
     }
-    json_object_set_new(out, "ledger", json_true());
     /* the histogram: {"max": bytes (null for the last, larger class), "count"} where count > 0 */
     json_t *hist = json_array();
-    size_t i;
-    json_array_foreach(json_object_get(raw, "hist"), i, v)
-    {
-        if (json_integer_value(v) > 0)
+    for (size_t i = 0; i < DTB_MEM_HIST; i++)
+        if (r->hist[i] > 0)
             json_array_append_new(
                 hist,
-                json_pack("{s:o,s:O}", "max",
+                json_pack("{s:o,s:I}", "max",
                           i + 1 < DTB_MEM_HIST ? json_integer((json_int_t)16 << i) : json_null(),
-                          "count", v));
-    }
+                          "count", (json_int_t)r->hist[i]));
     json_object_set_new(out, "histogram", hist);
-    /* the top sites by bytes (as recorded) and by count */
-    json_t *sites = json_object_get(raw, "sites");
-    size_t n = json_array_size(sites);
-    json_t **rows = n > 0 ? malloc(n * sizeof(*rows)) : NULL;
-    for (i = 0; i < n && rows != NULL; i++)
-        rows[i] = json_array_get(sites, i);
+    /* the top sites by bytes (as the ledger sorted them) and by count */
+    size_t n = r->nsites;
+    const struct dtb_mem_site **rows = n > 0 ? malloc(n * sizeof(*rows)) : NULL;
+    for (size_t i = 0; i < n && rows != NULL; i++)
+        rows[i] = &r->sites[i];
     json_object_set_new(out, "sites_by_bytes", site_list(h, rows, rows != NULL ? n : 0));
     if (rows != NULL)
         qsort(rows, n, sizeof(*rows), by_count_desc);
@@ -307,21 +296,16 @@ static json_t *mem_to_json(void *state, struct dtb_request *rq, void *req_state)
     free(rows);
     /* the blocks still live at the end, grouped by site and size */
     json_t *groups = json_array();
-    json_array_foreach(json_object_get(raw, "live"), i, v)
-    {
-        if (i >= TOP_LIVE)
-            break;
-        json_int_t size = json_integer_value(json_array_get(v, 1));
-        json_int_t count = json_integer_value(json_array_get(v, 2));
+    for (size_t i = 0; i < r->nlive && i < TOP_LIVE; i++) {
+        json_int_t size = (json_int_t)r->live[i].size, count = (json_int_t)r->live[i].count;
         json_t *o = json_pack("{s:I,s:I,s:I}", "size", size, "count", count, "bytes", size * count);
-        name_site(h, o, json_integer_value(json_array_get(v, 0)));
+        name_site(h, o, (json_int_t)(uintptr_t)r->live[i].site);
         json_array_append_new(groups, o);
     }
     json_object_set_new(out, "live", groups);
-    json_object_set_new(out, "live_groups",
-                        json_integer((json_int_t)json_array_size(json_object_get(raw, "live"))));
-    json_object_set_new(out, "arena_start", json_deep_copy(json_object_get(raw, "arena_start")));
-    json_object_set_new(out, "arena_end", json_deep_copy(json_object_get(raw, "arena_end")));
+    json_object_set_new(out, "live_groups", json_integer((json_int_t)r->nlive));
+    json_object_set_new(out, "arena_start", arena_json(&st->mi_start));
+    json_object_set_new(out, "arena_end", arena_json(&st->mi_end));
     h->toolbar_leave(tb);
     return out;
 }
