@@ -183,6 +183,27 @@
     document.head.appendChild(s);
   }
 
+  /* Adds a panel's own stylesheet (an embedded asset, e.g. sql.css, or an app panel's
+   * panel-<id>.css) once to the Shadow DOM node is shown in (never to the page's document),
+   * with the nonce. opts as for loadModule. */
+  function loadStyle(node, name, opts) {
+    if (!node || !name || !/^[a-z0-9-]+\.css$/.test(name)) {
+      return;
+    }
+    var root = node.getRootNode ? node.getRootNode() : null;
+    if (!root || root === document || root.querySelector("link[data-dtb-style=\"" + name + "\"]")) {
+      return;
+    }
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.setAttribute("data-dtb-style", name);
+    link.href = opts.prefix + "/static/" + name + (opts.version ? "?v=" + opts.version : "");
+    if (opts.nonce) {
+      link.nonce = opts.nonce;
+    }
+    root.appendChild(link);
+  }
+
   /* Logging panel: show messages at or above the chosen level (remembered). */
   function applyLogFilter(body, select) {
     var min = parseInt(select.value, 10) || 0;
@@ -193,8 +214,10 @@
 
   /* Shows a panel's HTML fragment in body: imported (never run), bars laid out, file:line
    * linked, the log filter set up, the fragment's module and the panel's script (its nav's
-   * "script", may be absent) run. opts as for loadModule. */
-  function showFragment(body, html, opts, script) {
+   * "script", may be absent) run, the panel's stylesheet (its nav's "style") added. opts as
+   * for loadModule. */
+  function showFragment(body, html, opts, script, style) {
+    loadStyle(body, style, opts);
     var doc = new DOMParser().parseFromString(html, "text/html");
     body.textContent = "";
     Array.prototype.forEach.call(doc.body.childNodes, function (n) {

@@ -475,8 +475,8 @@
     requestId: function () { return current ? current.id : ""; }
   };
 
-  function showFragment(body, html, script) {
-    ui.showFragment(body, html, fragmentOpts, script);
+  function showFragment(body, html, script, style) {
+    ui.showFragment(body, html, fragmentOpts, script, style);
   }
 
   function closeDetail() {
@@ -597,7 +597,7 @@
     body.textContent = "Loading\u2026";
     ui.getText(recordUrl(rec.id) + "/panels/" + encodeURIComponent(nav.id)).then(function (html) {
       if (current === rec && openPanelId === nav.id) {
-        showFragment(body, html, nav.script);
+        showFragment(body, html, nav.script, nav.style);
       }
     }).catch(function (e) {
       body.textContent = "";
@@ -866,7 +866,7 @@
       section(body, navs[k].title || k, box);
       ui.getText(prefix + "/api/compare/" + encodeURIComponent(a.id) + "/" +
         encodeURIComponent(b.id) + "/panels/" + encodeURIComponent(k)).then(function (html) {
-        showFragment(box, html);
+        showFragment(box, html, undefined, navs[k].style);
       }).catch(function () { /* the view failed: the plain text diff instead */
         box.textContent = "";
         box.appendChild(d.node);

@@ -288,8 +288,8 @@
     first.parentNode.insertBefore(el("h4", "dtb-h", "In the browser"), table);
   }
 
-  function showFragment(html, script) {
-    ui.showFragment(contentBody, html, fragmentOpts, script);
+  function showFragment(html, script, style) {
+    ui.showFragment(contentBody, html, fragmentOpts, script, style);
     if (openPanel === "timer" && requestId === pageId) {
       browserTiming(contentBody);
     }
@@ -316,7 +316,7 @@
       encodeURIComponent(nav.id);
     ui.getText(url).then(function (html) {
       if (openPanel === nav.id) {
-        showFragment(html, nav.script);
+        showFragment(html, nav.script, nav.style);
       }
     }).catch(function (e) {
       contentBody.textContent = "";

@@ -451,6 +451,17 @@ static inline const char *dtbi_panel_script_source(const struct dtb_panel_ops *p
     return p->abi >= 6 ? p->script_source : NULL;
 }
 
+/* The panel's stylesheet (an embedded asset's name) and an app panel's own stylesheet text
+ * (abi 7 or later); else NULL. */
+static inline const char *dtbi_panel_style(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 7 ? p->style : NULL;
+}
+static inline const char *dtbi_panel_style_source(const struct dtb_panel_ops *p)
+{
+    return p->abi >= 7 ? p->style_source : NULL;
+}
+
 /* 1 when the panel hooks the calls into the app's handler (call_enter or call_leave, abi 7). */
 static inline int dtbi_panel_has_call_hooks(const struct dtb_panel_ops *p)
 {

@@ -3,6 +3,7 @@
  *
  *   GET static/<file>                         embedded assets (ETag, Cache-Control); an app
  *                                             panel's script_source as static/panel-<id>.js
+ *                                             (style_source as static/panel-<id>.css)
  *   GET api/requests                          the history, newest first
  *   GET api/requests/<id>                     one stored record, plus "nav" (titles, subtitles)
  *   GET api/requests/<id>/panels/<panel>      one panel as an HTML fragment
@@ -112,20 +113,24 @@ static enum MHD_Result send_static(struct MHD_Connection *con, unsigned status, 
     return ret;
 }
 
-/* An app panel's script (script_source) as static/panel-<id>.js: the app's code, not cached
- * (it changes with the app, which has no build step of ours to name a version). */
-static enum MHD_Result serve_panel_script(struct dtb_toolbar *tb, struct MHD_Connection *con,
-                                          const char *name)
+/* An app panel's script (script_source) as static/panel-<id>.js, or its stylesheet
+ * (style_source) as static/panel-<id>.css: the app's own, not cached (it changes with the app,
+ * which has no build step of ours to name a version). */
+static enum MHD_Result serve_panel_asset(struct dtb_toolbar *tb, struct MHD_Connection *con,
+                                         const char *name)
 {
     size_t n = strlen(name);
+    int css = n > 4 && strcmp(name + n - 4, ".css") == 0;
+    size_t ext = css ? 4 : 3;
     for (size_t i = 0; i < tb->nenabled; i++) {
         const struct dtb_panel_ops *p = tb->enabled_panels[i];
-        const char *src = dtbi_panel_script_source(p);
+        const char *src = css ? dtbi_panel_style_source(p) : dtbi_panel_script_source(p);
         size_t idlen = strlen(p->id);
-        if (src == NULL || n != 6 + idlen + 3 || strncmp(name + 6, p->id, idlen) != 0)
+        if (src == NULL || n != 6 + idlen + ext || strncmp(name + 6, p->id, idlen) != 0)
             continue;
-        return send_static(con, MHD_HTTP_OK, src, strlen(src), "text/javascript; charset=utf-8",
-                           NULL, "no-cache");
+        return send_static(con, MHD_HTTP_OK, src, strlen(src),
+                           css ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8", NULL,
+                           "no-cache");
     }
     return send_error(con, MHD_HTTP_NOT_FOUND, "no such asset");
 }
@@ -189,16 +194,20 @@ static enum MHD_Result serve_record(struct dtb_toolbar *tb, struct MHD_Connectio
         dtb_buf_reset(&sub);
         if (p->nav_subtitle != NULL && p->nav_subtitle(stats, &sub) != 0)
             dtb_buf_reset(&sub);
-        char own[80];
-        const char *script = dtbi_panel_script(p);
+        char own[80], own_css[80];
+        const char *script = dtbi_panel_script(p), *style = dtbi_panel_style(p);
         if (dtbi_panel_script_source(p) != NULL) {
             snprintf(own, sizeof(own), "panel-%s.js", p->id);
             script = own;
         }
-        json_array_append_new(nav,
-                              json_pack("{s:s,s:s,s:s,s:b,s:s?}", "id", p->id, "title", p->title,
-                                        "subtitle", sub.data ? sub.data : "", "compare",
-                                        dtbi_panel_has_compare(p), "script", script));
+        if (dtbi_panel_style_source(p) != NULL) {
+            snprintf(own_css, sizeof(own_css), "panel-%s.css", p->id);
+            style = own_css;
+        }
+        json_array_append_new(nav, json_pack("{s:s,s:s,s:s,s:b,s:s?,s:s?}", "id", p->id, "title",
+                                             p->title, "subtitle", sub.data ? sub.data : "",
+                                             "compare", dtbi_panel_has_compare(p), "script", script,
+                                             "style", style));
     }
     dtb_buf_free(&sub);
     json_object_set_new(rec, "nav", nav);
@@ -310,8 +319,9 @@ enum MHD_Result dtbi_routes_serve(struct dtb_request *rq, struct MHD_Connection 
             return send_error(con, MHD_HTTP_NOT_FOUND, "no such asset");
         memcpy(name, path + 8, n);
         name[n] = '\0';
-        if (n > 9 && strncmp(name, "panel-", 6) == 0 && strcmp(name + n - 3, ".js") == 0)
-            return serve_panel_script(tb, con, name);
+        if (n > 9 && strncmp(name, "panel-", 6) == 0 &&
+            (strcmp(name + n - 3, ".js") == 0 || strcmp(name + n - 4, ".css") == 0))
+            return serve_panel_asset(tb, con, name);
         return serve_static(con, name);
     }
     if (plen == 13 && strncmp(path, "/api/requests", 13) == 0) {

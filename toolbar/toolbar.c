@@ -107,9 +107,9 @@ dtb_rc dtb_toolbar_add_panel(struct dtb_toolbar *tb, const struct dtb_panel_ops 
         return DTB_ESTATE;
     if (dtbi_panel_find(tb, ops->id) != NULL)
         return DTB_EINVAL;
-    /* a script of its own is served as static/panel-<id>.js, which the UI loads only when
-     * the name is [a-z0-9-]+.js */
-    if (dtbi_panel_script_source(ops) != NULL &&
+    /* a script or stylesheet of its own is served as static/panel-<id>.js or .css, which the
+     * UI loads only when the name is [a-z0-9-]+.js or .css */
+    if ((dtbi_panel_script_source(ops) != NULL || dtbi_panel_style_source(ops) != NULL) &&
         (strlen(ops->id) > 48 ||
          strspn(ops->id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(ops->id)))
         return DTB_EINVAL;

@@ -13,7 +13,9 @@
  *              path's count back to zero (handle_action); the signature, made by dtb_sign when
  *              the request was recorded, proves the path came from a record of this toolbar;
  *   script     the panel's button that asks for that action (script_source, served as
- *              <url_prefix>/static/panel-hits.js and loaded when the panel first opens).
+ *              <url_prefix>/static/panel-hits.js and loaded when the panel first opens);
+ *   style      its look (style_source, served as <url_prefix>/static/panel-hits.css and added
+ *              inside the toolbar's Shadow DOM when the panel first opens).
  *
  * Build after `make install`:
  *     cc hits.c $(pkg-config --cflags --libs debugtoolbar) -o hits
@@ -167,6 +169,9 @@ static int hits_render(const json_t *stats, struct dtb_buf *out)
 
 /* The panel's script: the reset button posts the path and its signature to the action. It
  * sets text only (textContent), never HTML. */
+static const char HITS_CSS[] = ".hits-reset { font-weight: bold; }\n"
+                               ".hits-out { margin-left: 6px; color: var(--muted, #666); }\n";
+
 static const char HITS_JS[] =
     "window.debugToolbarModules = window.debugToolbarModules || {};\n"
     "window.debugToolbarModules[\"panel-hits.js\"] = function (node, host) {\n"
@@ -242,6 +247,7 @@ static const struct dtb_panel_ops hits_panel = {
     .handle_action = hits_action,
     .summary = hits_summary,
     .script_source = HITS_JS,
+    .style_source = HITS_CSS,
 };
 
 static const char PAGE[] = "<!DOCTYPE html><html><head><title>Hits</title></head>"

@@ -188,6 +188,16 @@ struct dtb_panel_ops {
      * branches when there is nothing to do. Either may be NULL. */
     void *(*call_enter)(void *panel_state, struct dtb_request *rq, void *req_state);
     void (*call_leave)(void *panel_state, struct dtb_request *rq, void *req_state, void *token);
+
+    /* The panel's own stylesheet: the name of one of the toolbar's embedded assets ("sql.css",
+     * [a-z0-9-]+.css), or NULL. The UI adds it inside the toolbar's Shadow DOM (never to the
+     * page), with the page's CSP nonce, when the panel first opens. Listed in the record's
+     * "nav" as "style". */
+    const char *style;
+    /* An app panel's stylesheet text (borrowed, must outlive the toolbar), served at
+     * <url_prefix>/static/panel-<id>.css and added as style is (the id must then be
+     * [a-z0-9-]+). Wins over style. */
+    const char *style_source;
 };
 
 /*

@@ -369,4 +369,5 @@ const struct dtb_panel_ops dtb_panel_sql = {
     .handle_action = dtbi_sql_handle_action,
     .summary = dtbi_sql_summary,
     .script = "sql.js", /* its actions (assets/panels/sql.js) */
+    .style = "sql.css", /* their buttons, results and plans (assets/panels/sql.css) */
 };

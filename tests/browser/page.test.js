@@ -115,6 +115,15 @@ async function main() {
     /* a signed SQL action works from the page too */
     await page.click(pg('.dtb-sql-action[data-action="explain"] >> nth=0'));
     await page.locator(pg('.dtb-sql-result:has-text("cat")')).waitFor();
+    /* the SQL panel's own stylesheet (sql.css, its nav's "style") applies, inside the Shadow
+     * DOM only: once, and never in the page's document */
+    await page.waitForFunction((host) => {
+      const box = document.querySelector(host).shadowRoot.querySelector(".dtb-sql-result");
+      return box && getComputedStyle(box).borderLeftWidth === "3px";
+    }, "dtb-page");
+    assert.deepStrictEqual(await page.evaluate((host) => [
+      document.querySelector(host).shadowRoot.querySelectorAll('link[data-dtb-style="sql.css"]').length,
+      document.querySelectorAll("link[data-dtb-style]").length], "dtb-page"), [1, 0]);
     const list = await page.locator(pg(".dtb-page-list")).boundingBox();
     const detail = await page.locator(pg(".dtb-page-detail")).boundingBox();
     assert.ok(detail.x >= list.x + list.width - 1, "the panels are beside the list");

@@ -160,6 +160,15 @@ async function main() {
     await page.locator(tb('.dtb-sql-result:has-text("SEARCH cat")')).waitFor();
     await page.click(tb('.dtb-sql-action[data-action="select"] >> nth=2'));
     await page.locator(tb('.dtb-sql-result td:has-text("cat-2")')).waitFor();
+    /* the SQL panel's own stylesheet (sql.css, its nav's "style") applies, inside the Shadow
+     * DOM only: once, and never in the page's document */
+    await page.waitForFunction((host) => {
+      const box = document.querySelector(host).shadowRoot.querySelector(".dtb-sql-result");
+      return box && getComputedStyle(box).borderLeftWidth === "3px";
+    }, "dtb-toolbar");
+    assert.deepStrictEqual(await page.evaluate((host) => [
+      document.querySelector(host).shadowRoot.querySelectorAll('link[data-dtb-style="sql.css"]').length,
+      document.querySelectorAll("link[data-dtb-style]").length], "dtb-toolbar"), [1, 0]);
     await shot(page, "04-sql-actions");
     await page.click(tb(".dtb-history-btn"));
     await page.locator(tb('.dtb-link:has-text("GET /cats")')).first().waitFor();

@@ -149,6 +149,7 @@ hits = rec["panels"]["hits"]
 assert hits["count"] == 2 and hits["label"] == "visits", hits
 nav = [n for n in rec["nav"] if n["id"] == "hits"]
 assert nav and nav[0]["subtitle"] == "2 visits" and nav[0]["script"] == "panel-hits.js", rec["nav"]
+assert nav[0]["style"] == "panel-hits.css", rec["nav"]
 rows = json.load(open(sys.argv[2]))
 rows = rows["requests"] if isinstance(rows, dict) else rows
 line = [r for r in rows if r["id"] == sys.argv[3]]
@@ -162,6 +163,12 @@ case "$js" in
 *) echo "install-app: hits: its script is not served: $js"; exit 1 ;;
 esac
 grep -qi '^content-type: text/javascript' "$tmp/js.h" || { echo "install-app: hits: script type"; exit 1; }
+css=$(curl -s --noproxy '*' -D "$tmp/css.h" "$base/_debug_toolbar/static/panel-hits.css")
+case "$css" in
+*'.hits-reset'*) ;;
+*) echo "install-app: hits: its stylesheet is not served: $css"; exit 1 ;;
+esac
+grep -qi '^content-type: text/css' "$tmp/css.h" || { echo "install-app: hits: stylesheet type"; exit 1; }
 post() { # body: prints the answer and the status
     curl -s --noproxy '*' -w ' %{http_code}' -H 'Content-Type: application/json' \
         --data-binary "$1" "$base/_debug_toolbar/panels/hits/reset"
