@@ -18,8 +18,8 @@
 
 enum kind { K_BOOL, K_INT, K_OTHER };
 
-/* Every variable toolbar/config.c reads (the DTB_* column of its schema), the first eight in their
- * historical order so that the saved cases keep their meaning. */
+/* Every variable toolbar/config_keys.c lists (the DTB_* column of its schema), the first eight in
+ * their historical order so that the saved cases keep their meaning. */
 static const struct {
     const char *var;
     const char *parent, *key; /* where it lands in the effective config (parent: dotted) */

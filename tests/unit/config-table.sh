@@ -1,6 +1,6 @@
 #!/bin/bash
 # config-table.sh - README.md's table of config keys (between the config-table markers) must be
-# what the schema in toolbar/config.c prints (tests/unit/config_table); a key added, removed or
+# what the schema in toolbar/config_keys.c prints (tests/unit/config_table); a key added, removed or
 # changed on one side only is a failure. With --update (run from anywhere, TOP_BUILDDIR and
 # TOP_SRCDIR set) it rewrites the README's table from the schema instead.
 set -euo pipefail
@@ -26,7 +26,7 @@ fi
 awk -v b="$begin" -v e="$end" '$0 == e { on = 0 } on { print } $0 == b { on = 1 }' "$readme" \
     >"$tmp/readme.md"
 if ! diff -u "$tmp/readme.md" "$tmp/schema.md"; then
-    echo "*** FAIL: README.md's config table differs from the schema in toolbar/config.c"
+    echo "*** FAIL: README.md's config table differs from the schema in toolbar/config_keys.c"
     echo "    (run tests/unit/config-table.sh --update with TOP_BUILDDIR and TOP_SRCDIR set)"
     exit 1
 fi

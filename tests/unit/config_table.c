@@ -1,5 +1,5 @@
 /*
- * config_table.c - prints the config schema (toolbar/config.c) as the Markdown table of keys
+ * config_table.c - prints the config schema (toolbar/config_keys.c) as the Markdown table of keys
  * that README.md's Configuration section holds; tests/unit/config-table.sh compares the two.
  */
 #include <stdio.h>
