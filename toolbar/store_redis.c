@@ -20,57 +20,20 @@
  * first request in each process, so an app that forks workers after creating the toolbar gets
  * a writer, and a connection, of each worker's own.
  * Deliberately not here: clustering, sentinel, TLS, AUTH (use a Unix socket or a local Redis).
+ *
+ * Here: the connection, the commands (put, get, list), the URL parser, fork safety, creation and
+ * destruction. The write queue and its writer thread are store_redis_queue.c.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
-#include "store.h"
-
-#define WRITE_QUEUE_MAX 256
-#define WRITER_NICE 10
-#define WRITER_BATCH_NS (5 * 1000 * 1000L)
-
-struct redis_store {
-    struct dtbi_store base;
-    pthread_mutex_t lock;
-    redisContext *c;
-    char host[256];
-    int port;
-    char unix_path[256];
-    int db;
-    struct timeval timeout;
-    char key_history[300];
-    char key_ids[300]; /* the ids of the listed records, newest first, to delete evicted ones */
-    char key_req_prefix[300];
-    long long ttl;
-    size_t history_size;
-    struct dtbi_store *fallback;
-    int64_t next_retry_ns;
-    bool was_down;
-    pid_t conn_pid; /* the process that opened c: a forked child opens its own */
-    /* the write queue: ring[(qhead + i) % WRITE_QUEUE_MAX], oldest first */
-    pthread_mutex_t qlock;
-    pthread_cond_t qwork; /* the writer waits for requests */
-    pthread_cond_t qdone; /* readers wait for the writer to catch up */
-    struct dtb_request *ring[WRITE_QUEUE_MAX];
-    size_t qhead, qlen, qbytes, max_bytes;
-    uint64_t queued, written; /* counts, so a reader knows what was queued before it */
-    pid_t writer_pid;         /* the process whose writer thread is running, or 0 */
-    pthread_t writer;
-    bool stopping;
-    int64_t read_wait_ns;
-    struct redis_store *next_store; /* every Redis store, for fork (stores_lock) */
-};
+#include "store_redis_int.h"
 
 /* fork: a child must never inherit a store's lock held by the writer thread, which it does not
  * have (its own writer would wait on it forever). Every store's locks are taken before fork
@@ -357,151 +320,6 @@ static dtb_rc redis_put(struct dtbi_store *s, const char *id, json_t *summary, c
     return r->fallback->ops->put(r->fallback, id, summary, record);
 }
 
-/* ---- the write queue and its writer thread -------------------------------------------------- */
-
-static void *writer_main(void *arg)
-{
-    struct redis_store *r = arg;
-#ifdef __linux__
-    /* The app comes first: under a load that keeps every core busy, the writer gets what is
-     * left over (Linux nice values are per thread), and what it cannot write in time goes to
-     * the memory fallback instead of slowing the app's pages. */
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WRITER_NICE);
-#endif
-    pthread_mutex_lock(&r->qlock);
-    for (;;) {
-        if (r->qlen == 0 && !r->stopping) {
-            while (r->qlen == 0 && !r->stopping)
-                pthread_cond_wait(&r->qwork, &r->qlock);
-            /* Woken for one request: let a few more gather first, so that under load the
-             * writer wakes (and takes a core from the app) once per batch, not per request. A
-             * reader waiting for the queue waits these few milliseconds more. */
-            if (!r->stopping && r->qlen < WRITE_QUEUE_MAX / 4) {
-                struct timespec pause = {0, WRITER_BATCH_NS};
-                pthread_mutex_unlock(&r->qlock);
-                nanosleep(&pause, NULL);
-                pthread_mutex_lock(&r->qlock);
-            }
-        }
-        if (r->qlen == 0)
-            break; /* stopping, and everything queued is written */
-        struct dtb_request *rq = r->ring[r->qhead];
-        r->qhead = (r->qhead + 1) % WRITE_QUEUE_MAX;
-        r->qlen--;
-        r->qbytes -= dtbi_request_bytes(rq);
-        pthread_mutex_unlock(&r->qlock);
-
-        dtbi_request_put_built(&r->base, rq);
-
-        pthread_mutex_lock(&r->qlock);
-        r->written++;
-        pthread_cond_broadcast(&r->qdone);
-    }
-    pthread_mutex_unlock(&r->qlock);
-    return NULL;
-}
-
-/* Drops what a parent process had queued (a forked child must not write it again). qlock held. */
-static void queue_forget(struct redis_store *r)
-{
-    while (r->qlen > 0) {
-        dtbi_request_destroy(r->ring[r->qhead]);
-        r->qhead = (r->qhead + 1) % WRITE_QUEUE_MAX;
-        r->qlen--;
-    }
-    r->qbytes = 0;
-    r->queued = r->written = 0;
-}
-
-/* (Re)initializes the queue's condition variables. A forked child must: its copies may still
- * count its parent's writer as a waiter, and a signal would go to that thread, which the child
- * does not have. */
-static void queue_conds_init(struct redis_store *r)
-{
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->qdone, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_cond_init(&r->qwork, NULL);
-}
-
-/* Starts this process's writer thread, with every signal blocked in it (the app's handlers
- * run in the app's threads). qlock held. Returns 0 or -1. */
-static int writer_start(struct redis_store *r)
-{
-    sigset_t all, old;
-    if (r->writer_pid == getpid())
-        return 0;
-    if (r->writer_pid != 0)
-        queue_conds_init(r); /* a forked child */
-    queue_forget(r);
-    r->stopping = false;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&r->writer, NULL, writer_main, r);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        dtbi_log_once("redis-writer",
-                      "cannot start the Redis writer thread (%s); records are "
-                      "written from the app's threads",
-                      strerror(rc));
-        return -1;
-    }
-    r->writer_pid = getpid();
-    return 0;
-}
-
-static dtb_rc redis_put_request(struct dtbi_store *s, struct dtb_request *rq)
-{
-    struct redis_store *r = (struct redis_store *)s;
-    size_t bytes = dtbi_request_bytes(rq);
-    pthread_mutex_lock(&r->qlock);
-    if (r->stopping || writer_start(r) != 0) {
-        pthread_mutex_unlock(&r->qlock);
-        return DTB_ESTORE; /* the caller builds the record and calls put */
-    }
-    if (r->qlen == WRITE_QUEUE_MAX || (r->qlen > 0 && r->qbytes + bytes > r->max_bytes)) {
-        pthread_mutex_unlock(&r->qlock);
-        dtbi_log_once("redis-behind", "the Redis writer is behind; keeping records in memory "
-                                      "until it catches up");
-        return r->fallback->ops->put_request(r->fallback, rq);
-    }
-    r->ring[(r->qhead + r->qlen) % WRITE_QUEUE_MAX] = rq;
-    r->qlen++;
-    r->qbytes += bytes;
-    r->queued++;
-    pthread_cond_signal(&r->qwork);
-    pthread_mutex_unlock(&r->qlock);
-    return DTB_OK;
-}
-
-/* Waits until every request queued before this call is written (or in the fallback), for at
- * most read_wait_ns: a reader then sees every request that completed before it asked. Returns
- * 1 when there was something to wait for, else 0. */
-static int wait_written(struct redis_store *r)
-{
-    int waited = 0;
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += (time_t)(r->read_wait_ns / 1000000000LL);
-    deadline.tv_nsec += (long)(r->read_wait_ns % 1000000000LL);
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&r->qlock);
-    if (r->writer_pid == getpid()) {
-        uint64_t target = r->queued;
-        waited = r->written < target;
-        while (r->written < target)
-            if (pthread_cond_timedwait(&r->qdone, &r->qlock, &deadline) == ETIMEDOUT)
-                break;
-    }
-    pthread_mutex_unlock(&r->qlock);
-    return waited;
-}
-
 static char *get_once(struct redis_store *r, const char *id)
 {
     char key[400];
@@ -528,7 +346,7 @@ static char *redis_get(struct dtbi_store *s, const char *id)
 {
     struct redis_store *r = (struct redis_store *)s;
     char *out = get_once(r, id);
-    if (out == NULL && wait_written(r))
+    if (out == NULL && dtbi_wait_written(r))
         out = get_once(r, id);
     return out;
 }
@@ -556,7 +374,7 @@ static json_t *redis_list(struct dtbi_store *s)
     json_t *v;
     if (out == NULL)
         return NULL;
-    wait_written(r);
+    dtbi_wait_written(r);
     snprintf(last, sizeof(last), "%zu", r->history_size - 1);
     struct pipe_guard guard;
     lock_redis(r, &guard);
@@ -608,7 +426,7 @@ static void redis_destroy(struct dtbi_store *s)
     if (mine)
         pthread_join(r->writer, NULL);
     store_unregister(r);
-    queue_forget(r); /* a forked child's copy of its parent's queue */
+    dtbi_queue_forget(r); /* a forked child's copy of its parent's queue */
     if (r->c != NULL)
         redisFree(r->c);
     if (r->fallback != NULL)
@@ -623,7 +441,7 @@ static void redis_destroy(struct dtbi_store *s)
 static const struct dtbi_store_ops redis_ops = {
     .name = "redis",
     .put = redis_put,
-    .put_request = redis_put_request,
+    .put_request = dtbi_redis_put_request,
     .get = redis_get,
     .list = redis_list,
     .destroy = redis_destroy,
@@ -656,7 +474,7 @@ struct dtbi_store *dtbi_store_redis_create(const char *url, const char *prefix, 
     r->read_wait_ns = (int64_t)(timeout_ms > 50 ? 4 * timeout_ms : 200) * 1000000LL;
     pthread_mutex_init(&r->lock, NULL);
     pthread_mutex_init(&r->qlock, NULL);
-    queue_conds_init(r);
+    dtbi_queue_conds_init(r);
     store_register(r);
     struct pipe_guard guard;
     lock_redis(r, &guard);

@@ -277,7 +277,7 @@ async function main() {
     await page.click(pg('.dtb-page-nav .dtb-panel-btn:has(.dtb-panel-title:text-is("Logging"))'));
     const log = page.locator(pg(".dtb-page-panel a.dtb-src-link")).first();
     await log.waitFor({ state: "attached" });
-    assert.match(await log.getAttribute("href"), /^vscode:\/\/file\/\/home\/me\/src\/examples\/petshop\/pages\.c:\d+$/);
+    assert.match(await log.getAttribute("href"), /^vscode:\/\/file\/\/home\/me\/src\/examples\/petshop\/pages_demo\.c:\d+$/);
     /* the toolbar on an HTML page: the same link, and its link to this page */
     await page.goto(ON + "/dogs");
     await page.click("dtb-toolbar >> .dtb-handle");
