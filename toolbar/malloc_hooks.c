@@ -1,11 +1,11 @@
 /*
  * malloc_hooks.c - libdebugtoolbar-malloc.so's side that the toolbar calls, through the one
- * table it exports (dtb_malloc_hooks, debugtoolbar/malloc.h): a request's ledger created and ended, the
- * thread's context switched between the app and the toolbar, the report of what the request
- * allocated and left live (grouped by site and size), a block handed over to libmicrohttpd,
- * and return addresses symbolized (dladdr, and libdw when built with it). Also the library's
- * start (refusing to run under a sanitizer that owns malloc) and its fork handlers. The replaced
- * allocator itself is malloc.c.
+ * table it exports (dtb_malloc_hooks, debugtoolbar/malloc.h): a request's ledger created and
+ * ended, the thread's context switched between the app and the toolbar, the report of what the
+ * request allocated and left live (grouped by site and size), a block handed over to
+ * libmicrohttpd, and return addresses symbolized (dladdr, and libdw when built with it). Also
+ * the library's start (refusing to run under a sanitizer that owns malloc) and its fork
+ * handlers. The replaced allocator itself is malloc.c.
  */
 #include <dlfcn.h>
 #include <malloc.h>

@@ -186,7 +186,7 @@ int dtbi_request_materialize(struct dtb_request *rq, json_t **summary_out, char 
     record = json_deep_copy(summary);
     if (record == NULL)
         goto fail;
-    char *url = dtbi_redact_url(tb, rq->url ? rq->url : "");
+    char *url = dtb_toolbar_redact_url(tb, rq->url ? rq->url : "");
     json_object_set_new(record, "url", url != NULL ? dtb_json_text(url) : json_null());
     free(url);
     json_object_set_new(record, "completed",
