@@ -93,7 +93,7 @@ int dtbi_cidr_parse(const char *s, struct dtbi_cidr *out);
 /* 1 when addr (sockaddr) is inside one of the ranges. */
 int dtbi_cidr_match(const struct dtbi_cidr *list, size_t n, const struct sockaddr *addr);
 
-/* ---- injector (inject.c) --------------------------------------------------------------- */
+/* ---- injector (inject*.c) ------------------------------------------------------------- */
 
 /*
  * Finds where the toolbar goes in an HTML document: the byte offset of the '<' of the last
@@ -114,7 +114,7 @@ long dtbi_html_insert_point(const char *html, size_t len, const char **why);
 /* The same scanner, incremental: a page fed in chunks of any size (one byte included) gives
  * exactly the buffered functions' answers, in time linear in the bytes fed and with no
  * allocation (the two functions above are init + one feed + finish). The state is small and
- * fixed; its fields are private to inject.c. */
+ * fixed; its fields are private to the inject*.c files. */
 struct dtbi_scan {
     size_t pos;               /* bytes fed so far */
     size_t body_end;          /* '<' of the last real </body>, SIZE_MAX before one */
