@@ -37,7 +37,8 @@ dir="$top/_build-tsan"
 rm -rf "$dir"
 mkdir -p "$dir"
 if (cd "$dir" && ../configure -q --enable-werror --enable-tsan && make -j"$jobs" -s >/dev/null &&
-    make -j"$jobs" -s tests/integ/test_stress tests/integ/test_redis >/dev/null &&
+    make -j"$jobs" -s tests/integ/test_stress tests/integ/test_redis tests/integ/test_redis_outage \
+        >/dev/null &&
     TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./tests/integ/test_stress 8 1000); then
     tsan_pass=1
 else
@@ -53,18 +54,21 @@ else
     tsan_fail=$((tsan_fail + 1))
     status=1
 fi
-# and the Redis store with its writer thread (all its tests but the forked workers' one)
-echo "== build-tsan: the Redis store under ThreadSanitizer"
-if [ -x "$dir/tests/integ/test_redis" ] &&
-    (cd "$dir" && TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./tests/integ/test_redis \
-        >"$dir/test_redis.log" 2>&1); then
-    grep '^[0-9]*%: Checks' "$dir/test_redis.log"
-    tsan_pass=$((tsan_pass + 1))
-else
-    tail -n 40 "$dir/test_redis.log" 2>/dev/null || true
-    tsan_fail=$((tsan_fail + 1))
-    status=1
-fi
+# and the Redis store with its writer thread (all its tests but the forked workers' ones, which
+# are test_redis_fork's)
+for prog in test_redis test_redis_outage; do
+    echo "== build-tsan: the Redis store under ThreadSanitizer ($prog)"
+    if [ -x "$dir/tests/integ/$prog" ] &&
+        (cd "$dir" && TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./tests/integ/$prog \
+            >"$dir/$prog.log" 2>&1); then
+        grep '^[0-9]*%: Checks' "$dir/$prog.log"
+        tsan_pass=$((tsan_pass + 1))
+    else
+        tail -n 40 "$dir/$prog.log" 2>/dev/null || true
+        tsan_fail=$((tsan_fail + 1))
+        status=1
+    fi
+done
 
 fuzz_pass=0 fuzz_fail=0
 if [ "${DTB_SKIP_FUZZ:-0}" != 1 ]; then
