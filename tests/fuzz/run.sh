@@ -46,7 +46,7 @@ libs="$(pkg-config --libs $pkgs) -lpthread"
 
 # the core, once, instrumented for coverage (everything but the preload shim and the heap
 # ledger, which replaces malloc and lives in a library of its own)
-srcs=$(ls "$top"/toolbar/*.c "$top"/panels/*.c "$top"/panels/sql/*.c | grep -v '/preload.c$\|/malloc.c$\|/malloc_hooks.c$')
+srcs=$(ls "$top"/toolbar/*.c "$top"/panels/*.c "$top"/panels/*/*.c | grep -v '/preload.c$\|/malloc.c$\|/malloc_hooks.c$')
 objs=""
 for s in $srcs "$build/toolbar/assets.c"; do
     o="$out/obj/$(basename "$(dirname "$s")")_$(basename "$s" .c).o"
