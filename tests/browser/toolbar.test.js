@@ -144,6 +144,20 @@ async function main() {
     assert.strictEqual(subs.length, titles.length);
     subs.forEach((s) => assert.ok(s.trim().length > 0, "empty subtitle"));
     await shot(page, "02-open");
+    /* every header button inside the sidebar (the close button was once cut off at its edge),
+     * and the header still in view when the panel list is scrolled to its end */
+    const fit = await page.evaluate(() => {
+      const r = document.getElementById("dtb-root").shadowRoot;
+      const side = r.querySelector(".dtb-side"), box = side.getBoundingClientRect();
+      const out = Array.from(r.querySelectorAll(".dtb-side-head .dtb-btn")).filter((b) => {
+        const e = b.getBoundingClientRect();
+        return e.left < box.left || e.right > box.right || e.width === 0;
+      }).map((b) => b.getAttribute("aria-label") || b.title);
+      side.scrollTop = side.scrollHeight;
+      const head = r.querySelector(".dtb-side-head").getBoundingClientRect();
+      return { out: out, headTop: Math.round(head.top - box.top), scrolled: side.scrollTop > 0 };
+    });
+    assert.deepStrictEqual(fit, { out: [], headTop: 0, scrolled: true });
     for (const t of titles) {
       await page.click(panelBtn(t));
       await panelLoaded(page, t);
