@@ -14,6 +14,8 @@ static json_t *config_to_json(void *state, struct dtb_request *rq, void *req_sta
 static int config_subtitle(const json_t *stats, struct dtb_buf *out)
 {
     size_t n = json_object_size(json_object_get(stats, "app"));
+    if (n == 0)
+        return dtb_buf_append_str(out, "no app settings");
     return dtb_buf_appendf(out, "%zu app setting%s", n, n == 1 ? "" : "s");
 }
 

@@ -58,6 +58,20 @@ START_TEST(test_headers_and_config_escape)
                   json_pack("{s:{s:s},s:{s:[s]}}", "toolbar", EVIL, EVIL, "app", EVIL, EVIL));
     ck_assert_ptr_nonnull(strstr(html, "dtb-tree"));
     free(html);
+    /* the Config panel's subtitle: "no app settings", "1 app setting", "2 app settings" */
+    const char *want[] = {"no app settings", "1 app setting", "2 app settings"};
+    for (int n = 0; n < 3; n++) {
+        json_t *app = json_object(), *stats;
+        for (int i = 0; i < n; i++)
+            json_object_set_new(app, i ? "b" : "a", json_integer(i));
+        stats = json_pack("{s:{},s:o}", "toolbar", "app", app);
+        struct dtb_buf s;
+        dtb_buf_init(&s);
+        ck_assert_int_eq(dtb_panel_config.nav_subtitle(stats, &s), 0);
+        ck_assert_str_eq(s.data, want[n]);
+        dtb_buf_free(&s);
+        json_decref(stats);
+    }
     html = render(&dtb_panel_versions, json_pack("{s:[[ss]]}", "versions", "debugtoolbar", EVIL));
     free(html);
 }
