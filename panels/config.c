@@ -1,14 +1,30 @@
 /*
  * config.c - the Config panel: the toolbar's effective config and the app's settings (the
- * config file's "app" object and dtb_config_set values), secrets redacted.
+ * config file's "app" object and dtb_config_set values), secrets redacted. The toolbar's config
+ * does not change once it has started: it is copied once, at start, and every record shares
+ * that copy (read-only; jansson's reference counts are atomic), as the Versions panel shares
+ * its list. The app's settings may change while it runs, and are copied for each record.
  */
 #include "panels.h"
 
+static int config_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
+                       struct dtb_error *err)
+{
+    (void)conf, (void)err;
+    *state = dtb_toolbar_config_json(tb);
+    return *state != NULL ? 0 : -1;
+}
+
+static void config_cleanup(void *state)
+{
+    json_decref(state);
+}
+
 static json_t *config_to_json(void *state, struct dtb_request *rq, void *req_state)
 {
-    const struct dtb_toolbar *tb = dtb_request_toolbar(rq);
-    return json_pack("{s:o,s:o}", "toolbar", dtb_toolbar_config_json(tb), "app",
-                     dtb_toolbar_app_config(tb));
+    (void)req_state;
+    return json_pack("{s:O,s:o}", "toolbar", (json_t *)state, "app",
+                     dtb_toolbar_app_config(dtb_request_toolbar(rq)));
 }
 
 static int config_subtitle(const json_t *stats, struct dtb_buf *out)
@@ -32,6 +48,8 @@ const struct dtb_panel_ops dtb_panel_config = {
     .id = "config",
     .title = "Config",
     .default_on = 1,
+    .init = config_init,
+    .cleanup = config_cleanup,
     .to_json = config_to_json,
     .nav_subtitle = config_subtitle,
     .render_html = config_render,

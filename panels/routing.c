@@ -19,6 +19,10 @@ struct route {
 static pthread_mutex_t routes_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct route *routes;
 static size_t nroutes, routes_cap;
+/* The routes as JSON, made for the first record that lists them and shared by every later one
+ * (read-only; jansson's reference counts are atomic) until a route is added or the list is
+ * cleared. Under routes_lock. */
+static json_t *routes_json;
 
 struct routing_req {
     const char *matched; /* named by the app (arena), or NULL */
@@ -46,6 +50,8 @@ int dtb_route_add(const char *method, const char *pattern, const char *name)
         if (nroutes < routes_cap) {
             routes[nroutes++] = r;
             rc = 0;
+            json_decref(routes_json);
+            routes_json = NULL;
         }
     }
     pthread_mutex_unlock(&routes_lock);
@@ -68,6 +74,8 @@ void dtb_routes_clear(void)
     free(routes);
     routes = NULL;
     nroutes = routes_cap = 0;
+    json_decref(routes_json);
+    routes_json = NULL;
     pthread_mutex_unlock(&routes_lock);
 }
 
@@ -143,23 +151,22 @@ static json_t *routing_to_json(void *state, struct dtb_request *rq, void *req_st
 {
     struct routing_req *st = req_state;
     const char *method = dtb_request_method(rq), *path = dtb_request_path(rq);
-    json_t *list = json_array(), *args = json_object(), *out;
+    json_t *list = NULL, *args = json_object(), *out;
     long matched = -1;
     const char *by = NULL;
     (void)state;
-    if (list == NULL || args == NULL) {
-        json_decref(list);
-        json_decref(args);
+    if (args == NULL)
         return NULL;
-    }
     pthread_mutex_lock(&routes_lock);
-    for (size_t i = 0; i < nroutes; i++) {
+    if (routes_json == NULL && (routes_json = json_array()) != NULL)
+        for (size_t i = 0; i < nroutes; i++)
+            json_array_append_new(routes_json, json_pack("{s:o,s:o,s:o}", "method",
+                                                         dtb_json_text(routes[i].method), "pattern",
+                                                         dtb_json_text(routes[i].pattern), "name",
+                                                         dtb_json_text(routes[i].name)));
+    list = json_incref(routes_json);
+    for (size_t i = 0; i < nroutes && matched < 0; i++) {
         struct route *r = &routes[i];
-        json_array_append_new(list, json_pack("{s:o,s:o,s:o}", "method", dtb_json_text(r->method),
-                                              "pattern", dtb_json_text(r->pattern), "name",
-                                              dtb_json_text(r->name)));
-        if (matched >= 0)
-            continue;
         if (st != NULL && st->matched != NULL) {
             if (strcmp(st->matched, r->name) == 0) {
                 matched = (long)i;
@@ -179,6 +186,10 @@ static json_t *routing_to_json(void *state, struct dtb_request *rq, void *req_st
         }
     }
     pthread_mutex_unlock(&routes_lock);
+    if (list == NULL) {
+        json_decref(args);
+        return NULL;
+    }
     out = json_pack("{s:o,s:I,s:s?,s:o,s:o}", "routes", list, "matched", (json_int_t)matched,
                     "matched_by", by, "args", args, "named",
                     st != NULL && st->matched != NULL ? dtb_json_text(st->matched) : json_null());

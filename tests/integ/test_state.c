@@ -327,6 +327,27 @@ START_TEST(test_routes)
         json_decref(rec);
         free(id);
     }
+    /* records share one JSON list of the routes: a route added while the app runs is in the
+     * next record, and the record before it still lists the five */
+    json_t *before = record_for("/state", &id);
+    free(id);
+    ck_assert_int_eq(dtb_route_add("GET", "/late", "late"), 0);
+    json_t *rec = record_for("/late", &id);
+    free(id);
+    json_t *ro = panel(rec, "routes");
+    ck_assert_int_eq(json_array_size(json_object_get(ro, "routes")), 6);
+    ck_assert_int_eq(json_integer_value(json_object_get(ro, "matched")), 5);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(ro, "routes"), 5), "pattern")),
+                     "/late");
+    ck_assert_int_eq(json_array_size(json_object_get(panel(before, "routes"), "routes")), 5);
+    json_decref(rec);
+    json_decref(before);
+    dtb_routes_clear();
+    rec = record_for("/late", &id);
+    free(id);
+    ck_assert_int_eq(json_array_size(json_object_get(panel(rec, "routes"), "routes")), 0);
+    json_decref(rec);
 }
 END_TEST
 
