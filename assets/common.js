@@ -177,8 +177,9 @@
 
   /* Loads a panel's own script (an embedded asset: the one the fragment names, e.g.
    * profile.js, or the one the panel declares, e.g. sql.js) once, then runs it on node with
-   * {linkSources(node), prefix, requestId()}. opts: {prefix, version, nonce, editor() (the
-   * editor settings now), alive(node) (still shown?), requestId() (the shown request's)}. */
+   * {linkSources(node), prefix, requestId(), context}. opts: {prefix, version, nonce, editor()
+   * (the editor settings now), alive(node) (still shown?), requestId() (the shown request's),
+   * context (what the caller gives its own module, e.g. the toolbar's History; may be absent)}. */
   function loadModule(node, name, opts) {
     if (!node || !name || !/^[a-z0-9-]+\.js$/.test(name)) {
       return;
@@ -189,7 +190,8 @@
         mods[name](node, {
           linkSources: function (n) { linkSources(n, opts.editor()); },
           prefix: opts.prefix,
-          requestId: function () { return opts.requestId ? opts.requestId() : ""; }
+          requestId: function () { return opts.requestId ? opts.requestId() : ""; },
+          context: opts.context
         });
       }
     };
