@@ -8,11 +8,11 @@
  * data-page-css>, after common.js (what it shares with toolbar.js), filters.js (the filters
  * and the view in the hash) and compare.js (the comparison); everything lives in a Shadow DOM
  * on that element with toolbar.css (the toolbar's variables, themes and panel styles) and
- * page.css loaded inside it. Same rules as
- * toolbar.js: recorded strings reach the DOM through textContent, panel fragments (escaped by
- * the server) are parsed by DOMParser and imported, no inline script or style (the page is
- * served under "default-src 'self'"). The view (filters, open request, panel, comparison)
- * lives in the URL's hash, so a bookmark reproduces it.
+ * page.css loaded inside it. Same rules as toolbar.js: recorded strings reach the DOM through
+ * textContent, panel fragments (escaped by the server) are parsed by DOMParser and imported,
+ * no inline script or style (the page is served under "default-src 'self'"). The view
+ * (filters, open request, panel, comparison) lives in the URL's hash, so a bookmark
+ * reproduces it.
  */
 (function () {
   "use strict";
@@ -221,7 +221,6 @@
       shown.length + " of " + rows.length + " requests";
     compareBtn.disabled = checked.length !== 2;
   }
-
 
   var paused = false;
   var timer = null;
