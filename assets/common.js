@@ -1,14 +1,16 @@
 /*
  * common.js - what the injected toolbar (toolbar.js) and the toolbar's own page (page.js)
- * share, in one place: remembered settings, DOM helpers, a panel fragment shown (imported,
- * bars laid out, file:line made editor links, the log filter, the panel's own module), the
- * editor link builder and the theme switch. A panel's own script (the SQL panel's actions,
- * assets/panels/sql.js) is loaded like a fragment's module, when the panel first opens.
+ * share, in one place: remembered settings, DOM helpers, JSON GETs and times in ms, a panel
+ * fragment shown (imported, bars laid out, file:line made editor links, the log filter, the
+ * panel's own module), the editor link builder and the theme switch. A panel's own script (the
+ * SQL panel's actions, assets/panels/sql.js) is loaded like a fragment's module, when the panel
+ * first opens; so is the Timer panel's browser side in the toolbar (browser-timing.js).
  *
  * toolbar.js loads it (with the page's CSP nonce) before it starts; the page's shell lists it
- * before page.js. It registers window.debugToolbarModules["common.js"], a function that returns
- * the helpers: a function, because no element of the page can stand in for one (an element
- * with that id or name is an element, never a function), and both callers check for that.
+ * before filters.js, compare.js and page.js (the page's parts, registered the same way). It
+ * registers window.debugToolbarModules["common.js"], a function that returns the helpers: a
+ * function, because no element of the page can stand in for one (an element with that id or
+ * name is an element, never a function), and its callers check for that.
  * Same rules as its callers: recorded strings reach the DOM through textContent, fragments
  * (escaped by the server) through DOMParser, which never runs scripts; no inline style.
  */
@@ -70,6 +72,27 @@
       }
       return r.text();
     });
+  }
+
+  /* GETs url (same origin) as JSON: {pending: true} for a 202 (a record not stored yet);
+   * rejects with "HTTP <status>" (and e.status) unless it is 2xx. */
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (r.status === 202) {
+        return { pending: true };
+      }
+      if (!r.ok) {
+        var e = new Error("HTTP " + r.status);
+        e.status = r.status;
+        throw e;
+      }
+      return r.json();
+    });
+  }
+
+  /* A time in milliseconds as "12.3 ms", or "" when v is not a number. */
+  function fmtMs(v) {
+    return typeof v === "number" ? v.toFixed(1) + " ms" : "";
   }
 
   /* Timer bars: their place and width come as data attributes, set through the CSSOM. */
@@ -154,8 +177,9 @@
 
   /* Loads a panel's own script (an embedded asset: the one the fragment names, e.g.
    * profile.js, or the one the panel declares, e.g. sql.js) once, then runs it on node with
-   * {linkSources(node), prefix, requestId()}. opts: {prefix, version, nonce, editor() (the
-   * editor settings now), alive(node) (still shown?), requestId() (the shown request's)}. */
+   * {linkSources(node), prefix, requestId(), context}. opts: {prefix, version, nonce, editor()
+   * (the editor settings now), alive(node) (still shown?), requestId() (the shown request's),
+   * context (what the caller gives its own module, e.g. the toolbar's History; may be absent)}. */
   function loadModule(node, name, opts) {
     if (!node || !name || !/^[a-z0-9-]+\.js$/.test(name)) {
       return;
@@ -166,7 +190,8 @@
         mods[name](node, {
           linkSources: function (n) { linkSources(n, opts.editor()); },
           prefix: opts.prefix,
-          requestId: function () { return opts.requestId ? opts.requestId() : ""; }
+          requestId: function () { return opts.requestId ? opts.requestId() : ""; },
+          context: opts.context
         });
       }
     };
@@ -281,6 +306,9 @@
     button: button,
     append: append,
     getText: getText,
+    getJSON: getJSON,
+    fmtMs: fmtMs,
+    loadModule: loadModule,
     editorUrl: editorUrl,
     linkSources: linkSources,
     showFragment: showFragment,

@@ -5,18 +5,24 @@
  * no HTML (JSON APIs, daemons) it is the whole UI.
  *
  * Served by toolbar/page.c as a shell <dtb-page id="dtb-page" data-prefix data-css
- * data-page-css>, after common.js (what it shares with toolbar.js); everything lives in a Shadow DOM on that element with toolbar.css (the
- * toolbar's variables, themes and panel styles) and page.css loaded inside it. Same rules as
- * toolbar.js: recorded strings reach the DOM through textContent, panel fragments (escaped by
- * the server) are parsed by DOMParser and imported, no inline script or style (the page is
- * served under "default-src 'self'"). The view (filters, open request, panel, comparison)
- * lives in the URL's hash, so a bookmark reproduces it.
+ * data-page-css>, after common.js (what it shares with toolbar.js), filters.js (the filters
+ * and the view in the hash) and compare.js (the comparison); everything lives in a Shadow DOM
+ * on that element with toolbar.css (the toolbar's variables, themes and panel styles) and
+ * page.css loaded inside it. Same rules as toolbar.js: recorded strings reach the DOM through
+ * textContent, panel fragments (escaped by the server) are parsed by DOMParser and imported,
+ * no inline script or style (the page is served under "default-src 'self'"). The view
+ * (filters, open request, panel, comparison) lives in the URL's hash, so a bookmark
+ * reproduces it.
  */
 (function () {
   "use strict";
   var host = document.getElementById("dtb-page");
-  var common = (window.debugToolbarModules || {})["common.js"]; /* listed before this script */
-  if (!host || host.shadowRoot || typeof common !== "function") {
+  var modules = window.debugToolbarModules || {}; /* all three listed before this script */
+  var common = modules["common.js"];
+  var filtersPart = modules["filters.js"];
+  var comparePart = modules["compare.js"];
+  if (!host || host.shadowRoot || typeof common !== "function" ||
+      typeof filtersPart !== "function" || typeof comparePart !== "function") {
     return;
   }
   var prefix = host.getAttribute("data-prefix") || "/_debug_toolbar";
@@ -34,78 +40,26 @@
 
   var ui = common();
   var store = ui.store, el = ui.el, button = ui.button;
-
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin" }).then(function (r) {
-      if (r.status === 202) {
-        return { pending: true };
-      }
-      if (!r.ok) {
-        var e = new Error("HTTP " + r.status);
-        e.status = r.status;
-        throw e;
-      }
-      return r.json();
-    });
-  }
+  var getJSON = ui.getJSON, fmtMs = ui.fmtMs;
+  var filterForm = filtersPart(ui, {
+    view: function () { return view; },
+    changed: function () {
+      saveView();
+      renderList();
+    }
+  });
+  var compare = comparePart(ui, { prefix: prefix, showFragment: showFragment });
 
   function recordUrl(id) {
     return prefix + "/api/requests/" + encodeURIComponent(id);
   }
 
-  function fmtMs(v) {
-    return typeof v === "number" ? v.toFixed(1) + " ms" : "";
-  }
+  /* ---- the view in the URL's hash (filters.js reads and writes it) -------------------------- */
 
-  /* ---- the view in the URL's hash: #method=GET&status=2xx&path=cats&min=5&has=sql,n1
-   *      &type=json&port=8080&r=<id>&panel=sql&cmp=<id>,<id> ---------------------------- */
-
-  var HAS = [["sql", "SQL"], ["n1", "N+1"], ["slow", "slow query"], ["warn", "log warnings"],
-    ["err", "errors"]];
-
-  function readView() {
-    var h = window.location.hash.replace(/^#\/?/, "");
-    var m = /^r\/([0-9a-f]{16})$/.exec(h); /* #/r/<id> */
-    var p = new URLSearchParams(m ? "r=" + m[1] : h);
-    var q = new URLSearchParams(window.location.search);
-    if (!p.get("r") && q.get("r")) {
-      p.set("r", q.get("r"));
-    }
-    return {
-      method: p.get("method") || "",
-      status: p.get("status") || "",
-      path: p.get("path") || "",
-      min: p.get("min") || "",
-      has: (p.get("has") || "").split(",").filter(function (x) { return x; }),
-      type: p.get("type") || "",
-      port: p.get("port") || "",
-      r: p.get("r") || "",
-      panel: p.get("panel") || "",
-      cmp: (p.get("cmp") || "").split(",").filter(function (x) { return x; }).slice(0, 2)
-    };
-  }
-
-  function viewHash(v) {
-    var p = new URLSearchParams();
-    ["method", "status", "path", "min", "type", "port", "r", "panel"].forEach(function (k) {
-      if (v[k]) {
-        p.set(k, v[k]);
-      }
-    });
-    if (v.has.length) {
-      p.set("has", v.has.join(","));
-    }
-    if (v.cmp.length === 2) {
-      p.set("cmp", v.cmp.join(","));
-    }
-    var s = p.toString();
-    return s ? "#" + s : "";
-  }
-
-  var view = readView();
+  var view = filterForm.readView();
 
   function saveView() {
-    var h = viewHash(view);
+    var h = filterForm.viewHash(view);
     if (h !== window.location.hash && !(h === "" && window.location.hash === "#")) {
       window.history.replaceState(null, "", window.location.pathname + window.location.search + h);
     }
@@ -125,62 +79,7 @@
   head.appendChild(pauseBtn);
   head.appendChild(themeBtn);
 
-  var filters = el("form", "dtb-filters");
-  filters.setAttribute("role", "search");
-  filters.setAttribute("aria-label", "Filter requests");
-  function field(label, input) {
-    var l = el("label", "dtb-field");
-    l.appendChild(el("span", "dtb-field-label", label));
-    l.appendChild(input);
-    filters.appendChild(l);
-    return input;
-  }
-  function select(name, options) {
-    var s = el("select", "dtb-input");
-    s.name = name;
-    options.forEach(function (o) {
-      var opt = el("option", null, o[1]);
-      opt.value = o[0];
-      s.appendChild(opt);
-    });
-    return s;
-  }
-  function input(name, type, placeholder) {
-    var i = el("input", "dtb-input");
-    i.name = name;
-    i.type = type;
-    i.placeholder = placeholder;
-    i.autocomplete = "off";
-    return i;
-  }
-  var fMethod = field("Method", select("method", [["", "any"], ["GET", "GET"], ["POST", "POST"],
-    ["PUT", "PUT"], ["PATCH", "PATCH"], ["DELETE", "DELETE"], ["HEAD", "HEAD"],
-    ["OPTIONS", "OPTIONS"]]));
-  var fStatus = field("Status", select("status", [["", "any"], ["1xx", "1xx"], ["2xx", "2xx"],
-    ["3xx", "3xx"], ["4xx", "4xx"], ["5xx", "5xx"]]));
-  var fPath = field("Path", input("path", "search", "contains\u2026"));
-  var fMin = field("Min. time (ms)", input("min", "number", "0"));
-  fMin.min = "0";
-  fMin.step = "any";
-  var fType = field("Content type", input("type", "search", "e.g. json"));
-  var fPort = field("Port", select("port", [["", "any"]]));
-  var hasBox = el("fieldset", "dtb-has");
-  hasBox.appendChild(el("legend", "dtb-field-label", "Has"));
-  var fHas = {};
-  HAS.forEach(function (h) {
-    var l = el("label", "dtb-check");
-    var c = el("input");
-    c.type = "checkbox";
-    c.name = "has-" + h[0];
-    c.value = h[0];
-    fHas[h[0]] = c;
-    l.appendChild(c);
-    l.appendChild(document.createTextNode(" " + h[1]));
-    hasBox.appendChild(l);
-  });
-  filters.appendChild(hasBox);
-  var clearBtn = button("dtb-btn dtb-clear", "Clear filters");
-  filters.appendChild(clearBtn);
+  var filters = filterForm.node;
 
   var main = el("div", "dtb-page-main");
   var listPane = el("section", "dtb-page-list");
@@ -203,83 +102,6 @@
   ui.themeSwitch(wrap, themeBtn, function (t) {
     document.documentElement.className = t === "auto" ? "" : "dtb-theme-" + t;
   });
-
-  /* ---- filters ------------------------------------------------------------------------------- */
-
-  function showFilters() {
-    fMethod.value = view.method;
-    fStatus.value = view.status;
-    fPath.value = view.path;
-    fMin.value = view.min;
-    fType.value = view.type;
-    if (view.port && !fPort.querySelector("option[value='" + view.port.replace(/\D/g, "") + "']")) {
-      var o = el("option", null, view.port);
-      o.value = view.port;
-      fPort.appendChild(o);
-    }
-    fPort.value = view.port;
-    HAS.forEach(function (h) {
-      fHas[h[0]].checked = view.has.indexOf(h[0]) >= 0;
-    });
-  }
-
-  function readFilters() {
-    view.method = fMethod.value;
-    view.status = fStatus.value;
-    view.path = fPath.value;
-    view.min = fMin.value;
-    view.type = fType.value;
-    view.port = fPort.value;
-    view.has = HAS.map(function (h) { return h[0]; }).filter(function (k) {
-      return fHas[k].checked;
-    });
-    saveView();
-    renderList();
-  }
-  filters.addEventListener("input", readFilters);
-  filters.addEventListener("change", readFilters);
-  filters.addEventListener("submit", function (ev) {
-    ev.preventDefault();
-  });
-  clearBtn.addEventListener("click", function () {
-    view.method = view.status = view.path = view.min = view.type = view.port = "";
-    view.has = [];
-    showFilters();
-    saveView();
-    renderList();
-  });
-
-  function matches(r) {
-    var n = function (v) { return typeof v === "number" ? v : 0; };
-    if (view.method && r.method !== view.method) {
-      return false;
-    }
-    if (view.status && String(Math.floor(n(r.status) / 100)) + "xx" !== view.status) {
-      return false;
-    }
-    if (view.path && String(r.path || "").toLowerCase().indexOf(view.path.toLowerCase()) < 0) {
-      return false;
-    }
-    var min = parseFloat(view.min);
-    if (!isNaN(min) && n(r.time_ms) < min) {
-      return false;
-    }
-    if (view.type &&
-        String(r.content_type || "").toLowerCase().indexOf(view.type.toLowerCase()) < 0) {
-      return false;
-    }
-    if (view.port && String(r.port || "") !== view.port) {
-      return false;
-    }
-    var has = {
-      sql: n(r.queries) > 0,
-      n1: n(r.n_plus_one) > 0,
-      slow: n(r.slow_queries) > 0,
-      warn: n(r.log_warnings) + n(r.log_errors) > 0,
-      err: n(r.status) >= 500 || n(r.log_errors) > 0 || n(r.sql_errors) > 0
-    };
-    return view.has.every(function (k) { return has[k]; });
-  }
 
   /* ---- the list ----------------------------------------------------------------------------- */
 
@@ -326,7 +148,7 @@
       focused.closest("tr").getAttribute("data-id") : null;
     var focusCls = focused && focusId ? focused.className : "";
     tbody.textContent = "";
-    var shown = rows.filter(matches);
+    var shown = rows.filter(filterForm.matches);
     shown.forEach(function (r) {
       var row = el("tr", r.id === view.r ? "dtb-current" : null);
       row.setAttribute("data-id", r.id);
@@ -400,22 +222,6 @@
     compareBtn.disabled = checked.length !== 2;
   }
 
-  function updatePorts() {
-    var ports = {};
-    rows.forEach(function (r) {
-      if (r.port) {
-        ports[r.port] = true;
-      }
-    });
-    Object.keys(ports).forEach(function (p) {
-      if (!fPort.querySelector("option[value='" + p.replace(/\D/g, "") + "']")) {
-        var o = el("option", null, p);
-        o.value = p;
-        fPort.appendChild(o);
-      }
-    });
-  }
-
   var paused = false;
   var timer = null;
 
@@ -431,7 +237,7 @@
       if (text !== lastListText) {
         lastListText = text;
         rows = Array.isArray(list) ? list : [];
-        updatePorts();
+        filterForm.ports(rows);
         renderList();
       }
       live.textContent = "live, updated " + new Date().toLocaleTimeString();
@@ -502,7 +308,7 @@
       var back = tbody.querySelector("tr[data-id='" + (view.r || "").replace(/[^0-9a-f]/g, "") +
         "'] .dtb-open-request");
       closeDetail();
-      (back || fPath).focus();
+      (back || filterForm.path).focus();
     });
     h.appendChild(close);
     return h;
@@ -608,271 +414,13 @@
 
   /* ---- compare two requests ------------------------------------------------------------------- */
 
-  /* A line diff (longest common subsequence): [["=", line] | ["-", line] | ["+", line]] */
-  function lineDiff(a, b) {
-    var n = a.length, m = b.length, out = [];
-    if (n * m > 4000000) { /* too big to align: everything removed, then added */
-      a.forEach(function (l) { out.push(["-", l]); });
-      b.forEach(function (l) { out.push(["+", l]); });
-      return out;
-    }
-    var lcs = [];
-    for (var i = 0; i <= n; i++) {
-      lcs.push(new Uint32Array(m + 1));
-    }
-    for (i = n - 1; i >= 0; i--) {
-      for (var j = m - 1; j >= 0; j--) {
-        lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-      }
-    }
-    i = 0;
-    j = 0;
-    while (i < n && j < m) {
-      if (a[i] === b[j]) {
-        out.push(["=", a[i]]);
-        i++;
-        j++;
-      } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
-        out.push(["-", a[i++]]);
-      } else {
-        out.push(["+", b[j++]]);
-      }
-    }
-    while (i < n) {
-      out.push(["-", a[i++]]);
-    }
-    while (j < m) {
-      out.push(["+", b[j++]]);
-    }
-    return out;
-  }
-
-  function diffBlock(a, b) {
-    var pre = el("pre", "dtb-diff");
-    var d = lineDiff(a, b);
-    d.forEach(function (x) {
-      var line = el("span", x[0] === "+" ? "dtb-diff-add" : (x[0] === "-" ? "dtb-diff-del" :
-        "dtb-diff-same"), (x[0] === "=" ? "  " : x[0] + " ") + x[1] + "\n");
-      pre.appendChild(line);
-    });
-    return { node: pre, changed: d.some(function (x) { return x[0] !== "="; }) };
-  }
-
-  function jsonLines(v) {
-    return v === undefined ? [] : JSON.stringify(v, null, 2).split("\n");
-  }
-
-  function normSql(s) {
-    return String(s || "").replace(/\s+/g, " ").trim();
-  }
-
-  function sqlGroups(rec) {
-    var g = {};
-    var qs = (((rec.panels || {}).sql || {}).queries) || [];
-    qs.forEach(function (q) {
-      var k = normSql(q.sql);
-      var e = g[k] || (g[k] = { count: 0, ns: 0 });
-      e.count++;
-      e.ns += typeof q.duration_ns === "number" ? q.duration_ns : 0;
-    });
-    return g;
-  }
-
-  function kvTable(cls, headers, rowsData) {
-    var t = el("table", "dtb-table " + cls);
-    var th = el("thead");
-    var tr = el("tr");
-    headers.forEach(function (h) {
-      tr.appendChild(el("th", null, h));
-    });
-    th.appendChild(tr);
-    t.appendChild(th);
-    var tb = el("tbody");
-    rowsData.forEach(function (r) {
-      var row = el("tr", r.cls || null);
-      if (r.change) {
-        row.setAttribute("data-change", r.change);
-      }
-      r.cells.forEach(function (c, i) {
-        var td = el("td", i > 0 && typeof c === "number" ? "dtb-num" : null);
-        if (c && c.nodeType) {
-          td.appendChild(c);
-        } else {
-          td.textContent = c === undefined || c === null ? "" : String(c);
-        }
-        row.appendChild(td);
-      });
-      tb.appendChild(row);
-    });
-    t.appendChild(tb);
-    return t;
-  }
-
-  function badge(change) {
-    var cls = change === "added" ? "dtb-badge dtb-diff-add" : (change === "removed" ?
-      "dtb-badge dtb-diff-del" : "dtb-badge dtb-warn");
-    return el("span", cls, change);
-  }
-
-  function section(body, title, node, changed) {
-    var d = el("details", "dtb-cmp-section");
-    d.open = changed !== false;
-    var s = el("summary", null, title + (changed === false ? " (no difference)" : ""));
-    d.appendChild(s);
-    d.appendChild(node);
-    body.appendChild(d);
-  }
-
-  function compareSql(a, b) {
-    var ga = sqlGroups(a), gb = sqlGroups(b), keys = {};
-    Object.keys(ga).concat(Object.keys(gb)).forEach(function (k) { keys[k] = true; });
-    var out = [];
-    Object.keys(keys).forEach(function (k) {
-      var x = ga[k] || { count: 0, ns: 0 }, y = gb[k] || { count: 0, ns: 0 };
-      var change = !x.count ? "added" : (!y.count ? "removed" :
-        (x.count !== y.count ? "count" : (Math.abs(y.ns - x.ns) > 1e6 &&
-          (y.ns > 1.5 * x.ns || x.ns > 1.5 * y.ns) ? "time" : "")));
-      var code = el("code", "dtb-sql", k);
-      out.push({
-        change: change || "same",
-        cls: change ? "dtb-cmp-" + (change === "count" || change === "time" ? "changed" : change) : null,
-        cells: [change ? badge(change === "count" ? "count changed" : (change === "time" ?
-          "time changed" : change)) : "", code, x.count, y.count, (x.ns / 1e6).toFixed(2),
-        (y.ns / 1e6).toFixed(2), ((y.ns - x.ns) / 1e6).toFixed(2)]
-      });
-    });
-    var order = { added: 0, removed: 1, count: 2, time: 3, same: 4 };
-    out.sort(function (p, q) { return order[p.change] - order[q.change]; });
-    return out;
-  }
-
-  function pairsMap(pairs) {
-    var m = {};
-    (pairs || []).forEach(function (p) {
-      if (Array.isArray(p)) {
-        var k = String(p[0]).toLowerCase();
-        m[k] = m[k] === undefined ? String(p[1]) : m[k] + ", " + String(p[1]);
-      }
-    });
-    return m;
-  }
-
-  function compareMaps(x, y) {
-    var keys = {};
-    Object.keys(x).concat(Object.keys(y)).forEach(function (k) { keys[k] = true; });
-    return Object.keys(keys).sort().map(function (k) {
-      var change = x[k] === undefined ? "added" : (y[k] === undefined ? "removed" :
-        (x[k] !== y[k] ? "changed" : ""));
-      return {
-        change: change || "same",
-        cls: change ? "dtb-cmp-" + change : null,
-        cells: [change ? badge(change) : "", k, x[k], y[k]]
-      };
-    });
-  }
-
-  function logLines(rec) {
-    return ((((rec.panels || {}).logging || {}).records) || []).map(function (r) {
-      return (r.level_name || "") + ": " + (r.message || "");
-    });
-  }
-
-  var COMPARED = { timer: 1, sql: 1, headers: 1, session: 1, logging: 1 };
-
+  /* the view itself is compare.js's: page.js keeps what it shows and where */
   function renderCompare(a, b) {
     current = null;
     editor = a.editor || b.editor || null;
     detail.textContent = "";
     detail.appendChild(detailHead("Compare", []));
-    var body = el("div", "dtb-content-body dtb-page-panel dtb-compare");
-    var label = function (r) {
-      return r.method + " " + r.path + " (" + r.status + ", " + fmtMs(r.time_ms) + ")";
-    };
-    body.appendChild(kvTable("dtb-cmp-which", ["", "Request"], [
-      { cells: ["A", label(a)] }, { cells: ["B", label(b)] }]));
-    /* timings: the summary's and the Timer panel's numbers */
-    var ta = (a.panels || {}).timer || {}, tb = (b.panels || {}).timer || {};
-    var trows = typeof ta.total_ms === "number" || typeof tb.total_ms === "number" ? [] :
-      [{ cells: ["total", fmtMs(a.time_ms), fmtMs(b.time_ms),
-        typeof a.time_ms === "number" && typeof b.time_ms === "number" ?
-          (b.time_ms - a.time_ms).toFixed(1) + " ms" : ""] }];
-    Object.keys(ta).concat(Object.keys(tb)).filter(function (k, i, all) {
-      return all.indexOf(k) === i && (typeof ta[k] === "number" || typeof tb[k] === "number");
-    }).forEach(function (k) {
-      /* each figure in its own unit: *_ms and *_ns are times, the rest are counts */
-      var show = function (v) {
-        if (typeof v !== "number") {
-          return "";
-        }
-        return /_ms$/.test(k) ? v.toFixed(1) + " ms" : (/_ns$/.test(k) ?
-          (v / 1e6).toFixed(3) + " ms" : String(v));
-      };
-      trows.push({ cells: [k, show(ta[k]), show(tb[k]), typeof ta[k] === "number" &&
-        typeof tb[k] === "number" ? show(tb[k] - ta[k]) : ""] });
-    });
-    section(body, "Timings", kvTable("dtb-cmp-timings", ["", "A", "B", "B \u2212 A"], trows));
-    var sql = compareSql(a, b);
-    var sqlChanged = sql.some(function (r) { return r.change !== "same"; });
-    section(body, "SQL (" + ((((a.panels || {}).sql || {}).count) || 0) + " \u2192 " +
-      ((((b.panels || {}).sql || {}).count) || 0) + " queries)",
-    kvTable("dtb-cmp-sql", ["", "Query", "A", "B", "A ms", "B ms", "\u0394 ms"], sql), sqlChanged);
-    var ha = (a.panels || {}).headers || {}, hb = (b.panels || {}).headers || {};
-    var hreq = compareMaps(pairsMap(ha.request), pairsMap(hb.request));
-    var hresp = compareMaps(pairsMap(ha.response), pairsMap(hb.response));
-    var hbox = el("div");
-    hbox.appendChild(el("h4", "dtb-h", "Request headers"));
-    hbox.appendChild(kvTable("dtb-cmp-headers", ["", "Header", "A", "B"], hreq));
-    hbox.appendChild(el("h4", "dtb-h", "Response headers"));
-    hbox.appendChild(kvTable("dtb-cmp-headers", ["", "Header", "A", "B"], hresp));
-    section(body, "Headers", hbox, hreq.concat(hresp).some(function (r) {
-      return r.change !== "same";
-    }));
-    var sa = (a.panels || {}).session, sb = (b.panels || {}).session;
-    if (sa || sb) {
-      var sbox = el("div", "dtb-cmp-session");
-      var any = false;
-      [["before", "Session before"], ["after", "Session after"]].forEach(function (w) {
-        var x = sa && sa[w[0]] ? sa[w[0]].data : undefined;
-        var y = sb && sb[w[0]] ? sb[w[0]].data : undefined;
-        var d = diffBlock(jsonLines(x), jsonLines(y));
-        any = any || d.changed;
-        sbox.appendChild(el("h4", "dtb-h", w[1] + " (A \u2192 B)"));
-        sbox.appendChild(d.node);
-      });
-      section(body, "Session", sbox, any);
-    }
-    var ld = diffBlock(logLines(a), logLines(b));
-    section(body, "Logs", ld.node, ld.changed);
-    var ids = {};
-    Object.keys(a.panels || {}).concat(Object.keys(b.panels || {})).forEach(function (k) {
-      ids[k] = true;
-    });
-    /* a panel's own compare view when it has one (the server renders it from both records),
-     * else a line diff of its JSON */
-    var navs = {};
-    (a.nav || []).concat(b.nav || []).forEach(function (n) {
-      if (n && n.id && (!navs[n.id] || n.compare)) {
-        navs[n.id] = n;
-      }
-    });
-    Object.keys(ids).filter(function (k) { return !COMPARED[k]; }).sort().forEach(function (k) {
-      var d = diffBlock(jsonLines((a.panels || {})[k]), jsonLines((b.panels || {})[k]));
-      if (!navs[k] || !navs[k].compare) {
-        section(body, "Panel " + k + " (JSON)", d.node, d.changed);
-        return;
-      }
-      var box = el("div", "dtb-cmp-panel", "Loading\u2026");
-      box.setAttribute("data-panel", k);
-      section(body, navs[k].title || k, box);
-      ui.getText(prefix + "/api/compare/" + encodeURIComponent(a.id) + "/" +
-        encodeURIComponent(b.id) + "/panels/" + encodeURIComponent(k)).then(function (html) {
-        showFragment(box, html, undefined, navs[k].style);
-      }).catch(function () { /* the view failed: the plain text diff instead */
-        box.textContent = "";
-        box.appendChild(d.node);
-      });
-    });
-    detail.appendChild(body);
+    detail.appendChild(compare.view(a, b));
   }
 
   function openCompare(ids) {
@@ -910,13 +458,13 @@
   document.addEventListener("keydown", function (ev) {
     if (ev.key === "Escape" && (view.r || view.cmp.length) && !ev.defaultPrevented) {
       closeDetail();
-      fPath.focus();
+      filterForm.path.focus();
     }
   });
 
   function applyView() {
-    view = readView();
-    showFilters();
+    view = filterForm.readView();
+    filterForm.show();
     checked = view.cmp.slice();
     renderList();
     if (view.cmp.length === 2) {

@@ -13,7 +13,9 @@
  * Two parts: the first runs at once (it finds itself, claims window.debugToolbar, wraps fetch
  * and XMLHttpRequest so that no call of the page is missed) and loads common.js, what the
  * toolbar shares with the toolbar's page (page.js); the second, passed to the first as main,
- * builds the toolbar with those helpers once common.js has run.
+ * builds the toolbar with those helpers once common.js has run. The History panel (history.js)
+ * and the Timer panel's browser side (browser-timing.js) are loaded like a panel's module
+ * (common.js's loadModule) when first shown.
  */
 (function (main) {
   "use strict";
@@ -249,49 +251,11 @@
     requestId: function () { return requestId; }
   };
 
-  /* The Timer panel of this page's own request: the browser's side of it, from the page's
-   * PerformanceNavigationTiming, in a table after the server's figures. A phase that has not
-   * happened yet (the load event, while the page still loads) shows a dash. */
-  function browserTiming(node) {
-    var t = window.performance && performance.getEntriesByType ?
-      performance.getEntriesByType("navigation")[0] : null;
-    var first = node.querySelector("table");
-    if (!t || !first) {
-      return;
-    }
-    var fmt = function (ms) {
-      return ms === 0 ? "0 ms" : ms < 1 ? Math.round(ms * 1000) + " \u00b5s" : ms.toFixed(1) + " ms";
-    };
-    var rows = [["Redirect", t.redirectStart, t.redirectEnd],
-      ["DNS lookup", t.domainLookupStart, t.domainLookupEnd],
-      ["Connect (TCP, TLS)", t.connectStart, t.connectEnd],
-      ["Time to first byte (TTFB)", 0, t.responseStart],
-      ["of which request sent to first byte", t.requestStart, t.responseStart],
-      ["Download", t.responseStart, t.responseEnd],
-      ["DOM interactive", 0, t.domInteractive],
-      ["DOMContentLoaded", 0, t.domContentLoadedEventEnd],
-      ["Load", 0, t.loadEventEnd]];
-    var table = el("table", "dtb-table dtb-browser-timing");
-    var head = table.appendChild(el("thead")).appendChild(el("tr"));
-    head.appendChild(el("th", "", "Browser (this page's navigation)"));
-    head.appendChild(el("th", "dtb-num", "Start"));
-    head.appendChild(el("th", "dtb-num", "Duration"));
-    var body = table.appendChild(el("tbody"));
-    rows.forEach(function (r) {
-      var tr = body.appendChild(el("tr"));
-      var done = r[2] > 0 && r[2] >= r[1];
-      tr.appendChild(el("td", "", r[0]));
-      tr.appendChild(el("td", "dtb-num", done ? fmt(r[1]) : "\u2014"));
-      tr.appendChild(el("td", "dtb-num", done ? fmt(r[2] - r[1]) : "\u2014"));
-    });
-    first.parentNode.insertBefore(table, first.nextSibling);
-    first.parentNode.insertBefore(el("h4", "dtb-h", "In the browser"), table);
-  }
-
   function showFragment(html, script, style) {
     ui.showFragment(contentBody, html, fragmentOpts, script, style);
     if (openPanel === "timer" && requestId === pageId) {
-      browserTiming(contentBody);
+      /* the browser's side of this page's own request (browser-timing.js), after its table */
+      ui.loadModule(contentBody.querySelector("table"), "browser-timing.js", fragmentOpts);
     }
   }
 
@@ -329,98 +293,18 @@
   var pageRequests = []; /* fetch/XHR calls made by this page that the toolbar recorded */
   var pageId = requestId;
 
-  function requestRow(r, current, daemons) {
-    var tr = el("tr", r.id === current ? "dtb-current" : null);
-    tr.setAttribute("data-id", r.id);
-    var b = button("dtb-link", r.method + " " + r.path, "Show this request's panels");
-    b.addEventListener("click", function () {
-      switchTo(r.id);
-    });
-    var td = el("td");
-    td.appendChild(b);
-    if (r.store) {
-      td.appendChild(el("span", "dtb-badge dtb-warn", r.store));
+  /* The History panel, drawn by history.js (loaded when it first opens) in the panel's body */
+  var historyOpts = Object.assign({}, fragmentOpts, {
+    context: {
+      pageId: pageId,
+      pageRequests: pageRequests,
+      shown: function () { return openPanel === HISTORY; },
+      switchTo: switchTo
     }
-    if (r.why_not) {
-      /* an HTML page to a navigation that got no toolbar: why (also in X-Debug-Toolbar-Skip) */
-      td.appendChild(el("span", "dtb-badge dtb-warn dtb-why-not", "no toolbar: " + r.why_not));
-    }
-    ui.marks(r).forEach(function (m) {
-      var badge = el("span", "dtb-badge dtb-mark " + m[1], m[0]);
-      badge.title = m[2];
-      td.appendChild(badge);
-    });
-    tr.appendChild(td);
-    if (daemons) {
-      tr.appendChild(el("td", "dtb-muted dtb-daemon", r.daemon || ""));
-    }
-    tr.appendChild(el("td", "dtb-num", r.status));
-    tr.appendChild(el("td", "dtb-muted", r.content_type || ""));
-    tr.appendChild(el("td", "dtb-num",
-      typeof r.time_ms === "number" ? r.time_ms.toFixed(1) + " ms" : ""));
-    tr.appendChild(el("td", "dtb-num", r.queries === undefined ? "" : r.queries));
-    tr.appendChild(el("td", "dtb-muted", r.started_at || ""));
-    return tr;
-  }
-
-  function requestTable(rows, current, cls) {
-    var table = el("table", "dtb-table " + cls);
-    var head = el("tr");
-    /* the serving daemon's address, when more than one daemon recorded these requests */
-    var seen = {};
-    rows.forEach(function (r) {
-      if (r.daemon) {
-        seen[r.daemon] = true;
-      }
-    });
-    var daemons = Object.keys(seen).length > 1;
-    (daemons ? ["Request", "Daemon", "Status", "Type", "Time", "Queries", "Started"]
-      : ["Request", "Status", "Type", "Time", "Queries", "Started"]).forEach(function (h) {
-      head.appendChild(el("th", null, h));
-    });
-    var thead = el("thead");
-    thead.appendChild(head);
-    table.appendChild(thead);
-    var tbody = el("tbody");
-    rows.forEach(function (r) {
-      tbody.appendChild(requestRow(r, current, daemons));
-    });
-    table.appendChild(tbody);
-    return table;
-  }
+  });
 
   function showHistory() {
-    fetch(prefix + "/api/requests", { credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) {
-        throw new Error("HTTP " + r.status);
-      }
-      return r.json();
-    }).then(function (rows) {
-      if (openPanel !== HISTORY) {
-        return;
-      }
-      contentBody.textContent = "";
-      if (requestId !== pageId) {
-        var back = button("dtb-btn dtb-back", "Back to this page's request");
-        back.addEventListener("click", function () {
-          switchTo(pageId);
-        });
-        contentBody.appendChild(back);
-      }
-      contentBody.appendChild(el("h4", "dtb-h", "Requests made by this page (fetch/XHR)"));
-      if (pageRequests.length) {
-        contentBody.appendChild(requestTable(pageRequests.slice().reverse(), requestId,
-          "dtb-page-requests"));
-      } else {
-        contentBody.appendChild(el("p", "dtb-muted", "None yet."));
-      }
-      contentBody.appendChild(el("h4", "dtb-h", "History, newest first"));
-      contentBody.appendChild(requestTable(rows, requestId, "dtb-history-requests"));
-    }).catch(function (e) {
-      contentBody.textContent = "";
-      contentBody.appendChild(el("p", "dtb-error", "The history could not be loaded (" +
-        e.message + ")."));
-    });
+    ui.loadModule(contentBody, "history.js", historyOpts);
   }
 
   var focusAfterRender = false;
@@ -459,7 +343,6 @@
       showHistory();
     }
   }
-
 
   function render(rec) {
     record = rec;
@@ -500,7 +383,7 @@
       summary.appendChild(el("span", "dtb-badge", "not this page"));
     }
     status.textContent = "";
-    var t = typeof rec.time_ms === "number" ? rec.time_ms.toFixed(1) + " ms" : "";
+    var t = ui.fmtMs(rec.time_ms);
     handle.textContent = "DT";
     if (t) {
       handle.appendChild(el("span", "dtb-handle-time", t));

@@ -1,10 +1,10 @@
 /*
  * page.c - the toolbar's own page, at url_prefix itself, for allowed clients only:
  *
- *   GET <prefix>/                         the page: an HTML shell that loads common.js, page.js,
- *                                         toolbar.css and page.css by URL (no inline script
- *                                         or style), sent with a strict
- *                                         Content-Security-Policy
+ *   GET <prefix>/                         the page: an HTML shell that loads common.js,
+ *                                         filters.js, compare.js, page.js, toolbar.css and
+ *                                         page.css by URL (no inline script or style), sent
+ *                                         with a strict Content-Security-Policy
  *   GET <prefix>                          redirects to <prefix>/
  *   GET <prefix>/api/requests/<id>.json   one stored record as a download
  *   GET <prefix>/api/compare/<a>/<b>/panels/<panel>
@@ -12,8 +12,9 @@
  *                                         (its compare_html), an HTML fragment
  *
  * The page itself (history with filters, a request's panels, compare, export, editor links) is
- * page.js, rendered from the same JSON URLs as the injected toolbar. Also here: the summary
- * fields the page's filters use, added when a request's summary is built.
+ * page.js with filters.js and compare.js, rendered from the same JSON URLs as the injected
+ * toolbar. Also here: the summary fields the page's filters use, added when a request's
+ * summary is built.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,10 @@ enum MHD_Result dtbi_page_serve(struct dtb_toolbar *tb, struct MHD_Connection *c
     asset_url(&b, prefix, "page.css");
     dtb_buf_append_str(&b, "\"><script src=\"");
     asset_url(&b, prefix, "common.js"); /* what page.js shares with toolbar.js, run first */
+    dtb_buf_append_str(&b, "\" defer></script><script src=\"");
+    asset_url(&b, prefix, "filters.js"); /* page.js's parts: deferred, so run in this order */
+    dtb_buf_append_str(&b, "\" defer></script><script src=\"");
+    asset_url(&b, prefix, "compare.js");
     dtb_buf_append_str(&b, "\" defer></script><script src=\"");
     asset_url(&b, prefix, "page.js");
     dtb_buf_append_str(&b, "\" defer></script></head>\n<body><dtb-page id=\"dtb-page\" "

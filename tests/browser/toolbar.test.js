@@ -480,6 +480,10 @@ async function main() {
     await page.click(tb(".dtb-handle"));
     await page.click(panelBtn("Timer"));
     await page.locator(tb(".dtb-content-body table")).first().waitFor();
+    /* the modules loaded when first shown carry the nonce too: the Timer's browser side, History */
+    await page.locator(tb(".dtb-browser-timing")).waitFor();
+    await page.click(tb(".dtb-history-btn"));
+    await panelLoaded(page, "History");
     const bg = await page.locator(tb(".dtb-side")).evaluate((e) => getComputedStyle(e).position);
     assert.strictEqual(bg, "fixed", "the stylesheet loaded inside the shadow root");
     assert.deepStrictEqual(await page.evaluate(() => window.__violations), []);

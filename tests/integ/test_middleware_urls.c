@@ -1,7 +1,8 @@
 /*
- * test_middleware_urls.c - integration tests: the toolbar's own URLs under its prefix, the host
- * check, the disabled mode, and the history bound under concurrent clients on a thread pool;
- * a small MHD app wrapped by the toolbar, spoken to over real HTTP with libcurl.
+ * test_middleware_urls.c - integration tests: the toolbar's own URLs under its prefix (the
+ * page's shell and the scripts it lists among them), the host check, the disabled mode, and the
+ * history bound under concurrent clients on a thread pool; a small MHD app wrapped by the toolbar,
+ * spoken to over real HTTP with libcurl.
  */
 #include <check.h>
 #include <pthread.h>
@@ -51,6 +52,48 @@ START_TEST(test_toolbar_urls)
     http_resp_free(&r);
     free(etag);
     free(id);
+    server_stop(&s);
+}
+END_TEST
+
+/* The page's shell lists its scripts (deferred, so run in that order): common.js, then
+ * page.js's parts, then page.js; each URL (with its ?v= version) is served as JavaScript. */
+START_TEST(test_page_scripts)
+{
+    static const char *const scripts[] = {"common.js", "filters.js", "compare.js", "page.js"};
+    struct server s;
+    struct http_resp page, r;
+    server_start(&s, ENABLED, g_mode);
+    ck_assert_int_eq(get(&s, "/_debug_toolbar/", &page), 0);
+    ck_assert_int_eq(page.status, 200);
+    char *csp = http_header(&page, "Content-Security-Policy");
+    ck_assert_ptr_nonnull(csp);
+    ck_assert_ptr_nonnull(strstr(csp, "default-src 'self'"));
+    free(csp);
+    ck_assert_ptr_null(strstr(page.body, "<script>"));
+    const char *at = page.body;
+    for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "<script src=\"/_debug_toolbar/static/%s?v=", scripts[i]);
+        const char *tag = strstr(at, want);
+        ck_assert_msg(tag != NULL, "%s listed after the scripts before it", scripts[i]);
+        const char *src = tag + strlen("<script src=\"/_debug_toolbar");
+        const char *end = strchr(src, '"');
+        ck_assert_ptr_nonnull(end);
+        ck_assert_int_eq(strncmp(end, "\" defer></script>", 17), 0);
+        char url[160];
+        snprintf(url, sizeof(url), "/_debug_toolbar%.*s", (int)(end - src), src);
+        ck_assert_int_eq(get(&s, url, &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        char *type = http_header(&r, "Content-Type");
+        ck_assert_ptr_nonnull(type);
+        ck_assert_msg(strncmp(type, "text/javascript", 15) == 0, "%s: %s", url, type);
+        ck_assert_ptr_nonnull(strstr(r.body, "\"use strict\""));
+        free(type);
+        http_resp_free(&r);
+        at = end;
+    }
+    http_resp_free(&page);
     server_stop(&s);
 }
 END_TEST
@@ -155,6 +198,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("http");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_toolbar_urls);
+    tcase_add_test(tc, test_page_scripts);
     tcase_add_test(tc, test_host_not_allowed);
     tcase_add_test(tc, test_disabled);
     tcase_add_test(tc, test_history_bounded);
