@@ -15,7 +15,8 @@
   "use strict";
   var modules = window.debugToolbarModules = window.debugToolbarModules || {};
   var common = modules["common.js"]; /* a function, as the hosts check */
-  var el = typeof common === "function" ? common().el : null;
+  var ui = typeof common === "function" ? common() : null;
+  var el = ui ? ui.el : null;
 
   /* first: the Timer panel's first table, shown in the toolbar */
   function browserTiming(first) {
@@ -24,9 +25,7 @@
     if (!t || !first) {
       return;
     }
-    var fmt = function (ms) {
-      return ms === 0 ? "0 ms" : ms < 1 ? Math.round(ms * 1000) + " \u00b5s" : ms.toFixed(1) + " ms";
-    };
+    var fmt = ui.fmtMs;
     var rows = [["Redirect", t.redirectStart, t.redirectEnd],
       ["DNS lookup", t.domainLookupStart, t.domainLookupEnd],
       ["Connect (TCP, TLS)", t.connectStart, t.connectEnd],

@@ -91,8 +91,17 @@
   }
 
   /* A time in milliseconds as "12.3 ms", or "" when v is not a number. */
+  /* A duration given in ms, in the unit that reads best, as the panels' figures are (the C
+   * side's dtbi_fmt_ms): "0 ms", "750 ns", "41.5 \u00b5s", "531 \u00b5s", "12.3 ms", "1.25 s".
+   * Never "0.0 ms" for a sub-millisecond figure. */
   function fmtMs(v) {
-    return typeof v === "number" ? v.toFixed(1) + " ms" : "";
+    if (typeof v !== "number" || !isFinite(v)) {
+      return "";
+    }
+    var a = Math.abs(v);
+    return a === 0 ? "0 ms" : a < 0.001 ? (v * 1e6).toFixed(0) + " ns" :
+      a < 0.0995 ? (v * 1e3).toFixed(1) + " \u00b5s" : a < 0.9995 ? (v * 1e3).toFixed(0) + " \u00b5s" :
+        a < 999.95 ? v.toFixed(1) + " ms" : (v / 1e3).toFixed(2) + " s";
   }
 
   /* Timer bars: their place and width come as data attributes, set through the CSSOM. */

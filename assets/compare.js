@@ -146,8 +146,8 @@
         change: change || "same",
         cls: change ? "dtb-cmp-" + (change === "count" || change === "time" ? "changed" : change) : null,
         cells: [change ? badge(change === "count" ? "count changed" : (change === "time" ?
-          "time changed" : change)) : "", code, x.count, y.count, (x.ns / 1e6).toFixed(2),
-        (y.ns / 1e6).toFixed(2), ((y.ns - x.ns) / 1e6).toFixed(2)]
+          "time changed" : change)) : "", code, x.count, y.count, fmtMs(x.ns / 1e6),
+        fmtMs(y.ns / 1e6), (y.ns > x.ns ? "+" : "") + fmtMs((y.ns - x.ns) / 1e6)]
       });
     });
     var order = { added: 0, removed: 1, count: 2, time: 3, same: 4 };
@@ -188,6 +188,35 @@
 
   var COMPARED = { timer: 1, sql: 1, headers: 1, session: 1, logging: 1 };
 
+  /* The Timer panel's figures, named as the panel names them (others by their key) */
+  var TIMINGS = {
+    total_ms: "Total time", handler_ms: "App handler", cpu_ns: "CPU of the app's handler",
+    cpu_ms: "CPU of the app's handler", cpu_user_ms: "of which user (approximate)",
+    cpu_sys_ms: "of which system (approximate)",
+    toolbar_cpu_ns: "CPU of the toolbar inside the handler",
+    toolbar_ms: "Toolbar overhead", inject_ms: "of which injection",
+    ctx_voluntary: "Context switches, voluntary", ctx_involuntary: "Context switches, involuntary",
+    faults_minor: "Page faults, minor", faults_major: "Page faults, major"
+  };
+
+  /* A row of the timings: key k's figures in a and b and their difference, each in its own
+   * unit (*_ms and *_ns are times, shown as the panels show them; the rest are counts). The
+   * row's first cell carries the key, for tests and for the curious, in data-key. */
+  function timingRow(k, x, y) {
+    var show = function (v, sign) {
+      if (typeof v !== "number") {
+        return "";
+      }
+      var t = /_ms$/.test(k) ? fmtMs(v) : (/_ns$/.test(k) ? fmtMs(v / 1e6) : String(v));
+      return sign && v > 0 ? "+" + t : t;
+    };
+    var name = el("span", null, TIMINGS[k] || k);
+    name.setAttribute("data-key", k);
+    name.title = k;
+    return { cells: [name, show(x), show(y), typeof x === "number" && typeof y === "number" ?
+      show(y - x, true) : ""] };
+  }
+
   /* The comparison of records a and b (a the older one): a <div> with a section for each part,
    * those with no difference closed. */
   function compareView(a, b) {
@@ -200,29 +229,19 @@
     /* timings: the summary's and the Timer panel's numbers */
     var ta = (a.panels || {}).timer || {}, tb = (b.panels || {}).timer || {};
     var trows = typeof ta.total_ms === "number" || typeof tb.total_ms === "number" ? [] :
-      [{ cells: ["total", fmtMs(a.time_ms), fmtMs(b.time_ms),
-        typeof a.time_ms === "number" && typeof b.time_ms === "number" ?
-          (b.time_ms - a.time_ms).toFixed(1) + " ms" : ""] }];
+      [timingRow("total_ms", a.time_ms, b.time_ms)];
     Object.keys(ta).concat(Object.keys(tb)).filter(function (k, i, all) {
-      return all.indexOf(k) === i && (typeof ta[k] === "number" || typeof tb[k] === "number");
+      return all.indexOf(k) === i && (typeof ta[k] === "number" || typeof tb[k] === "number") &&
+        !(k === "cpu_ms" && (typeof ta.cpu_ns === "number" || typeof tb.cpu_ns === "number"));
     }).forEach(function (k) {
-      /* each figure in its own unit: *_ms and *_ns are times, the rest are counts */
-      var show = function (v) {
-        if (typeof v !== "number") {
-          return "";
-        }
-        return /_ms$/.test(k) ? v.toFixed(1) + " ms" : (/_ns$/.test(k) ?
-          (v / 1e6).toFixed(3) + " ms" : String(v));
-      };
-      trows.push({ cells: [k, show(ta[k]), show(tb[k]), typeof ta[k] === "number" &&
-        typeof tb[k] === "number" ? show(tb[k] - ta[k]) : ""] });
+      trows.push(timingRow(k, ta[k], tb[k]));
     });
     section(body, "Timings", kvTable("dtb-cmp-timings", ["", "A", "B", "B \u2212 A"], trows));
     var sql = compareSql(a, b);
     var sqlChanged = sql.some(function (r) { return r.change !== "same"; });
     section(body, "SQL (" + ((((a.panels || {}).sql || {}).count) || 0) + " \u2192 " +
       ((((b.panels || {}).sql || {}).count) || 0) + " queries)",
-    kvTable("dtb-cmp-sql", ["", "Query", "A", "B", "A ms", "B ms", "\u0394 ms"], sql), sqlChanged);
+    kvTable("dtb-cmp-sql", ["", "Query", "A", "B", "A time", "B time", "\u0394 time"], sql), sqlChanged);
     var ha = (a.panels || {}).headers || {}, hb = (b.panels || {}).headers || {};
     var hreq = compareMaps(pairsMap(ha.request), pairsMap(hb.request));
     var hresp = compareMaps(pairsMap(ha.response), pairsMap(hb.response));

@@ -186,8 +186,10 @@
       }
       row.appendChild(td);
       row.appendChild(el("td", "dtb-num", r.status));
-      /* the media type without its parameters, and the start's time of day (whole in title) */
-      var type = el("td", "dtb-muted", String(r.content_type || "").split(";")[0]);
+      /* the media type without its parameters, "text/" or "application/" (html, json, css),
+       * on one line; and the start's time of day (both whole in the title) */
+      var type = el("td", "dtb-muted dtb-nowrap",
+        String(r.content_type || "").split(";")[0].trim().replace(/^(text|application)\//i, ""));
       type.title = r.content_type || "";
       row.appendChild(type);
       row.appendChild(el("td", "dtb-num", fmtMs(r.time_ms)));
