@@ -39,7 +39,7 @@
   });
 
   var ui = common();
-  var store = ui.store, el = ui.el, button = ui.button;
+  var el = ui.el, button = ui.button;
   var getJSON = ui.getJSON, fmtMs = ui.fmtMs;
   var filterForm = filtersPart(ui, {
     view: function () { return view; },

@@ -6,8 +6,9 @@
  * Each asset is named by its basename; its ETag is the first 16 hex digits of a SHA-256
  * (nettle) over the whole set's digest and then its own bytes: it changes with the asset, and
  * also with any other asset. The ETag is also each asset's version in URLs (?v=), and a script
- * loads the others with its own version (the injected toolbar.js loads common.js and
- * profile.js with toolbar.js's): a new build of any of them must be a new URL for all.
+ * loads the others with its own version (the injected toolbar.js loads common.js, history.js,
+ * browser-timing.js, profile.js and the panels' scripts with toolbar.js's): a new build of any
+ * of them must be a new URL for all.
  * Deliberately no compression: the toolbar's URLs are served on loopback.
  */
 #include <stdio.h>
