@@ -147,6 +147,28 @@ static int match(const char *pattern, const char *path, json_t *args)
     return *s == '\0';
 }
 
+/* The panel keeps nothing per toolbar, but has a state so that its cleanup runs (the core
+ * calls a panel's cleanup for a state it has). */
+static int routing_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
+                        struct dtb_error *err)
+{
+    static char running;
+    (void)tb, (void)conf, (void)err;
+    *state = &running;
+    return 0;
+}
+
+/* At a toolbar's end, the shared list goes with it (the next record, of any toolbar, makes it
+ * again): nothing the toolbar's records made outlives the toolbar. */
+static void routing_cleanup(void *state)
+{
+    (void)state;
+    pthread_mutex_lock(&routes_lock);
+    json_decref(routes_json);
+    routes_json = NULL;
+    pthread_mutex_unlock(&routes_lock);
+}
+
 static json_t *routing_to_json(void *state, struct dtb_request *rq, void *req_state)
 {
     struct routing_req *st = req_state;
@@ -158,12 +180,19 @@ static json_t *routing_to_json(void *state, struct dtb_request *rq, void *req_st
     if (args == NULL)
         return NULL;
     pthread_mutex_lock(&routes_lock);
-    if (routes_json == NULL && (routes_json = json_array()) != NULL)
-        for (size_t i = 0; i < nroutes; i++)
-            json_array_append_new(routes_json, json_pack("{s:o,s:o,s:o}", "method",
-                                                         dtb_json_text(routes[i].method), "pattern",
-                                                         dtb_json_text(routes[i].pattern), "name",
-                                                         dtb_json_text(routes[i].name)));
+    if (routes_json == NULL) { /* kept only whole: a list short of a route is never shared */
+        json_t *l = json_array();
+        int ok = l != NULL;
+        for (size_t i = 0; ok && i < nroutes; i++)
+            ok = json_array_append_new(l, json_pack("{s:o,s:o,s:o}", "method",
+                                                    dtb_json_text(routes[i].method), "pattern",
+                                                    dtb_json_text(routes[i].pattern), "name",
+                                                    dtb_json_text(routes[i].name))) == 0;
+        if (ok)
+            routes_json = l;
+        else
+            json_decref(l);
+    }
     list = json_incref(routes_json);
     for (size_t i = 0; i < nroutes && matched < 0; i++) {
         struct route *r = &routes[i];
@@ -264,6 +293,8 @@ const struct dtb_panel_ops dtb_panel_routes = {
     .id = "routes",
     .title = "Routes",
     .default_on = 1,
+    .init = routing_init,
+    .cleanup = routing_cleanup,
     .on_request_start = routing_start,
     .to_json = routing_to_json,
     .nav_subtitle = routing_subtitle,
