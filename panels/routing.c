@@ -19,10 +19,16 @@ struct route {
 static pthread_mutex_t routes_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct route *routes;
 static size_t nroutes, routes_cap;
-/* The routes as JSON, made for the first record that lists them and shared by every later one
- * (read-only; jansson's reference counts are atomic) until a route is added or the list is
- * cleared. Under routes_lock. */
-static json_t *routes_json;
+/* Counts the changes of the list (dtb_route_add, dtb_routes_clear). Under routes_lock. */
+static unsigned long routes_gen;
+
+/* A toolbar's panel state: the routes as JSON, made for the first record that lists them and
+ * shared by every later one (read-only; jansson's reference counts are atomic) until the list
+ * changes; kept only whole. Under routes_lock. */
+struct routing_state {
+    json_t *list;
+    unsigned long gen; /* routes_gen when list was made */
+};
 
 struct routing_req {
     const char *matched; /* named by the app (arena), or NULL */
@@ -50,8 +56,7 @@ int dtb_route_add(const char *method, const char *pattern, const char *name)
         if (nroutes < routes_cap) {
             routes[nroutes++] = r;
             rc = 0;
-            json_decref(routes_json);
-            routes_json = NULL;
+            routes_gen++;
         }
     }
     pthread_mutex_unlock(&routes_lock);
@@ -74,8 +79,7 @@ void dtb_routes_clear(void)
     free(routes);
     routes = NULL;
     nroutes = routes_cap = 0;
-    json_decref(routes_json);
-    routes_json = NULL;
+    routes_gen++;
     pthread_mutex_unlock(&routes_lock);
 }
 
@@ -147,40 +151,33 @@ static int match(const char *pattern, const char *path, json_t *args)
     return *s == '\0';
 }
 
-/* The panel keeps nothing per toolbar, but has a state so that its cleanup runs (the core
- * calls a panel's cleanup for a state it has). */
 static int routing_init(void **state, struct dtb_toolbar *tb, const json_t *conf,
                         struct dtb_error *err)
 {
-    static char running;
     (void)tb, (void)conf, (void)err;
-    *state = &running;
-    return 0;
+    *state = calloc(1, sizeof(struct routing_state));
+    return *state != NULL ? 0 : -1;
 }
 
-/* At a toolbar's end, the shared list goes with it (the next record, of any toolbar, makes it
- * again): nothing the toolbar's records made outlives the toolbar. */
 static void routing_cleanup(void *state)
 {
-    (void)state;
-    pthread_mutex_lock(&routes_lock);
-    json_decref(routes_json);
-    routes_json = NULL;
-    pthread_mutex_unlock(&routes_lock);
+    struct routing_state *rs = state;
+    json_decref(rs->list);
+    free(rs);
 }
 
 static json_t *routing_to_json(void *state, struct dtb_request *rq, void *req_state)
 {
     struct routing_req *st = req_state;
+    struct routing_state *rs = state;
     const char *method = dtb_request_method(rq), *path = dtb_request_path(rq);
     json_t *list = NULL, *args = json_object(), *out;
     long matched = -1;
     const char *by = NULL;
-    (void)state;
     if (args == NULL)
         return NULL;
     pthread_mutex_lock(&routes_lock);
-    if (routes_json == NULL) { /* kept only whole: a list short of a route is never shared */
+    if (rs->list == NULL || rs->gen != routes_gen) {
         json_t *l = json_array();
         int ok = l != NULL;
         for (size_t i = 0; ok && i < nroutes; i++)
@@ -188,12 +185,15 @@ static json_t *routing_to_json(void *state, struct dtb_request *rq, void *req_st
                                                     dtb_json_text(routes[i].method), "pattern",
                                                     dtb_json_text(routes[i].pattern), "name",
                                                     dtb_json_text(routes[i].name))) == 0;
-        if (ok)
-            routes_json = l;
-        else
+        if (ok) {
+            json_decref(rs->list);
+            rs->list = l;
+            rs->gen = routes_gen;
+        } else {
             json_decref(l);
+        }
     }
-    list = json_incref(routes_json);
+    list = rs->gen == routes_gen ? json_incref(rs->list) : NULL;
     for (size_t i = 0; i < nroutes && matched < 0; i++) {
         struct route *r = &routes[i];
         if (st != NULL && st->matched != NULL) {
